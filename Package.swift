@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "SwiftCARP",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ucarp", targets: ["ucarp"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
+    ],
+    targets: [
+        // libpcap, found with pkg-config; Debian and Ubuntu ship it as libpcap-dev.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"]), .yum(["libpcap-devel"])]
+        ),
+        // A few Linux calls whose argument structures (unions, variadic ioctl) Swift imports badly.
+        .target(name: "CSystemShims"),
+        // The protocol: codec, checksum, HMAC, election and timers, validated settings. No I/O.
+        .target(
+            name: "CARPCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The shell around the core: capture, poll loop, signals, scripts, syslog, daemonize.
+        .target(
+            name: "CARPDaemon",
+            dependencies: [
+                "CARPCore", "CPcap", "CSystemShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "ucarp",
+            dependencies: [
+                "CARPCore", "CARPDaemon",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "CARPCoreTests", dependencies: ["CARPCore"]),
+        .testTarget(
+            name: "CARPDaemonTests",
+            dependencies: ["CARPDaemon", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "ucarpTests", dependencies: ["ucarp", "CARPCore"]),
+    ]
+)

@@ -1,0 +1,126 @@
+/// Builds advertisement frames as ucarp 1.5.2 does and checks received ones in ucarp's order.
+public struct AdvertisementCodec: Sendable {
+    public var vhid: UInt8
+    public var sourceAddress: IPv4Address
+    public var group: IPv4Address
+    /// ucarp's `--nomcast`: Ethernet broadcast instead of the group's multicast MAC.
+    public var broadcast: Bool
+    public var authenticator: Authenticator
+
+    public init(
+        vhid: UInt8, sourceAddress: IPv4Address, group: IPv4Address, broadcast: Bool,
+        authenticator: Authenticator
+    ) {
+        self.vhid = vhid
+        self.sourceAddress = sourceAddress
+        self.group = group
+        self.broadcast = broadcast
+        self.authenticator = authenticator
+    }
+
+    /// A complete 70-byte Ethernet frame carrying a signed advertisement.
+    ///
+    /// Layout as in ucarp's `carp_send_ad`: source MAC `00:00:5e:00:00:<vhid>`, TOS low delay,
+    /// DF, TTL 255, the IP destination always the group (also with `--nomcast`).
+    public func frame(advbase: UInt8, advskew: UInt8, counter: UInt64, ipIdentification: UInt16) -> [UInt8] {
+        let advert = Advertisement(
+            vhid: vhid, advbase: advbase, advskew: advskew, counter: counter,
+            digest: authenticator.digest(counter: counter))
+        var frame: [UInt8] = []
+        frame.reserveCapacity(CARPWire.frameLength)
+        frame += broadcast ? CARPWire.broadcastMAC : group.multicastMAC
+        frame += CARPWire.virtualMAC(vhid: vhid)
+        frame += [UInt8(CARPWire.etherTypeIPv4 >> 8), UInt8(CARPWire.etherTypeIPv4 & 0xFF)]
+        let totalLength = UInt16(CARPWire.ipv4HeaderLength + CARPWire.headerLength)
+        var ip: [UInt8] = [
+            0x45, CARPWire.ipTypeOfService, UInt8(totalLength >> 8), UInt8(totalLength & 0xFF),
+            UInt8(ipIdentification >> 8), UInt8(ipIdentification & 0xFF),
+            UInt8(CARPWire.ipFlagDontFragment >> 8), 0,
+            CARPWire.ttl, CARPWire.ipProtocol, 0, 0,
+        ]
+        ip += sourceAddress.octets
+        ip += group.octets
+        let checksum = internetChecksum(ip)
+        ip[10] = UInt8(checksum >> 8)
+        ip[11] = UInt8(checksum & 0xFF)
+        frame += ip
+        frame += advert.encodedHeader()
+        return frame
+    }
+
+    /// What became of one captured frame.
+    public enum Outcome: Equatable, Sendable {
+        /// A valid advertisement from a peer of our virtual host.
+        case accepted(ReceivedAdvertisement)
+        /// Not meant for a CARP receiver at all (too short for IPv4, not IPv4, not protocol
+        /// 112, or our own): ucarp drops these without a word, and so do we.
+        case ignored
+        /// A protocol-112 frame that failed a check: counted, and maybe logged.
+        case dropped(AdvertisementError)
+    }
+
+    /// Decodes and checks a captured Ethernet frame, in ucarp's order: size, TTL, version,
+    /// vhid, destination group, checksums, digest.
+    public func decode(frame: some RandomAccessCollection<UInt8>) -> Outcome {
+        let bytes = Array(frame)
+        let ipStart = CARPWire.ethernetHeaderLength
+        guard bytes.count > ipStart + CARPWire.ipv4HeaderLength else { return .ignored }
+        let etherType = UInt16(bytes[12]) << 8 | UInt16(bytes[13])
+        guard etherType == CARPWire.etherTypeIPv4, bytes[ipStart] >> 4 == 4 else { return .ignored }
+        let source = IPv4Address(networkOrder: bytes, at: ipStart + 12)
+        guard source != sourceAddress else { return .ignored }
+        guard bytes[ipStart + 9] == CARPWire.ipProtocol else { return .ignored }
+
+        let ipHeaderLength = Int(bytes[ipStart] & 0x0F) * 4
+        guard ipHeaderLength >= CARPWire.ipv4HeaderLength else {
+            return .dropped(.malformedIPHeader(headerLength: ipHeaderLength))
+        }
+        let carpStart = ipStart + ipHeaderLength
+        let ipTotalLength = Int(bytes[ipStart + 2]) << 8 | Int(bytes[ipStart + 3])
+        guard bytes.count >= carpStart + CARPWire.headerLength,
+            ipTotalLength >= ipHeaderLength + CARPWire.headerLength
+        else {
+            return .dropped(.truncated(length: min(bytes.count - ipStart, ipTotalLength)))
+        }
+        let ttl = bytes[ipStart + 8]
+        guard ttl == CARPWire.ttl else { return .dropped(.badTTL(ttl)) }
+        let version = bytes[carpStart] >> 4
+        guard version == CARPWire.version else { return .dropped(.badVersion(version)) }
+        let type = bytes[carpStart] & 0x0F
+        guard type == CARPWire.typeAdvertisement else { return .dropped(.badType(type)) }
+        let theirVHID = bytes[carpStart + 1]
+        guard theirVHID == vhid else { return .dropped(.otherVHID(theirVHID)) }
+        let destination = IPv4Address(networkOrder: bytes, at: ipStart + 16)
+        guard destination == group else { return .dropped(.otherDestination(destination)) }
+        guard internetChecksum(bytes[ipStart..<carpStart]) == 0,
+            internetChecksum(bytes[carpStart..<carpStart + CARPWire.headerLength]) == 0
+        else { return .dropped(.badChecksum) }
+
+        let counter = UInt64(bigEndianBytes: bytes[carpStart + 8..<carpStart + 16])
+        let digest = bytes[carpStart + 16..<carpStart + 36]
+        guard authenticator.isValid(digest: digest, counter: counter) else {
+            return .dropped(.badDigest(
+                expectedPrefix: Array(authenticator.digest(counter: counter).prefix(4)),
+                receivedPrefix: Array(digest.prefix(4))))
+        }
+        return .accepted(ReceivedAdvertisement(
+            source: source, advbase: bytes[carpStart + 5], advskew: bytes[carpStart + 2], counter: counter))
+    }
+}
+
+/// A verified advertisement: what the election needs from it.
+public struct ReceivedAdvertisement: Equatable, Sendable {
+    public var source: IPv4Address
+    public var advbase: UInt8
+    public var advskew: UInt8
+    public var counter: UInt64
+
+    public init(source: IPv4Address, advbase: UInt8, advskew: UInt8, counter: UInt64) {
+        self.source = source
+        self.advbase = advbase
+        self.advskew = advskew
+        self.counter = counter
+    }
+
+    public var interval: AdvertisementInterval { AdvertisementInterval(base: advbase, skew: advskew) }
+}

@@ -1,0 +1,72 @@
+/// Why a protocol-112 frame was dropped. Every case is counted.
+public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertible {
+    case malformedIPHeader(headerLength: Int)
+    case truncated(length: Int)
+    case badTTL(UInt8)
+    case badVersion(UInt8)
+    case badType(UInt8)
+    case otherVHID(UInt8)
+    case otherDestination(IPv4Address)
+    case badChecksum
+    case badDigest(expectedPrefix: [UInt8], receivedPrefix: [UInt8])
+
+    /// A stable name per kind, for counters and rate limits.
+    public var reason: DropReason {
+        switch self {
+        case .malformedIPHeader: .malformedIPHeader
+        case .truncated: .truncated
+        case .badTTL: .badTTL
+        case .badVersion: .badVersion
+        case .badType: .badType
+        case .otherVHID: .otherVHID
+        case .otherDestination: .otherDestination
+        case .badChecksum: .badChecksum
+        case .badDigest: .badDigest
+        }
+    }
+
+    /// ucarp's wording where it has one.
+    public var description: String {
+        switch self {
+        case .malformedIPHeader(let length): "Bad IP header length: [\(length)]"
+        case .truncated(let length): "Bogus size: [\(length)] bytes of IP, a CARP packet needs at least 56"
+        case .badTTL(let ttl): "Bad TTL: [\(ttl)]"
+        case .badVersion(let version): "Bad version: [\(version)]"
+        case .badType(let type): "Bad CARP type: [\(type)]"
+        case .otherVHID(let vhid): "Ignoring vhid: [\(vhid)]"
+        case .otherDestination(let address): "Ignoring different multicast ip: [\(address)]"
+        case .badChecksum: "Bad IP checksum"
+        case .badDigest(let expected, let received):
+            "Bad digest - md2=[\(hex(expected))...] md=[\(hex(received))...] - "
+                + "Check vhid, password and virtual IP address"
+        }
+    }
+
+    /// Whether ucarp reports it as a warning (the others only show with `--debug`).
+    public var isWarning: Bool {
+        switch self {
+        case .truncated, .otherVHID, .otherDestination: false
+        default: true
+        }
+    }
+}
+
+/// The kinds of dropped packets, in ucarp's check order.
+public enum DropReason: String, CaseIterable, Hashable, Sendable {
+    case malformedIPHeader = "bad-ip-header"
+    case truncated = "truncated"
+    case badTTL = "bad-ttl"
+    case badVersion = "bad-version"
+    case badType = "bad-type"
+    case otherVHID = "other-vhid"
+    case otherDestination = "other-destination"
+    case badChecksum = "bad-checksum"
+    case badDigest = "bad-digest"
+}
+
+func hex(_ bytes: [UInt8]) -> String {
+    bytes.map { byte in
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }.joined()
+}

@@ -1,0 +1,42 @@
+import Crypto
+
+/// Signs and verifies advertisements of one virtual host with HMAC-SHA1.
+///
+/// The message is `version, type, vhid, virtual address, counter`. As in ucarp and the BSD
+/// `carp_hmac_prepare`, the keyed state over the fixed prefix is computed once; each digest
+/// only feeds the 8 counter bytes to a copy of it.
+public struct Authenticator: Sendable {
+    private let prepared: HMAC<Insecure.SHA1>
+
+    /// - Parameter password: the key bytes; at most ``CARPWire/maximumPasswordLength``
+    ///   (the settings enforce it). ucarp zero-pads the key to 20 bytes, which leaves the HMAC
+    ///   unchanged, so the plain password is the key.
+    public init(password: [UInt8], vhid: UInt8, virtualAddress: IPv4Address) {
+        var hmac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: password))
+        hmac.update(data: Self.messagePrefix(vhid: vhid, virtualAddress: virtualAddress))
+        self.prepared = hmac
+    }
+
+    /// The fixed first 7 bytes of the signed message.
+    static func messagePrefix(vhid: UInt8, virtualAddress: IPv4Address) -> [UInt8] {
+        [CARPWire.version, CARPWire.typeAdvertisement, vhid] + virtualAddress.octets
+    }
+
+    /// HMAC-SHA1 over the message for `counter`.
+    public func digest(counter: UInt64) -> [UInt8] {
+        var hmac = prepared
+        hmac.update(data: counter.bigEndianBytes)
+        return Array(hmac.finalize())
+    }
+
+    /// Whether `digest` is the one for `counter`, compared in constant time.
+    public func isValid(digest: some Collection<UInt8>, counter: UInt64) -> Bool {
+        let expected = self.digest(counter: counter)
+        guard digest.count == expected.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(expected, digest) {
+            difference |= a ^ b
+        }
+        return difference == 0
+    }
+}

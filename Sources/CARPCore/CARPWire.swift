@@ -1,0 +1,33 @@
+/// Constants of CARP on the wire, as ucarp 1.5.2 and the BSD kernels use them.
+public enum CARPWire {
+    public static let version: UInt8 = 2
+    public static let typeAdvertisement: UInt8 = 1
+    /// Adverts are sent with TTL 255 and anything else is refused: they never cross a router.
+    public static let ttl: UInt8 = 255
+    public static let ipProtocol: UInt8 = 112
+    /// Counter plus digest, in 32-bit words.
+    public static let authLength: UInt8 = 7
+    public static let headerLength = 36
+    public static let digestLength = 20
+    /// ucarp keeps the key in 20 bytes including its terminating NUL.
+    public static let maximumPasswordLength = 19
+    public static let defaultGroup = IPv4Address(224, 0, 0, 18)
+    /// `IPTOS_LOWDELAY`.
+    public static let ipTypeOfService: UInt8 = 0x10
+    public static let ipFlagDontFragment: UInt16 = 0x4000
+    public static let ipv4HeaderLength = 20
+    public static let ethernetHeaderLength = 14
+    public static let etherTypeIPv4: UInt16 = 0x0800
+    public static let etherTypeARP: UInt16 = 0x0806
+    /// Ethernet + IPv4 + CARP: every advertisement ucarp sends is this long.
+    public static let frameLength = ethernetHeaderLength + ipv4HeaderLength + headerLength
+    /// The advskew a sender falls back to after repeated send errors (`CARP_BULK_UPDATE_MIN_DELAY`).
+    public static let demotedSkew: UInt8 = 240
+    public static let broadcastMAC: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+
+    /// The Ethernet source of every advertisement: ucarp uses the VRRP-style virtual MAC
+    /// `00:00:5e:00:00:<vhid>`, not the interface's own address.
+    public static func virtualMAC(vhid: UInt8) -> [UInt8] {
+        [0x00, 0x00, 0x5E, 0x00, 0x00, vhid]
+    }
+}

@@ -1,0 +1,23 @@
+/// Counters of one instance, for the status line (SIGUSR1).
+public struct Statistics: Equatable, Sendable {
+    public var advertisementsSent: UInt64 = 0
+    public var advertisementsReceived: UInt64 = 0
+    public var sendErrors: UInt64 = 0
+    public var transitions: UInt64 = 0
+    public var dropped: [DropReason: UInt64] = [:]
+
+    public init() {}
+
+    public mutating func countDrop(_ reason: DropReason) {
+        dropped[reason, default: 0] += 1
+    }
+
+    /// `sent 12, received 30, send errors 0, transitions 2, dropped: bad-digest 3`.
+    public var summary: String {
+        let drops = DropReason.allCases.compactMap { reason in
+            dropped[reason].map { "\(reason.rawValue) \($0)" }
+        }
+        return "sent \(advertisementsSent), received \(advertisementsReceived), send errors \(sendErrors), "
+            + "transitions \(transitions), dropped: \(drops.isEmpty ? "none" : drops.joined(separator: ", "))"
+    }
+}

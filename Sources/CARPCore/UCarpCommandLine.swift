@@ -1,0 +1,196 @@
+/// The ucarp 1.5.2 command line: its option table, and the checks that turn it into ``Settings``.
+public enum UCarpCommandLine {
+    public enum OptionID: String, Hashable, Sendable {
+        case interface, srcip, mcast, vhid, pass, preempt, neutral, addr, help, advbase, advskew
+        case upscript, downscript, deadratio, debug, shutdown, facility, daemonize, ignoreifstate
+        case nomcast, passfile, xparam, version
+    }
+
+    typealias Option = CommandLineParser<OptionID>.Option
+
+    /// ucarp's `long_options` in its order, with its short letters (`-m` added: ucarp's help
+    /// names it but its short option string forgot it).
+    static let ucarpOptions: [Option] = [
+        Option("interface", short: "i", takesArgument: true, id: .interface),
+        Option("srcip", short: "s", takesArgument: true, id: .srcip),
+        Option("mcastip", short: "m", takesArgument: true, id: .mcast),
+        Option("vhid", short: "v", takesArgument: true, id: .vhid),
+        Option("pass", short: "p", takesArgument: true, id: .pass),
+        Option("preempt", short: "P", takesArgument: false, id: .preempt),
+        Option("neutral", short: "n", takesArgument: false, id: .neutral),
+        Option("addr", short: "a", takesArgument: true, id: .addr),
+        Option("help", short: "h", takesArgument: false, id: .help),
+        Option("advbase", short: "b", takesArgument: true, id: .advbase),
+        Option("advskew", short: "k", takesArgument: true, id: .advskew),
+        Option("upscript", short: "u", takesArgument: true, id: .upscript),
+        Option("downscript", short: "d", takesArgument: true, id: .downscript),
+        Option("deadratio", short: "r", takesArgument: true, id: .deadratio),
+        Option("debug", short: "D", takesArgument: false, id: .debug),
+        Option("shutdown", short: "z", takesArgument: false, id: .shutdown),
+        Option("facility", short: "f", takesArgument: true, id: .facility),
+        Option("daemonize", short: "B", takesArgument: false, id: .daemonize),
+        Option("ignoreifstate", short: "S", takesArgument: false, id: .ignoreifstate),
+        Option("nomcast", short: "M", takesArgument: false, id: .nomcast),
+        Option("passfile", short: "o", takesArgument: true, id: .passfile),
+        Option("xparam", short: "x", takesArgument: true, id: .xparam),
+    ]
+
+    /// Options ucarp does not have. They resolve only where ucarp's own do not.
+    static let extensionOptions: [Option] = [
+        Option("mcast", takesArgument: true, id: .mcast),
+        Option("version", short: "V", takesArgument: false, id: .version),
+    ]
+
+    static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
+
+    public enum Command: Equatable, Sendable {
+        case run(Settings)
+        case help
+        case version
+    }
+
+    /// Parses and validates `arguments` (without the program name).
+    ///
+    /// - Parameter readPassfile: returns the bytes of a file, or throws a message saying why not.
+    public static func parse(
+        _ arguments: [String], readPassfile: (String) throws(SettingsError) -> [UInt8]
+    ) throws(SettingsError) -> Command {
+        // As ucarp: no arguments at all shows the usage.
+        if arguments.isEmpty { return .help }
+        let parsed: CommandLineParser<OptionID>.Parsed
+        do {
+            parsed = try parser.parse(arguments)
+        } catch {
+            throw .syntax(error.description)
+        }
+        if parsed.options.contains(where: { $0.id == .help }) { return .help }
+        if parsed.options.contains(where: { $0.id == .version }) { return .version }
+        if let stray = parsed.operands.first { throw .strayArgument(stray) }
+
+        var builder = Builder()
+        for (id, argument) in parsed.options {
+            try builder.apply(id, argument ?? "", readPassfile: readPassfile)
+        }
+        return .run(try builder.settings())
+    }
+
+    /// Collects options in order (a later one overrides an earlier one, as in ucarp).
+    struct Builder {
+        var interface: String?
+        var sourceAddress: IPv4Address?
+        var group = CARPWire.defaultGroup
+        var vhid: UInt8?
+        var password: [UInt8]?
+        var virtualAddress: (IPv4Address, String)?
+        var flags = Settings(
+            interface: nil, sourceAddress: IPv4Address(0), vhid: 1, password: [], virtualAddress: IPv4Address(0))
+
+        mutating func apply(
+            _ id: OptionID, _ value: String, readPassfile: (String) throws(SettingsError) -> [UInt8]
+        ) throws(SettingsError) {
+            switch id {
+            case .interface:
+                guard !value.isEmpty else { throw .emptyValue(option: "--interface") }
+                interface = value
+            case .srcip: sourceAddress = try address(value, option: "--srcip")
+            case .mcast:
+                let address = try address(value, option: "--mcast")
+                guard address.isMulticast else { throw .notMulticast(value: value) }
+                group = address
+            case .vhid: vhid = UInt8(try number(value, option: "--vhid", range: Settings.vhidRange))
+            case .pass: password = Array(value.utf8)
+            case .passfile:
+                let contents = try readPassfile(value)
+                guard let firstLine = contents.split(separator: 0x0A, omittingEmptySubsequences: false).first,
+                    !firstLine.isEmpty
+                else { throw .passfileEmpty(path: value) }
+                password = Array(firstLine)
+            case .preempt: flags.preempt = true
+            case .neutral: flags.neutral = true
+            case .addr: virtualAddress = (try address(value, option: "--addr"), value)
+            case .advbase: flags.advbase = UInt8(try number(value, option: "--advbase", range: Settings.advbaseRange))
+            case .advskew: flags.advskew = UInt8(try number(value, option: "--advskew", range: Settings.advskewRange))
+            case .upscript:
+                guard !value.isEmpty else { throw .emptyValue(option: "--upscript") }
+                flags.upscript = value
+            case .downscript:
+                guard !value.isEmpty else { throw .emptyValue(option: "--downscript") }
+                flags.downscript = value
+            case .deadratio: flags.deadRatio = try number(value, option: "--deadratio", range: Settings.deadRatioRange)
+            case .debug: flags.debug = true
+            case .shutdown: flags.shutdown = true
+            case .facility:
+                if value.lowercased() == "none" {
+                    flags.facility = nil
+                } else {
+                    guard let facility = SyslogFacility(named: value) else { throw .unknownFacility(value) }
+                    flags.facility = facility
+                }
+            case .daemonize: flags.daemonize = true
+            case .ignoreifstate: flags.ignoreInterfaceState = true
+            case .nomcast: flags.noMulticast = true
+            case .xparam: flags.xparam = value
+            case .help, .version: break
+            }
+        }
+
+        func settings() throws(SettingsError) -> Settings {
+            guard let sourceAddress else {
+                throw .missing(option: "--srcip (-s)", what: "the real address of this host on the interface")
+            }
+            guard let vhid else {
+                throw .missing(option: "--vhid (-v)", what: "the virtual host id, 1 to 255, the same on every host")
+            }
+            guard let password, !password.isEmpty else {
+                throw .missing(option: "--pass (-p) or --passfile (-o)", what: "the shared password")
+            }
+            guard password.count <= CARPWire.maximumPasswordLength else {
+                throw .passwordTooLong(length: password.count)
+            }
+            guard let virtualAddress else {
+                throw .missing(option: "--addr (-a)", what: "the virtual address to share")
+            }
+            guard flags.advbase != 0 || flags.advskew != 0 else { throw .bothZero }
+            var settings = flags
+            settings.interface = interface
+            settings.sourceAddress = sourceAddress
+            settings.group = group
+            settings.vhid = vhid
+            settings.password = password
+            settings.virtualAddress = virtualAddress.0
+            settings.virtualAddressArgument = virtualAddress.1
+            return settings
+        }
+
+        private func address(_ value: String, option: String) throws(SettingsError) -> IPv4Address {
+            guard let address = IPv4Address(value) else { throw .invalidAddress(option: option, value: value) }
+            guard !address.isUnspecified else { throw .unspecifiedAddress(option: option) }
+            return address
+        }
+    }
+
+    /// A number as `strtoul(value, NULL, 0)` reads it (decimal, `0x` hex, leading-zero octal),
+    /// but whole: no sign, no trailing text, and within `range` instead of silently truncated.
+    static func number(_ value: String, option: String, range: ClosedRange<UInt32>) throws(SettingsError) -> UInt32 {
+        var digits = Substring(value)
+        var radix: UInt32 = 10
+        if digits.hasPrefix("0x") || digits.hasPrefix("0X") {
+            radix = 16
+            digits = digits.dropFirst(2)
+        } else if digits.count > 1 && digits.hasPrefix("0") {
+            radix = 8
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty else { throw .notANumber(option: option, value: value, range: range) }
+        var result: UInt64 = 0
+        for character in digits {
+            guard let digit = character.hexDigitValue, UInt32(digit) < radix else {
+                throw .notANumber(option: option, value: value, range: range)
+            }
+            result = result * UInt64(radix) + UInt64(digit)
+            if result > UInt64(range.upperBound) { throw .outOfRange(option: option, value: value, range: range) }
+        }
+        guard result >= UInt64(range.lowerBound) else { throw .outOfRange(option: option, value: value, range: range) }
+        return UInt32(result)
+    }
+}

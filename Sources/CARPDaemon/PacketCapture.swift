@@ -1,0 +1,122 @@
+import CARPCore
+import CPcap
+import Glibc
+
+/// A libpcap handle on one interface: receives the adverts of one virtual host, sends frames.
+///
+/// Unlike ucarp it opens the handle in immediate mode (ucarp's 1 s buffer timeout delays
+/// adverts by up to a second), filters on our vhid in the kernel (so many instances on one
+/// interface do not wake each other), and reads every pending frame per wake-up.
+final class PacketCapture {
+    let interface: String
+    private let handle: OpaquePointer
+    /// The descriptor to poll for readability.
+    let descriptor: CInt
+
+    /// Enough for Ethernet + the longest IPv4 header + the CARP header.
+    static let snapshotLength: CInt = 256
+    /// The kernel ring; adverts are small and rare, a small ring keeps the footprint small.
+    static let bufferSize: CInt = 256 * 1024
+
+    /// The capture filter: CARP packets of our vhid not sent from our own source address.
+    static func filter(vhid: UInt8, sourceAddress: IPv4Address) -> String {
+        "ip proto 112 and not src host \(sourceAddress) and ip[((ip[0] & 0xf) << 2) + 1] = \(vhid)"
+    }
+
+    init(interface: String, filter: String) throws(DaemonError) {
+        self.interface = interface
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_create(interface, &errorBuffer) else {
+            throw .pcap(action: "open the interface", interface: interface, message: String(errorBuffer: errorBuffer))
+        }
+        self.handle = handle
+        pcap_set_snaplen(handle, Self.snapshotLength)
+        pcap_set_promisc(handle, 0)
+        pcap_set_immediate_mode(handle, 1)
+        pcap_set_buffer_size(handle, Self.bufferSize)
+        let status = pcap_activate(handle)
+        guard status >= 0 else {
+            let message = status == PCAP_ERROR ? String(cString: pcap_geterr(handle)) : String(cString: pcap_statustostr(status))
+            pcap_close(handle)
+            throw .pcap(action: "open the interface", interface: interface, message: message)
+        }
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            let message = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            throw .pcap(action: "compile the capture filter '\(filter)'", interface: interface, message: message)
+        }
+        defer { pcap_freecode(&program) }
+        guard pcap_setfilter(handle, &program) == 0 else {
+            let message = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            throw .pcap(action: "install the capture filter", interface: interface, message: message)
+        }
+        _ = pcap_setdirection(handle, PCAP_D_IN)
+        guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
+            pcap_close(handle)
+            throw .pcap(action: "make the capture non-blocking", interface: interface, message: String(errorBuffer: errorBuffer))
+        }
+        descriptor = pcap_get_selectable_fd(handle)
+        guard descriptor >= 0 else {
+            pcap_close(handle)
+            throw .pcap(action: "get a pollable descriptor", interface: interface, message: "none")
+        }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+    }
+
+    deinit {
+        pcap_close(handle)
+    }
+
+    enum Next {
+        case frame(UnsafeBufferPointer<UInt8>)
+        case none
+        case error(String)
+    }
+
+    /// The next pending frame, valid until the next call; `.none` when the buffer is empty.
+    func next() -> Next {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        switch pcap_next_ex(handle, &header, &data) {
+        case 1:
+            guard let header, let data else { return .none }
+            return .frame(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
+        case 0:
+            return .none
+        default:
+            return .error(String(cString: pcap_geterr(handle)))
+        }
+    }
+
+    /// Sends one complete Ethernet frame; returns libpcap's error message on failure.
+    func send(_ frame: [UInt8]) -> String? {
+        let sent = frame.withUnsafeBytes { pcap_inject(handle, $0.baseAddress, $0.count) }
+        return sent == frame.count ? nil : String(cString: pcap_geterr(handle))
+    }
+
+    /// The first non-loopback capture device, as ucarp's `pcap_lookupdev` fallback picks one.
+    static func defaultDevice() -> String? {
+        var devices: UnsafeMutablePointer<pcap_if_t>?
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard pcap_findalldevs(&devices, &errorBuffer) == 0 else { return nil }
+        defer { pcap_freealldevs(devices) }
+        var current = devices
+        while let device = current {
+            let flags = device.pointee.flags
+            if flags & UInt32(PCAP_IF_LOOPBACK) == 0 && flags & UInt32(PCAP_IF_UP) != 0, let name = device.pointee.name {
+                return String(cString: name)
+            }
+            current = device.pointee.next
+        }
+        return nil
+    }
+}
+
+extension String {
+    /// The NUL-terminated text libpcap left in an error buffer.
+    init(errorBuffer: [CChar]) {
+        self.init(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

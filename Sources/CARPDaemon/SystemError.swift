@@ -1,0 +1,26 @@
+import Glibc
+import SystemPackage
+
+/// A failure of the daemon's shell, with the system's reason where there is one.
+public enum DaemonError: Error, CustomStringConvertible {
+    /// A system call failed: which call, on what, and errno.
+    case system(call: String, subject: String, errno: Errno)
+    /// libpcap refused: what it was asked and its own message.
+    case pcap(action: String, interface: String, message: String)
+    case notEthernet(interface: String, hardwareType: UInt32)
+    case noInterface
+
+    public var description: String {
+        switch self {
+        case .system(let call, let subject, let errno): "\(call) on \(subject) failed: \(errno.description)"
+        case .pcap(let action, let interface, let message): "Unable to \(action) on [\(interface)]: \(message)"
+        case .notEthernet(let interface, let type):
+            "interface [\(interface)] is not Ethernet (hardware type \(type)): CARP needs an Ethernet segment"
+        case .noInterface: "You must supply a network interface (--interface): no capture device was found"
+        }
+    }
+
+    static func lastError(_ call: String, _ subject: String) -> DaemonError {
+        .system(call: call, subject: subject, errno: Errno(rawValue: Glibc.errno))
+    }
+}

@@ -1,0 +1,78 @@
+import Glibc
+import Logging
+import SystemPackage
+
+/// Where log lines go; shared by every copy of the handler so daemonizing can turn the
+/// terminal off for all of them.
+public final class LogOutput: @unchecked Sendable {
+    /// Lines also go to stdout (debug, info) and stderr (warning, error), as ucarp does when
+    /// not daemonized.
+    public var terminal: Bool
+    /// Whether `openlog` was called; nil facility means `--facility=none`.
+    public let syslog: Bool
+
+    /// Opens syslog as ucarp does: ident `ucarp`, `LOG_PID`, the given facility.
+    public init(facility: Int32?, terminal: Bool) {
+        self.terminal = terminal
+        self.syslog = facility != nil
+        if let facility {
+            // openlog keeps the pointer: it must live as long as the process.
+            openlog(Self.ident, LOG_PID, facility)
+        }
+    }
+
+    nonisolated(unsafe) private static let ident = UnsafePointer(strdup("ucarp")!)
+}
+
+/// A swift-log backend that writes ucarp's lines: `[INFO] ...` to syslog, and
+/// `2026-11-23T15:42:17.822777: [WARNING] ...` to the terminal.
+public struct UCarpLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let output: LogOutput
+
+    public init(output: LogOutput, level: Logger.Level) {
+        self.output = output
+        self.logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let (priority, tag) = Self.syslogPriority(event.level)
+        let line = "\(tag) \(event.message)"
+        if output.syslog {
+            line.withCString { text in withVaList([text]) { vsyslog(priority, "%s", $0) } }
+        }
+        guard output.terminal else { return }
+        let stream: FileDescriptor = priority <= LOG_WARNING ? .standardError : .standardOutput
+        _ = try? stream.writeAll(Array("\(Self.timestamp()): \(line)\n".utf8))
+    }
+
+    static func syslogPriority(_ level: Logger.Level) -> (CInt, String) {
+        switch level {
+        case .trace, .debug: (LOG_DEBUG, "[DEBUG]")
+        case .info: (LOG_INFO, "[INFO]")
+        case .notice: (LOG_NOTICE, "[NOTICE]")
+        case .warning: (LOG_WARNING, "[WARNING]")
+        case .error, .critical: (LOG_ERR, "[ERROR]")
+        }
+    }
+
+    /// Local time with microseconds, ucarp's `%Y-%m-%dT%H:%M:%S.%06ld`.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
+        let microseconds = String(now.tv_nsec / 1000 + 1_000_000).dropFirst()
+        let prefix = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(prefix).\(microseconds)"
+    }
+}

@@ -1,0 +1,33 @@
+#ifndef SWIFTCARP_CSYSTEMSHIMS_H
+#define SWIFTCARP_CSYSTEMSHIMS_H
+
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+
+/// The interface's flags (SIOCGIFFLAGS) into *flags; 0, or -1 with errno set.
+int swiftcarp_interface_flags(int socket_fd, const char *name, unsigned int *flags);
+
+/// The interface's hardware address (SIOCGIFHWADDR) into mac[6] and its ARPHRD_ type into
+/// *hardware_type; 0, or -1 with errno set.
+int swiftcarp_interface_mac(int socket_fd, const char *name, uint8_t mac[6], unsigned int *hardware_type);
+
+/// IP_ADD_MEMBERSHIP of `group` (host order) on the interface with index `ifindex`.
+int swiftcarp_join_group(int socket_fd, uint32_t group, int ifindex);
+
+/// signalfd(-1, mask of the signals given, SFD_NONBLOCK | SFD_CLOEXEC) after blocking them.
+int swiftcarp_signalfd(const int *signals, int count);
+
+/// Reads one signal number from a signalfd; 0 when none is pending, -1 on error.
+int swiftcarp_read_signal(int fd);
+
+/// posix_spawn of `path` with `argv` (NULL-terminated), in a new process group, with every
+/// signal unblocked and at its default disposition. Returns 0 or an errno value.
+int swiftcarp_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[]);
+
+/// IFF_RUNNING and IFF_UP, which Swift does not import as constants.
+unsigned int swiftcarp_iff_running(void);
+unsigned int swiftcarp_iff_up(void);
+unsigned int swiftcarp_arphrd_ether(void);
+
+#endif

@@ -1,0 +1,49 @@
+/// The `--help` text: ucarp's, option for option, plus what SwiftCARP adds.
+enum Usage {
+    static let version = "0.1.0"
+
+    static let text = """
+
+        ucarp (SwiftCARP \(version)) - CARP failover, a drop-in for ucarp 1.5.2
+
+        --interface=<if> (-i <if>): bind interface <if>
+        --srcip=<ip> (-s <ip>): source (real) IP address of that host
+        --mcast=<ip> (-m <ip>): multicast group IP address (default 224.0.0.18)
+        --vhid=<id> (-v <id>): virtual IP identifier (1-255)
+        --pass=<pass> (-p <pass>): password (at most 19 bytes)
+        --passfile=<file> (-o <file>): read password from file (its first line)
+        --preempt (-P): becomes a master as soon as possible
+        --neutral (-n): don't run downscript at start if backup
+        --addr=<ip> (-a <ip>): virtual shared IP address
+        --help (-h): summary of command-line options
+        --advbase=<seconds> (-b <seconds>): advertisement frequency (0-255)
+        --advskew=<skew> (-k <skew>): advertisement skew (0-255)
+        --upscript=<file> (-u <file>): run <file> to become a master
+        --downscript=<file> (-d <file>): run <file> to become a backup
+        --deadratio=<ratio> (-r <ratio>): ratio to consider a host as dead (1-255, default 3)
+        --debug (-D): enable debug output
+        --shutdown (-z): call shutdown script at exit
+        --daemonize (-B): run in background
+        --ignoreifstate (-S): ignore interface state (down, no carrier)
+        --nomcast (-M): use broadcast (instead of multicast) advertisements
+        --facility=<facility> (-f): set syslog facility (default=daemon, none disables syslog)
+        --xparam=<value> (-x): extra parameter to send to up/down scripts
+        --version (-V): print the version and exit
+
+        Sample usage:
+
+        Manage the 10.1.1.252 shared virtual address on interface eth0, with
+        1 as a virtual address identifier, mypassword as a password, and
+        10.1.1.1 as a real permanent address for this host.
+        Call /etc/vip-up.sh when the host becomes a master, and
+        /etc/vip-down.sh when the virtual IP address has to be disabled.
+
+        ucarp --interface=eth0 --srcip=10.1.1.1 --vhid=1 --pass=mypassword \\
+              --addr=10.1.1.252 \\
+              --upscript=/etc/vip-up.sh --downscript=/etc/vip-down.sh
+
+        Scripts are called as: <script> <interface> <virtual address> [<xparam>]
+        See ucarp(8) for signals, exit codes and the differences from ucarp 1.5.2.
+
+        """
+}

@@ -1,0 +1,42 @@
+import CARPCore
+import CARPDaemon
+import Glibc
+import Logging
+
+/// `ucarp`: parse the command line as ucarp 1.5.2 does, then run one CARP instance.
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let command: UCarpCommandLine.Command
+do {
+    command = try UCarpCommandLine.parse(arguments, readPassfile: Passfile.read)
+} catch {
+    Terminal.fail(error.description, hint: true)
+    exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)
+}
+
+switch command {
+case .help:
+    Terminal.write(Usage.text, to: STDOUT_FILENO)
+    exit(0)
+case .version:
+    Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
+    exit(0)
+case .run(let settings):
+    if let name = settings.interface, !CARPDaemon.interfaceExists(name) {
+        Terminal.fail(SettingsError.noSuchInterface(name).description, hint: false)
+        exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)
+    }
+    let output = LogOutput(facility: settings.facility?.code, terminal: true)
+    let level: Logger.Level = settings.debug ? .debug : .info
+    LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
+    let logger = Logger(label: "ucarp")
+    let daemon: CARPDaemon
+    do {
+        daemon = try CARPDaemon(settings: settings, logger: logger, logOutput: output)
+        if settings.daemonize { try daemon.daemonize() }
+    } catch {
+        logger.error("\(error.description)")
+        exit(CARPDaemon.ExitStatus.startupFailed.rawValue)
+    }
+    exit(daemon.run().rawValue)
+}
