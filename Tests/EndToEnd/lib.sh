@@ -1,0 +1,120 @@
+# Shared helpers of the end-to-end tests: hosts in network namespaces on one bridge.
+#
+# Each test gets its own namespaces, named "$E2E_PREFIX-<name>", so a failed test cannot
+# leave state that confuses the next one. Addresses come from 192.0.2.0/24 (TEST-NET-1);
+# no packet leaves the namespaces.
+
+: "${SWIFTCARP:?path of our ucarp binary}"
+: "${REFERENCE_UCARP:=/usr/sbin/ucarp}"
+E2E_PREFIX="sc$$"
+VIP=192.0.2.100
+WORK=""
+HOSTS=()
+
+# host_address N: the real address of host N.
+host_address() { echo "192.0.2.$((10 + $1))"; }
+ns() { echo "$E2E_PREFIX-$1"; }
+
+# topology_up N: a switch namespace with bridge br0 and hosts h1..hN, each with eth0 on it.
+topology_up() {
+    local count=$1 i
+    WORK=$(mktemp -d "/tmp/swiftcarp-e2e.XXXXXX")
+    ip netns add "$(ns sw)"
+    ip -n "$(ns sw)" link add br0 type bridge
+    ip -n "$(ns sw)" link set br0 up
+    # Multicast snooping would need IGMP queriers; a dumb switch floods, as most LANs do.
+    ip netns exec "$(ns sw)" sh -c 'echo 0 > /sys/class/net/br0/bridge/multicast_snooping' 2>/dev/null || true
+    for i in $(seq 1 "$count"); do
+        ip netns add "$(ns h$i)"
+        ip link add name eth0 netns "$(ns h$i)" type veth peer name "p$i" netns "$(ns sw)"
+        ip -n "$(ns sw)" link set "p$i" master br0 up
+        ip -n "$(ns h$i)" link set lo up
+        ip -n "$(ns h$i)" link set eth0 up
+        ip -n "$(ns h$i)" addr add "$(host_address $i)/24" dev eth0
+        HOSTS+=("h$i")
+    done
+    write_scripts
+}
+
+topology_down() {
+    local name pid
+    for name in "${HOSTS[@]}" sw; do
+        for pid in $(ip netns pids "$(ns $name)" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    done
+    for name in "${HOSTS[@]}" sw; do ip netns del "$(ns $name)" 2>/dev/null; done
+    HOSTS=()
+    [ -n "$WORK" ] && rm -rf "$WORK"
+    WORK=""
+}
+
+# The up and down scripts add and remove the address, and log each call with its arguments.
+write_scripts() {
+    cat > "$WORK/up" <<'SCRIPT'
+#!/bin/sh
+echo "UP $*" >> "$(dirname "$0")/scripts.$(ip netns identify $$).log"
+ip addr add "$2/32" dev "$1"
+SCRIPT
+    cat > "$WORK/down" <<'SCRIPT'
+#!/bin/sh
+echo "DOWN $*" >> "$(dirname "$0")/scripts.$(ip netns identify $$).log"
+ip addr del "$2/32" dev "$1" 2>/dev/null
+exit 0
+SCRIPT
+    chmod +x "$WORK/up" "$WORK/down"
+}
+
+# script_log HOST: the up/down calls HOST's daemon made.
+script_log() { cat "$WORK/scripts.$(ns $1).log" 2>/dev/null; }
+
+# start_carp HOST BINARY [extra options...]: starts a daemon on HOST; its output goes to
+# $WORK/HOST.log and its pid to $WORK/HOST.pid.
+start_carp() {
+    local host=$1 binary=$2 n=${1#h}
+    shift 2
+    ip netns exec "$(ns $host)" "$binary" --interface=eth0 --srcip="$(host_address $n)" --vhid=7 \
+        --pass=hunter2 --addr="$VIP" --upscript="$WORK/up" --downscript="$WORK/down" \
+        --facility=none "$@" >> "$WORK/$host.log" 2>&1 &
+    echo $! > "$WORK/$host.pid"
+    disown $!
+}
+
+pid_of() { cat "$WORK/$1.pid"; }
+log_of() { cat "$WORK/$1.log" 2>/dev/null; }
+
+# owns HOST: HOST has the virtual address on eth0.
+owns() { ip -n "$(ns $1)" -4 addr show dev eth0 | grep -q "inet $VIP/"; }
+
+# owners: the hosts that own the virtual address, space-separated.
+owners() {
+    local host result=""
+    for host in "${HOSTS[@]}"; do owns "$host" && result="$result $host"; done
+    echo "${result# }"
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time is up.
+wait_for() {
+    local deadline=$(( $(date +%s%N) + ${1%.*} * 1000000000 ))
+    shift
+    until "$@"; do
+        [ "$(date +%s%N)" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+
+# now_ms: monotonic-enough milliseconds for measuring takeovers in messages.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+only_owner() { [ "$(owners)" = "$1" ]; }
+
+fail() {
+    echo "    FAILED: $*"
+    local host
+    for host in "${HOSTS[@]}"; do
+        echo "    --- $host daemon log"; log_of "$host" | tail -n 15 | sed 's/^/    | /'
+        echo "    --- $host scripts"; script_log "$host" | sed 's/^/    | /'
+    done
+    return 1
+}
+
+# log_has HOST PATTERN: the daemon log of HOST matches the extended regular expression.
+log_has() { log_of "$1" | grep -Eq -- "$2"; }

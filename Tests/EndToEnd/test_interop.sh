@@ -1,0 +1,68 @@
+# SwiftCARP and Debian's ucarp 1.5.2 on one segment, in both directions.
+
+# Neither side may have logged a bad digest for the other's adverts.
+no_bad_digests() {
+    ! log_has h1 "Bad digest" || fail "h1 logged a bad digest" || return 1
+    ! log_has h2 "Bad digest" || fail "h2 logged a bad digest" || return 1
+}
+
+# MASTER_BIN on h1 (advskew 0) and BACKUP_BIN on h2 (advskew 100): h1 wins, then dies.
+failover_between() {
+    local master_bin=$1 backup_bin=$2
+    topology_up 2
+    start_carp h1 "$master_bin" --advskew=0
+    start_carp h2 "$backup_bin" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 (advskew 0) never became the only owner (owners: $(owners))" || return 1
+    sleep 2
+    only_owner h1 || fail "ownership moved while both ran (owners: $(owners))" || return 1
+    no_bad_digests || return 1
+    kill -9 "$(pid_of h1)"
+    local killed=$(now_ms)
+    wait_for 8 owns h2 || fail "h2 did not take over after kill -9 of h1" || return 1
+    echo "    takeover after kill -9: $(( $(now_ms) - killed )) ms"
+    log_has h2 "Switching to state: MASTER" || fail "h2 did not log its switch to MASTER" || return 1
+}
+
+test_ucarp_backup_takes_over_from_swiftcarp_master() {
+    failover_between "$SWIFTCARP" "$REFERENCE_UCARP"
+}
+
+test_swiftcarp_backup_takes_over_from_ucarp_master() {
+    failover_between "$REFERENCE_UCARP" "$SWIFTCARP"
+}
+
+test_swiftcarp_pair_fails_over() {
+    failover_between "$SWIFTCARP" "$SWIFTCARP"
+}
+
+# Equal intervals: ucarp keeps the "lower" address as master, comparing the last octet first
+# on little-endian hosts. Give h2 the address that wins that comparison but loses a plain one.
+test_equal_intervals_agree_with_ucarp_on_the_tie_break() {
+    local bin first second
+    for first in "$SWIFTCARP" "$REFERENCE_UCARP"; do
+        second=$([ "$first" = "$SWIFTCARP" ] && echo "$REFERENCE_UCARP" || echo "$SWIFTCARP")
+        topology_up 2
+        # h1 = 192.0.2.11 and h2 = 10.0.0.2: h2 is higher as a number but its last octet is lower.
+        ip -n "$(ns h2)" addr add 10.0.0.2/24 dev eth0
+        start_carp h1 "$first" --advskew=0
+        ip netns exec "$(ns h2)" "$second" -i eth0 -s 10.0.0.2 -v 7 -p hunter2 -a "$VIP" \
+            -u "$WORK/up" -d "$WORK/down" -f none >> "$WORK/h2.log" 2>&1 &
+        disown $!
+        # Both become master after 3 s of silence only if they started together; then one must yield.
+        wait_for 12 only_owner h2 || fail "10.0.0.2 should win the tie (owners: $(owners))" || return 1
+        sleep 3
+        only_owner h2 || fail "the tie-break did not hold (owners: $(owners))" || return 1
+        topology_down
+    done
+}
+
+test_wrong_password_is_reported_on_both_sides() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP"
+    ip netns exec "$(ns h2)" "$REFERENCE_UCARP" -i eth0 -s "$(host_address 2)" -v 7 -p wrong -a "$VIP" \
+        -u "$WORK/up" -d "$WORK/down" -f none >> "$WORK/h2.log" 2>&1 &
+        disown $!
+    wait_for 10 log_has h1 "Bad digest" || fail "SwiftCARP did not report ucarp's wrongly signed adverts" || return 1
+    wait_for 10 log_has h2 "Bad digest" || fail "ucarp did not report our wrongly signed adverts" || return 1
+    log_has h1 "Check vhid, password and virtual IP address" || fail "our message does not say what to check" || return 1
+}
