@@ -2,7 +2,7 @@
 # Swift toolchain; they install the Debian packages they need first.
 
 SWIFT ?= swift
-DEBIAN_PACKAGES = libpcap-dev pkg-config iproute2 ucarp tcpdump procps
+DEBIAN_PACKAGES = libpcap-dev pkg-config iproute2 ucarp tcpdump nftables procps
 
 .PHONY: all build deps test unit-test e2e-test demo clean
 

@@ -72,7 +72,7 @@ public final class CARPDaemon {
     /// Detaches from the terminal (`--daemonize`).
     public func daemonize() throws(DaemonError) {
         try Daemonizer.detach()
-        logOutput.terminal = false
+        logOutput.terminal = .none
     }
 
     /// Runs until a termination signal (with `--shutdown`) or a fatal error.

@@ -5,14 +5,22 @@ import SystemPackage
 /// Where log lines go; shared by every copy of the handler so daemonizing can turn the
 /// terminal off for all of them.
 public final class LogOutput: @unchecked Sendable {
-    /// Lines also go to stdout (debug, info) and stderr (warning, error), as ucarp does when
-    /// not daemonized.
-    public var terminal: Bool
+    /// Which lines also go to stdout (debug, info) and stderr (warning, error).
+    public enum Terminal: Sendable {
+        /// Everything, as ucarp when not daemonized.
+        case all
+        /// Errors only: `--daemonize` before detaching, so start-up failures are still seen.
+        case errors
+        /// Nothing: detached.
+        case none
+    }
+
+    public var terminal: Terminal
     /// Whether `openlog` was called; nil facility means `--facility=none`.
     public let syslog: Bool
 
     /// Opens syslog as ucarp does: ident `ucarp`, `LOG_PID`, the given facility.
-    public init(facility: Int32?, terminal: Bool) {
+    public init(facility: Int32?, terminal: Terminal) {
         self.terminal = terminal
         self.syslog = facility != nil
         if let facility {
@@ -47,7 +55,11 @@ public struct UCarpLogHandler: LogHandler {
         if output.syslog {
             line.withCString { text in withVaList([text]) { vsyslog(priority, "%s", $0) } }
         }
-        guard output.terminal else { return }
+        switch output.terminal {
+        case .none: return
+        case .errors: guard priority <= LOG_ERR else { return }
+        case .all: break
+        }
         let stream: FileDescriptor = priority <= LOG_WARNING ? .standardError : .standardOutput
         _ = try? stream.writeAll(Array("\(Self.timestamp()): \(line)\n".utf8))
     }

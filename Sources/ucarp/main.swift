@@ -26,7 +26,7 @@ case .run(let settings):
         Terminal.fail(SettingsError.noSuchInterface(name).description, hint: false)
         exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)
     }
-    let output = LogOutput(facility: settings.facility?.code, terminal: true)
+    let output = LogOutput(facility: settings.facility?.code, terminal: settings.daemonize ? .errors : .all)
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
     let logger = Logger(label: "ucarp")

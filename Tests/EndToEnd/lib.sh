@@ -63,20 +63,41 @@ SCRIPT
     chmod +x "$WORK/up" "$WORK/down"
 }
 
+# script_count_at_least HOST N: HOST's daemon has called its scripts N times or more.
+script_count_at_least() { [ "$(script_log "$1" | wc -l)" -ge "$2" ]; }
+
 # script_log HOST: the up/down calls HOST's daemon made.
 script_log() { cat "$WORK/scripts.$(ns $1).log" 2>/dev/null; }
 
-# start_carp HOST BINARY [extra options...]: starts a daemon on HOST; its output goes to
-# $WORK/HOST.log and its pid to $WORK/HOST.pid.
+# start_carp HOST BINARY [extra options...]: starts a daemon on HOST with the test's vhid,
+# password, address and scripts. Its output goes to $WORK/HOST.log, its pid to
+# $WORK/HOST.pid and, once it ends, its exit status to $WORK/HOST.exit.
 start_carp() {
     local host=$1 binary=$2 n=${1#h}
     shift 2
-    ip netns exec "$(ns $host)" "$binary" --interface=eth0 --srcip="$(host_address $n)" --vhid=7 \
+    run_on "$host" "$binary" --interface=eth0 --srcip="$(host_address $n)" --vhid=7 \
         --pass=hunter2 --addr="$VIP" --upscript="$WORK/up" --downscript="$WORK/down" \
-        --facility=none "$@" >> "$WORK/$host.log" 2>&1 &
-    echo $! > "$WORK/$host.pid"
-    disown $!
+        --facility=none "$@"
 }
+
+# run_on HOST COMMAND...: runs COMMAND in HOST's namespace in the background, as start_carp.
+run_on() {
+    local host=$1
+    shift
+    rm -f "$WORK/$host.pid" "$WORK/$host.exit"
+    (
+        ip netns exec "$(ns $host)" "$@" >> "$WORK/$host.log" 2>&1 &
+        echo $! > "$WORK/$host.pid.tmp" && mv "$WORK/$host.pid.tmp" "$WORK/$host.pid"
+        wait $!
+        echo $? > "$WORK/$host.exit"
+    ) 2>/dev/null &
+    disown $!
+    wait_for 5 test -s "$WORK/$host.pid"
+}
+
+# exit_status_of HOST: the exit status of HOST's last daemon, once it has ended.
+exit_status_of() { cat "$WORK/$1.exit" 2>/dev/null; }
+has_exited() { test -s "$WORK/$1.exit"; }
 
 pid_of() { cat "$WORK/$1.pid"; }
 log_of() { cat "$WORK/$1.log" 2>/dev/null; }
@@ -103,6 +124,13 @@ wait_for() {
 
 # now_ms: monotonic-enough milliseconds for measuring takeovers in messages.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# partition: the bridge forwards nothing between hosts; heal: it forwards again.
+partition() {
+    ip netns exec "$(ns sw)" nft add table bridge cut
+    ip netns exec "$(ns sw)" nft add chain bridge cut forward '{ type filter hook forward priority 0; policy drop; }'
+}
+heal() { ip netns exec "$(ns sw)" nft delete table bridge cut; }
 
 only_owner() { [ "$(owners)" = "$1" ]; }
 

@@ -35,23 +35,24 @@ test_swiftcarp_pair_fails_over() {
     failover_between "$SWIFTCARP" "$SWIFTCARP"
 }
 
-# Equal intervals: ucarp keeps the "lower" address as master, comparing the last octet first
-# on little-endian hosts. Give h2 the address that wins that comparison but loses a plain one.
+# Equal intervals: when two masters meet, ucarp keeps the one whose address is "lower" as
+# the 32-bit word in memory, which on little-endian hosts compares the last octet first.
+# h1 = 192.0.2.11 and h2 = 10.0.0.20: numerically h2 is lower, but by ucarp's rule h1 is
+# (11 < 20), so h1 must stay master whichever implementation runs where.
 test_equal_intervals_agree_with_ucarp_on_the_tie_break() {
-    local bin first second
+    local first second
     for first in "$SWIFTCARP" "$REFERENCE_UCARP"; do
         second=$([ "$first" = "$SWIFTCARP" ] && echo "$REFERENCE_UCARP" || echo "$SWIFTCARP")
         topology_up 2
-        # h1 = 192.0.2.11 and h2 = 10.0.0.2: h2 is higher as a number but its last octet is lower.
-        ip -n "$(ns h2)" addr add 10.0.0.2/24 dev eth0
+        ip -n "$(ns h2)" addr add 10.0.0.20/24 dev eth0
+        partition
         start_carp h1 "$first" --advskew=0
-        ip netns exec "$(ns h2)" "$second" -i eth0 -s 10.0.0.2 -v 7 -p hunter2 -a "$VIP" \
-            -u "$WORK/up" -d "$WORK/down" -f none >> "$WORK/h2.log" 2>&1 &
-        disown $!
-        # Both become master after 3 s of silence only if they started together; then one must yield.
-        wait_for 12 only_owner h2 || fail "10.0.0.2 should win the tie (owners: $(owners))" || return 1
+        run_on h2 "$second" -i eth0 -s 10.0.0.20 -v 7 -p hunter2 -a "$VIP" -u "$WORK/up" -d "$WORK/down" -f none
+        wait_for 8 owns h1 && wait_for 8 owns h2 || fail "both should be master while cut off" || return 1
+        heal
+        wait_for 5 only_owner h1 || fail "192.0.2.11 should win the tie (owners: $(owners))" || return 1
         sleep 3
-        only_owner h2 || fail "the tie-break did not hold (owners: $(owners))" || return 1
+        only_owner h1 || fail "the tie-break did not hold (owners: $(owners))" || return 1
         topology_down
     done
 }
