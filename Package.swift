@@ -9,7 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
     ],
     targets: [
@@ -45,7 +45,11 @@ let package = Package(
         .testTarget(name: "CARPCoreTests", dependencies: ["CARPCore"]),
         .testTarget(
             name: "CARPDaemonTests",
-            dependencies: ["CARPDaemon", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CARPDaemon",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "ucarpTests", dependencies: ["ucarp", "CARPCore"]),
     ]
