@@ -99,12 +99,14 @@ public struct AdvertisementCodec: Sendable {
         let counter = UInt64(bigEndianBytes: bytes[carpStart + 8..<carpStart + 16])
         let digest = bytes[carpStart + 16..<carpStart + 36]
         guard authenticator.isValid(digest: digest, counter: counter) else {
-            return .dropped(.badDigest(
-                expectedPrefix: Array(authenticator.digest(counter: counter).prefix(4)),
-                receivedPrefix: Array(digest.prefix(4))))
+            return .dropped(
+                .badDigest(
+                    expectedPrefix: Array(authenticator.digest(counter: counter).prefix(4)),
+                    receivedPrefix: Array(digest.prefix(4))))
         }
-        return .accepted(ReceivedAdvertisement(
-            source: source, advbase: bytes[carpStart + 5], advskew: bytes[carpStart + 2], counter: counter))
+        return .accepted(
+            ReceivedAdvertisement(
+                source: source, advbase: bytes[carpStart + 5], advskew: bytes[carpStart + 2], counter: counter))
     }
 }
 

@@ -148,9 +148,10 @@ public struct CARPStateMachine: Sendable {
             } else if local < remote || (local == remote && theirKey > ourKey) {
                 actions.append(.sendGratuitousARP)
                 advertsBeforeDelayedARP = 2
-                actions.append(.log(
-                    .warning,
-                    "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"))
+                actions.append(
+                    .log(
+                        .warning,
+                        "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"))
             }
         case .backup:
             if let holdUntil, now < holdUntil {
@@ -212,9 +213,12 @@ public struct CARPStateMachine: Sendable {
         sendErrors = min(sendErrors + 1, Int(Int32.max))
         guard sendErrors == Self.sendErrorsBeforeDemotion else { return [] }
         demoted = true
-        var actions: [Action] = [.log(
-            .error,
-            "write() error #\(sendErrors)/\(Self.sendErrorsBeforeDemotion): advertising with advskew \(effectiveSkew)")]
+        var actions: [Action] = [
+            .log(
+                .error,
+                "write() error #\(sendErrors)/\(Self.sendErrorsBeforeDemotion): advertising with advskew \(effectiveSkew)"
+            )
+        ]
         if state == .master {
             actions += sendAdvertisement(at: now)
         }

@@ -40,8 +40,10 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
 
     /// The four octets in network order.
     public var octets: [UInt8] {
-        [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
-         UInt8(truncatingIfNeeded: value)]
+        [
+            UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value),
+        ]
     }
 
     /// Reads four octets in network order from `bytes` at `offset`; the caller checks bounds.
@@ -66,8 +68,10 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
 
     /// The Ethernet multicast address of this group: `01:00:5e` + the low 23 bits.
     public var multicastMAC: [UInt8] {
-        [0x01, 0x00, 0x5E, UInt8(truncatingIfNeeded: value >> 16) & 0x7F,
-         UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
+        [
+            0x01, 0x00, 0x5E, UInt8(truncatingIfNeeded: value >> 16) & 0x7F,
+            UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value),
+        ]
     }
 
     public var description: String {

@@ -61,10 +61,12 @@ public final class CARPDaemon {
             broadcast: settings.noMulticast,
             authenticator: Authenticator(
                 password: settings.password, vhid: settings.vhid, virtualAddress: settings.virtualAddress))
-        machine = CARPStateMachine(configuration: .init(
-            vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew, deadRatio: settings.deadRatio,
-            preempt: settings.preempt, neutral: settings.neutral, sourceAddress: settings.sourceAddress,
-            initialCounter: UInt64.random(in: .min ... .max, using: &random)))
+        machine = CARPStateMachine(
+            configuration: .init(
+                vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
+                deadRatio: settings.deadRatio,
+                preempt: settings.preempt, neutral: settings.neutral, sourceAddress: settings.sourceAddress,
+                initialCounter: UInt64.random(in: .min ... .max, using: &random)))
         if settings.upscript == nil { logger.warning("Warning: no script called when going up") }
         if settings.downscript == nil { logger.warning("Warning: no script called when going down") }
     }
@@ -131,7 +133,8 @@ public final class CARPDaemon {
             case SIGCHLD:
                 scripts.reap()
             default:
-                logger.debug("Caught signal \(signal): calling [\(settings.downscript ?? "no down script")] and exiting")
+                logger.debug(
+                    "Caught signal \(signal): calling [\(settings.downscript ?? "no down script")] and exiting")
                 return leave(.success)
             }
         }

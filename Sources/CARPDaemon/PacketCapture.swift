@@ -36,7 +36,8 @@ final class PacketCapture {
         pcap_set_buffer_size(handle, Self.bufferSize)
         let status = pcap_activate(handle)
         guard status >= 0 else {
-            let message = status == PCAP_ERROR ? String(cString: pcap_geterr(handle)) : String(cString: pcap_statustostr(status))
+            let message =
+                status == PCAP_ERROR ? String(cString: pcap_geterr(handle)) : String(cString: pcap_statustostr(status))
             pcap_close(handle)
             throw .pcap(action: "open the interface", interface: interface, message: message)
         }
@@ -55,7 +56,9 @@ final class PacketCapture {
         _ = pcap_setdirection(handle, PCAP_D_IN)
         guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
             pcap_close(handle)
-            throw .pcap(action: "make the capture non-blocking", interface: interface, message: String(errorBuffer: errorBuffer))
+            throw .pcap(
+                action: "make the capture non-blocking", interface: interface, message: String(errorBuffer: errorBuffer)
+            )
         }
         descriptor = pcap_get_selectable_fd(handle)
         guard descriptor >= 0 else {
@@ -105,7 +108,8 @@ final class PacketCapture {
         var current = devices
         while let device = current {
             let flags = device.pointee.flags
-            if flags & UInt32(PCAP_IF_LOOPBACK) == 0 && flags & UInt32(PCAP_IF_UP) != 0, let name = device.pointee.name {
+            if flags & UInt32(PCAP_IF_LOOPBACK) == 0 && flags & UInt32(PCAP_IF_UP) != 0, let name = device.pointee.name
+            {
                 return String(cString: name)
             }
             current = device.pointee.next

@@ -35,7 +35,9 @@ struct ScriptRunnerTests {
             var lines: [String] = []
             var buffer = [CChar](repeating: 0, count: 512)
             while fgets(&buffer, 512, file) != nil {
-                lines.append(String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                lines.append(
+                    String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                )
             }
             return lines
         }
@@ -50,9 +52,11 @@ struct ScriptRunnerTests {
         runner.waitForAll()
         #expect(runner.isIdle)
         #expect(scratch.calls == ["up eth0 192.0.2.100", "down eth0 192.0.2.100 x"])
-        #expect(log.entries.map(\.message.description).filter { $0.hasPrefix("Spawning") } == [
-            "Spawning [\(scratch.directory)/up eth0 192.0.2.100]", "Spawning [\(scratch.directory)/down eth0 192.0.2.100 x]",
-        ])
+        #expect(
+            log.entries.map(\.message.description).filter { $0.hasPrefix("Spawning") } == [
+                "Spawning [\(scratch.directory)/up eth0 192.0.2.100]",
+                "Spawning [\(scratch.directory)/down eth0 192.0.2.100 x]",
+            ])
     }
 
     @Test func enqueueReturnsWhileTheScriptRuns() throws {
@@ -73,8 +77,9 @@ struct ScriptRunnerTests {
         runner.enqueue(.init(path: try scratch.script(named: "next"), arguments: ["a"]))
         runner.waitForAll()
         #expect(scratch.calls == ["next a"])
-        #expect(log.entries.contains {
-            $0.level == .error && $0.message.description.contains("does-not-exist: No such file or directory")
-        })
+        #expect(
+            log.entries.contains {
+                $0.level == .error && $0.message.description.contains("does-not-exist: No such file or directory")
+            })
     }
 }

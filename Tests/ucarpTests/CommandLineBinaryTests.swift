@@ -11,7 +11,8 @@ struct CommandLineBinaryTests {
 
     /// The `ucarp` executable next to this test bundle.
     static let binary: URL = {
-        let me = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+        let me = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
         return me.deletingLastPathComponent().appendingPathComponent("ucarp")
     }()
 
@@ -56,26 +57,27 @@ struct CommandLineBinaryTests {
     }
 
     /// Each bad input: exit status 1, nothing on stdout, one message naming the problem.
-    @Test(arguments: [
-        (["--vhid=0"], "'0' is out of range: allowed are 1 to 255"),
-        (["--vhid=256"], "'256' is out of range"),
-        (["--vhid=abc"], "invalid --vhid 'abc'"),
-        (["--advskew=300"], "'300' is out of range: allowed are 0 to 255"),
-        (["--advskew=-1"], "invalid --advskew '-1'"),
-        (["--advbase=256"], "--advbase '256' is out of range"),
-        (["--advbase=0", "--advskew=0"], "--advbase and --advskew are both 0"),
-        (["--deadratio=0"], "--deadratio '0' is out of range"),
-        (["--pass=12345678901234567890"], "the password is 20 bytes long"),
-        (["--srcip=192.0.2"], "invalid --srcip address '192.0.2'"),
-        (["--addr=300.1.1.1"], "invalid --addr address '300.1.1.1'"),
-        (["--mcast=192.0.2.1"], "is not a multicast group"),
-        (["--passfile=/nonexistent/pass"], "cannot read passfile '/nonexistent/pass'"),
-        (["--facility=bogus"], "unknown syslog facility 'bogus'"),
-        (["--bogus"], "unrecognized option '--bogus'"),
-        (["-q"], "invalid option -- 'q'"),
-        (["stray"], "unexpected argument 'stray'"),
-        (["--interface=nosuch0"], "interface 'nosuch0' does not exist"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["--vhid=0"], "'0' is out of range: allowed are 1 to 255"),
+            (["--vhid=256"], "'256' is out of range"),
+            (["--vhid=abc"], "invalid --vhid 'abc'"),
+            (["--advskew=300"], "'300' is out of range: allowed are 0 to 255"),
+            (["--advskew=-1"], "invalid --advskew '-1'"),
+            (["--advbase=256"], "--advbase '256' is out of range"),
+            (["--advbase=0", "--advskew=0"], "--advbase and --advskew are both 0"),
+            (["--deadratio=0"], "--deadratio '0' is out of range"),
+            (["--pass=12345678901234567890"], "the password is 20 bytes long"),
+            (["--srcip=192.0.2"], "invalid --srcip address '192.0.2'"),
+            (["--addr=300.1.1.1"], "invalid --addr address '300.1.1.1'"),
+            (["--mcast=192.0.2.1"], "is not a multicast group"),
+            (["--passfile=/nonexistent/pass"], "cannot read passfile '/nonexistent/pass'"),
+            (["--facility=bogus"], "unknown syslog facility 'bogus'"),
+            (["--bogus"], "unrecognized option '--bogus'"),
+            (["-q"], "invalid option -- 'q'"),
+            (["stray"], "unexpected argument 'stray'"),
+            (["--interface=nosuch0"], "interface 'nosuch0' does not exist"),
+        ] as [([String], String)])
     func badInputIsRefusedWithAMessage(extra: [String], message: String) throws {
         let outcome = try run(Self.valid + extra)
         #expect(outcome.status == 1, "\(extra): status \(outcome.status)")
@@ -84,12 +86,13 @@ struct CommandLineBinaryTests {
         #expect(outcome.stderr.contains(message), "\(extra): \(outcome.stderr)")
     }
 
-    @Test(arguments: [
-        (["-i", "lo", "-v", "1", "-p", "x", "-a", "192.0.2.100"], "missing --srcip"),
-        (["-i", "lo", "-s", "192.0.2.11", "-p", "x", "-a", "192.0.2.100"], "missing --vhid"),
-        (["-i", "lo", "-s", "192.0.2.11", "-v", "1", "-a", "192.0.2.100"], "missing --pass"),
-        (["-i", "lo", "-s", "192.0.2.11", "-v", "1", "-p", "x"], "missing --addr"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["-i", "lo", "-v", "1", "-p", "x", "-a", "192.0.2.100"], "missing --srcip"),
+            (["-i", "lo", "-s", "192.0.2.11", "-p", "x", "-a", "192.0.2.100"], "missing --vhid"),
+            (["-i", "lo", "-s", "192.0.2.11", "-v", "1", "-a", "192.0.2.100"], "missing --pass"),
+            (["-i", "lo", "-s", "192.0.2.11", "-v", "1", "-p", "x"], "missing --addr"),
+        ] as [([String], String)])
     func missingRequiredOptionsAreNamed(arguments: [String], message: String) throws {
         let outcome = try run(arguments)
         #expect(outcome.status == 1)
