@@ -133,8 +133,7 @@ public final class CARPDaemon {
             case SIGCHLD:
                 scripts.reap()
             default:
-                logger.debug(
-                    "Caught signal \(signal): calling [\(settings.downscript ?? "no down script")] and exiting")
+                logger.debug("Caught signal \(signal): leaving")
                 return leave(.success)
             }
         }
