@@ -225,10 +225,11 @@ public struct CARPStateMachine: Sendable {
         return actions
     }
 
-    /// SIGUSR2: a master becomes BACKUP and holds off for ``stepDownHold``.
+    /// SIGUSR2: a master says it is leaving, becomes BACKUP and holds off for ``stepDownHold``.
     public mutating func stepDown(at now: MonotonicInstant) -> [Action] {
         var actions: [Action] = [.log(.debug, "Caught signal (USR2) considering going down")]
         guard state == .master else { return actions }
+        actions.append(leavingAdvertisement())
         actions.append(setState(.backup, reason: .stepDown))
         advertiseAt = nil
         let holdUntil = now + Self.stepDownHold
@@ -237,14 +238,17 @@ public struct CARPStateMachine: Sendable {
         return actions
     }
 
-    /// Leaving (a termination signal with `--shutdown`): run the down script unless BACKUP.
+    /// Leaving (a termination signal with `--shutdown`): a master says so on the wire, then
+    /// the down script runs unless we were BACKUP.
     public mutating func shutdown(at now: MonotonicInstant) -> [Action] {
         guard state != .backup else { return [] }
-        let action = Action.changeState(from: state, to: .backup, reason: .shutdown, runScript: true)
+        var actions: [Action] = []
+        if state == .master { actions.append(leavingAdvertisement()) }
+        actions.append(.changeState(from: state, to: .backup, reason: .shutdown, runScript: true))
         state = .backup
         advertiseAt = nil
         masterDownAt = nil
-        return [action]
+        return actions
     }
 
     /// The interface lost its carrier (not RUNNING): become BACKUP and stop the timers.
@@ -284,6 +288,19 @@ public struct CARPStateMachine: Sendable {
         advertsBeforeDelayedARP = 2
         return actions
     }
+
+    /// The advert a departing master sends, as the BSD kernels do: advbase 255 and advskew
+    /// 255 make every backup (ours and ucarp 1.5.2 alike) conclude that the master "will time
+    /// out anyway" and take over at once, instead of after advbase × deadratio of silence.
+    private mutating func leavingAdvertisement() -> Action {
+        let next = counter.map { $0 &+ 1 } ?? configuration.initialCounter
+        counter = next
+        advertiseAt = nil
+        return .sendAdvertisement(advbase: Self.leavingAdvbase, advskew: Self.leavingAdvskew, counter: next)
+    }
+
+    public static let leavingAdvbase: UInt8 = 255
+    public static let leavingAdvskew: UInt8 = 255
 
     private mutating func sendAdvertisement(at now: MonotonicInstant) -> [Action] {
         let next = counter.map { $0 &+ 1 } ?? configuration.initialCounter

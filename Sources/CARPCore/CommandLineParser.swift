@@ -25,6 +25,9 @@ public struct CommandLineParser<ID: Hashable & Sendable>: Sendable {
     public struct Parsed: Sendable {
         /// Options in the order given, with their arguments.
         public var options: [(id: ID, argument: String?)] = []
+        /// Where each option's argument stands in the input, by index into ``options``:
+        /// which argument, and the UTF-8 offset where the value starts in it.
+        public var valueLocations: [Int: (argument: Int, offset: Int)] = [:]
         public var operands: [String] = []
     }
 
@@ -75,9 +78,12 @@ public struct CommandLineParser<ID: Hashable & Sendable>: Sendable {
                 let inlineValue = body.firstIndex(of: "=").map { String(body[body.index(after: $0)...]) }
                 let option = try resolve(name)
                 if option.takesArgument {
+                    let location =
+                        inlineValue != nil ? (index - 1, 2 + name.utf8.count + 1) : (index, 0)
                     guard let value = inlineValue ?? nextArgument() else {
                         throw .missingArgumentLong(option.name)
                     }
+                    parsed.valueLocations[parsed.options.count] = location
                     parsed.options.append((option.id, value))
                 } else {
                     if inlineValue != nil { throw .unexpectedArgument(option.name) }
@@ -89,8 +95,11 @@ public struct CommandLineParser<ID: Hashable & Sendable>: Sendable {
                     rest = rest.dropFirst()
                     guard let option = shortOption(character) else { throw .invalidShort(character) }
                     if option.takesArgument {
+                        let location =
+                            rest.isEmpty ? (index, 0) : (index - 1, argument.utf8.count - rest.utf8.count)
                         let value = rest.isEmpty ? nextArgument() : String(rest)
                         guard let value else { throw .missingArgumentShort(character) }
+                        parsed.valueLocations[parsed.options.count] = location
                         parsed.options.append((option.id, value))
                         break
                     }

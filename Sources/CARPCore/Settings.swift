@@ -6,6 +6,8 @@ public struct Settings: Equatable, Sendable {
     public var group: IPv4Address = CARPWire.defaultGroup
     public var vhid: UInt8
     public var password: [UInt8]
+    /// Where the password came from, when it was `--passfile`.
+    public var passfile: String?
     public var preempt = false
     public var neutral = false
     public var virtualAddress: IPv4Address
@@ -24,6 +26,12 @@ public struct Settings: Equatable, Sendable {
     public var ignoreInterfaceState = false
     public var noMulticast = false
     public var xparam: String?
+    /// `--pidfile`: written after daemonizing, locked while running, removed at exit.
+    public var pidFile: String?
+    /// `--statefile`: replaced atomically on every state change.
+    public var stateFile: String?
+    /// `--script-timeout`: a script still running after this is killed; nil never.
+    public var scriptTimeout: MonotonicDuration? = .seconds(60)
 
     public init(
         interface: String?, sourceAddress: IPv4Address, vhid: UInt8, password: [UInt8],
@@ -77,6 +85,7 @@ public struct SyslogFacility: Equatable, Hashable, Sendable {
 public enum SettingsError: Error, Equatable, CustomStringConvertible {
     case syntax(String)
     case notANumber(option: String, value: String, range: ClosedRange<UInt32>)
+    case notASeconds(option: String, value: String, maximum: UInt32)
     case outOfRange(option: String, value: String, range: ClosedRange<UInt32>)
     case invalidAddress(option: String, value: String)
     case notMulticast(value: String)
@@ -96,6 +105,8 @@ public enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .syntax(let message): message
         case .notANumber(let option, let value, let range):
             "invalid \(option) '\(value)': expected a whole number from \(range.lowerBound) to \(range.upperBound)"
+        case .notASeconds(let option, let value, let maximum):
+            "invalid \(option) '\(value)': expected seconds from 0 to \(maximum), fractions allowed (0.5)"
         case .outOfRange(let option, let value, let range):
             "\(option) '\(value)' is out of range: allowed are \(range.lowerBound) to \(range.upperBound)"
         case .invalidAddress(let option, let value):

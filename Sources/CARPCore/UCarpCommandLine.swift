@@ -4,6 +4,7 @@ public enum UCarpCommandLine {
         case interface, srcip, mcast, vhid, pass, preempt, neutral, addr, help, advbase, advskew
         case upscript, downscript, deadratio, debug, shutdown, facility, daemonize, ignoreifstate
         case nomcast, passfile, xparam, version
+        case pidfile, statefile, scriptTimeout
     }
 
     typealias Option = CommandLineParser<OptionID>.Option
@@ -39,6 +40,9 @@ public enum UCarpCommandLine {
     static let extensionOptions: [Option] = [
         Option("mcast", takesArgument: true, id: .mcast),
         Option("version", short: "V", takesArgument: false, id: .version),
+        Option("pidfile", takesArgument: true, id: .pidfile),
+        Option("statefile", takesArgument: true, id: .statefile),
+        Option("script-timeout", takesArgument: true, id: .scriptTimeout),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
@@ -74,6 +78,15 @@ public enum UCarpCommandLine {
         return .run(try builder.settings())
     }
 
+    /// Where the values of `--pass` stand in `arguments`, so that the caller can blank them out
+    /// of its `argv` (and so of `ps` and `/proc/PID/cmdline`).
+    public static func passwordLocations(in arguments: [String]) -> [(argument: Int, offset: Int)] {
+        guard let parsed = try? parser.parse(arguments) else { return [] }
+        return parsed.options.indices.compactMap { index in
+            parsed.options[index].id == .pass ? parsed.valueLocations[index] : nil
+        }
+    }
+
     /// Collects options in order (a later one overrides an earlier one, as in ucarp).
     struct Builder {
         var interface: String?
@@ -98,8 +111,11 @@ public enum UCarpCommandLine {
                 guard address.isMulticast else { throw .notMulticast(value: value) }
                 group = address
             case .vhid: vhid = UInt8(try number(value, option: "--vhid", range: Settings.vhidRange))
-            case .pass: password = Array(value.utf8)
+            case .pass:
+                password = Array(value.utf8)
+                flags.passfile = nil
             case .passfile:
+                flags.passfile = value
                 let contents = try readPassfile(value)
                 guard let firstLine = contents.split(separator: 0x0A, omittingEmptySubsequences: false).first,
                     !firstLine.isEmpty
@@ -130,6 +146,15 @@ public enum UCarpCommandLine {
             case .ignoreifstate: flags.ignoreInterfaceState = true
             case .nomcast: flags.noMulticast = true
             case .xparam: flags.xparam = value
+            case .pidfile:
+                guard !value.isEmpty else { throw .emptyValue(option: "--pidfile") }
+                flags.pidFile = value
+            case .statefile:
+                guard !value.isEmpty else { throw .emptyValue(option: "--statefile") }
+                flags.stateFile = value
+            case .scriptTimeout:
+                let timeout = try UCarpCommandLine.duration(value, option: "--script-timeout", maximum: 86_400)
+                flags.scriptTimeout = timeout.nanoseconds == 0 ? nil : timeout
             case .help, .version: break
             }
         }
@@ -169,6 +194,25 @@ public enum UCarpCommandLine {
         }
     }
 
+    /// Seconds with an optional fraction (`2`, `0.25`), from 0 to `maximum`.
+    static func duration(_ value: String, option: String, maximum: UInt32) throws(SettingsError) -> MonotonicDuration {
+        let parts = value.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = parts.first ?? ""
+        let fraction = parts.count > 1 ? parts[1] : ""
+        guard !whole.isEmpty || !fraction.isEmpty, whole.allSatisfy(\.isASCIIDigit), fraction.allSatisfy(\.isASCIIDigit),
+            fraction.count <= 9, parts.count == 1 || !fraction.isEmpty
+        else { throw .notASeconds(option: option, value: value, maximum: maximum) }
+        guard whole.count <= 6, let seconds = UInt64(whole.isEmpty ? "0" : whole) else {
+            throw .notASeconds(option: option, value: value, maximum: maximum)
+        }
+        let nanoseconds = UInt64(String(fraction) + String(repeating: "0", count: 9 - fraction.count)) ?? 0
+        let total = seconds * 1_000_000_000 + nanoseconds
+        guard total <= UInt64(maximum) * 1_000_000_000 else {
+            throw .notASeconds(option: option, value: value, maximum: maximum)
+        }
+        return .nanoseconds(total)
+    }
+
     /// A number as `strtoul(value, NULL, 0)` reads it (decimal, `0x` hex, leading-zero octal),
     /// but whole: no sign, no trailing text, and within `range` instead of silently truncated.
     static func number(_ value: String, option: String, range: ClosedRange<UInt32>) throws(SettingsError) -> UInt32 {
@@ -193,4 +237,8 @@ public enum UCarpCommandLine {
         guard result >= UInt64(range.lowerBound) else { throw .outOfRange(option: option, value: value, range: range) }
         return UInt32(result)
     }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isWholeNumber }
 }

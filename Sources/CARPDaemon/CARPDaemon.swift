@@ -27,12 +27,16 @@ public final class CARPDaemon {
     private let scripts: ScriptRunner
     private var statistics = Statistics()
     private var random = SystemRandomNumberGenerator()
-    private var carrierLogged = false
+    private var dropWarnings = WarningRateLimiter<DropReason>(interval: CARPDaemon.dropWarningInterval)
+    private let pidFile: PidFile?
+    private let stateFile: StateFile?
 
     /// Signals that end the process after the down script, with `--shutdown` (ucarp's list).
     static let terminationSignals: [CInt] = [SIGINT, SIGQUIT, SIGTERM, SIGHUP]
     /// The longest the loop sleeps while the carrier must be watched.
     static let carrierCheckInterval = MonotonicDuration.seconds(1)
+    /// At most one warning per kind of bad packet in this span; the rest are counted.
+    static let dropWarningInterval = MonotonicDuration.seconds(30)
 
     /// Opens the interface, the capture and the signal descriptor; every start-up failure
     /// is thrown here, before daemonizing.
@@ -40,6 +44,8 @@ public final class CARPDaemon {
         self.settings = settings
         self.logger = logger
         self.logOutput = logOutput
+        // First, so that a second instance is refused before it touches anything.
+        pidFile = try settings.pidFile.map { path throws(DaemonError) in try PidFile(path: path) }
         guard let name = settings.interface ?? PacketCapture.defaultDevice() else { throw .noInterface }
         if settings.interface == nil {
             logger.info("Using [\(name)] as a network interface")
@@ -52,10 +58,11 @@ public final class CARPDaemon {
         if !settings.noMulticast {
             try interface.join(group: settings.group)
         }
-        var handled = [SIGUSR1, SIGUSR2, SIGCHLD]
-        if settings.shutdown { handled += Self.terminationSignals }
-        signals = try SignalSource(signals: handled)
-        scripts = ScriptRunner(logger: logger)
+        stateFile = settings.stateFile.map { StateFile(path: $0) }
+        // Termination signals are always ours: with --shutdown to run the down script, without
+        // it to remove the pid file before dying of the signal as ucarp would.
+        signals = try SignalSource(signals: [SIGUSR1, SIGUSR2, SIGCHLD] + Self.terminationSignals)
+        scripts = ScriptRunner(logger: logger, timeout: settings.scriptTimeout)
         codec = AdvertisementCodec(
             vhid: settings.vhid, sourceAddress: settings.sourceAddress, group: settings.group,
             broadcast: settings.noMulticast,
@@ -79,6 +86,12 @@ public final class CARPDaemon {
 
     /// Runs until a termination signal (with `--shutdown`) or a fatal error.
     public func run() -> ExitStatus {
+        do {
+            try pidFile?.write(pid: getpid())
+        } catch {
+            logger.error("\(error.description)")
+            return leave(.startupFailed)
+        }
         let now = MonotonicClock.now()
         checkCarrier(at: now)
         perform(machine.start(at: now), at: now)
@@ -106,6 +119,7 @@ public final class CARPDaemon {
             if let deadline = machine.nextDeadline, now >= deadline {
                 perform(machine.deadlinePassed(at: now), at: now)
             }
+            scripts.enforceTimeout(at: now)
         }
     }
 
@@ -113,7 +127,7 @@ public final class CARPDaemon {
 
     private func pollTimeout(at now: MonotonicInstant) -> CInt {
         var wait = settings.ignoreInterfaceState ? nil : Self.carrierCheckInterval
-        if let deadline = machine.nextDeadline {
+        for deadline in [machine.nextDeadline, scripts.nextDeadline].compactMap({ $0 }) {
             let untilDeadline = deadline.duration(since: now)
             wait = wait.map { min($0, untilDeadline) } ?? untilDeadline
         }
@@ -134,6 +148,7 @@ public final class CARPDaemon {
                 scripts.reap()
             default:
                 logger.debug("Caught signal \(signal): leaving")
+                guard settings.shutdown else { dieOfSignal(signal) }
                 return leave(.success)
             }
         }
@@ -161,10 +176,15 @@ public final class CARPDaemon {
             break
         case .dropped(let error):
             statistics.countDrop(error.reason)
+            guard let held = dropWarnings.admit(error.reason, at: now) else { break }
+            let message =
+                held == 0
+                ? error.description
+                : "\(error.description) (and \(held) more like it not logged since the last)"
             if error.isWarning {
-                logger.warning("\(error.description)")
+                logger.warning("\(message)")
             } else {
-                logger.debug("\(error.description)")
+                logger.debug("\(message)")
             }
         case .accepted(let advert):
             statistics.advertisementsReceived += 1
@@ -198,16 +218,16 @@ public final class CARPDaemon {
     private func perform(_ actions: [CARPStateMachine.Action], at now: MonotonicInstant) {
         for action in actions {
             switch action {
-            case .changeState(_, let to, _, let runScript):
-                if to == .initial {
-                    logger.info("Switching to state: \(to.rawValue)")
-                } else {
-                    logger.warning("Switching to state: \(to.rawValue)")
-                }
+            case .changeState(let from, let to, let reason, let runScript):
+                logger.warning("Switching to state: \(to.rawValue)")
                 statistics.transitions += 1
                 if runScript, let script = to == .master ? settings.upscript : settings.downscript {
-                    scripts.enqueue(.init(path: script, arguments: scriptArguments))
+                    scripts.enqueue(
+                        .init(
+                            path: script, arguments: scriptArguments,
+                            environment: scriptEnvironment(from: from, to: to, reason: reason)))
                 }
+                recordState(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
             case .sendAdvertisement(let advbase, let advskew, let counter):
                 let frame = codec.frame(
                     advbase: advbase, advskew: advskew, counter: counter,
@@ -242,6 +262,31 @@ public final class CARPDaemon {
         [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
     }
 
+    /// What the scripts find in their environment besides the daemon's own.
+    private func scriptEnvironment(
+        from: CARPStateMachine.State, to: CARPStateMachine.State, reason: CARPStateMachine.TransitionReason
+    ) -> [(String, String)] {
+        [
+            ("CARP_STATE", to.rawValue), ("CARP_PREVIOUS_STATE", from.rawValue), ("CARP_REASON", reason.rawValue),
+            ("CARP_VHID", "\(settings.vhid)"), ("CARP_INTERFACE", interfaceName),
+            ("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
+            ("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
+        ] + (settings.xparam.map { [("CARP_XPARAM", $0)] } ?? [])
+    }
+
+    private func recordState(_ state: String, previous: String, reason: String) {
+        guard let stateFile else { return }
+        do {
+            try stateFile.write(
+                .init(
+                    state: state, previousState: previous, reason: reason, vhid: settings.vhid,
+                    interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
+                    sourceAddress: settings.sourceAddress))
+        } catch {
+            logger.error("Unable to update the state file: \(error.description)")
+        }
+    }
+
     /// Leaving: with `--shutdown`, a master runs its down script; scripts already running or
     /// queued finish first, so the address is never left behind by an out-of-order script.
     private func leave(_ status: ExitStatus) -> ExitStatus {
@@ -249,7 +294,26 @@ public final class CARPDaemon {
             perform(machine.shutdown(at: MonotonicClock.now()), at: MonotonicClock.now())
         }
         scripts.waitForAll()
+        cleanUp()
         return status
+    }
+
+    private func cleanUp() {
+        recordState("STOPPED", previous: machine.state.rawValue, reason: "exit")
+        pidFile?.remove()
+    }
+
+    /// Without `--shutdown` a termination signal ends the process as it ends ucarp: no script,
+    /// killed by the signal. Only our own files are tidied first.
+    private func dieOfSignal(_ signal: CInt) -> Never {
+        cleanUp()
+        Glibc.signal(signal, SIG_DFL)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, signal)
+        sigprocmask(SIG_UNBLOCK, &mask, nil)
+        raise(signal)
+        _exit(128 + signal)
     }
 }
 

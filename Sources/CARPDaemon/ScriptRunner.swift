@@ -1,3 +1,4 @@
+import CARPCore
 import CSystemShims
 import Glibc
 import Logging
@@ -6,22 +7,42 @@ import SystemPackage
 /// Runs the up and down scripts of one instance: one at a time, in the order asked, never
 /// blocking the caller. ucarp waits for each script, so a slow script stops its
 /// advertisements; here the poll loop goes on and reaps the script on SIGCHLD.
+///
+/// A script still running after the timeout has its process group killed, so one hung script
+/// cannot hold up the transitions queued behind it forever.
 final class ScriptRunner {
     struct Job {
         var path: String
         /// Arguments after the script's own name: `<interface> <vip> [<xparam>]`.
         var arguments: [String]
+        /// Variables added to (or replacing those of) the daemon's environment.
+        var environment: [(String, String)] = []
+    }
+
+    private struct Running {
+        var pid: pid_t
+        var job: Job
+        var deadline: MonotonicInstant?
+        var killed = false
     }
 
     private let logger: Logger
+    private let timeout: MonotonicDuration?
     private var queue: [Job] = []
-    private var running: (pid: pid_t, job: Job)?
+    private var running: Running?
 
-    init(logger: Logger) {
+    init(logger: Logger, timeout: MonotonicDuration? = nil) {
         self.logger = logger
+        self.timeout = timeout
     }
 
     var isIdle: Bool { running == nil && queue.isEmpty }
+
+    /// When the running script times out, if it has not been killed yet.
+    var nextDeadline: MonotonicInstant? {
+        guard let running, !running.killed else { return nil }
+        return running.deadline
+    }
 
     func enqueue(_ job: Job) {
         queue.append(job)
@@ -39,17 +60,23 @@ final class ScriptRunner {
         startNextIfIdle()
     }
 
-    /// Blocks until the running and queued scripts have all finished (for shutdown).
+    /// Kills the running script's process group if it has outlived the timeout.
+    func enforceTimeout(at now: MonotonicInstant) {
+        guard let current = running, !current.killed, let deadline = current.deadline, now >= deadline else { return }
+        running?.killed = true
+        let seconds = Double(timeout?.nanoseconds ?? 0) / 1e9
+        logger.error("Script [\(commandLine(current.job))] still running after \(seconds)s: killing its process group")
+        kill(-current.pid, SIGKILL)
+    }
+
+    /// Blocks until the running and queued scripts have all finished or timed out (for shutdown).
     func waitForAll() {
-        while let (pid, _) = running {
-            var status: CInt = 0
-            let result = waitpid(pid, &status, 0)
-            if result == pid {
-                finished(pid: pid, status: status)
-            } else if result < 0 && errno != EINTR {
-                running = nil
-            }
-            startNextIfIdle()
+        while running != nil {
+            reap()
+            guard running != nil else { break }
+            enforceTimeout(at: MonotonicClock.now())
+            var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+            nanosleep(&pause, nil)
         }
     }
 
@@ -73,14 +100,30 @@ final class ScriptRunner {
             logger.warning("Spawning [\(commandLine(job))]")
             var pid: pid_t = 0
             let result = withCStrings([job.path] + job.arguments) { argv in
-                swiftcarp_spawn(&pid, job.path, argv, environ)
+                withCStrings(Self.environment(adding: job.environment)) { envp in
+                    swiftcarp_spawn(&pid, job.path, argv, envp)
+                }
             }
             if result == 0 {
-                running = (pid, job)
+                running = Running(pid: pid, job: job, deadline: timeout.map { MonotonicClock.now() + $0 })
             } else {
                 logger.error("Unable to exec \(commandLine(job)): \(Errno(rawValue: result).description)")
             }
         }
+    }
+
+    /// The daemon's environment with `additions` set.
+    static func environment(adding additions: [(String, String)]) -> [String] {
+        let replaced = Set(additions.map(\.0))
+        var entries: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            let name = String(text.prefix { $0 != "=" })
+            if !replaced.contains(name) { entries.append(text) }
+            cursor += 1
+        }
+        return entries + additions.map { "\($0.0)=\($0.1)" }
     }
 
     private func commandLine(_ job: Job) -> String {
@@ -89,9 +132,9 @@ final class ScriptRunner {
 }
 
 /// Calls `body` with a NULL-terminated C array of the strings.
-func withCStrings<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Result)
-    -> Result
-{
+func withCStrings<Result>(
+    _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Result
+) -> Result {
     let pointers = strings.map { strdup($0) } + [nil]
     defer { for pointer in pointers { free(pointer) } }
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }

@@ -9,6 +9,7 @@ public enum DaemonError: Error, CustomStringConvertible {
     case pcap(action: String, interface: String, message: String)
     case notEthernet(interface: String, hardwareType: UInt32)
     case noInterface
+    case alreadyRunning(pid: String, pidFile: String)
 
     public var description: String {
         switch self {
@@ -16,6 +17,8 @@ public enum DaemonError: Error, CustomStringConvertible {
         case .pcap(let action, let interface, let message): "Unable to \(action) on [\(interface)]: \(message)"
         case .notEthernet(let interface, let type):
             "interface [\(interface)] is not Ethernet (hardware type \(type)): CARP needs an Ethernet segment"
+        case .alreadyRunning(let pid, let pidFile):
+            "already running as pid \(pid) (\(pidFile) is locked): refusing to start a second instance"
         case .noInterface: "You must supply a network interface (--interface): no capture device was found"
         }
     }

@@ -1,4 +1,5 @@
 import CARPCore
+import Glibc
 import SystemPackage
 
 /// Reads `--passfile`: the caller keeps its first line.
@@ -18,6 +19,25 @@ enum Passfile {
             throw .passfileUnreadable(path: path, reason: error.description)
         } catch {
             throw .passfileUnreadable(path: path, reason: "\(error)")
+        }
+    }
+
+    /// A warning when group or others may read the passfile.
+    static func permissionWarning(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { return nil }
+        let mode = String(info.st_mode & 0o777, radix: 8)
+        return "passfile \(path) is readable by group or others (mode 0\(mode)): chmod 600 it"
+    }
+
+    /// Blanks the values of `--pass` in our own argv, so the password does not stay visible in
+    /// `ps` or `/proc/PID/cmdline` (it is still there for the few microseconds until now).
+    static func scrubPasswords(from arguments: [String]) {
+        for location in UCarpCommandLine.passwordLocations(in: arguments) {
+            let index = location.argument + 1  // argv[0] is the program
+            guard index < Int(CommandLine.argc), let argument = CommandLine.unsafeArgv[index] else { continue }
+            let value = argument + location.offset
+            memset(value, 0, strlen(value))
         }
     }
 }

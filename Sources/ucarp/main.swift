@@ -22,6 +22,7 @@ case .version:
     Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
     exit(0)
 case .run(let settings):
+    Passfile.scrubPasswords(from: arguments)
     if let name = settings.interface, !CARPDaemon.interfaceExists(name) {
         Terminal.fail(SettingsError.noSuchInterface(name).description, hint: false)
         exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)
@@ -30,6 +31,9 @@ case .run(let settings):
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
     let logger = Logger(label: "ucarp")
+    if let path = settings.passfile, let warning = Passfile.permissionWarning(path) {
+        logger.warning("\(warning)")
+    }
     let daemon: CARPDaemon
     do {
         daemon = try CARPDaemon(settings: settings, logger: logger, logOutput: output)
