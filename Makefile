@@ -2,7 +2,7 @@
 # Swift toolchain; they install the Debian packages they need first.
 
 SWIFT ?= swift
-DEBIAN_PACKAGES = libpcap-dev pkg-config iproute2 ucarp tcpdump nftables procps
+DEBIAN_PACKAGES = libpcap-dev pkg-config iproute2 ucarp tcpdump nftables faketime procps
 
 .PHONY: all build deps test unit-test e2e-test demo clean
 
@@ -22,7 +22,7 @@ build: deps
 
 unit-test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	timeout 900 $(SWIFT) test --skip-build
 
 e2e-test: build
 	Tests/EndToEnd/run

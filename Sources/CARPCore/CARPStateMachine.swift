@@ -265,7 +265,8 @@ public struct CARPStateMachine: Sendable {
     public mutating func carrierRestored(at now: MonotonicInstant) -> [Action] {
         guard carrierDown else { return [] }
         carrierDown = false
-        if state == .backup { armMasterDown(at: now) }
+        // A step-down hold still in force keeps its full length.
+        if state == .backup { armMasterDown(at: max(now, holdUntil ?? now)) }
         return []
     }
 

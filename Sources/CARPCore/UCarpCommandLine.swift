@@ -117,9 +117,9 @@ public enum UCarpCommandLine {
             case .passfile:
                 flags.passfile = value
                 let contents = try readPassfile(value)
-                guard let firstLine = contents.split(separator: 0x0A, omittingEmptySubsequences: false).first,
-                    !firstLine.isEmpty
-                else { throw .passfileEmpty(path: value) }
+                // ucarp keeps the first line up to its newline, and C strings end at a NUL.
+                let firstLine = contents.prefix { $0 != 0x0A && $0 != 0 }
+                guard !firstLine.isEmpty else { throw .passfileEmpty(path: value) }
                 password = Array(firstLine)
             case .preempt: flags.preempt = true
             case .neutral: flags.neutral = true
@@ -199,7 +199,8 @@ public enum UCarpCommandLine {
         let parts = value.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let whole = parts.first ?? ""
         let fraction = parts.count > 1 ? parts[1] : ""
-        guard !whole.isEmpty || !fraction.isEmpty, whole.allSatisfy(\.isASCIIDigit), fraction.allSatisfy(\.isASCIIDigit),
+        guard !whole.isEmpty || !fraction.isEmpty, whole.allSatisfy(\.isASCIIDigit),
+            fraction.allSatisfy(\.isASCIIDigit),
             fraction.count <= 9, parts.count == 1 || !fraction.isEmpty
         else { throw .notASeconds(option: option, value: value, maximum: maximum) }
         guard whole.count <= 6, let seconds = UInt64(whole.isEmpty ? "0" : whole) else {

@@ -49,13 +49,14 @@ final class ScriptRunner {
         startNextIfIdle()
     }
 
-    /// Collects finished children (call on SIGCHLD) and starts the next queued script.
+    /// Collects the running script if it has finished (call on SIGCHLD) and starts the next
+    /// queued one. Only our own child is waited for, never any other.
     func reap() {
-        while true {
+        if let current = running {
             var status: CInt = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            guard pid > 0 else { break }
-            finished(pid: pid, status: status)
+            if waitpid(current.pid, &status, WNOHANG) == current.pid {
+                finished(pid: current.pid, status: status)
+            }
         }
         startNextIfIdle()
     }

@@ -33,10 +33,11 @@ enum Passfile {
     /// Blanks the values of `--pass` in our own argv, so the password does not stay visible in
     /// `ps` or `/proc/PID/cmdline` (it is still there for the few microseconds until now).
     static func scrubPasswords(from arguments: [String]) {
+        let starts = ProcessArguments.argumentStarts()
         for location in UCarpCommandLine.passwordLocations(in: arguments) {
             let index = location.argument + 1  // argv[0] is the program
-            guard index < Int(CommandLine.argc), let argument = CommandLine.unsafeArgv[index] else { continue }
-            let value = argument + location.offset
+            guard index < starts.count else { continue }
+            let value = starts[index] + location.offset
             memset(value, 0, strlen(value))
         }
     }

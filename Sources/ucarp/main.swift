@@ -5,7 +5,7 @@ import Logging
 
 /// `ucarp`: parse the command line as ucarp 1.5.2 does, then run one CARP instance.
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+let arguments = ProcessArguments.current()
 let command: UCarpCommandLine.Command
 do {
     command = try UCarpCommandLine.parse(arguments, readPassfile: Passfile.read)
