@@ -32,6 +32,8 @@ public struct Settings: Equatable, Sendable {
     public var stateFile: String?
     /// `--script-timeout`: a script still running after this is killed; nil never.
     public var scriptTimeout: MonotonicDuration? = .seconds(60)
+    /// Things worth saying at start-up that do not stop it (unknown configuration variables...).
+    public var warnings: [String] = []
 
     public init(
         interface: String?, sourceAddress: IPv4Address, vhid: UInt8, password: [UInt8],
@@ -82,8 +84,12 @@ public struct SyslogFacility: Equatable, Hashable, Sendable {
 
 /// Why a command line (or configuration) cannot run. Each message names the value and what is
 /// allowed. Passwords are never echoed.
-public enum SettingsError: Error, Equatable, CustomStringConvertible {
+public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case syntax(String)
+    /// An error in a value that came from a configuration file: `origin` is `path:line`.
+    case inConfiguration(origin: String, SettingsError)
+    case configuration(ConfigurationError)
+    case configurationUnreadable(path: String, reason: String)
     case notANumber(option: String, value: String, range: ClosedRange<UInt32>)
     case notASeconds(option: String, value: String, maximum: UInt32)
     case outOfRange(option: String, value: String, range: ClosedRange<UInt32>)
@@ -100,9 +106,22 @@ public enum SettingsError: Error, Equatable, CustomStringConvertible {
     case strayArgument(String)
     case noSuchInterface(String)
 
+    /// Whether the command line itself is at fault (worth pointing to --help).
+    public var isCommandLineError: Bool {
+        switch self {
+        case .inConfiguration, .configuration, .configurationUnreadable, .passfileUnreadable, .passfileEmpty,
+            .noSuchInterface:
+            false
+        default: true
+        }
+    }
+
     public var description: String {
         switch self {
         case .syntax(let message): message
+        case .inConfiguration(let origin, let error): "\(origin): \(error.description)"
+        case .configuration(let error): error.description
+        case .configurationUnreadable(let path, let reason): "cannot read configuration file '\(path)': \(reason)"
         case .notANumber(let option, let value, let range):
             "invalid \(option) '\(value)': expected a whole number from \(range.lowerBound) to \(range.upperBound)"
         case .notASeconds(let option, let value, let maximum):

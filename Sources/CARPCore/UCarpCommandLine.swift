@@ -4,7 +4,7 @@ public enum UCarpCommandLine {
         case interface, srcip, mcast, vhid, pass, preempt, neutral, addr, help, advbase, advskew
         case upscript, downscript, deadratio, debug, shutdown, facility, daemonize, ignoreifstate
         case nomcast, passfile, xparam, version
-        case pidfile, statefile, scriptTimeout
+        case pidfile, statefile, scriptTimeout, config
     }
 
     typealias Option = CommandLineParser<OptionID>.Option
@@ -43,6 +43,7 @@ public enum UCarpCommandLine {
         Option("pidfile", takesArgument: true, id: .pidfile),
         Option("statefile", takesArgument: true, id: .statefile),
         Option("script-timeout", takesArgument: true, id: .scriptTimeout),
+        Option("config", takesArgument: true, id: .config),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
@@ -57,25 +58,62 @@ public enum UCarpCommandLine {
     ///
     /// - Parameter readPassfile: returns the bytes of a file, or throws a message saying why not.
     public static func parse(
-        _ arguments: [String], readPassfile: (String) throws(SettingsError) -> [UInt8]
+        _ arguments: [String], readPassfile: @escaping (String) throws(SettingsError) -> [UInt8]
     ) throws(SettingsError) -> Command {
+        try parse(arguments, files: FileSource(read: readPassfile, readIfPresent: { _ throws(SettingsError) in nil }))
+    }
+
+    /// How the command line reads files: passfiles, configuration files, default scripts.
+    public struct FileSource {
+        /// The bytes of a file, or a ``SettingsError/fileUnreadable(path:reason:)``.
+        public var read: (String) throws(SettingsError) -> [UInt8]
+        /// The bytes of a file, nil if it does not exist.
+        public var readIfPresent: (String) throws(SettingsError) -> [UInt8]?
+
+        public init(
+            read: @escaping (String) throws(SettingsError) -> [UInt8],
+            readIfPresent: @escaping (String) throws(SettingsError) -> [UInt8]?
+        ) {
+            self.read = read
+            self.readIfPresent = readIfPresent
+        }
+    }
+
+    public static func parse(_ arguments: [String], files: FileSource) throws(SettingsError) -> Command {
         // As ucarp: no arguments at all shows the usage.
         if arguments.isEmpty { return .help }
-        let parsed: CommandLineParser<OptionID>.Parsed
-        do {
-            parsed = try parser.parse(arguments)
-        } catch {
-            throw .syntax(error.description)
-        }
+        let parsed = try parseSyntax(arguments, origin: nil)
         if parsed.options.contains(where: { $0.id == .help }) { return .help }
         if parsed.options.contains(where: { $0.id == .version }) { return .version }
         if let stray = parsed.operands.first { throw .strayArgument(stray) }
 
         var builder = Builder()
-        for (id, argument) in parsed.options {
-            try builder.apply(id, argument ?? "", readPassfile: readPassfile)
+        // Files first, so that options given beside --config win over them.
+        if let path = parsed.options.last(where: { $0.id == .config })?.argument {
+            let configuration = try ConfigurationOptions.load(path: path, files: files)
+            builder.warnings = configuration.warnings
+            for option in configuration.options {
+                do {
+                    try builder.apply(option.id, option.value, readPassfile: files.read)
+                } catch {
+                    throw .inConfiguration(origin: option.origin, error)
+                }
+            }
+        }
+        for (id, argument) in parsed.options where id != .config {
+            try builder.apply(id, argument ?? "", readPassfile: files.read)
         }
         return .run(try builder.settings())
+    }
+
+    /// The options of `arguments`, or the syntax error, said to come from `origin` if given.
+    static func parseSyntax(_ arguments: [String], origin: String?) throws(SettingsError) -> CommandLineParser<OptionID>.Parsed {
+        do {
+            return try parser.parse(arguments)
+        } catch {
+            guard let origin else { throw .syntax(error.description) }
+            throw .inConfiguration(origin: origin, .syntax(error.description))
+        }
     }
 
     /// Where the values of `--pass` stand in `arguments`, so that the caller can blank them out
@@ -95,6 +133,7 @@ public enum UCarpCommandLine {
         var vhid: UInt8?
         var password: [UInt8]?
         var virtualAddress: (IPv4Address, String)?
+        var warnings: [String] = []
         var flags = Settings(
             interface: nil, sourceAddress: IPv4Address(0), vhid: 1, password: [], virtualAddress: IPv4Address(0))
 
@@ -155,7 +194,7 @@ public enum UCarpCommandLine {
             case .scriptTimeout:
                 let timeout = try UCarpCommandLine.duration(value, option: "--script-timeout", maximum: 86_400)
                 flags.scriptTimeout = timeout.nanoseconds == 0 ? nil : timeout
-            case .help, .version: break
+            case .help, .version, .config: break
             }
         }
 
@@ -184,6 +223,7 @@ public enum UCarpCommandLine {
             settings.password = password
             settings.virtualAddress = virtualAddress.0
             settings.virtualAddressArgument = virtualAddress.1
+            settings.warnings = warnings
             return settings
         }
 

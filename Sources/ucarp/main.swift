@@ -8,9 +8,10 @@ import Logging
 let arguments = ProcessArguments.current()
 let command: UCarpCommandLine.Command
 do {
-    command = try UCarpCommandLine.parse(arguments, readPassfile: Passfile.read)
+    command = try UCarpCommandLine.parse(
+        arguments, files: .init(read: Passfile.read, readIfPresent: ConfigurationReader.readIfPresent))
 } catch {
-    Terminal.fail(error.description, hint: true)
+    Terminal.fail(error.description, hint: error.isCommandLineError)
     exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)
 }
 
@@ -32,6 +33,9 @@ case .run(let settings):
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
     let logger = Logger(label: "ucarp")
     if let path = settings.passfile, let warning = Passfile.permissionWarning(path) {
+        logger.warning("\(warning)")
+    }
+    for warning in settings.warnings {
         logger.warning("\(warning)")
     }
     let daemon: CARPDaemon

@@ -1,0 +1,182 @@
+/// Turns `vip-common.conf` and a `vip-NNN.conf` into the options they stand for, as the Red Hat
+/// `ucarp` wrapper would pass them: `ID` is `--vhid`, `VIP_ADDRESS` is `--addr`, and so on;
+/// `OPTIONS` is split into words like a shell would.
+enum ConfigurationOptions {
+    struct Option {
+        var id: UCarpCommandLine.OptionID
+        var value: String
+        /// `path:line` of the assignment it came from.
+        var origin: String
+    }
+
+    /// The variables and the options they give, in the order they are applied.
+    static let variables: [(name: String, option: UCarpCommandLine.OptionID?)] = [
+        ("ID", .vhid), ("BIND_INTERFACE", .interface), ("SOURCE_ADDRESS", .srcip), ("VIP_ADDRESS", .addr),
+        ("PASSWORD", .pass), ("PASSFILE", .passfile), ("UPSCRIPT", .upscript), ("DOWNSCRIPT", .downscript),
+        ("OPTIONS", nil),
+    ]
+
+    static let commonFileName = "vip-common.conf"
+
+    static func load(
+        path: String, files: UCarpCommandLine.FileSource
+    ) throws(SettingsError) -> (options: [Option], warnings: [String]) {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let fileName = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        var parsedFiles: [ConfigurationFile] = []
+        let commonPath = (directory.isEmpty ? "" : directory + "/") + commonFileName
+        if fileName != commonFileName, let bytes = try files.readIfPresent(commonPath) {
+            parsedFiles.append(try parse(bytes, path: commonPath))
+        }
+        guard let bytes = try files.readIfPresent(path) else {
+            throw .configurationUnreadable(path: path, reason: "No such file or directory")
+        }
+        parsedFiles.append(try parse(bytes, path: path))
+
+        // Later assignments win, the instance's file over the common one: a shell sourcing both.
+        var merged: [String: (value: String, origin: String)] = [:]
+        var warnings: [String] = []
+        for file in parsedFiles {
+            for assignment in file.assignments {
+                let origin = "\(file.path):\(assignment.line)"
+                if !variables.contains(where: { $0.name == assignment.name }) {
+                    warnings.append("\(origin): unknown variable \(assignment.name) (ignored)")
+                }
+                merged[assignment.name] = (assignment.value, origin)
+            }
+        }
+
+        if merged["ID"].map({ $0.value.isEmpty }) ?? true, let vhid = vhidFromFileName(fileName) {
+            merged["ID"] = (vhid, "\(path)")
+        }
+        if let id = merged["ID"], let warning = octalWarning(id.value, origin: id.origin) {
+            warnings.append(warning)
+        }
+        // Installed beside the files, used when the files name no script.
+        for (name, script) in [("UPSCRIPT", "vip-up"), ("DOWNSCRIPT", "vip-down")]
+        where merged[name].map({ $0.value.isEmpty }) ?? true {
+            let candidate = "\(directory)/\(script)"
+            if (try? files.readIfPresent(candidate)) ?? nil != nil {
+                merged[name] = (candidate, "\(path) (default \(name))")
+            }
+        }
+        // Of PASSWORD and PASSFILE, the file wins: it keeps the secret out of the configuration.
+        if let passfile = merged["PASSFILE"], !passfile.value.isEmpty {
+            merged["PASSWORD"] = nil
+        }
+
+        var options: [Option] = []
+        for (name, option) in variables {
+            guard let (value, origin) = merged[name], !value.isEmpty else { continue }
+            if let option {
+                let text = name == "ID" ? decimalVHID(value) : value
+                options.append(Option(id: option, value: text, origin: origin))
+                continue
+            }
+            // OPTIONS: more flags, as words.
+            let words: [String]
+            do {
+                words = try ShellWords.split(value)
+            } catch {
+                throw .inConfiguration(origin: origin, .syntax("OPTIONS: \(error.message)"))
+            }
+            let parsed = try UCarpCommandLine.parseSyntax(words, origin: origin)
+            if let stray = parsed.operands.first {
+                throw .inConfiguration(origin: origin, .strayArgument(stray))
+            }
+            for (id, argument) in parsed.options {
+                if id == .config || id == .help || id == .version {
+                    throw .inConfiguration(origin: origin, .syntax("OPTIONS cannot hold --\(id.rawValue)"))
+                }
+                options.append(Option(id: id, value: argument ?? "", origin: origin))
+            }
+        }
+        return (options, warnings)
+    }
+
+    static func parse(_ bytes: [UInt8], path: String) throws(SettingsError) -> ConfigurationFile {
+        do {
+            return try ConfigurationFile.parse(bytes, path: path)
+        } catch {
+            throw .configuration(error)
+        }
+    }
+
+    /// `vip-001.conf` → `1`: the Red Hat wrapper's convention.
+    static func vhidFromFileName(_ name: String) -> String? {
+        guard name.hasPrefix("vip-"), name.hasSuffix(".conf") else { return nil }
+        let digits = name.dropFirst(4).dropLast(5)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit), let value = Int(digits) else { return nil }
+        return String(value)
+    }
+
+    /// `ID="010"` is the vhid 10, as an operator who zero-pads means it (the file name does too).
+    static func decimalVHID(_ value: String) -> String {
+        guard value.count > 1, value.allSatisfy(\.isASCIIDigit), value.count <= 6, let number = Int(value) else {
+            return value
+        }
+        return String(number)
+    }
+
+    static func octalWarning(_ value: String, origin: String) -> String? {
+        guard value.count > 1, value.hasPrefix("0"), value.allSatisfy(\.isASCIIDigit), value.count <= 6,
+            let decimal = Int(value), Int(value, radix: 8) != decimal
+        else { return nil }
+        let octal = Int(value, radix: 8).map { "octal \($0)" } ?? "an invalid octal number"
+        return "\(origin): ID \(value) is read as the decimal vhid \(decimal); ucarp handed \(value) "
+            + "verbatim would read \(octal): make sure every host agrees"
+    }
+}
+
+/// Splits a string into words as a shell would without running anything: whitespace
+/// separates, quotes and backslashes group.
+enum ShellWords {
+    struct Error: Swift.Error {
+        var message: String
+    }
+
+    static func split(_ text: String) throws(Error) -> [String] {
+        var words: [String] = []
+        var current: [Character] = []
+        var inWord = false
+        var iterator = Array(text)[...]
+        while let character = iterator.popFirst() {
+            switch character {
+            case " ", "\t", "\n":
+                if inWord { words.append(String(current)) }
+                current = []
+                inWord = false
+            case "'":
+                inWord = true
+                guard let end = iterator.firstIndex(of: "'") else { throw Error(message: "unterminated single quote") }
+                current += iterator[..<end]
+                iterator = iterator[(end + 1)...]
+            case "\"":
+                inWord = true
+                var closed = false
+                while let inner = iterator.popFirst() {
+                    if inner == "\"" {
+                        closed = true
+                        break
+                    }
+                    if inner == "\\", let next = iterator.first, "\"\\$`".contains(next) {
+                        current.append(next)
+                        iterator = iterator.dropFirst()
+                    } else {
+                        current.append(inner)
+                    }
+                }
+                guard closed else { throw Error(message: "unterminated double quote") }
+            case "\\":
+                inWord = true
+                guard let next = iterator.popFirst() else { throw Error(message: "a backslash ends the value") }
+                current.append(next)
+            default:
+                inWord = true
+                current.append(character)
+            }
+        }
+        if inWord { words.append(String(current)) }
+        return words
+    }
+}
