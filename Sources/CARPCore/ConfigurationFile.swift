@@ -57,7 +57,8 @@ public struct ConfigurationFile: Equatable, Sendable {
         /// The text before the first unquoted `=`, if that is a valid name and nothing before
         /// it was quoted.
         var assignment: (String, String)? {
-            guard let equals = nameEnd, let index = text.index(text.startIndex, offsetBy: equals, limitedBy: text.endIndex)
+            guard let equals = nameEnd,
+                let index = text.index(text.startIndex, offsetBy: equals, limitedBy: text.endIndex)
             else { return nil }
             let name = String(text[..<index])
             guard ConfigurationFile.isName(name) else { return nil }
@@ -177,9 +178,10 @@ public struct ConfigurationFile: Equatable, Sendable {
                     advance()
                 default:
                     try refuseExpansion(byte)
-                    if [UInt8(ascii: "|"), UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("),
-                        UInt8(ascii: ")")].contains(byte)
-                    {
+                    if [
+                        UInt8(ascii: "|"), UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("),
+                        UInt8(ascii: ")"),
+                    ].contains(byte) {
                         throw error(
                             "'\(Character(Unicode.Scalar(byte)))' would need a shell: quote the value "
                                 + "(the file is read, not run)")

@@ -107,7 +107,9 @@ public enum UCarpCommandLine {
     }
 
     /// The options of `arguments`, or the syntax error, said to come from `origin` if given.
-    static func parseSyntax(_ arguments: [String], origin: String?) throws(SettingsError) -> CommandLineParser<OptionID>.Parsed {
+    static func parseSyntax(_ arguments: [String], origin: String?) throws(SettingsError)
+        -> CommandLineParser<OptionID>.Parsed
+    {
         do {
             return try parser.parse(arguments)
         } catch {

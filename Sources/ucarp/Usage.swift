@@ -28,7 +28,13 @@ enum Usage {
         --nomcast (-M): use broadcast (instead of multicast) advertisements
         --facility=<facility> (-f): set syslog facility (default=daemon, none disables syslog)
         --xparam=<value> (-x): extra parameter to send to up/down scripts
+
+        Beyond ucarp 1.5.2:
+
         --version (-V): print the version and exit
+        --pidfile=<file>: write the pid to <file>, locked while running, removed at exit
+        --statefile=<file>: keep the current state in <file> (shell-sourceable)
+        --script-timeout=<seconds>: kill a hung script after <seconds> (default 60, 0 = never)
 
         Sample usage:
 
@@ -43,6 +49,7 @@ enum Usage {
               --upscript=/etc/vip-up.sh --downscript=/etc/vip-down.sh
 
         Scripts are called as: <script> <interface> <virtual address> [<xparam>]
+        with CARP_STATE, CARP_PREVIOUS_STATE, CARP_REASON and more in their environment.
         See ucarp(8) for signals, exit codes and the differences from ucarp 1.5.2.
 
         """
