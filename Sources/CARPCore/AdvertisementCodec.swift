@@ -5,6 +5,9 @@ public struct AdvertisementCodec: Sendable {
     public var group: IPv4Address
     /// ucarp's `--nomcast`: Ethernet broadcast instead of the group's multicast MAC.
     public var broadcast: Bool
+    /// Unicast mode (`--peer`): adverts go to these hosts and only theirs are accepted,
+    /// addressed to our own source address. Empty: multicast, as ucarp.
+    public var peers: [IPv4Address] = []
     public var authenticator: Authenticator
 
     public init(
@@ -16,6 +19,14 @@ public struct AdvertisementCodec: Sendable {
         self.group = group
         self.broadcast = broadcast
         self.authenticator = authenticator
+    }
+
+    /// The 36-byte CARP header of a signed advertisement, for sending over an IP socket.
+    public func header(advbase: UInt8, advskew: UInt8, counter: UInt64) -> [UInt8] {
+        Advertisement(
+            vhid: vhid, advbase: advbase, advskew: advskew, counter: counter,
+            digest: authenticator.digest(counter: counter)
+        ).encodedHeader()
     }
 
     /// A complete 70-byte Ethernet frame carrying a signed advertisement.
@@ -91,7 +102,10 @@ public struct AdvertisementCodec: Sendable {
         let theirVHID = bytes[carpStart + 1]
         guard theirVHID == vhid else { return .dropped(.otherVHID(theirVHID)) }
         let destination = IPv4Address(networkOrder: bytes, at: ipStart + 16)
-        guard destination == group else { return .dropped(.otherDestination(destination)) }
+        guard destination == (peers.isEmpty ? group : sourceAddress) else {
+            return .dropped(.otherDestination(destination))
+        }
+        guard peers.isEmpty || peers.contains(source) else { return .dropped(.unknownPeer(source)) }
         guard internetChecksum(bytes[ipStart..<carpStart]) == 0,
             internetChecksum(bytes[carpStart..<carpStart + CARPWire.headerLength]) == 0
         else { return .dropped(.badChecksum) }

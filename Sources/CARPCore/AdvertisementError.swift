@@ -7,6 +7,7 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
     case badType(UInt8)
     case otherVHID(UInt8)
     case otherDestination(IPv4Address)
+    case unknownPeer(IPv4Address)
     case badChecksum
     case badDigest(expectedPrefix: [UInt8], receivedPrefix: [UInt8])
 
@@ -20,6 +21,7 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         case .badType: .badType
         case .otherVHID: .otherVHID
         case .otherDestination: .otherDestination
+        case .unknownPeer: .unknownPeer
         case .badChecksum: .badChecksum
         case .badDigest: .badDigest
         }
@@ -35,6 +37,7 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         case .badType(let type): "Bad CARP type: [\(type)]"
         case .otherVHID(let vhid): "Ignoring vhid: [\(vhid)]"
         case .otherDestination(let address): "Ignoring different multicast ip: [\(address)]"
+        case .unknownPeer(let address): "Advertisement from [\(address)], which is not a --peer: dropped"
         case .badChecksum: "Bad IP checksum"
         case .badDigest(let expected, let received):
             "Bad digest - md2=[\(hex(expected))...] md=[\(hex(received))...] - "
@@ -60,6 +63,7 @@ public enum DropReason: String, CaseIterable, Hashable, Sendable {
     case badType = "bad-type"
     case otherVHID = "other-vhid"
     case otherDestination = "other-destination"
+    case unknownPeer = "unknown-peer"
     case badChecksum = "bad-checksum"
     case badDigest = "bad-digest"
 }

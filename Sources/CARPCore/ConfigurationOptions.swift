@@ -13,7 +13,7 @@ enum ConfigurationOptions {
     static let variables: [(name: String, option: UCarpCommandLine.OptionID?)] = [
         ("ID", .vhid), ("BIND_INTERFACE", .interface), ("SOURCE_ADDRESS", .srcip), ("VIP_ADDRESS", .addr),
         ("PASSWORD", .pass), ("PASSFILE", .passfile), ("UPSCRIPT", .upscript), ("DOWNSCRIPT", .downscript),
-        ("OPTIONS", nil),
+        ("PEERS", .peer), ("OPTIONS", nil),
     ]
 
     static let commonFileName = "vip-common.conf"
@@ -68,6 +68,13 @@ enum ConfigurationOptions {
         var options: [Option] = []
         for (name, option) in variables {
             guard let (value, origin) = merged[name], !value.isEmpty else { continue }
+            if name == "PEERS" {
+                // A list: one --peer per address.
+                for peer in value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "," }) {
+                    options.append(Option(id: .peer, value: String(peer), origin: origin))
+                }
+                continue
+            }
             if let option {
                 let text = name == "ID" ? decimalVHID(value) : value
                 options.append(Option(id: option, value: text, origin: origin))

@@ -25,6 +25,8 @@ public struct Settings: Equatable, Sendable {
     public var daemonize = false
     public var ignoreInterfaceState = false
     public var noMulticast = false
+    /// `--peer`: unicast advertisements to these hosts instead of multicast.
+    public var peers: [IPv4Address] = []
     public var xparam: String?
     /// `--pidfile`: written after daemonizing, locked while running, removed at exit.
     public var pidFile: String?
@@ -105,6 +107,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case bothZero
     case strayArgument(String)
     case noSuchInterface(String)
+    case peerNotUnicast(value: String)
+    case peerIsSelf(value: String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -150,6 +154,9 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .strayArgument(let argument):
             "unexpected argument '\(argument)': every value belongs to an option (see --help)"
         case .noSuchInterface(let name): "interface '\(name)' does not exist (see 'ip link')"
+        case .peerNotUnicast(let value):
+            "--peer '\(value)' is a multicast address: peers are the other hosts' unicast addresses"
+        case .peerIsSelf(let value): "--peer \(value) is this host's own --srcip: list the other hosts"
         }
     }
 }

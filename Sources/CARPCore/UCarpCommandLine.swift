@@ -4,7 +4,7 @@ public enum UCarpCommandLine {
         case interface, srcip, mcast, vhid, pass, preempt, neutral, addr, help, advbase, advskew
         case upscript, downscript, deadratio, debug, shutdown, facility, daemonize, ignoreifstate
         case nomcast, passfile, xparam, version
-        case pidfile, statefile, scriptTimeout, config
+        case pidfile, statefile, scriptTimeout, config, peer
     }
 
     typealias Option = CommandLineParser<OptionID>.Option
@@ -44,6 +44,7 @@ public enum UCarpCommandLine {
         Option("statefile", takesArgument: true, id: .statefile),
         Option("script-timeout", takesArgument: true, id: .scriptTimeout),
         Option("config", takesArgument: true, id: .config),
+        Option("peer", takesArgument: true, id: .peer),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
@@ -187,6 +188,10 @@ public enum UCarpCommandLine {
             case .ignoreifstate: flags.ignoreInterfaceState = true
             case .nomcast: flags.noMulticast = true
             case .xparam: flags.xparam = value
+            case .peer:
+                let peer = try address(value, option: "--peer")
+                guard !peer.isMulticast else { throw .peerNotUnicast(value: value) }
+                if !flags.peers.contains(peer) { flags.peers.append(peer) }
             case .pidfile:
                 guard !value.isEmpty else { throw .emptyValue(option: "--pidfile") }
                 flags.pidFile = value
@@ -217,6 +222,7 @@ public enum UCarpCommandLine {
                 throw .missing(option: "--addr (-a)", what: "the virtual address to share")
             }
             guard flags.advbase != 0 || flags.advskew != 0 else { throw .bothZero }
+            if flags.peers.contains(sourceAddress) { throw .peerIsSelf(value: sourceAddress.description) }
             var settings = flags
             settings.interface = interface
             settings.sourceAddress = sourceAddress

@@ -30,6 +30,7 @@ public final class CARPDaemon {
     private var dropWarnings = WarningRateLimiter<DropReason>(interval: CARPDaemon.dropWarningInterval)
     private let pidFile: PidFile?
     private let stateFile: StateFile?
+    private let unicast: UnicastSender?
 
     /// Signals that end the process after the down script, with `--shutdown` (ucarp's list).
     static let terminationSignals: [CInt] = [SIGINT, SIGQUIT, SIGTERM, SIGHUP]
@@ -54,20 +55,28 @@ public final class CARPDaemon {
         interface = try NetworkInterface(name: name)
         logger.info("Local advertised ethernet address is [\(interface.mac.macDescription)]")
         capture = try PacketCapture(
-            interface: name, filter: PacketCapture.filter(vhid: settings.vhid, sourceAddress: settings.sourceAddress))
-        if !settings.noMulticast {
-            try interface.join(group: settings.group)
+            interface: name,
+            filter: PacketCapture.filter(
+                vhid: settings.vhid, sourceAddress: settings.sourceAddress, unicast: !settings.peers.isEmpty))
+        if settings.peers.isEmpty {
+            unicast = nil
+            if !settings.noMulticast { try interface.join(group: settings.group) }
+        } else {
+            unicast = try UnicastSender(sourceAddress: settings.sourceAddress, peers: settings.peers)
+            logger.info("Unicast advertisements to \(settings.peers.map(\.description).joined(separator: ", "))")
         }
         stateFile = settings.stateFile.map { StateFile(path: $0) }
         // Termination signals are always ours: with --shutdown to run the down script, without
         // it to remove the pid file before dying of the signal as ucarp would.
         signals = try SignalSource(signals: [SIGUSR1, SIGUSR2, SIGCHLD] + Self.terminationSignals)
         scripts = ScriptRunner(logger: logger, timeout: settings.scriptTimeout)
-        codec = AdvertisementCodec(
+        var codec = AdvertisementCodec(
             vhid: settings.vhid, sourceAddress: settings.sourceAddress, group: settings.group,
             broadcast: settings.noMulticast,
             authenticator: Authenticator(
                 password: settings.password, vhid: settings.vhid, virtualAddress: settings.virtualAddress))
+        codec.peers = settings.peers
+        self.codec = codec
         machine = CARPStateMachine(
             configuration: .init(
                 vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
@@ -229,10 +238,15 @@ public final class CARPDaemon {
                 }
                 recordState(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
             case .sendAdvertisement(let advbase, let advskew, let counter):
-                let frame = codec.frame(
-                    advbase: advbase, advskew: advskew, counter: counter,
-                    ipIdentification: UInt16.random(in: .min ... .max, using: &random))
-                let failure = capture.send(frame)
+                let failure: String?
+                if let unicast {
+                    failure = unicast.send(codec.header(advbase: advbase, advskew: advskew, counter: counter))
+                } else {
+                    failure = capture.send(
+                        codec.frame(
+                            advbase: advbase, advskew: advskew, counter: counter,
+                            ipIdentification: UInt16.random(in: .min ... .max, using: &random)))
+                }
                 if let failure {
                     statistics.sendErrors += 1
                     logger.warning("write() has failed: \(failure)")

@@ -18,9 +18,11 @@ final class PacketCapture {
     /// The kernel ring; adverts are small and rare, a small ring keeps the footprint small.
     static let bufferSize: CInt = 256 * 1024
 
-    /// The capture filter: CARP packets of our vhid not sent from our own source address.
-    static func filter(vhid: UInt8, sourceAddress: IPv4Address) -> String {
-        "ip proto 112 and not src host \(sourceAddress) and ip[((ip[0] & 0xf) << 2) + 1] = \(vhid)"
+    /// The capture filter: CARP packets of our vhid not sent from our own source address
+    /// (in unicast mode, also sent to it).
+    static func filter(vhid: UInt8, sourceAddress: IPv4Address, unicast: Bool = false) -> String {
+        (unicast ? "ip proto 112 and dst host \(sourceAddress)" : "ip proto 112")
+            + " and not src host \(sourceAddress) and ip[((ip[0] & 0xf) << 2) + 1] = \(vhid)"
     }
 
     init(interface: String, filter: String) throws(DaemonError) {

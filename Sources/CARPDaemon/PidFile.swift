@@ -15,6 +15,8 @@ final class PidFile {
         guard descriptor >= 0 else { throw DaemonError.lastError("open", path) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let lockError = errno
+            // The file is the running instance's: deinit must leave it alone.
+            removed = true
             var buffer = [UInt8](repeating: 0, count: 32)
             let count = read(descriptor, &buffer, buffer.count)
             close(descriptor)

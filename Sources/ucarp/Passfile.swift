@@ -25,7 +25,7 @@ enum Passfile {
     /// A warning when group or others may read the passfile.
     static func permissionWarning(_ path: String) -> String? {
         var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & 0o077 != 0 else { return nil }
+        guard stat(path, &info) == 0, info.st_mode & 0o044 != 0 else { return nil }
         let mode = String(info.st_mode & 0o777, radix: 8)
         return "passfile \(path) is readable by group or others (mode 0\(mode)): chmod 600 it"
     }

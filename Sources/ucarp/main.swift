@@ -22,8 +22,11 @@ case .help:
 case .version:
     Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
     exit(0)
-case .run(let settings):
+case .run(var settings):
     Passfile.scrubPasswords(from: arguments)
+    // --daemonize moves to /: files we write later must not depend on where we started.
+    settings.pidFile = settings.pidFile.map(absolutePath)
+    settings.stateFile = settings.stateFile.map(absolutePath)
     if let name = settings.interface, !CARPDaemon.interfaceExists(name) {
         Terminal.fail(SettingsError.noSuchInterface(name).description, hint: false)
         exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)

@@ -22,7 +22,7 @@ import Testing
         #expect(
             DropReason.allCases == [
                 .malformedIPHeader, .truncated, .badTTL, .badVersion, .badType, .otherVHID, .otherDestination,
-                .badChecksum, .badDigest,
+                .unknownPeer, .badChecksum, .badDigest,
             ])
     }
 }

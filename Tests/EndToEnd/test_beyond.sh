@@ -127,6 +127,7 @@ test_pidfile_is_locked_written_after_daemonizing_and_removed() {
     local status=$?
     [ "$status" = 2 ] || fail "a second instance exited $status, expected 2" || return 1
     grep -q "already running as pid $pid" "$WORK/second.log" || fail "message: $(cat "$WORK/second.log")" || return 1
+    [ "$(cat "$pidfile" 2>/dev/null)" = "$pid" ] || fail "the refused instance damaged the pid file" || return 1
     kill -TERM "$pid"
     wait_for 3 test ! -e "$pidfile" || fail "the pid file was not removed at exit" || return 1
 }
