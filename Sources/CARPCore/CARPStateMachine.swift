@@ -8,6 +8,9 @@ public struct CARPStateMachine: Sendable {
         case initial = "INIT"
         case backup = "BACKUP"
         case master = "MASTER"
+        /// The service behind the address failed its health check: never master until it
+        /// passes again.
+        case fault = "FAULT"
     }
 
     public struct Configuration: Sendable {
@@ -20,11 +23,14 @@ public struct CARPStateMachine: Sendable {
         public var sourceAddress: IPv4Address
         /// The counter of the first advertisement; the daemon draws it at random.
         public var initialCounter: UInt64
+        /// A health check decides whether we may be master; until its first result we may not.
+        public var healthChecked: Bool
 
         public init(
             vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,
-            sourceAddress: IPv4Address, initialCounter: UInt64
+            sourceAddress: IPv4Address, initialCounter: UInt64, healthChecked: Bool = false
         ) {
+            self.healthChecked = healthChecked
             self.vhid = vhid
             self.advbase = advbase
             self.advskew = advskew
@@ -46,6 +52,8 @@ public struct CARPStateMachine: Sendable {
         case stepDown = "step-down"
         case carrierLost = "carrier-lost"
         case shutdown = "shutdown"
+        case healthCheckFailed = "health-check-failed"
+        case healthCheckPassed = "health-check-passed"
     }
 
     public enum LogLevel: Sendable {
@@ -84,16 +92,23 @@ public struct CARPStateMachine: Sendable {
     /// Adverts to send before the delayed gratuitous ARP; nil when none is pending.
     private var advertsBeforeDelayedARP: Int?
 
+    /// nil until the first health check result; always true without a health check.
+    public private(set) var healthy: Bool?
+
     public init(configuration: Configuration) {
         self.configuration = configuration
+        self.healthy = configuration.healthChecked ? nil : true
     }
+
+    /// Only a healthy instance may become master.
+    var mayBecomeMaster: Bool { healthy == true }
 
     /// The earliest instant at which ``deadlinePassed(at:)`` has work to do.
     public var nextDeadline: MonotonicInstant? {
         switch state {
         case .master: advertiseAt
         case .backup: carrierDown ? nil : masterDownAt
-        case .initial: nil
+        case .initial, .fault: nil
         }
     }
 
@@ -120,7 +135,7 @@ public struct CARPStateMachine: Sendable {
     public mutating func start(at now: MonotonicInstant) -> [Action] {
         guard state == .initial else { return [] }
         let actions = [setState(.backup, reason: .startup)]
-        if !carrierDown { armMasterDown(at: now) }
+        if !carrierDown && mayBecomeMaster { armMasterDown(at: now) }
         return actions
     }
 
@@ -135,7 +150,7 @@ public struct CARPStateMachine: Sendable {
         var actions: [Action] = []
 
         switch state {
-        case .initial:
+        case .initial, .fault:
             break
         case .master:
             if local > remote || (local == remote && theirKey < ourKey) {
@@ -154,6 +169,7 @@ public struct CARPStateMachine: Sendable {
                         "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"))
             }
         case .backup:
+            guard mayBecomeMaster else { break }
             if let holdUntil, now < holdUntil {
                 masterDownAt = holdUntil + masterDownInterval
                 break
@@ -183,10 +199,10 @@ public struct CARPStateMachine: Sendable {
             guard let advertiseAt, now >= advertiseAt else { return [] }
             return sendAdvertisement(at: now)
         case .backup:
-            guard !carrierDown, let masterDownAt, now >= masterDownAt else { return [] }
+            guard !carrierDown, mayBecomeMaster, let masterDownAt, now >= masterDownAt else { return [] }
             holdUntil = nil
             return becomeMaster(at: now, reason: .masterSilent)
-        case .initial:
+        case .initial, .fault:
             return []
         }
     }
@@ -241,7 +257,7 @@ public struct CARPStateMachine: Sendable {
     /// Leaving (a termination signal with `--shutdown`): a master says so on the wire, then
     /// the down script runs unless we were BACKUP.
     public mutating func shutdown(at now: MonotonicInstant) -> [Action] {
-        guard state != .backup else { return [] }
+        guard state == .master || state == .initial else { return [] }
         var actions: [Action] = []
         if state == .master { actions.append(leavingAdvertisement()) }
         actions.append(.changeState(from: state, to: .backup, reason: .shutdown, runScript: true))
@@ -266,8 +282,38 @@ public struct CARPStateMachine: Sendable {
         guard carrierDown else { return [] }
         carrierDown = false
         // A step-down hold still in force keeps its full length.
-        if state == .backup { armMasterDown(at: max(now, holdUntil ?? now)) }
+        if state == .backup && mayBecomeMaster { armMasterDown(at: max(now, holdUntil ?? now)) }
         return []
+    }
+
+    /// The health check's verdict changed (or came for the first time).
+    ///
+    /// Unhealthy: a master says it is leaving (so a backup takes over at once) and runs its
+    /// down script; any instance goes to FAULT and stays out of the election. Healthy again:
+    /// FAULT becomes BACKUP and listens as usual (with `--preempt` it may take the address back).
+    public mutating func healthChanged(healthy: Bool, at now: MonotonicInstant) -> [Action] {
+        self.healthy = healthy
+        switch (healthy, state) {
+        case (false, .master):
+            let leaving = leavingAdvertisement()
+            state = .fault
+            advertiseAt = nil
+            return [leaving, .changeState(from: .master, to: .fault, reason: .healthCheckFailed, runScript: true)]
+        case (false, .backup):
+            state = .fault
+            masterDownAt = nil
+            holdUntil = nil
+            return [.changeState(from: .backup, to: .fault, reason: .healthCheckFailed, runScript: false)]
+        case (true, .fault):
+            state = .backup
+            if !carrierDown { armMasterDown(at: now) }
+            return [.changeState(from: .fault, to: .backup, reason: .healthCheckPassed, runScript: false)]
+        case (true, .backup):
+            if !carrierDown && masterDownAt == nil { armMasterDown(at: now) }
+            return []
+        default:
+            return []
+        }
     }
 
     // MARK: Internals

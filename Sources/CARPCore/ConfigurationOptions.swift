@@ -13,7 +13,8 @@ enum ConfigurationOptions {
     static let variables: [(name: String, option: UCarpCommandLine.OptionID?)] = [
         ("ID", .vhid), ("BIND_INTERFACE", .interface), ("SOURCE_ADDRESS", .srcip), ("VIP_ADDRESS", .addr),
         ("PASSWORD", .pass), ("PASSFILE", .passfile), ("UPSCRIPT", .upscript), ("DOWNSCRIPT", .downscript),
-        ("PEERS", .peer), ("OPTIONS", nil),
+        ("PEERS", .peer), ("CHECK", .check), ("CHECK_INTERVAL", .checkInterval), ("CHECK_FALL", .checkFall),
+        ("CHECK_RISE", .checkRise), ("CHECK_TIMEOUT", .checkTimeout), ("OPTIONS", nil),
     ]
 
     static let commonFileName = "vip-common.conf"

@@ -27,6 +27,13 @@ public struct Settings: Equatable, Sendable {
     public var noMulticast = false
     /// `--peer`: unicast advertisements to these hosts instead of multicast.
     public var peers: [IPv4Address] = []
+    /// `--check`: a command run with `/bin/sh -c`; exit status 0 means healthy.
+    public var check: String?
+    public var checkInterval: MonotonicDuration = .seconds(1)
+    public var checkFall = 2
+    public var checkRise = 2
+    /// nil: the interval.
+    public var checkTimeout: MonotonicDuration?
     public var xparam: String?
     /// `--pidfile`: written after daemonizing, locked while running, removed at exit.
     public var pidFile: String?
@@ -53,6 +60,7 @@ public struct Settings: Equatable, Sendable {
     public static let advbaseRange: ClosedRange<UInt32> = 0...255
     public static let advskewRange: ClosedRange<UInt32> = 0...255
     public static let deadRatioRange: ClosedRange<UInt32> = 1...255
+    public static let checkCountRange: ClosedRange<UInt32> = 1...1000
 }
 
 /// A syslog facility by name, as `--facility` takes it (`syslog.h`'s `facilitynames`).

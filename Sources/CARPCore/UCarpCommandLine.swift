@@ -5,6 +5,7 @@ public enum UCarpCommandLine {
         case upscript, downscript, deadratio, debug, shutdown, facility, daemonize, ignoreifstate
         case nomcast, passfile, xparam, version
         case pidfile, statefile, scriptTimeout, config, peer
+        case check, checkInterval, checkFall, checkRise, checkTimeout
     }
 
     typealias Option = CommandLineParser<OptionID>.Option
@@ -45,6 +46,11 @@ public enum UCarpCommandLine {
         Option("script-timeout", takesArgument: true, id: .scriptTimeout),
         Option("config", takesArgument: true, id: .config),
         Option("peer", takesArgument: true, id: .peer),
+        Option("check", takesArgument: true, id: .check),
+        Option("check-interval", takesArgument: true, id: .checkInterval),
+        Option("check-fall", takesArgument: true, id: .checkFall),
+        Option("check-rise", takesArgument: true, id: .checkRise),
+        Option("check-timeout", takesArgument: true, id: .checkTimeout),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
@@ -188,6 +194,17 @@ public enum UCarpCommandLine {
             case .ignoreifstate: flags.ignoreInterfaceState = true
             case .nomcast: flags.noMulticast = true
             case .xparam: flags.xparam = value
+            case .check:
+                guard !value.isEmpty else { throw .emptyValue(option: "--check") }
+                flags.check = value
+            case .checkInterval:
+                flags.checkInterval = try UCarpCommandLine.positiveDuration(value, option: "--check-interval")
+            case .checkTimeout:
+                flags.checkTimeout = try UCarpCommandLine.positiveDuration(value, option: "--check-timeout")
+            case .checkFall:
+                flags.checkFall = Int(try number(value, option: "--check-fall", range: Settings.checkCountRange))
+            case .checkRise:
+                flags.checkRise = Int(try number(value, option: "--check-rise", range: Settings.checkCountRange))
             case .peer:
                 let peer = try address(value, option: "--peer")
                 guard !peer.isMulticast else { throw .peerNotUnicast(value: value) }
@@ -240,6 +257,15 @@ public enum UCarpCommandLine {
             guard !address.isUnspecified else { throw .unspecifiedAddress(option: option) }
             return address
         }
+    }
+
+    /// Seconds, more than 0 and at most an hour.
+    static func positiveDuration(_ value: String, option: String) throws(SettingsError) -> MonotonicDuration {
+        let duration = try duration(value, option: option, maximum: 3600)
+        guard duration.nanoseconds >= 1_000_000 else {
+            throw .notASeconds(option: option, value: value, maximum: 3600)
+        }
+        return duration
     }
 
     /// Seconds with an optional fraction (`2`, `0.25`), from 0 to `maximum`.

@@ -31,6 +31,7 @@ public final class CARPDaemon {
     private let pidFile: PidFile?
     private let stateFile: StateFile?
     private let unicast: UnicastSender?
+    private var healthChecker: HealthChecker?
 
     /// Signals that end the process after the down script, with `--shutdown` (ucarp's list).
     static let terminationSignals: [CInt] = [SIGINT, SIGQUIT, SIGTERM, SIGHUP]
@@ -82,7 +83,8 @@ public final class CARPDaemon {
                 vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
                 deadRatio: settings.deadRatio,
                 preempt: settings.preempt, neutral: settings.neutral, sourceAddress: settings.sourceAddress,
-                initialCounter: UInt64.random(in: .min ... .max, using: &random)))
+                initialCounter: UInt64.random(in: .min ... .max, using: &random),
+                healthChecked: settings.check != nil))
         if settings.upscript == nil { logger.warning("Warning: no script called when going up") }
         if settings.downscript == nil { logger.warning("Warning: no script called when going down") }
     }
@@ -102,6 +104,9 @@ public final class CARPDaemon {
             return leave(.startupFailed)
         }
         let now = MonotonicClock.now()
+        if settings.check != nil {
+            healthChecker = HealthChecker(settings: settings, logger: logger, now: now)
+        }
         checkCarrier(at: now)
         perform(machine.start(at: now), at: now)
         var descriptors = [
@@ -129,6 +134,9 @@ public final class CARPDaemon {
                 perform(machine.deadlinePassed(at: now), at: now)
             }
             scripts.enforceTimeout(at: now)
+            if let verdict = healthChecker?.tick(at: now) {
+                perform(machine.healthChanged(healthy: verdict, at: now), at: now)
+            }
         }
     }
 
@@ -136,7 +144,7 @@ public final class CARPDaemon {
 
     private func pollTimeout(at now: MonotonicInstant) -> CInt {
         var wait = settings.ignoreInterfaceState ? nil : Self.carrierCheckInterval
-        for deadline in [machine.nextDeadline, scripts.nextDeadline].compactMap({ $0 }) {
+        for deadline in [machine.nextDeadline, scripts.nextDeadline, healthChecker?.nextDeadline].compactMap({ $0 }) {
             let untilDeadline = deadline.duration(since: now)
             wait = wait.map { min($0, untilDeadline) } ?? untilDeadline
         }
@@ -148,13 +156,16 @@ public final class CARPDaemon {
         for signal in signals.pending() {
             switch signal {
             case SIGUSR1:
-                let role = machine.state == .master ? "MASTER" : "BACKUP"
+                let role = machine.state == .initial ? "BACKUP" : machine.state.rawValue
                 logger.info("\(role) on \(interfaceName) id \(settings.vhid)")
                 logger.info("Counters: \(statistics.summary)")
             case SIGUSR2:
                 perform(machine.stepDown(at: now), at: now)
             case SIGCHLD:
                 scripts.reap()
+                if let verdict = healthChecker?.reap() {
+                    perform(machine.healthChanged(healthy: verdict, at: now), at: now)
+                }
             default:
                 logger.debug("Caught signal \(signal): leaving")
                 guard settings.shutdown else { dieOfSignal(signal) }
@@ -313,6 +324,7 @@ public final class CARPDaemon {
     }
 
     private func cleanUp() {
+        healthChecker?.stop()
         recordState("STOPPED", previous: machine.state.rawValue, reason: "exit")
         pidFile?.remove()
     }

@@ -63,7 +63,7 @@ test_hung_script_is_killed_after_the_timeout() {
     kill -USR2 "$(pid_of h1)"
     wait_for 4 log_has h1 "still running after 1.0s: killing its process group" || fail "the hung script was not killed" || return 1
     wait_for 3 script_count_at_least h1 1 || fail "the down script did not run after the kill" || return 1
-    ! ip netns pids "$(ns h1)" | xargs -r ps -o comm= -p | grep -q '^sleep$' || fail "the hung sleep survived" || return 1
+    ! ps -o comm= -p "$(ip netns pids "$(ns h1)" | paste -sd, -)" | grep -q '^sleep$' || fail "the hung sleep survived" || return 1
 }
 
 # advbase 0 and advskew 26: adverts every 0.1 s. ucarp's 1 s capture timeout makes this flap;
