@@ -93,6 +93,10 @@ public struct AdvertisementCodec: Sendable {
         else {
             return .dropped(.truncated(length: min(bytes.count - ipStart, ipTotalLength)))
         }
+        // An IPv4 advertisement is exactly the CARP header: more is not something we sent.
+        guard ipTotalLength == ipHeaderLength + CARPWire.headerLength else {
+            return .dropped(.oversized(length: ipTotalLength))
+        }
         let ttl = bytes[ipStart + 8]
         guard ttl == CARPWire.ttl else { return .dropped(.badTTL(ttl)) }
         let version = bytes[carpStart] >> 4

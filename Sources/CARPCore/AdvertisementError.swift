@@ -2,6 +2,7 @@
 public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertible {
     case malformedIPHeader(headerLength: Int)
     case truncated(length: Int)
+    case oversized(length: Int)
     case badTTL(UInt8)
     case badVersion(UInt8)
     case badType(UInt8)
@@ -16,6 +17,7 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         switch self {
         case .malformedIPHeader: .malformedIPHeader
         case .truncated: .truncated
+        case .oversized: .oversized
         case .badTTL: .badTTL
         case .badVersion: .badVersion
         case .badType: .badType
@@ -32,6 +34,8 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         switch self {
         case .malformedIPHeader(let length): "Bad IP header length: [\(length)]"
         case .truncated(let length): "Bogus size: [\(length)] bytes of IP, a CARP packet needs at least 56"
+        case .oversized(let length):
+            "Oversized packet: [\(length)] bytes of IP, a CARP advertisement has exactly the header and 36 bytes"
         case .badTTL(let ttl): "Bad TTL: [\(ttl)]"
         case .badVersion(let version): "Bad version: [\(version)]"
         case .badType(let type): "Bad CARP type: [\(type)]"
@@ -58,6 +62,7 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
 public enum DropReason: String, CaseIterable, Hashable, Sendable {
     case malformedIPHeader = "bad-ip-header"
     case truncated = "truncated"
+    case oversized = "oversized"
     case badTTL = "bad-ttl"
     case badVersion = "bad-version"
     case badType = "bad-type"

@@ -295,7 +295,7 @@ import Testing
             return .dropped(.truncated(length: 56))
         case Offset.ipTotalLength, Offset.ipTotalLength + 1:
             let total = Int(flipped[16]) << 8 | Int(flipped[17])
-            return total < 56 ? .dropped(.truncated(length: total)) : .dropped(.badChecksum)
+            return total < 56 ? .dropped(.truncated(length: total)) : .dropped(.oversized(length: total))
         case Offset.ipTTL:
             return .dropped(.badTTL(flipped[offset]))
         case Offset.ipProtocol:
@@ -315,6 +315,21 @@ import Testing
             // counter, digest.
             return .dropped(.badChecksum)
         }
+    }
+
+    /// A valid advert with bytes appended inside the IP datagram (total length raised, checksums
+    /// fixed): the digest would still verify, but it is not what any CARP speaker sends.
+    @Test func anOversizedAdvertIsDropped() {
+        var frame = valid
+        frame += [0, 0, 0, 0]
+        frame[16] = 0
+        frame[17] = 60
+        frame[24] = 0
+        frame[25] = 0
+        let checksum = internetChecksum(frame[14..<34])
+        frame[24] = UInt8(checksum >> 8)
+        frame[25] = UInt8(checksum & 0xFF)
+        #expect(receiver.decode(frame: frame) == .dropped(.oversized(length: 60)))
     }
 
     @Test func everySingleBitFlipIsRejectedUnlessOutsideEveryCheck() {

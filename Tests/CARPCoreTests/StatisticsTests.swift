@@ -21,7 +21,7 @@ import Testing
     @Test func dropReasonsFollowUcarpsCheckOrder() {
         #expect(
             DropReason.allCases == [
-                .malformedIPHeader, .truncated, .badTTL, .badVersion, .badType, .otherVHID, .otherDestination,
+                .malformedIPHeader, .truncated, .oversized, .badTTL, .badVersion, .badType, .otherVHID, .otherDestination,
                 .unknownPeer, .badChecksum, .badDigest,
             ])
     }
