@@ -1,10 +1,22 @@
-# SwiftCARP: `make demo` and `make test` work on a fresh Debian machine as root with the
-# Swift toolchain; they install the Debian packages they need first.
+# SwiftCARP: `make demo`, `make test` and `make install` work on a fresh Debian machine as root
+# with the Swift toolchain; they install the Debian packages they need first.
 
 SWIFT ?= swift
-DEBIAN_PACKAGES = libpcap-dev pkg-config iproute2 ucarp tcpdump nftables faketime procps
+STRIP ?= strip
+DEBIAN_PACKAGES = libpcap-dev pkg-config iproute2 ucarp tcpdump nftables faketime procps binutils file man-db keepalived python3
 
-.PHONY: all build deps test unit-test e2e-test demo clean
+# `make install` (DESTDIR honoured). The configuration stays in /etc/ucarp whatever PREFIX is;
+# the systemd units go to $(PREFIX)/lib/systemd/system: with PREFIX=/usr that is
+# /usr/lib/systemd/system, Debian's place for packaged units (the same directory as
+# /lib/systemd/system, /usr being merged); systemd also reads /usr/local/lib/systemd/system.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+CONFDIR ?= /etc/ucarp
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+RELEASE_BINARY = .build/release/ucarp
+
+.PHONY: all build deps test unit-test e2e-test demo clean release install uninstall bench
 
 all: build
 
@@ -31,6 +43,54 @@ test: unit-test e2e-test
 
 demo: build
 	etc/demo.sh
+
+# The Swift standard library linked in and the symbols stripped: the binary needs only the C
+# libraries (libc, libstdc++, libgcc_s) and libpcap on the target host. swift build is
+# incremental: nothing is rebuilt when no source has changed.
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+	$(STRIP) -o $(RELEASE_BINARY).stripped $(RELEASE_BINARY)
+
+install: release
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(RELEASE_BINARY).stripped $(DESTDIR)$(SBINDIR)/ucarp
+	install -m 644 man/ucarp.8 $(DESTDIR)$(MANDIR)/man8/ucarp.8
+	install -m 644 man/ucarp.conf.5 $(DESTDIR)$(MANDIR)/man5/ucarp.conf.5
+	install -m 755 etc/ucarp/vip-up etc/ucarp/vip-down $(DESTDIR)$(CONFDIR)/
+	install -m 644 etc/ucarp/vip-001.conf.example $(DESTDIR)$(CONFDIR)/
+	@# The operator's file: installed once, never overwritten.
+	if [ ! -e $(DESTDIR)$(CONFDIR)/vip-common.conf ]; then \
+		install -m 644 etc/ucarp/vip-common.conf $(DESTDIR)$(CONFDIR)/; fi
+	sed -e 's|/usr/sbin/ucarp|$(SBINDIR)/ucarp|' -e 's|/etc/ucarp/|$(CONFDIR)/|g' \
+		'etc/systemd/ucarp@.service' > '$(DESTDIR)$(UNITDIR)/ucarp@.service'
+	chmod 644 '$(DESTDIR)$(UNITDIR)/ucarp@.service'
+	install -m 644 etc/systemd/ucarp.target $(DESTDIR)$(UNITDIR)/
+
+# Removes what install installed; vip-common.conf only if it is unchanged, and $(CONFDIR) only
+# if nothing else (vip-NNN.conf, passfiles) is left in it.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ucarp $(DESTDIR)$(MANDIR)/man8/ucarp.8 $(DESTDIR)$(MANDIR)/man5/ucarp.conf.5
+	rm -f '$(DESTDIR)$(UNITDIR)/ucarp@.service' $(DESTDIR)$(UNITDIR)/ucarp.target
+	rm -f $(DESTDIR)$(CONFDIR)/vip-up $(DESTDIR)$(CONFDIR)/vip-down $(DESTDIR)$(CONFDIR)/vip-001.conf.example
+	if cmp -s etc/ucarp/vip-common.conf $(DESTDIR)$(CONFDIR)/vip-common.conf; then \
+		rm -f $(DESTDIR)$(CONFDIR)/vip-common.conf; \
+	elif [ -e $(DESTDIR)$(CONFDIR)/vip-common.conf ]; then \
+		echo "kept $(DESTDIR)$(CONFDIR)/vip-common.conf (changed)"; fi
+	rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true
+
+# `make bench`: SwiftCARP against Debian's ucarp on the same network namespaces, one table
+# (BENCHMARKS.md explains it). Under 10 minutes; needs valgrind besides the test packages.
+BENCH_PACKAGES = valgrind
+bench: release
+	@missing=""; for package in $(BENCH_PACKAGES); do \
+		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	SWIFTCARP=$(RELEASE_BINARY).stripped Benchmarks/run
 
 clean:
 	rm -rf .build

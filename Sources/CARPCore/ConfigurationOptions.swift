@@ -20,12 +20,17 @@ enum ConfigurationOptions {
     static let commonFileName = "vip-common.conf"
 
     static func load(
-        path: String, files: UCarpCommandLine.FileSource
+        path given: String, files: UCarpCommandLine.FileSource
     ) throws(SettingsError) -> (options: [Option], warnings: [String]) {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let fileName = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        // Absolute, so that the default scripts found beside it still run after --daemonize.
+        let path =
+            given.hasPrefix("/") || files.currentDirectory == nil
+            ? given : (files.currentDirectory ?? "") + "/" + given
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+        let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
         var parsedFiles: [ConfigurationFile] = []
-        let commonPath = (directory.isEmpty ? "" : directory + "/") + commonFileName
+        let commonPath = (directory.hasSuffix("/") ? directory : directory + "/") + commonFileName
         if fileName != commonFileName, let bytes = try files.readIfPresent(commonPath) {
             parsedFiles.append(try parse(bytes, path: commonPath))
         }
@@ -56,7 +61,7 @@ enum ConfigurationOptions {
         // Installed beside the files, used when the files name no script.
         for (name, script) in [("UPSCRIPT", "vip-up"), ("DOWNSCRIPT", "vip-down")]
         where merged[name].map({ $0.value.isEmpty }) ?? true {
-            let candidate = "\(directory)/\(script)"
+            let candidate = (directory.hasSuffix("/") ? directory : directory + "/") + script
             if (try? files.readIfPresent(candidate)) ?? nil != nil {
                 merged[name] = (candidate, "\(path) (default \(name))")
             }
@@ -167,8 +172,9 @@ enum ShellWords {
                         closed = true
                         break
                     }
-                    if inner == "\\", let next = iterator.first, "\"\\$`".contains(next) {
-                        current.append(next)
+                    if inner == "\\", let next = iterator.first, "\"\\$`\n".contains(next) {
+                        // Backslash-newline is a line continuation: both go.
+                        if next != "\n" { current.append(next) }
                         iterator = iterator.dropFirst()
                     } else {
                         current.append(inner)
@@ -178,7 +184,7 @@ enum ShellWords {
             case "\\":
                 inWord = true
                 guard let next = iterator.popFirst() else { throw Error(message: "a backslash ends the value") }
-                current.append(next)
+                if next != "\n" { current.append(next) }
             default:
                 inWord = true
                 current.append(character)

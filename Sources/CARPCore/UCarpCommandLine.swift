@@ -76,13 +76,17 @@ public enum UCarpCommandLine {
         public var read: (String) throws(SettingsError) -> [UInt8]
         /// The bytes of a file, nil if it does not exist.
         public var readIfPresent: (String) throws(SettingsError) -> [UInt8]?
+        /// Where relative paths start (`getcwd`); nil leaves them relative.
+        public var currentDirectory: String?
 
         public init(
             read: @escaping (String) throws(SettingsError) -> [UInt8],
-            readIfPresent: @escaping (String) throws(SettingsError) -> [UInt8]?
+            readIfPresent: @escaping (String) throws(SettingsError) -> [UInt8]?,
+            currentDirectory: String? = nil
         ) {
             self.read = read
             self.readIfPresent = readIfPresent
+            self.currentDirectory = currentDirectory
         }
     }
 

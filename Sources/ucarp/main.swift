@@ -9,7 +9,10 @@ let arguments = ProcessArguments.current()
 let command: UCarpCommandLine.Command
 do {
     command = try UCarpCommandLine.parse(
-        arguments, files: .init(read: Passfile.read, readIfPresent: ConfigurationReader.readIfPresent))
+        arguments,
+        files: .init(
+            read: Passfile.read, readIfPresent: ConfigurationReader.readIfPresent,
+            currentDirectory: currentDirectory()))
 } catch {
     Terminal.fail(error.description, hint: error.isCommandLineError)
     exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)

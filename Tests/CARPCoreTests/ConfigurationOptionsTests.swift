@@ -176,6 +176,31 @@ struct ConfigurationOptionsTests {
                 == "/etc/ucarp/vip-001.conf:8: OPTIONS: unterminated single quote")
     }
 
+    @Test func aRelativeConfigPathGivesAbsoluteDefaultScripts() throws {
+        let files = Files()
+        files.contents["/srv/ucarp/vip-001.conf"] = Self.redHatExample
+        files.contents["/srv/ucarp/vip-up"] = "#!/bin/sh\n"
+        var source = files.source
+        source.currentDirectory = "/srv"
+        guard case .run(let settings) = try UCarpCommandLine.parse(["--config=ucarp/vip-001.conf"], files: source)
+        else {
+            Issue.record("not a run command")
+            return
+        }
+        #expect(settings.upscript == "/srv/ucarp/vip-up")
+    }
+
+    @Test func aFileAtTheRootReadsTheRootsCommonFile() throws {
+        let files = Files()
+        files.contents["/vip-001.conf"] = Self.redHatExample.replacingFirst("PASSWORD=\"love\"", with: "")
+        files.contents["/vip-common.conf"] = "PASSWORD=fromcommon\n"
+        #expect(try settings(["--config=/vip-001.conf"], files).password == Array("fromcommon".utf8))
+    }
+
+    @Test func optionsLineContinuationsDisappear() throws {
+        #expect(try ShellWords.split("--pre\\\nempt \"--xparam=a\\\nb\"") == ["--preempt", "--xparam=ab"])
+    }
+
     @Test func aMissingFileIsAnError() {
         #expect(
             rejection(["--config=/etc/ucarp/vip-009.conf"], Files())

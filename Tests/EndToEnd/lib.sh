@@ -18,8 +18,13 @@ ns() { echo "$E2E_PREFIX-$1"; }
 # topology_up N: a switch namespace with bridge br0 and hosts h1..hN, each with eth0 on it.
 topology_up() {
     local count=$1 i
+    # A fresh prefix per topology: nothing of an earlier test's namespaces can interfere.
+    E2E_PREFIX="sc${BASHPID}x${RANDOM}"
     WORK=$(mktemp -d "/tmp/swiftcarp-e2e.XXXXXX")
     ip netns add "$(ns sw)"
+    # Bridged frames are not to be checked by iptables (br_netfilter drops bad IP checksums,
+    # which the robustness tests inject on purpose).
+    ip netns exec "$(ns sw)" sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
     ip -n "$(ns sw)" link add br0 type bridge
     ip -n "$(ns sw)" link set br0 up
     # Multicast snooping would need IGMP queriers; a dumb switch floods, as most LANs do.
@@ -81,18 +86,22 @@ start_carp() {
 }
 
 # run_on HOST COMMAND...: runs COMMAND in HOST's namespace in the background, as start_carp.
-run_on() {
-    local host=$1
-    shift
-    rm -f "$WORK/$host.pid" "$WORK/$host.exit"
+run_on() { run_named "$1" "$@"; }
+
+# run_named NAME HOST COMMAND...: as run_on, but records the process under NAME (for several
+# daemons on one host): pid_of NAME, log_of NAME, has_exited NAME, exit_status_of NAME.
+run_named() {
+    local name=$1 host=$2
+    shift 2
+    rm -f "$WORK/$name.pid" "$WORK/$name.exit"
     (
-        ip netns exec "$(ns $host)" "$@" >> "$WORK/$host.log" 2>&1 &
-        echo $! > "$WORK/$host.pid.tmp" && mv "$WORK/$host.pid.tmp" "$WORK/$host.pid"
+        ip netns exec "$(ns $host)" "$@" >> "$WORK/$name.log" 2>&1 &
+        echo $! > "$WORK/$name.pid.tmp" && mv "$WORK/$name.pid.tmp" "$WORK/$name.pid"
         wait $!
-        echo $? > "$WORK/$host.exit"
+        echo $? > "$WORK/$name.exit"
     ) 2>/dev/null &
     disown $!
-    wait_for 5 test -s "$WORK/$host.pid"
+    wait_for 5 test -s "$WORK/$name.pid"
 }
 
 # exit_status_of HOST: the exit status of HOST's last daemon, once it has ended.
@@ -103,7 +112,17 @@ pid_of() { cat "$WORK/$1.pid"; }
 log_of() { cat "$WORK/$1.log" 2>/dev/null; }
 
 # owns HOST: HOST has the virtual address on eth0.
-owns() { ip -n "$(ns $1)" -4 addr show dev eth0 | grep -q "inet $VIP/"; }
+owns() { owns_address "$1" "$VIP"; }
+
+# owns_address HOST ADDRESS: HOST has ADDRESS on eth0.
+owns_address() { ip -n "$(ns $1)" -4 addr show dev eth0 | grep -qF "inet $2/"; }
+
+# owners_of ADDRESS: the hosts that own ADDRESS, space-separated.
+owners_of() {
+    local host result=""
+    for host in "${HOSTS[@]}"; do owns_address "$host" "$1" && result="$result $host"; done
+    echo "${result# }"
+}
 
 # owners: the hosts that own the virtual address, space-separated.
 owners() {

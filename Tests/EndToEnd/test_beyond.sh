@@ -52,7 +52,7 @@ SCRIPT
     sed -n 3p "$WORK/env.log" | grep -q "CARP_PREVIOUS_STATE=MASTER CARP_REASON=step-down .*CARP_STATE=BACKUP" \
         || fail "step-down: $(sed -n 3p "$WORK/env.log")" || return 1
 }
-script_env_lines() { [ "$(wc -l < "$WORK/env.log" 2>/dev/null || echo 0)" -ge "$1" ]; }
+script_env_lines() { [ "$(cat "$WORK/env.log" 2>/dev/null | wc -l)" -ge "$1" ]; }
 
 test_hung_script_is_killed_after_the_timeout() {
     topology_up 1

@@ -1,0 +1,137 @@
+# Faults and hostile neighbours: the election must survive them, and so must the daemon.
+
+here_e2e=$(dirname "${BASH_SOURCE[0]}")
+
+# state_changes HOST: how many times HOST's daemon switched state so far.
+state_changes() { log_of "$1" | grep -c "Switching to state"; }
+
+test_frozen_master_is_replaced_and_one_master_remains_after_the_thaw() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP" --advskew=0
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master" || return 1
+    kill -STOP "$(pid_of h1)"
+    wait_for 6 owns h2 || fail "h2 did not take over from a frozen master" || return 1
+    sleep 2
+    kill -CONT "$(pid_of h1)"
+    # Within a couple of intervals exactly one master is left and its scripts have run.
+    sleep 3
+    [ "$(owners)" = h1 ] || [ "$(owners)" = h2 ] || fail "after the thaw: owners '$(owners)'" || return 1
+    local settled
+    settled="$(owners)"
+    sleep 3
+    [ "$(owners)" = "$settled" ] || fail "ownership still moving after the thaw: $(owners)" || return 1
+}
+
+test_link_flap_on_the_master_leaves_one_master() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP" --advskew=0
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master" || return 1
+    ip -n "$(ns h1)" link set eth0 down
+    wait_for 6 owns h2 || fail "h2 did not take over when h1's link went down" || return 1
+    sleep 4
+    ip -n "$(ns h1)" link set eth0 up
+    sleep 4
+    only_owner h2 || fail "after the flap: owners '$(owners)', expected h2 alone (no --preempt)" || return 1
+    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon exited" || return 1
+    local ticks
+    ticks=$(awk '{print $14 + $15}' "/proc/$(pid_of h1)/stat")
+    [ "$ticks" -lt 100 ] || fail "h1 used $ticks clock ticks: spinning?" || return 1
+}
+
+test_partition_makes_two_masters_and_healing_one() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP" --advskew=0
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master" || return 1
+    partition
+    wait_for 6 owns h2 || fail "h2 did not take over during the cut" || return 1
+    owns h1 || fail "h1 should still be master on its side" || return 1
+    heal
+    # h2 hears h1's more frequent adverts and steps down at once.
+    wait_for 3 only_owner h1 || fail "two masters after healing (owners: $(owners))" || return 1
+}
+
+# 25% of CARP packets lost for 15 s. With advbase 1 and deadratio 6, a takeover needs six
+# adverts lost in a row (0.25^6 per interval): no role change may happen.
+test_lossy_segment_causes_no_role_change_within_the_dead_ratio() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP" --advskew=0 --deadratio=6
+    start_carp h2 "$SWIFTCARP" --advskew=100 --deadratio=6
+    wait_for 15 only_owner h1 || fail "h1 did not become master" || return 1
+    local before1 before2
+    before1=$(state_changes h1)
+    before2=$(state_changes h2)
+    ip netns exec "$(ns sw)" nft add table bridge loss
+    ip netns exec "$(ns sw)" nft add chain bridge loss forward '{ type filter hook forward priority 0; }'
+    ip netns exec "$(ns sw)" nft add rule bridge loss forward ip protocol 112 numgen random mod 4 0 counter drop
+    sleep 15
+    local dropped
+    dropped=$(ip netns exec "$(ns sw)" nft list table bridge loss | grep -o 'packets [0-9]*' | awk '{print $2}')
+    ip netns exec "$(ns sw)" nft delete table bridge loss
+    [ "${dropped:-0}" -ge 1 ] || fail "the loss rule dropped nothing" || return 1
+    echo "    adverts dropped: $dropped"
+    [ "$(state_changes h1)" = "$before1" ] && [ "$(state_changes h2)" = "$before2" ] \
+        || fail "roles changed under 25% loss" || return 1
+}
+
+test_broken_and_hostile_packets_are_counted_and_dropped() {
+    topology_up 3
+    start_carp h1 "$SWIFTCARP" --advskew=0
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master" || return 1
+    local kind
+    for kind in truncated oversized version ttl checksum digest; do
+        ip netns exec "$(ns h3)" python3 "$here_e2e/inject.py" eth0 "$kind" 25 || fail "injecting $kind failed" || return 1
+    done
+    only_owner h1 || fail "the election was disturbed (owners: $(owners))" || return 1
+    kill -USR1 "$(pid_of h2)"
+    wait_for 3 log_has h2 "Counters:" || fail "no counters" || return 1
+    local counters
+    counters=$(log_of h2 | grep "Counters:" | tail -n 1)
+    for kind in truncated oversized bad-version bad-ttl bad-checksum bad-digest; do
+        echo "$counters" | grep -q "$kind 25" || fail "$kind not counted 25 times: $counters" || return 1
+    done
+    # One warning per kind at most, not 25.
+    [ "$(log_of h2 | grep -c "Bad digest")" -le 1 ] || fail "bad digests flood the log" || return 1
+    [ "$(log_of h2 | grep -c "Bad TTL")" -le 1 ] || fail "bad TTLs flood the log" || return 1
+    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon died" || return 1
+}
+
+test_keepalived_on_the_same_id_does_not_disturb_the_election() {
+    command -v keepalived >/dev/null || fail "keepalived is not installed" || return 1
+    topology_up 3
+    cat > "$WORK/keepalived.conf" <<CONF
+vrrp_instance carp_neighbour {
+    state MASTER
+    interface eth0
+    virtual_router_id 7
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        198.51.100.7/32
+    }
+}
+CONF
+    run_on h3 keepalived --dont-fork --log-console --vrrp -f "$WORK/keepalived.conf" \
+        -p "$WORK/keepalived.pid" -r "$WORK/vrrp.pid"
+    start_carp h1 "$SWIFTCARP" --advskew=0
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master next to keepalived (owners: $(owners))" || return 1
+    sleep 3
+    only_owner h1 || fail "keepalived's VRRP disturbed the election (owners: $(owners))" || return 1
+    kill -USR1 "$(pid_of h2)"
+    wait_for 3 log_has h2 "Counters:.*truncated [1-9]" || fail "VRRP packets not counted: $(log_of h2 | grep Counters)" || return 1
+}
+
+test_removed_interface_runs_the_down_script_and_exits_3() {
+    topology_up 1
+    start_carp h1 "$SWIFTCARP" --shutdown
+    wait_for 6 owns h1 || fail "h1 never became master" || return 1
+    ip -n "$(ns h1)" link del eth0
+    wait_for 5 has_exited h1 || fail "the daemon did not exit when its interface was removed" || return 1
+    [ "$(exit_status_of h1)" = 3 ] || fail "exit status $(exit_status_of h1), expected 3" || return 1
+    log_has h1 "interface \[eth0\] is gone" || fail "no clear log line" || return 1
+    [ "$(script_log h1 | tail -n 1)" = "DOWN eth0 $VIP" ] || fail "no down script: $(script_log h1)" || return 1
+}
