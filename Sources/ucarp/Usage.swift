@@ -35,6 +35,11 @@ enum Usage {
         --pidfile=<file>: write the pid to <file>, locked while running, removed at exit
         --statefile=<file>: keep the current state in <file> (shell-sourceable)
         --script-timeout=<seconds>: kill a hung script after <seconds> (default 60, 0 = never)
+        --config=<file>: read a vip-NNN.conf (and vip-common.conf beside it), see ucarp.conf(5)
+        --peer=<ip>: send unicast advertisements to <ip> instead of multicast (repeatable)
+        --check=<command>: health check (/bin/sh -c); failing, the instance goes FAULT
+        --check-interval=<seconds>, --check-timeout=<seconds>: default 1, and the interval
+        --check-fall=<n>, --check-rise=<n>: results in a row that change health (default 2)
 
         Sample usage:
 
