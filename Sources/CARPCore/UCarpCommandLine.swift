@@ -155,8 +155,7 @@ public enum UCarpCommandLine {
         ) throws(SettingsError) {
             switch id {
             case .interface:
-                guard !value.isEmpty else { throw .emptyValue(option: "--interface") }
-                interface = value
+                interface = try nonEmpty(value, option: "--interface")
             case .srcip: sourceAddress = try address(value, option: "--srcip")
             case .mcast:
                 let address = try address(value, option: "--mcast")
@@ -179,11 +178,9 @@ public enum UCarpCommandLine {
             case .advbase: flags.advbase = UInt8(try number(value, option: "--advbase", range: Settings.advbaseRange))
             case .advskew: flags.advskew = UInt8(try number(value, option: "--advskew", range: Settings.advskewRange))
             case .upscript:
-                guard !value.isEmpty else { throw .emptyValue(option: "--upscript") }
-                flags.upscript = value
+                flags.upscript = try nonEmpty(value, option: "--upscript")
             case .downscript:
-                guard !value.isEmpty else { throw .emptyValue(option: "--downscript") }
-                flags.downscript = value
+                flags.downscript = try nonEmpty(value, option: "--downscript")
             case .deadratio: flags.deadRatio = try number(value, option: "--deadratio", range: Settings.deadRatioRange)
             case .debug: flags.debug = true
             case .shutdown: flags.shutdown = true
@@ -199,8 +196,7 @@ public enum UCarpCommandLine {
             case .nomcast: flags.noMulticast = true
             case .xparam: flags.xparam = value
             case .check:
-                guard !value.isEmpty else { throw .emptyValue(option: "--check") }
-                flags.check = value
+                flags.check = try nonEmpty(value, option: "--check")
             case .checkInterval:
                 flags.checkInterval = try UCarpCommandLine.positiveDuration(value, option: "--check-interval")
             case .checkTimeout:
@@ -214,11 +210,9 @@ public enum UCarpCommandLine {
                 guard !peer.isMulticast else { throw .peerNotUnicast(value: value) }
                 if !flags.peers.contains(peer) { flags.peers.append(peer) }
             case .pidfile:
-                guard !value.isEmpty else { throw .emptyValue(option: "--pidfile") }
-                flags.pidFile = value
+                flags.pidFile = try nonEmpty(value, option: "--pidfile")
             case .statefile:
-                guard !value.isEmpty else { throw .emptyValue(option: "--statefile") }
-                flags.stateFile = value
+                flags.stateFile = try nonEmpty(value, option: "--statefile")
             case .scriptTimeout:
                 let timeout = try UCarpCommandLine.duration(value, option: "--script-timeout", maximum: 86_400)
                 flags.scriptTimeout = timeout.nanoseconds == 0 ? nil : timeout
@@ -254,6 +248,11 @@ public enum UCarpCommandLine {
             settings.virtualAddressArgument = virtualAddress.1
             settings.warnings = warnings
             return settings
+        }
+
+        private func nonEmpty(_ value: String, option: String) throws(SettingsError) -> String {
+            guard !value.isEmpty else { throw .emptyValue(option: option) }
+            return value
         }
 
         private func address(_ value: String, option: String) throws(SettingsError) -> IPv4Address {
