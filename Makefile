@@ -16,7 +16,7 @@ CONFDIR ?= /etc/ucarp
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 RELEASE_BINARY = .build/release/ucarp
 
-.PHONY: all build deps test unit-test e2e-test demo clean release install uninstall bench
+.PHONY: all build deps test unit-test e2e-test demo clean release install uninstall bench sanitize fuzz fuzz-smoke
 
 all: build
 
@@ -39,7 +39,23 @@ unit-test: deps
 e2e-test: build
 	Tests/EndToEnd/run
 
-test: unit-test e2e-test
+# The sanitizers and the fuzz smoke run before the end-to-end tests, whose summary ends the output.
+test: unit-test sanitize fuzz-smoke e2e-test
+
+# The unit tests under AddressSanitizer (with LeakSanitizer) and ThreadSanitizer, each built in
+# its own scratch path (.build-asan, .build-tsan).
+sanitize: deps
+	SWIFT=$(SWIFT) Tests/Sanitizers/run
+
+# libFuzzer targets (Tests/Fuzz), built in .build-fuzz: `make fuzz FUZZ_SECONDS=600` runs each
+# for that long, fuzz-smoke (part of `make test`) for FUZZ_SMOKE_SECONDS. A crash fails them.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) Tests/Fuzz/run
+
+fuzz-smoke: deps
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) SWIFT=$(SWIFT) Tests/Fuzz/run
 
 demo: build
 	etc/demo.sh
@@ -93,4 +109,4 @@ bench: release
 	SWIFTCARP=$(RELEASE_BINARY).stripped Benchmarks/run
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan .build-tsan .build-fuzz

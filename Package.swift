@@ -54,3 +54,19 @@ let package = Package(
         .testTarget(name: "ucarpTests", dependencies: ["ucarp", "CARPCore"]),
     ]
 )
+
+// `SWIFTCARP_FUZZ=1 swift build --scratch-path .build-fuzz` (what `make fuzz` runs): libFuzzer
+// targets in Tests/Fuzz, and CARPCore built with coverage for them. Never in a normal build.
+if Context.environment["SWIFTCARP_FUZZ"] == "1" {
+    let sanitizers = ["-sanitize=fuzzer,address"]
+    for target in package.targets where target.name == "CARPCore" {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    for name in ["FuzzAdvertisement", "FuzzConfiguration"] {
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: ["CARPCore"], path: "Tests/Fuzz/\(name)",
+                swiftSettings: [.unsafeFlags(sanitizers + ["-parse-as-library"])],
+                linkerSettings: [.unsafeFlags(sanitizers + ["-use-ld=lld"])]))
+    }
+}

@@ -57,14 +57,18 @@ public struct ConfigurationFile: Equatable, Sendable {
         /// The text before the first unquoted `=`, if that is a valid name and nothing before
         /// it was quoted.
         var assignment: (String, String)? {
+            // In scalars, as nameEnd counts: an invalid UTF-8 byte (one replacement character
+            // for several bytes) must not shift the split off the `=`.
+            let scalars = text.unicodeScalars
             guard let equals = nameEnd,
-                let index = text.index(text.startIndex, offsetBy: equals, limitedBy: text.endIndex)
+                let index = scalars.index(scalars.startIndex, offsetBy: equals, limitedBy: scalars.endIndex),
+                index < scalars.endIndex, scalars[index] == "="
             else { return nil }
-            let name = String(text[..<index])
+            let name = String(scalars[..<index])
             guard ConfigurationFile.isName(name) else { return nil }
-            return (name, String(text[text.index(after: index)...]))
+            return (name, String(scalars[scalars.index(after: index)...]))
         }
-        /// Character offset of the first `=` seen while the word was still unquoted.
+        /// Offset in Unicode scalars of the first `=` seen while the word was still unquoted.
         var nameEnd: Int?
     }
 

@@ -54,8 +54,13 @@ final class ScriptRunner {
     func reap() {
         if let current = running {
             var status: CInt = 0
-            if waitpid(current.pid, &status, WNOHANG) == current.pid {
+            let result = waitpid(current.pid, &status, WNOHANG)
+            if result == current.pid {
                 finished(pid: current.pid, status: status)
+            } else if result < 0 && errno == ECHILD {
+                // Someone else reaped it (never in the daemon): it is gone all the same.
+                logger.warning("Script [\(commandLine(current.job))] ended, its exit status unknown")
+                running = nil
             }
         }
         startNextIfIdle()

@@ -108,4 +108,13 @@ struct ConfigurationFileTests {
         #expect(failure.message.contains(message), "\(failure.message)")
         #expect(failure.description.hasPrefix("/etc/ucarp/vip-001.conf:\(line): "))
     }
+
+    /// A stray byte that is not UTF-8 before the `=` once made `PASSWORD<0x80>=secret` the
+    /// password `=secret`; a shell would not take it for an assignment either.
+    @Test func anInvalidByteInTheNameIsNoAssignment() throws {
+        let bytes = Array("PASSWORD".utf8) + [0x80] + Array("=secret\n".utf8)
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse(bytes, path: "vip-001.conf") }
+        // A combining mark right after the `=` belongs to the value.
+        #expect(try values("A=\u{301}x\n") == ["A": "\u{301}x"])
+    }
 }
