@@ -15,23 +15,23 @@ public final class CARPDaemon {
         case runtimeFailure = 3
     }
 
-    private let settings: Settings
-    private let interfaceName: String
-    private let logger: Logger
-    private let logOutput: LogOutput
-    private var machine: CARPStateMachine
-    private let codec: AdvertisementCodec
-    private let interface: NetworkInterface
-    private let capture: PacketCapture
-    private let signals: SignalSource
-    private let scripts: ScriptRunner
-    private var statistics = Statistics()
-    private var random = SystemRandomNumberGenerator()
-    private var dropWarnings = WarningRateLimiter<DropReason>(interval: CARPDaemon.dropWarningInterval)
-    private let pidFile: PidFile?
-    private let stateFile: StateFile?
-    private let unicast: UnicastSender?
-    private var healthChecker: HealthChecker?
+    let settings: Settings
+    let interfaceName: String
+    let logger: Logger
+    let logOutput: LogOutput
+    var machine: CARPStateMachine
+    let codec: AdvertisementCodec
+    let interface: NetworkInterface
+    let capture: PacketCapture
+    let signals: SignalSource
+    let scripts: ScriptRunner
+    var statistics = Statistics()
+    var random = SystemRandomNumberGenerator()
+    var dropWarnings = WarningRateLimiter<DropReason>(interval: CARPDaemon.dropWarningInterval)
+    let pidFile: PidFile?
+    let stateFile: StateFile?
+    let unicast: UnicastSender?
+    var healthChecker: HealthChecker?
 
     /// Signals that end the process after the down script, with `--shutdown` (ucarp's list).
     static let terminationSignals: [CInt] = [SIGINT, SIGQUIT, SIGTERM, SIGHUP]
@@ -142,7 +142,7 @@ public final class CARPDaemon {
 
     // MARK: Loop steps
 
-    private func pollTimeout(at now: MonotonicInstant) -> CInt {
+    func pollTimeout(at now: MonotonicInstant) -> CInt {
         var wait = settings.ignoreInterfaceState ? nil : Self.carrierCheckInterval
         for deadline in [machine.nextDeadline, scripts.nextDeadline, healthChecker?.nextDeadline].compactMap({ $0 }) {
             let untilDeadline = deadline.duration(since: now)
@@ -152,7 +152,7 @@ public final class CARPDaemon {
         return CInt(min(wait.millisecondsRoundedUp, UInt64(CInt.max)))
     }
 
-    private func handleSignals(at now: MonotonicInstant) -> ExitStatus? {
+    func handleSignals(at now: MonotonicInstant) -> ExitStatus? {
         for signal in signals.pending() {
             switch signal {
             case SIGUSR1:
@@ -175,7 +175,7 @@ public final class CARPDaemon {
         return nil
     }
 
-    private func drainCapture(at now: MonotonicInstant) {
+    func drainCapture(at now: MonotonicInstant) {
         while true {
             switch capture.next() {
             case .none:
@@ -190,7 +190,7 @@ public final class CARPDaemon {
         }
     }
 
-    private func handle(frame: UnsafeBufferPointer<UInt8>, at now: MonotonicInstant) {
+    func handle(frame: UnsafeBufferPointer<UInt8>, at now: MonotonicInstant) {
         switch codec.decode(frame: frame) {
         case .ignored:
             break
@@ -215,7 +215,7 @@ public final class CARPDaemon {
 
     /// ucarp's `IFF_RUNNING` check: without carrier an instance is BACKUP and silent.
     @discardableResult
-    private func checkCarrier(at now: MonotonicInstant) -> ExitStatus? {
+    func checkCarrier(at now: MonotonicInstant) -> ExitStatus? {
         switch interface.linkState() {
         case .running:
             if machine.carrierDown {
@@ -231,115 +231,6 @@ public final class CARPDaemon {
             return leave(.runtimeFailure)
         }
         return nil
-    }
-
-    // MARK: Actions
-
-    private func perform(_ actions: [CARPStateMachine.Action], at now: MonotonicInstant) {
-        for action in actions {
-            switch action {
-            case .changeState(let from, let to, let reason, let runScript):
-                logger.warning("Switching to state: \(to.rawValue)")
-                statistics.transitions += 1
-                if runScript, let script = to == .master ? settings.upscript : settings.downscript {
-                    scripts.enqueue(
-                        .init(
-                            path: script, arguments: scriptArguments,
-                            environment: scriptEnvironment(from: from, to: to, reason: reason)))
-                }
-                recordState(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
-            case .sendAdvertisement(let advbase, let advskew, let counter):
-                let failure: String?
-                if let unicast {
-                    failure = unicast.send(codec.header(advbase: advbase, advskew: advskew, counter: counter))
-                } else {
-                    failure = capture.send(
-                        codec.frame(
-                            advbase: advbase, advskew: advskew, counter: counter,
-                            ipIdentification: UInt16.random(in: .min ... .max, using: &random)))
-                }
-                if let failure {
-                    statistics.sendErrors += 1
-                    logger.warning("write() has failed: \(failure)")
-                } else {
-                    statistics.advertisementsSent += 1
-                    logger.debug("* advertisement injected *")
-                }
-                perform(machine.advertisementSent(succeeded: failure == nil, at: now), at: now)
-            case .sendGratuitousARP:
-                let frame = GratuitousARP.frame(interfaceMAC: interface.mac, virtualAddress: settings.virtualAddress)
-                if let failure = capture.send(frame) {
-                    logger.error("write() in garp: \(failure)")
-                }
-            case .log(let level, let message):
-                switch level {
-                case .debug: logger.debug("\(message)")
-                case .info: logger.info("\(message)")
-                case .warning: logger.warning("\(message)")
-                case .error: logger.error("\(message)")
-                }
-            }
-        }
-    }
-
-    /// `<interface> <vip> [<xparam>]`, the address as it was given, as ucarp passes them.
-    private var scriptArguments: [String] {
-        [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
-    }
-
-    /// What the scripts find in their environment besides the daemon's own.
-    private func scriptEnvironment(
-        from: CARPStateMachine.State, to: CARPStateMachine.State, reason: CARPStateMachine.TransitionReason
-    ) -> [(String, String)] {
-        [
-            ("CARP_STATE", to.rawValue), ("CARP_PREVIOUS_STATE", from.rawValue), ("CARP_REASON", reason.rawValue),
-            ("CARP_VHID", "\(settings.vhid)"), ("CARP_INTERFACE", interfaceName),
-            ("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
-            ("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
-        ] + (settings.xparam.map { [("CARP_XPARAM", $0)] } ?? [])
-    }
-
-    private func recordState(_ state: String, previous: String, reason: String) {
-        guard let stateFile else { return }
-        do {
-            try stateFile.write(
-                .init(
-                    state: state, previousState: previous, reason: reason, vhid: settings.vhid,
-                    interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
-                    sourceAddress: settings.sourceAddress))
-        } catch {
-            logger.error("Unable to update the state file: \(error.description)")
-        }
-    }
-
-    /// Leaving: with `--shutdown`, a master runs its down script; scripts already running or
-    /// queued finish first, so the address is never left behind by an out-of-order script.
-    private func leave(_ status: ExitStatus) -> ExitStatus {
-        if settings.shutdown {
-            perform(machine.shutdown(at: MonotonicClock.now()), at: MonotonicClock.now())
-        }
-        scripts.waitForAll()
-        cleanUp()
-        return status
-    }
-
-    private func cleanUp() {
-        healthChecker?.stop()
-        recordState("STOPPED", previous: machine.state.rawValue, reason: "exit")
-        pidFile?.remove()
-    }
-
-    /// Without `--shutdown` a termination signal ends the process as it ends ucarp: no script,
-    /// killed by the signal. Only our own files are tidied first.
-    private func dieOfSignal(_ signal: CInt) -> Never {
-        cleanUp()
-        Glibc.signal(signal, SIG_DFL)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        sigaddset(&mask, signal)
-        sigprocmask(SIG_UNBLOCK, &mask, nil)
-        raise(signal)
-        _exit(128 + signal)
     }
 }
 
