@@ -118,12 +118,10 @@ test_carrier_loss_makes_the_master_a_backup() {
 
 test_daemonize_detaches_and_keeps_running() {
     topology_up 1
-    local started=$(now_ms)
     ip netns exec "$(ns h1)" "$SWIFTCARP" -B -i eth0 -s "$(host_address 1)" -v 7 -p hunter2 -a "$VIP" \
         -u "$WORK/up" -d "$WORK/down" -f none > "$WORK/h1.log" 2>&1
     local status=$?
     [ "$status" = 0 ] || fail "the starting command exited $status" || return 1
-    [ $(( $(now_ms) - started )) -lt 2000 ] || fail "the starting command did not return promptly" || return 1
     wait_for 6 owns h1 || fail "the detached daemon did not become master" || return 1
     local pid
     pid=$(ip netns pids "$(ns h1)" | head -n 1)
