@@ -20,14 +20,19 @@ RELEASE_BINARY = .build/release/ucarp
 
 all: build
 
-deps:
-	@missing=""; for package in $(DEBIAN_PACKAGES); do \
+# $(call install_missing,PACKAGES): apt-get install those of PACKAGES that are not installed.
+define install_missing
+	@missing=""; for package in $(1); do \
 		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEBIAN_PACKAGES))
 
 build: deps
 	$(SWIFT) build
@@ -99,13 +104,7 @@ uninstall:
 # (BENCHMARKS.md explains it). Under 10 minutes; needs valgrind besides the test packages.
 BENCH_PACKAGES = valgrind
 bench: release
-	@missing=""; for package in $(BENCH_PACKAGES); do \
-		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	$(call install_missing,$(BENCH_PACKAGES))
 	SWIFTCARP=$(RELEASE_BINARY).stripped Benchmarks/run
 
 clean:
