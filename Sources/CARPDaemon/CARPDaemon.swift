@@ -143,11 +143,16 @@ public final class CARPDaemon {
     // MARK: Loop steps
 
     func pollTimeout(at now: MonotonicInstant) -> CInt {
+        // No array here: this runs on every wake-up.
         var wait = settings.ignoreInterfaceState ? nil : Self.carrierCheckInterval
-        for deadline in [machine.nextDeadline, scripts.nextDeadline, healthChecker?.nextDeadline].compactMap({ $0 }) {
+        func consider(_ deadline: MonotonicInstant?) {
+            guard let deadline else { return }
             let untilDeadline = deadline.duration(since: now)
             wait = wait.map { min($0, untilDeadline) } ?? untilDeadline
         }
+        consider(machine.nextDeadline)
+        consider(scripts.nextDeadline)
+        consider(healthChecker?.nextDeadline)
         guard let wait else { return -1 }
         return CInt(min(wait.millisecondsRoundedUp, UInt64(CInt.max)))
     }

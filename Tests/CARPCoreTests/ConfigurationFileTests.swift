@@ -21,17 +21,7 @@ struct ConfigurationFileTests {
     }
 
     @Test func readsTheRedHatExampleUnchanged() throws {
-        let file = try parse(
-            """
-            # Virtual IP configuration file for UCARP
-            ID="001"
-            VIP_ADDRESS="184.12.13.154"
-            PASSWORD="love"
-            BIND_INTERFACE="eth1"
-            SOURCE_ADDRESS="184.12.13.180"
-            OPTIONS="--shutdown --preempt --advskew=10"
-
-            """)
+        let file = try parse(ConfigurationOptionsTests.redHatExample + "\n")
         #expect(
             file.assignments.map(\.name) == [
                 "ID", "VIP_ADDRESS", "PASSWORD", "BIND_INTERFACE", "SOURCE_ADDRESS", "OPTIONS",
