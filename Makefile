@@ -16,7 +16,7 @@ CONFDIR ?= /etc/ucarp
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 RELEASE_BINARY = .build/release/ucarp
 
-.PHONY: all build deps test unit-test e2e-test demo clean release install uninstall bench sanitize fuzz fuzz-smoke
+.PHONY: all build deps test unit-test e2e-test demo clean release install uninstall bench symbol-order sanitize fuzz fuzz-smoke
 
 all: build
 
@@ -65,12 +65,37 @@ fuzz-smoke: deps
 demo: build
 	etc/demo.sh
 
-# The Swift standard library linked in and the symbols stripped: the binary needs only the C
-# libraries (libc, libstdc++, libgcc_s) and libpcap on the target host. swift build is
-# incremental: nothing is rebuilt when no source has changed.
+# The release binary (make release, install, bench): the Swift standard library, libstdc++ and
+# libgcc linked in and the symbols stripped, so that it needs only glibc and libpcap on the
+# target host. Linked by lld with every function in its own section, so that the functions a
+# daemon runs (Benchmarks/symbol-order.txt, from `make symbol-order`) lie side by side and few
+# pages of code stay resident; relative relocations packed (RELR) where glibc, 2.36 and later,
+# can load them. BENCHMARKS.md has the figures. swift build is incremental: nothing is rebuilt
+# when no source has changed.
+CLANG ?= clang
+STATIC_CXX_DIR = .build/static-c++
+GLIBC_VERSION := $(shell getconf GNU_LIBC_VERSION 2>/dev/null | awk '{ print $$2 }')
+RELR_FLAGS := $(shell printf '2.36\n%s\n' "$(GLIBC_VERSION)" | sort -C -V && echo -Xlinker -z -Xlinker pack-relative-relocs)
+RELEASE_FLAGS = -c release --static-swift-stdlib \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
+	-Xswiftc -use-ld=lld -Xlinker --no-export-dynamic \
+	-Xlinker -L$(CURDIR)/$(STATIC_CXX_DIR) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
+	-Xlinker --symbol-ordering-file=$(CURDIR)/Benchmarks/symbol-order.txt -Xlinker --no-warn-symbol-ordering \
+	$(RELR_FLAGS)
+
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	@# The toolchain links -lstdc++; a directory holding only libstdc++.a, searched first, makes
+	@# that the static library.
+	@mkdir -p $(STATIC_CXX_DIR); library=$$($(CLANG) -print-file-name=libstdc++.a); \
+	if [ -f "$$library" ]; then ln -sf "$$library" $(STATIC_CXX_DIR)/libstdc++.a; \
+	else echo "no libstdc++.a: linking libstdc++ dynamically"; rm -f $(STATIC_CXX_DIR)/libstdc++.a; fi
+	$(SWIFT) build $(RELEASE_FLAGS)
 	$(STRIP) -o $(RELEASE_BINARY).stripped $(RELEASE_BINARY)
+
+# Regenerates Benchmarks/symbol-order.txt by profiling the release binary (root, valgrind).
+symbol-order: release
+	$(call install_missing,valgrind)
+	Benchmarks/profile-symbol-order $(RELEASE_BINARY)
 
 install: release
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \

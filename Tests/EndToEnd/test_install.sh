@@ -25,6 +25,11 @@ test_install_and_uninstall_into_destdir() {
     ! grep -q "libswift\|libFoundation\|libdispatch" "$WORK/ldd" \
         || fail_install "the Swift runtime is linked dynamically: $(cat "$WORK/ldd")" || return 1
     grep -q "libpcap" "$WORK/ldd" || fail_install "no libpcap in: $(cat "$WORK/ldd")" || return 1
+    # What the binary itself asks for (ldd adds libpcap's own dependencies): glibc and libpcap.
+    local needed
+    needed=$(readelf -d "$root/usr/sbin/ucarp" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' \
+        | grep -v '^libpcap\.so\|^libc\.so\.6$\|^libm\.so\.6$\|^ld-linux' || true)
+    [ -z "$needed" ] || fail_install "needs more than glibc and libpcap: $needed" || return 1
     echo "    ldd: $(awk '{print $1}' "$WORK/ldd" | tr '\n' ' ')"
 
     local expected="etc/ucarp/vip-001.conf.example
@@ -81,4 +86,24 @@ test_install_systemd_units_verify() {
     systemd-analyze verify --man=no "$WORK/ucarp@001.service" "$WORK/ucarp.target" > "$WORK/verify" 2>&1 \
         || fail_install "systemd-analyze verify: $(cat "$WORK/verify")" || return 1
     [ ! -s "$WORK/verify" ] || fail_install "systemd-analyze verify: $(cat "$WORK/verify")" || return 1
+}
+
+# The release binary (lld, symbol ordering, static libstdc++: Makefile) against Debian's ucarp,
+# in both directions: the end-to-end tests otherwise run the debug build.
+release_binary() {
+    make -C "$INSTALL_SOURCE" --no-print-directory release > /tmp/swiftcarp-release.log 2>&1 \
+        || { tail -n 20 /tmp/swiftcarp-release.log | sed 's/^/    | /'; return 1; }
+    echo "$INSTALL_SOURCE/.build/release/ucarp.stripped"
+}
+
+test_install_release_binary_is_taken_over_by_ucarp() {
+    local binary
+    binary=$(release_binary) || { echo "    FAILED: make release"; return 1; }
+    failover_between "$binary" "$REFERENCE_UCARP"
+}
+
+test_install_release_binary_takes_over_from_ucarp() {
+    local binary
+    binary=$(release_binary) || { echo "    FAILED: make release"; return 1; }
+    failover_between "$REFERENCE_UCARP" "$binary"
 }
