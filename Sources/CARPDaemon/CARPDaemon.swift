@@ -89,11 +89,15 @@ public final class CARPDaemon {
         if settings.downscript == nil { logger.warning("Warning: no script called when going down") }
     }
 
-    /// Detaches from the terminal (`--daemonize`).
+    /// Detaches from the terminal (`--daemonize`). The starting command waits until ``run()``
+    /// has written the pid file, showing the errors logged meanwhile (``Daemonizer``).
     public func daemonize() throws(DaemonError) {
         try Daemonizer.detach()
-        logOutput.terminal = .none
+        logOutput.terminal = .errors
+        detached = true
     }
+
+    private var detached = false
 
     /// Runs until a termination signal (with `--shutdown`) or a fatal error.
     public func run() -> ExitStatus {
@@ -102,6 +106,10 @@ public final class CARPDaemon {
         } catch {
             logger.error("\(error.description)")
             return leave(.startupFailed)
+        }
+        if detached {
+            Daemonizer.finishStartup()
+            logOutput.terminal = .none
         }
         let now = MonotonicClock.now()
         if settings.check != nil {

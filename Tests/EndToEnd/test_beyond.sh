@@ -121,7 +121,8 @@ test_pidfile_is_locked_written_after_daemonizing_and_removed() {
     local pidfile="$WORK/ucarp.pid"
     ip netns exec "$(ns h1)" "$SWIFTCARP" -B -i eth0 -s "$(host_address 1)" -v 7 -p hunter2 -a "$VIP" \
         -f none --pidfile="$pidfile" || fail "start failed" || return 1
-    wait_for 3 test -s "$pidfile" || fail "no pid file" || return 1
+    # The starting command returns once the daemon has written it (systemd's Type=forking).
+    [ -s "$pidfile" ] || fail "no pid file when the starting command returned" || return 1
     local pid
     pid=$(cat "$pidfile")
     [ "$(ip netns pids "$(ns h1)")" = "$pid" ] || fail "pid file says $pid, the daemon is $(ip netns pids "$(ns h1)")" || return 1
@@ -133,6 +134,24 @@ test_pidfile_is_locked_written_after_daemonizing_and_removed() {
     [ "$(cat "$pidfile" 2>/dev/null)" = "$pid" ] || fail "the refused instance damaged the pid file" || return 1
     kill -TERM "$pid"
     wait_for 3 test ! -e "$pidfile" || fail "the pid file was not removed at exit" || return 1
+}
+
+# A pid file that cannot be written after daemonizing (here: a full file system) fails the
+# command that started the daemon, with the reason, as any other start-up error would.
+test_pidfile_write_failure_after_daemonizing_reaches_the_starting_command() {
+    topology_up 1
+    mkdir "$WORK/full"
+    unshare --mount sh -c '
+        mount -t tmpfs -o size=16k none "$1" && head -c 65536 /dev/zero > "$1/filler" 2>/dev/null
+        shift
+        exec ip netns exec "$@"' sh "$WORK/full" "$(ns h1)" "$SWIFTCARP" -B -i eth0 -s "$(host_address 1)" \
+        -v 7 -p hunter2 -a "$VIP" -f none --pidfile="$WORK/full/ucarp.pid" > "$WORK/h1.log" 2>&1
+    local status=$?
+    [ "$status" = 2 ] || fail "exit status $status, expected 2" || return 1
+    log_has h1 "write on $WORK/full/ucarp.pid failed: No space left on device" \
+        || fail "no reason given: $(log_of h1)" || return 1
+    sleep 0.5
+    [ -z "$(ip netns pids "$(ns h1)")" ] || fail "a daemon is left running: $(ip netns pids "$(ns h1)")" || return 1
 }
 
 test_statefile_follows_every_change() {
