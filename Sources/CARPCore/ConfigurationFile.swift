@@ -33,10 +33,13 @@ public struct ConfigurationFile: Equatable, Sendable {
             }
             for word in words {
                 guard let (name, value) = word.assignment else {
+                    let hint =
+                        word.quoted && word.nameEnd == nil && word.text.contains("=")
+                        ? "the name before '=' may have no quotes or backslashes"
+                        : "the file is read, not run by a shell"
                     throw ConfigurationError(
                         path: path, line: word.line,
-                        message: "'\(word.text)' is not a variable assignment (NAME=value): "
-                            + "the file is read, not run by a shell")
+                        message: "'\(word.text)' is not a variable assignment (NAME=value): \(hint)")
                 }
                 assignments.append(Assignment(name: name, value: value, line: word.line))
             }
@@ -174,7 +177,12 @@ public struct ConfigurationFile: Equatable, Sendable {
                 case UInt8(ascii: "\\"):
                     advance()
                     guard let escaped = current else { throw error("a backslash ends the file") }
-                    if escaped != UInt8(ascii: "\n") { append(escaped) }
+                    if escaped != UInt8(ascii: "\n") {
+                        // An escaped character is a quoted one: `PASS\WORD=x` is a command to a
+                        // shell, not an assignment (a backslash-newline is only a continuation).
+                        word.quoted = true
+                        append(escaped)
+                    }
                     advance()
                 case UInt8(ascii: "="):
                     if word.nameEnd == nil && !word.quoted { word.nameEnd = count }

@@ -90,6 +90,8 @@ struct ConfigurationFileTests {
             ("A=b|c\n", 1, "would need a shell"),
             ("A=1 && rm -rf /\n", 1, "would need a shell"),
             ("A=1\nB=trailing\\", 2, "a backslash ends the file"),
+            ("PASS\\WORD=x\n", 1, "'PASSWORD=x' is not a variable assignment (NAME=value): the name before '='"),
+            ("\"PASSWORD\"=x\n", 1, "the name before '=' may have no quotes or backslashes"),
         ] as [(String, Int, String)])
     func badFilesNameTheLineAndTheProblem(text: String, line: Int, message: String) throws {
         let failure = try #require(error(text))
@@ -97,6 +99,11 @@ struct ConfigurationFileTests {
         #expect(failure.path == "/etc/ucarp/vip-001.conf")
         #expect(failure.message.contains(message), "\(failure.message)")
         #expect(failure.description.hasPrefix("/etc/ucarp/vip-001.conf:\(line): "))
+    }
+
+    /// A backslash-newline joins lines even inside a name; an escaped `=` is part of the value.
+    @Test func backslashNewlineContinuesAName() throws {
+        #expect(try values("PASS\\\nWORD=x\nA=b\\=c\n") == ["PASSWORD": "x", "A": "b=c"])
     }
 
     /// A stray byte that is not UTF-8 before the `=` once made `PASSWORD<0x80>=secret` the
