@@ -1,14 +1,17 @@
 /// Builds advertisement frames as ucarp 1.5.2 does and checks received ones in ucarp's order.
 public struct AdvertisementCodec: Sendable {
-    public var vhid: UInt8
-    public var sourceAddress: IPv4Address
-    public var group: IPv4Address
+    public var vhid: UInt8 { didSet { template = makeTemplate() } }
+    public var sourceAddress: IPv4Address { didSet { template = makeTemplate() } }
+    public var group: IPv4Address { didSet { template = makeTemplate() } }
     /// ucarp's `--nomcast`: Ethernet broadcast instead of the group's multicast MAC.
-    public var broadcast: Bool
+    public var broadcast: Bool { didSet { template = makeTemplate() } }
     /// Unicast mode (`--peer`): adverts go to these hosts and only theirs are accepted,
     /// addressed to our own source address. Empty: multicast, as ucarp.
     public var peers: [IPv4Address] = []
     public var authenticator: Authenticator
+    /// The 70 bytes every frame of this virtual host shares; each frame patches in the IP id,
+    /// the interval, the counter, the digest and the two checksums.
+    private var template: [UInt8] = []
 
     public init(
         vhid: UInt8, sourceAddress: IPv4Address, group: IPv4Address, broadcast: Bool,
@@ -19,44 +22,75 @@ public struct AdvertisementCodec: Sendable {
         self.group = group
         self.broadcast = broadcast
         self.authenticator = authenticator
+        self.template = makeTemplate()
     }
 
-    /// The 36-byte CARP header of a signed advertisement, for sending over an IP socket.
-    public func header(advbase: UInt8, advskew: UInt8, counter: UInt64) -> [UInt8] {
-        Advertisement(
-            vhid: vhid, advbase: advbase, advskew: advskew, counter: counter,
-            digest: authenticator.digest(counter: counter)
-        ).encodedHeader()
-    }
+    private static let ipStart = CARPWire.ethernetHeaderLength
+    private static let carpStart = CARPWire.ethernetHeaderLength + CARPWire.ipv4HeaderLength
 
-    /// A complete 70-byte Ethernet frame carrying a signed advertisement.
-    ///
     /// Layout as in ucarp's `carp_send_ad`: source MAC `00:00:5e:00:00:<vhid>`, TOS low delay,
     /// DF, TTL 255, the IP destination always the group (also with `--nomcast`).
-    public func frame(advbase: UInt8, advskew: UInt8, counter: UInt64, ipIdentification: UInt16) -> [UInt8] {
-        let advert = Advertisement(
-            vhid: vhid, advbase: advbase, advskew: advskew, counter: counter,
-            digest: authenticator.digest(counter: counter))
+    private func makeTemplate() -> [UInt8] {
         var frame: [UInt8] = []
         frame.reserveCapacity(CARPWire.frameLength)
         frame += broadcast ? CARPWire.broadcastMAC : group.multicastMAC
         frame += CARPWire.virtualMAC(vhid: vhid)
         frame += [UInt8(CARPWire.etherTypeIPv4 >> 8), UInt8(CARPWire.etherTypeIPv4 & 0xFF)]
         let totalLength = UInt16(CARPWire.ipv4HeaderLength + CARPWire.headerLength)
-        var ip: [UInt8] = [
+        frame += [
             0x45, CARPWire.ipTypeOfService, UInt8(totalLength >> 8), UInt8(totalLength & 0xFF),
-            UInt8(ipIdentification >> 8), UInt8(ipIdentification & 0xFF),
+            0, 0,  // identification
             UInt8(CARPWire.ipFlagDontFragment >> 8), 0,
-            CARPWire.ttl, CARPWire.ipProtocol, 0, 0,
+            CARPWire.ttl, CARPWire.ipProtocol, 0, 0,  // checksum
         ]
-        ip += sourceAddress.octets
-        ip += group.octets
-        let checksum = internetChecksum(ip)
-        ip[10] = UInt8(checksum >> 8)
-        ip[11] = UInt8(checksum & 0xFF)
-        frame += ip
-        frame += advert.encodedHeader()
+        frame += sourceAddress.octets
+        frame += group.octets
+        frame += [CARPWire.version << 4 | CARPWire.typeAdvertisement, vhid, 0, CARPWire.authLength, 0, 0, 0, 0]
+        frame += repeatElement(0, count: CARPWire.headerLength - 8)
         return frame
+    }
+
+    /// The 36-byte CARP header of a signed advertisement, for sending over an IP socket.
+    public func header(advbase: UInt8, advskew: UInt8, counter: UInt64) -> [UInt8] {
+        var header = Array(template[Self.carpStart...])
+        header.withUnsafeMutableBufferPointer { bytes in
+            fillHeader(bytes, advbase: advbase, advskew: advskew, counter: counter)
+        }
+        return header
+    }
+
+    /// A complete 70-byte Ethernet frame carrying a signed advertisement.
+    public func frame(advbase: UInt8, advskew: UInt8, counter: UInt64, ipIdentification: UInt16) -> [UInt8] {
+        var frame = template
+        frame.withUnsafeMutableBufferPointer { bytes in
+            let ip = UnsafeMutableBufferPointer(rebasing: bytes[Self.ipStart..<Self.carpStart])
+            ip[4] = UInt8(ipIdentification >> 8)
+            ip[5] = UInt8(truncatingIfNeeded: ipIdentification)
+            let checksum = internetChecksum(UnsafeBufferPointer(ip))
+            ip[10] = UInt8(checksum >> 8)
+            ip[11] = UInt8(truncatingIfNeeded: checksum)
+            fillHeader(
+                UnsafeMutableBufferPointer(rebasing: bytes[Self.carpStart...]),
+                advbase: advbase, advskew: advskew, counter: counter)
+        }
+        return frame
+    }
+
+    /// Completes a CARP header copied from the template: interval, counter, digest, checksum.
+    private func fillHeader(
+        _ header: UnsafeMutableBufferPointer<UInt8>, advbase: UInt8, advskew: UInt8, counter: UInt64
+    ) {
+        header[2] = advskew
+        header[5] = advbase
+        for index in 0..<8 {
+            header[8 + index] = UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64(index)))
+        }
+        authenticator.sign(
+            counter: counter,
+            into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(header)[16..<36]))
+        let checksum = internetChecksum(UnsafeBufferPointer(header))
+        header[6] = UInt8(checksum >> 8)
+        header[7] = UInt8(truncatingIfNeeded: checksum)
     }
 
     /// What became of one captured frame.
@@ -73,7 +107,11 @@ public struct AdvertisementCodec: Sendable {
     /// Decodes and checks a captured Ethernet frame, in ucarp's order: size, TTL, version,
     /// vhid, destination group, checksums, digest.
     public func decode(frame: some RandomAccessCollection<UInt8>) -> Outcome {
-        let bytes = Array(frame)
+        frame.withContiguousStorageIfAvailable { decode(bytes: $0) }
+            ?? Array(frame).withUnsafeBufferPointer { decode(bytes: $0) }
+    }
+
+    private func decode(bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
         let ipStart = CARPWire.ethernetHeaderLength
         guard bytes.count > ipStart + CARPWire.ipv4HeaderLength else { return .ignored }
         let etherType = UInt16(bytes[12]) << 8 | UInt16(bytes[13])

@@ -24,19 +24,33 @@ public struct Authenticator: Sendable {
 
     /// HMAC-SHA1 over the message for `counter`.
     public func digest(counter: UInt64) -> [UInt8] {
-        var hmac = prepared
-        hmac.update(data: counter.bigEndianBytes)
-        return Array(hmac.finalize())
+        Array(authenticationCode(counter: counter))
+    }
+
+    /// Writes the digest for `counter` into the first ``CARPWire/digestLength`` bytes of
+    /// `destination`, without an intermediate array.
+    public func sign(counter: UInt64, into destination: UnsafeMutableRawBufferPointer) {
+        precondition(destination.count >= CARPWire.digestLength)
+        authenticationCode(counter: counter).withUnsafeBytes { code in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: code.prefix(CARPWire.digestLength)))
+        }
     }
 
     /// Whether `digest` is the one for `counter`, compared in constant time.
     public func isValid(digest: some Collection<UInt8>, counter: UInt64) -> Bool {
-        let expected = self.digest(counter: counter)
-        guard digest.count == expected.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(expected, digest) {
-            difference |= a ^ b
+        authenticationCode(counter: counter).withUnsafeBytes { expected in
+            guard digest.count == expected.count else { return false }
+            var difference: UInt8 = 0
+            for (a, b) in zip(expected, digest) {
+                difference |= a ^ b
+            }
+            return difference == 0
         }
-        return difference == 0
+    }
+
+    private func authenticationCode(counter: UInt64) -> HashedAuthenticationCode<Insecure.SHA1> {
+        var hmac = prepared
+        withUnsafeBytes(of: counter.bigEndian) { hmac.update(data: $0) }
+        return hmac.finalize()
     }
 }

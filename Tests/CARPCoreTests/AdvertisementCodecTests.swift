@@ -55,6 +55,25 @@ import Testing
         #expect(Array(a[6...]) == Array(b[6...]))
     }
 
+    /// Frames are patched copies of one template: changing the codec rebuilds it, and no
+    /// frame's fields remain in the next.
+    @Test func framesFollowTheCodecAndDoNotLeakIntoEachOther() {
+        let fresh = CapturedAdvert.all[0].senderCodec
+        var changed = CapturedAdvert.all[6].senderCodec
+        changed.vhid = fresh.vhid
+        changed.sourceAddress = fresh.sourceAddress
+        changed.group = fresh.group
+        changed.broadcast = fresh.broadcast
+        changed.authenticator = fresh.authenticator
+        _ = changed.frame(advbase: 255, advskew: 255, counter: .max, ipIdentification: 0xFFFF)
+        #expect(
+            changed.frame(advbase: 1, advskew: 0, counter: 2, ipIdentification: 3)
+                == fresh.frame(advbase: 1, advskew: 0, counter: 2, ipIdentification: 3))
+        #expect(
+            changed.header(advbase: 1, advskew: 0, counter: 2)
+                == Array(fresh.frame(advbase: 1, advskew: 0, counter: 2, ipIdentification: 3)[Offset.carp...]))
+    }
+
     @Test func aFrameWeBuildIsAcceptedByAPeer() {
         let sender = CapturedAdvert.all[0].senderCodec
         let frame = sender.frame(advbase: 7, advskew: 201, counter: .max, ipIdentification: 0xFFFF)
