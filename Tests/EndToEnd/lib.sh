@@ -153,6 +153,12 @@ heal() { ip netns exec "$(ns sw)" nft delete table bridge cut; }
 
 only_owner() { [ "$(owners)" = "$1" ]; }
 
+# not COMMAND...: succeeds when COMMAND fails (for wait_for: wait_for 3 not owns h1).
+not() { ! "$@"; }
+
+# listening HOST: HOST's daemon has started and joined the election (logged its first BACKUP).
+listening() { log_has "$1" "Switching to state: BACKUP"; }
+
 fail() {
     echo "    FAILED: $*"
     local host

@@ -4,6 +4,7 @@
 two_hosts_with_h1_master() {
     topology_up 2
     start_carp h1 "$SWIFTCARP" --advskew=0 "$@"
+    wait_for 5 listening h1 || { fail "h1 did not start"; return 1; }
     start_carp h2 "$SWIFTCARP" --advskew=100 "$@"
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
 }
@@ -14,7 +15,7 @@ test_usr1_logs_the_state_line_and_counters() {
     kill -USR1 "$(pid_of h1)" "$(pid_of h2)"
     wait_for 3 log_has h1 "\[INFO\] MASTER on eth0 id 7$" || fail "no MASTER status line" || return 1
     wait_for 3 log_has h2 "\[INFO\] BACKUP on eth0 id 7$" || fail "no BACKUP status line" || return 1
-    log_has h2 "Counters: sent 0, received [1-9]" || fail "the backup's counters do not show received adverts" || return 1
+    wait_for 3 log_has h2 "Counters: sent 0, received [1-9]" || fail "the backup's counters do not show received adverts" || return 1
 }
 
 test_usr2_makes_the_master_step_down() {
@@ -71,6 +72,7 @@ exec "$WORK/up" "\$@"
 SCRIPT
     chmod +x "$WORK/slow-up"
     start_carp h1 "$SWIFTCARP" --advskew=0 --upscript="$WORK/slow-up"
+    wait_for 5 listening h1 || fail "h1 did not start" || return 1
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 8 log_has h1 "Switching to state: MASTER" || fail "h1 never became master" || return 1
     sleep 5
@@ -93,7 +95,7 @@ SCRIPT
     wait_for 5 script_count_at_least h1 2 || fail "the down script never ran" || return 1
     [ "$(script_log h1 | tr '\n' '|')" = "UP eth0 $VIP|DOWN eth0 $VIP|" ] \
         || fail "scripts ran out of order: $(script_log h1 | tr '\n' '|')" || return 1
-    ! owns h1 || fail "the address is left after up then down" || return 1
+    wait_for 3 not owns h1 || fail "the address is left after up then down" || return 1
 }
 
 test_xparam_is_passed_to_the_scripts() {
@@ -107,7 +109,7 @@ test_carrier_loss_makes_the_master_a_backup() {
     two_hosts_with_h1_master || return 1
     ip -n "$(ns sw)" link set p1 down
     wait_for 3 log_has h1 "no carrier" || fail "h1 did not notice its carrier loss" || return 1
-    ! owns h1 || fail "h1 kept the address without carrier" || return 1
+    wait_for 3 not owns h1 || fail "h1 kept the address without carrier" || return 1
     wait_for 6 owns h2 || fail "h2 did not take over" || return 1
     ip -n "$(ns sw)" link set p1 up
     wait_for 3 log_has h1 "carrier back" || fail "h1 did not notice its carrier coming back" || return 1

@@ -11,6 +11,9 @@ failover_between() {
     local master_bin=$1 backup_bin=$2
     topology_up 2
     start_carp h1 "$master_bin" --advskew=0
+    # h1 (without --preempt) must win: let it be master before the backup starts (ucarp, with
+    # its capture delivering once a second, could otherwise time out first).
+    wait_for 6 owns h1 || fail "h1 did not become master alone" || return 1
     start_carp h2 "$backup_bin" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 (advskew 0) never became the only owner (owners: $(owners))" || return 1
     sleep 2

@@ -20,6 +20,7 @@ test_multicast_alone_fails_on_this_segment() {
     topology_up 2
     no_multicast
     start_carp h1 "$SWIFTCARP" --advskew=0
+    wait_for 5 listening h1 || fail "h1 did not start" || return 1
     start_carp h2 "$SWIFTCARP" --advskew=50
     wait_for 8 owns h1 && wait_for 8 owns h2 || fail "expected two masters without multicast (owners: $(owners))" || return 1
 }
@@ -29,7 +30,7 @@ test_unicast_peers_elect_one_master_fail_over_and_preempt_back() {
     no_multicast
     start_unicast h1 0 --preempt
     start_unicast h2 50
-    start_unicast h3 100
+    start_unicast h3 200
     wait_for 8 only_owner h1 || fail "h1 should be the only master (owners: $(owners))" || return 1
     sleep 2
     only_owner h1 || fail "more than one master (owners: $(owners))" || return 1

@@ -32,6 +32,7 @@ test_adverts_have_ucarps_headers() {
 test_nomcast_broadcasts_and_interoperates_with_ucarp() {
     topology_up 2
     start_carp h1 "$SWIFTCARP" --nomcast --advskew=0
+    wait_for 6 owns h1 || fail "h1 did not become master" || return 1
     start_carp h2 "$REFERENCE_UCARP" --nomcast --advskew=50
     capture h2 "ip proto 112 and src host 192.0.2.11" 1 8 > "$WORK/adverts.txt"
     grep -q "00:00:5e:00:00:07 > ff:ff:ff:ff:ff:ff" "$WORK/adverts.txt" || fail "not broadcast: $(cat "$WORK/adverts.txt")" || return 1
@@ -44,6 +45,7 @@ test_nomcast_broadcasts_and_interoperates_with_ucarp() {
 test_other_multicast_group_interoperates_with_ucarp() {
     topology_up 2
     start_carp h1 "$SWIFTCARP" -m 224.0.0.19 --advskew=50
+    wait_for 5 listening h1 || fail "h1 did not start" || return 1
     start_carp h2 "$REFERENCE_UCARP" --mcastip=224.0.0.19 --advskew=0
     capture h1 "ip proto 112 and dst host 224.0.0.19" 1 8 > "$WORK/adverts.txt"
     grep -q "01:00:5e:00:00:13" "$WORK/adverts.txt" || fail "no advert to 224.0.0.19: $(cat "$WORK/adverts.txt")" || return 1
