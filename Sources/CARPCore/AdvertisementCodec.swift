@@ -82,12 +82,11 @@ public struct AdvertisementCodec: Sendable {
     ) {
         header[2] = advskew
         header[5] = advbase
-        for index in 0..<8 {
-            header[8 + index] = UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64(index)))
+        let raw = UnsafeMutableRawBufferPointer(header)
+        withUnsafeBytes(of: counter.bigEndian) {
+            UnsafeMutableRawBufferPointer(rebasing: raw[8..<16]).copyMemory(from: $0)
         }
-        authenticator.sign(
-            counter: counter,
-            into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(header)[16..<36]))
+        authenticator.sign(counter: counter, into: UnsafeMutableRawBufferPointer(rebasing: raw[16..<36]))
         let checksum = internetChecksum(UnsafeBufferPointer(header))
         header[6] = UInt8(checksum >> 8)
         header[7] = UInt8(truncatingIfNeeded: checksum)
@@ -181,4 +180,11 @@ public struct ReceivedAdvertisement: Equatable, Sendable {
     }
 
     public var interval: AdvertisementInterval { AdvertisementInterval(base: advbase, skew: advskew) }
+}
+
+extension UInt64 {
+    /// The value of eight bytes, most significant first.
+    init(bigEndianBytes bytes: some Collection<UInt8>) {
+        self = bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
 }

@@ -22,13 +22,14 @@ import Testing
         #expect(hexString(frame) == hexString(captured.frame))
     }
 
-    @Test func encodedHeaderIsTheCapturedCARPHeader() {
+    @Test func headerIsTheCapturedCARPHeader() {
         let captured = CapturedAdvert.all[6]
-        let advert = Advertisement(
-            vhid: 42, advbase: 3, advskew: 100, counter: captured.counter,
-            digest: Array(captured.frame[Offset.carpDigest..<70]))
-        #expect(advert.encodedHeader() == Array(captured.frame[Offset.carp..<70]))
-        #expect(advert.interval == AdvertisementInterval(base: 3, skew: 100))
+        #expect(captured.vhid == 42 && captured.advbase == 3 && captured.advskew == 100)
+        let header = captured.senderCodec.header(advbase: 3, advskew: 100, counter: captured.counter)
+        #expect(header == Array(captured.frame[Offset.carp..<70]))
+        let received = ReceivedAdvertisement(
+            source: captured.sourceAddress, advbase: 3, advskew: 100, counter: captured.counter)
+        #expect(received.interval == AdvertisementInterval(base: 3, skew: 100))
     }
 
     @Test func frameUsesTheVirtualMACAsSourceAndTheGroupMACAsDestination() {

@@ -15,7 +15,6 @@ import Testing
             Authenticator.messagePrefix(vhid: 1, virtualAddress: Self.vip) == [
                 0x02, 0x01, 0x01, 0x0a, 0x00, 0x00, 0x64,
             ])
-        #expect(UInt64(1).bigEndianBytes == [0, 0, 0, 0, 0, 0, 0, 1])
     }
 
     @Test func digestIsTwentyBytesAndDeterministic() {
