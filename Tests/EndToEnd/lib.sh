@@ -159,6 +159,19 @@ not() { ! "$@"; }
 # listening HOST: HOST's daemon has started and joined the election (logged its first BACKUP).
 listening() { log_has "$1" "Switching to state: BACKUP"; }
 
+# state_changes HOST: how many times HOST's daemon switched state so far.
+state_changes() { log_of "$1" | grep -c "Switching to state"; }
+
+# two_hosts_with_h1_master [options for both]: a new two-host topology with SwiftCARP on both,
+# h1 (advskew 0) master and h2 (advskew 100) backup; h1 starts listening before h2 starts.
+two_hosts_with_h1_master() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP" --advskew=0 "$@"
+    wait_for 5 listening h1 || { fail "h1 did not start"; return 1; }
+    start_carp h2 "$SWIFTCARP" --advskew=100 "$@"
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+}
+
 fail() {
     echo "    FAILED: $*"
     local host

@@ -86,11 +86,11 @@ test_subsecond_adverts_run_without_spurious_transitions() {
     # empty log.
     wait_for 3 log_has h2 "Switching to state: BACKUP" || fail "h2 did not start as BACKUP" || return 1
     local before1 before2
-    before1=$(log_of h1 | grep -c "Switching to state")
-    before2=$(log_of h2 | grep -c "Switching to state")
+    before1=$(state_changes h1)
+    before2=$(state_changes h2)
     sleep 10
-    [ "$(log_of h1 | grep -c "Switching to state")" = "$before1" ] || fail "h1 changed state during 10 s" || return 1
-    [ "$(log_of h2 | grep -c "Switching to state")" = "$before2" ] || fail "h2 changed state during 10 s" || return 1
+    [ "$(state_changes h1)" = "$before1" ] || fail "h1 changed state during 10 s" || return 1
+    [ "$(state_changes h2)" = "$before2" ] || fail "h2 changed state during 10 s" || return 1
     kill -9 "$(pid_of h1)"
     wait_for 3 owns h2 || fail "h2 did not take over" || return 1
 }

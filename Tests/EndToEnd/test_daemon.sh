@@ -1,14 +1,5 @@
 # Signals, scripts, carrier and daemonizing of SwiftCARP itself.
 
-# two_hosts_with_h1_master [options for both]: h1 (advskew 0) master, h2 (advskew 100) backup.
-two_hosts_with_h1_master() {
-    topology_up 2
-    start_carp h1 "$SWIFTCARP" --advskew=0 "$@"
-    wait_for 5 listening h1 || { fail "h1 did not start"; return 1; }
-    start_carp h2 "$SWIFTCARP" --advskew=100 "$@"
-    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
-}
-
 test_usr1_logs_the_state_line_and_counters() {
     two_hosts_with_h1_master || return 1
     sleep 1

@@ -2,15 +2,8 @@
 
 here_e2e=$(dirname "${BASH_SOURCE[0]}")
 
-# state_changes HOST: how many times HOST's daemon switched state so far.
-state_changes() { log_of "$1" | grep -c "Switching to state"; }
-
 test_frozen_master_is_replaced_and_one_master_remains_after_the_thaw() {
-    topology_up 2
-    start_carp h1 "$SWIFTCARP" --advskew=0
-    wait_for 5 listening h1 || fail "h1 did not start" || return 1
-    start_carp h2 "$SWIFTCARP" --advskew=100
-    wait_for 10 only_owner h1 || fail "h1 did not become master" || return 1
+    two_hosts_with_h1_master || return 1
     kill -STOP "$(pid_of h1)"
     wait_for 6 owns h2 || fail "h2 did not take over from a frozen master" || return 1
     sleep 2
@@ -25,11 +18,7 @@ test_frozen_master_is_replaced_and_one_master_remains_after_the_thaw() {
 }
 
 test_link_flap_on_the_master_leaves_one_master() {
-    topology_up 2
-    start_carp h1 "$SWIFTCARP" --advskew=0
-    wait_for 5 listening h1 || fail "h1 did not start" || return 1
-    start_carp h2 "$SWIFTCARP" --advskew=100
-    wait_for 10 only_owner h1 || fail "h1 did not become master" || return 1
+    two_hosts_with_h1_master || return 1
     ip -n "$(ns h1)" link set eth0 down
     wait_for 6 owns h2 || fail "h2 did not take over when h1's link went down" || return 1
     sleep 4
@@ -43,11 +32,7 @@ test_link_flap_on_the_master_leaves_one_master() {
 }
 
 test_partition_makes_two_masters_and_healing_one() {
-    topology_up 2
-    start_carp h1 "$SWIFTCARP" --advskew=0
-    wait_for 5 listening h1 || fail "h1 did not start" || return 1
-    start_carp h2 "$SWIFTCARP" --advskew=100
-    wait_for 10 only_owner h1 || fail "h1 did not become master" || return 1
+    two_hosts_with_h1_master || return 1
     partition
     wait_for 6 owns h2 || fail "h2 did not take over during the cut" || return 1
     owns h1 || fail "h1 should still be master on its side" || return 1
