@@ -3,7 +3,8 @@
 
 SWIFT ?= swift
 STRIP ?= strip
-DEBIAN_PACKAGES = libpcap-dev pkg-config iproute2 ucarp tcpdump nftables faketime procps binutils file man-db keepalived python3
+# g++ brings libstdc++.a, which the release binary links statically.
+DEBIAN_PACKAGES = libpcap-dev pkg-config g++ iproute2 ucarp tcpdump nftables faketime procps binutils file man-db keepalived python3
 
 # `make install` (DESTDIR honoured). The configuration stays in /etc/ucarp whatever PREFIX is;
 # the systemd units go to $(PREFIX)/lib/systemd/system: with PREFIX=/usr that is
