@@ -4,7 +4,7 @@
 /// must carry out, in order. The machine never reads a clock, touches a socket or runs a
 /// script; it exposes ``nextDeadline`` and the caller calls ``deadlinePassed(at:)`` then.
 public struct CARPStateMachine: Sendable {
-    public enum State: String, Sendable {
+    public enum Role: String, Sendable {
         case initial = "INIT"
         case backup = "BACKUP"
         case master = "MASTER"
@@ -62,7 +62,7 @@ public struct CARPStateMachine: Sendable {
 
     public enum Action: Equatable, Sendable {
         /// Log `Switching to state: X`; run the up (to MASTER) or down script when `runScript`.
-        case changeState(from: State, to: State, reason: TransitionReason, runScript: Bool)
+        case changeState(from: Role, to: Role, reason: TransitionReason, runScript: Bool)
         /// Build, sign and send an advertisement with these fields, then report the outcome
         /// with ``advertisementSent(succeeded:at:)``.
         case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
@@ -78,7 +78,7 @@ public struct CARPStateMachine: Sendable {
     static let sendSuccessesBeforeRecovery = 3
 
     public let configuration: Configuration
-    public private(set) var state: State = .initial
+    public private(set) var role: Role = .initial
     public private(set) var advertiseAt: MonotonicInstant?
     public private(set) var masterDownAt: MonotonicInstant?
     public private(set) var holdUntil: MonotonicInstant?
@@ -105,7 +105,7 @@ public struct CARPStateMachine: Sendable {
 
     /// The earliest instant at which ``deadlinePassed(at:)`` has work to do.
     public var nextDeadline: MonotonicInstant? {
-        switch state {
+        switch role {
         case .master: advertiseAt
         case .backup: carrierDown ? nil : masterDownAt
         case .initial, .fault: nil
@@ -133,7 +133,7 @@ public struct CARPStateMachine: Sendable {
 
     /// INIT → BACKUP, running the down script unless `--neutral`, and start listening.
     public mutating func start(at now: MonotonicInstant) -> [Action] {
-        guard state == .initial else { return [] }
+        guard role == .initial else { return [] }
         let actions = [setState(.backup, reason: .startup)]
         if !carrierDown && mayBecomeMaster { armMasterDown(at: now) }
         return actions
@@ -141,7 +141,7 @@ public struct CARPStateMachine: Sendable {
 
     /// A verified advertisement of our virtual host arrived from another host.
     public mutating func received(_ advert: ReceivedAdvertisement, at now: MonotonicInstant) -> [Action] {
-        guard state != .initial, !carrierDown else { return [] }
+        guard role != .initial, !carrierDown else { return [] }
         counter = advert.counter
         let local = ownInterval
         let remote = advert.interval
@@ -149,7 +149,7 @@ public struct CARPStateMachine: Sendable {
         let ourKey = configuration.sourceAddress.ucarpTieBreakKey
         var actions: [Action] = []
 
-        switch state {
+        switch role {
         case .initial, .fault:
             break
         case .master:
@@ -194,7 +194,7 @@ public struct CARPStateMachine: Sendable {
 
     /// Time has reached ``nextDeadline``: advertise (MASTER) or take over (BACKUP).
     public mutating func deadlinePassed(at now: MonotonicInstant) -> [Action] {
-        switch state {
+        switch role {
         case .master:
             guard let advertiseAt, now >= advertiseAt else { return [] }
             return sendAdvertisement(at: now)
@@ -235,7 +235,7 @@ public struct CARPStateMachine: Sendable {
                 "write() error #\(sendErrors)/\(Self.sendErrorsBeforeDemotion): advertising with advskew \(effectiveSkew)"
             )
         ]
-        if state == .master {
+        if role == .master {
             actions += sendAdvertisement(at: now)
         }
         return actions
@@ -244,7 +244,7 @@ public struct CARPStateMachine: Sendable {
     /// SIGUSR2: a master says it is leaving, becomes BACKUP and holds off for ``stepDownHold``.
     public mutating func stepDown(at now: MonotonicInstant) -> [Action] {
         var actions: [Action] = [.log(.debug, "Caught signal (USR2) considering going down")]
-        guard state == .master else { return actions }
+        guard role == .master else { return actions }
         actions.append(leavingAdvertisement())
         actions.append(setState(.backup, reason: .stepDown))
         advertiseAt = nil
@@ -257,11 +257,11 @@ public struct CARPStateMachine: Sendable {
     /// Leaving (a termination signal with `--shutdown`): a master says so on the wire, then
     /// the down script runs unless we were BACKUP.
     public mutating func shutdown(at now: MonotonicInstant) -> [Action] {
-        guard state == .master || state == .initial else { return [] }
+        guard role == .master || role == .initial else { return [] }
         var actions: [Action] = []
-        if state == .master { actions.append(leavingAdvertisement()) }
-        actions.append(.changeState(from: state, to: .backup, reason: .shutdown, runScript: true))
-        state = .backup
+        if role == .master { actions.append(leavingAdvertisement()) }
+        actions.append(.changeState(from: role, to: .backup, reason: .shutdown, runScript: true))
+        role = .backup
         advertiseAt = nil
         masterDownAt = nil
         return actions
@@ -273,7 +273,7 @@ public struct CARPStateMachine: Sendable {
         carrierDown = true
         advertiseAt = nil
         masterDownAt = nil
-        guard state == .master else { return [] }
+        guard role == .master else { return [] }
         return [setState(.backup, reason: .carrierLost)]
     }
 
@@ -282,7 +282,7 @@ public struct CARPStateMachine: Sendable {
         guard carrierDown else { return [] }
         carrierDown = false
         // A step-down hold still in force keeps its full length.
-        if state == .backup && mayBecomeMaster { armMasterDown(at: max(now, holdUntil ?? now)) }
+        if role == .backup && mayBecomeMaster { armMasterDown(at: max(now, holdUntil ?? now)) }
         return []
     }
 
@@ -293,19 +293,19 @@ public struct CARPStateMachine: Sendable {
     /// FAULT becomes BACKUP and listens as usual (with `--preempt` it may take the address back).
     public mutating func healthChanged(healthy: Bool, at now: MonotonicInstant) -> [Action] {
         self.healthy = healthy
-        switch (healthy, state) {
+        switch (healthy, role) {
         case (false, .master):
             let leaving = leavingAdvertisement()
-            state = .fault
+            role = .fault
             advertiseAt = nil
             return [leaving, .changeState(from: .master, to: .fault, reason: .healthCheckFailed, runScript: true)]
         case (false, .backup):
-            state = .fault
+            role = .fault
             masterDownAt = nil
             holdUntil = nil
             return [.changeState(from: .backup, to: .fault, reason: .healthCheckFailed, runScript: false)]
         case (true, .fault):
-            state = .backup
+            role = .backup
             if !carrierDown { armMasterDown(at: now) }
             return [.changeState(from: .fault, to: .backup, reason: .healthCheckPassed, runScript: false)]
         case (true, .backup):
@@ -318,9 +318,9 @@ public struct CARPStateMachine: Sendable {
 
     // MARK: Internals
 
-    private mutating func setState(_ new: State, reason: TransitionReason) -> Action {
-        let old = state
-        state = new
+    private mutating func setState(_ new: Role, reason: TransitionReason) -> Action {
+        let old = role
+        role = new
         let runScript = !(new == .backup && old == .initial && configuration.neutral)
         return .changeState(from: old, to: new, reason: reason, runScript: runScript)
     }
@@ -356,7 +356,7 @@ public struct CARPStateMachine: Sendable {
         var actions: [Action] = [.sendAdvertisement(advbase: configuration.advbase, advskew: skew, counter: next)]
         if let pending = advertsBeforeDelayedARP {
             if pending <= 1 {
-                if state == .master { actions.append(.sendGratuitousARP) }
+                if role == .master { actions.append(.sendGratuitousARP) }
                 advertsBeforeDelayedARP = nil
             } else {
                 advertsBeforeDelayedARP = pending - 1

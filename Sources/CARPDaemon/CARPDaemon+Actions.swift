@@ -58,7 +58,7 @@ extension CARPDaemon {
 
     /// What the scripts find in their environment besides the daemon's own.
     func scriptEnvironment(
-        from: CARPStateMachine.State, to: CARPStateMachine.State, reason: CARPStateMachine.TransitionReason
+        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason
     ) -> [(String, String)] {
         [
             ("CARP_STATE", to.rawValue), ("CARP_PREVIOUS_STATE", from.rawValue), ("CARP_REASON", reason.rawValue),
@@ -94,7 +94,7 @@ extension CARPDaemon {
 
     func cleanUp() {
         healthChecker?.stop()
-        recordState("STOPPED", previous: machine.state.rawValue, reason: "exit")
+        recordState("STOPPED", previous: machine.role.rawValue, reason: "exit")
         pidFile?.remove()
     }
 

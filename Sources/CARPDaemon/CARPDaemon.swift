@@ -169,7 +169,7 @@ public final class CARPDaemon {
         for signal in signals.pending() {
             switch signal {
             case SIGUSR1:
-                let role = machine.state == .initial ? "BACKUP" : machine.state.rawValue
+                let role = machine.role == .initial ? "BACKUP" : machine.role.rawValue
                 logger.info("\(role) on \(interfaceName) id \(settings.vhid)")
                 logger.info("Counters: \(statistics.summary)")
             case SIGUSR2:

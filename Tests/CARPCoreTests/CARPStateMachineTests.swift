@@ -40,7 +40,7 @@ func master(_ configuration: CARPStateMachine.Configuration = configuration()) t
     var machine = backup(configuration)
     let deadline = try #require(machine.nextDeadline)
     _ = machine.deadlinePassed(at: deadline)
-    try #require(machine.state == .master)
+    try #require(machine.role == .master)
     return (machine, deadline)
 }
 
@@ -70,14 +70,14 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
     if let deadline = machine.nextDeadline {
         var early = machine
         #expect(early.deadlinePassed(at: deadline - .nanoseconds(1)) == [], sourceLocation: sourceLocation)
-        #expect(early.state == machine.state, sourceLocation: sourceLocation)
+        #expect(early.role == machine.role, sourceLocation: sourceLocation)
         #expect(early.nextDeadline == deadline, sourceLocation: sourceLocation)
         var onTime = machine
         #expect(withoutLogs(onTime.deadlinePassed(at: deadline)) != [], sourceLocation: sourceLocation)
     } else {
         var never = machine
         #expect(never.deadlinePassed(at: MonotonicInstant(nanoseconds: .max)) == [], sourceLocation: sourceLocation)
-        #expect(never.state == machine.state, sourceLocation: sourceLocation)
+        #expect(never.role == machine.role, sourceLocation: sourceLocation)
     }
 }
 
@@ -86,10 +86,10 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
 
     @Test func startRunsTheDownScriptAndListens() {
         var machine = CARPStateMachine(configuration: configuration())
-        #expect(machine.state == .initial)
+        #expect(machine.role == .initial)
         #expect(machine.nextDeadline == nil)
         #expect(machine.start(at: t0) == [.changeState(from: .initial, to: .backup, reason: .startup, runScript: true)])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == t0 + .seconds(3))
         #expect(machine.start(at: t0 + .seconds(1)) == [])
         #expect(machine.nextDeadline == t0 + .seconds(3))
@@ -111,7 +111,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(machine.received(advert(advbase: 255, advskew: 255), at: t0) == [])
         #expect(machine.deadlinePassed(at: t0 + .seconds(100)) == [])
         #expect(withoutLogs(machine.stepDown(at: t0)) == [])
-        #expect(machine.state == .initial)
+        #expect(machine.role == .initial)
         #expect(machine.counter == nil)
     }
 
@@ -123,14 +123,14 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         let deadline = t0 + .seconds(3) + .microseconds(390_625)
         #expect(machine.nextDeadline == deadline)
         #expect(machine.deadlinePassed(at: deadline - .nanoseconds(1)) == [])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(
             machine.deadlinePassed(at: deadline) == [
                 .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true),
                 .sendGratuitousARP,
                 .sendAdvertisement(advbase: 1, advskew: 100, counter: 1000),
             ])
-        #expect(machine.state == .master)
+        #expect(machine.role == .master)
         #expect(machine.nextDeadline == deadline + .seconds(1) + .microseconds(390_625))
     }
 
@@ -153,7 +153,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
             #expect(actions.first == .sendAdvertisement(advbase: 1, advskew: 100, counter: 1000 + UInt64(index)))
             now = next
         }
-        #expect(machine.state == .master)
+        #expect(machine.role == .master)
     }
 
     @Test func lateAdvertSchedulesTheNextFromWhenItWasSent() throws {
@@ -189,7 +189,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
             #expect(machine.received(advert(counter: UInt64(step)), at: now) == [])
             #expect(machine.nextDeadline == now + masterDown)
             #expect(machine.deadlinePassed(at: now + .milliseconds(2900)) == [])
-            #expect(machine.state == .backup)
+            #expect(machine.role == .backup)
         }
     }
 
@@ -206,7 +206,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 .sendAdvertisement(advbase: 1, advskew: 0, counter: 42),
             ])
         #expect(logs(actions, .warning) == ["Putting MASTER down - preemption"])
-        #expect(machine.state == .master)
+        #expect(machine.role == .master)
         #expect(machine.nextDeadline == now + .seconds(1))
     }
 
@@ -214,7 +214,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         var machine = backup(configuration(advskew: 0, preempt: false))
         let now = t0 + .seconds(1)
         #expect(machine.received(advert(advskew: 100), at: now) == [])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == now + .seconds(3))
     }
 
@@ -223,7 +223,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(machine.received(advert(advskew: 10), at: t0) == [])
         #expect(machine.received(advert(from: IPv4Address(10, 0, 0, 1), advskew: 10), at: t0) == [])
         #expect(machine.received(advert(advskew: 9), at: t0) == [])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
     }
 
     @Test func backupTakesOverAtOnceFromAMasterThatWillTimeOutAnyway() {
@@ -243,23 +243,23 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         // ucarp: sc_tv = (advbase × deadratio, our skew in µs) < the sender's interval.
         var equal = backup(configuration(advskew: 100))
         #expect(equal.received(advert(advbase: 3, advskew: 100), at: t0) == [])
-        #expect(equal.state == .backup)
+        #expect(equal.role == .backup)
         var slower = backup(configuration(advskew: 100))
         _ = slower.received(advert(advbase: 3, advskew: 101), at: t0)
-        #expect(slower.state == .master)
+        #expect(slower.role == .master)
         var deadRatio5 = backup(configuration(deadRatio: 5))
         #expect(deadRatio5.received(advert(advbase: 5, advskew: 0), at: t0) == [])
         _ = deadRatio5.received(advert(advbase: 5, advskew: 1), at: t0)
-        #expect(deadRatio5.state == .master)
+        #expect(deadRatio5.role == .master)
     }
 
     @Test func subSecondBackupTreatsAnyMasterSlowerThanItsSkewAsTimedOut() {
         // advbase 0 makes advbase × deadratio zero: ucarp then takes over from anyone slower.
         var machine = backup(configuration(advbase: 0, advskew: 26))
         #expect(machine.received(advert(advbase: 0, advskew: 26), at: t0) == [])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         _ = machine.received(advert(advbase: 0, advskew: 27), at: t0)
-        #expect(machine.state == .master)
+        #expect(machine.role == .master)
     }
 
     // MARK: Two masters
@@ -274,7 +274,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 .changeState(from: .master, to: .backup, reason: .preferredMasterAdvertised, runScript: true),
             ])
         #expect(logs(actions, .warning) == ["Preferred master advertised: going back to BACKUP state"])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == now + .seconds(3) + .microseconds(390_625))
         // The old advertisement deadline is gone.
         #expect(machine.deadlinePassed(at: since + .seconds(1) + .microseconds(390_625)) == [])
@@ -292,7 +292,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
             logs(actions, .warning) == [
                 "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"
             ])
-        #expect(machine.state == .master)
+        #expect(machine.role == .master)
         #expect(machine.nextDeadline == since + .seconds(3))
         // And another ARP two advertisements later; the counter continues from the one heard.
         #expect(
@@ -315,7 +315,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         var (machine, _) = try master(configuration(source: IPv4Address(192, 0, 2, 11)))
         let actions = machine.received(advert(from: IPv4Address(10, 0, 0, 12)), at: t0 + .seconds(4))
         #expect(withoutLogs(actions) == [.sendGratuitousARP])
-        #expect(machine.state == .master)
+        #expect(machine.role == .master)
     }
 
     @Test func equalMasterStepsDownWhenThePeerIsLowerAsUcarpComparesOnLittleEndian() throws {
@@ -341,16 +341,16 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         let now = t0 + .seconds(4)
         _ = first.received(advert(from: b, advskew: 7), at: now)
         _ = second.received(advert(from: a, advskew: 7), at: now)
-        #expect([first.state, second.state].filter { $0 == .master }.count == 1)
+        #expect([first.role, second.role].filter { $0 == .master }.count == 1)
         // The one with the lower little-endian key stays: the other heard a "lower" sender.
         let winner = a.ucarpTieBreakKey < b.ucarpTieBreakKey ? first : second
-        #expect(winner.state == .master)
+        #expect(winner.role == .master)
     }
 
     @Test func equalIntervalsAtABackupJustRestartTheTimer() {
         var machine = backup(configuration(preempt: true, source: IPv4Address(10, 0, 0, 12)))
         #expect(machine.received(advert(from: IPv4Address(192, 0, 2, 11)), at: t0 + .seconds(2)) == [])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == t0 + .seconds(5))
     }
 
@@ -494,7 +494,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         for _ in 1...2 { _ = machine.advertisementSent(succeeded: false, at: t0) }
         #expect(withoutLogs(machine.advertisementSent(succeeded: false, at: t0)) == [])
         #expect(machine.demoted)
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
     }
 
     // MARK: Step-down (SIGUSR2)
@@ -510,7 +510,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 .changeState(from: .master, to: .backup, reason: .stepDown, runScript: true),
             ])
         #expect(logs(actions, .debug) == ["Caught signal (USR2) considering going down"])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         let masterDown = MonotonicDuration.seconds(3) + .microseconds(390_625)
         let resume = now + .seconds(3) + masterDown
         #expect(machine.nextDeadline == resume)
@@ -519,12 +519,12 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         for offset: UInt64 in [1, 1500, 2999] {
             let actions = machine.received(advert(advbase: 255, advskew: 255), at: now + .milliseconds(offset))
             #expect(withoutLogs(actions) == [])
-            #expect(machine.state == .backup)
+            #expect(machine.role == .backup)
             #expect(machine.nextDeadline == resume)
         }
         #expect(machine.received(advert(advbase: 255, advskew: 255), at: now + .seconds(3) - .nanoseconds(1)) == [])
         #expect(machine.deadlinePassed(at: resume - .nanoseconds(1)) == [])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(
             machine.deadlinePassed(at: resume).first
                 == .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true))
@@ -545,7 +545,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         // Even with the largest dead ratio ucarp allows.
         var patient = backup(configuration(advbase: 1, deadRatio: 255, source: peer))
         _ = patient.received(heard, at: since + .seconds(1))
-        #expect(patient.state == .master)
+        #expect(patient.role == .master)
     }
 
     @Test func afterTheHoldAdvertsAreHandledAsUsual() throws {
@@ -555,7 +555,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(machine.received(advert(), at: after) == [])
         #expect(machine.nextDeadline == after + .seconds(3))
         _ = machine.received(advert(advbase: 255, advskew: 255), at: after + .seconds(1))
-        #expect(machine.state == .master)
+        #expect(machine.role == .master)
     }
 
     /// ucarp sleeps through the whole hold, then arms the master-down timer from its end;
@@ -574,7 +574,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         var machine = backup()
         let actions = machine.stepDown(at: t0 + .seconds(1))
         #expect(withoutLogs(actions) == [])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == t0 + .seconds(3))
     }
 
@@ -587,7 +587,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 .sendAdvertisement(advbase: 255, advskew: 255, counter: 1001),
                 .changeState(from: .master, to: .backup, reason: .shutdown, runScript: true),
             ])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == nil)
         #expect(machine.shutdown(at: since + .seconds(2)) == [])
     }
@@ -595,7 +595,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
     @Test func shutdownAsBackupDoesNothing() {
         var machine = backup()
         #expect(machine.shutdown(at: t0 + .seconds(1)) == [])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
     }
 
     // MARK: Carrier
@@ -607,14 +607,14 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
             machine.carrierLost(at: now) == [
                 .changeState(from: .master, to: .backup, reason: .carrierLost, runScript: true)
             ])
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == nil)
         #expect(machine.carrierLost(at: now) == [])
         #expect(machine.deadlinePassed(at: now + .seconds(100)) == [])
         #expect(machine.received(advert(advbase: 255, advskew: 255, counter: 1), at: now + .seconds(1)) == [])
         #expect(machine.received(advert(advskew: 255, counter: 1), at: now + .seconds(1)) == [])
         #expect(machine.counter != 1)
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == nil)
         // Restored: listen as a backup again.
         let restored = now + .seconds(20)
@@ -718,8 +718,8 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                     advbase: 1, advskew: 0, counter: captured.counter, ipIdentification: captured.ipIdentification)
                     == captured.frame)
         }
-        #expect(h1.state == .master)
-        #expect(h2.state == .backup)
+        #expect(h1.role == .master)
+        #expect(h2.role == .backup)
     }
 
     // MARK: The deadline invariant
@@ -746,7 +746,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         var machine = CARPStateMachine(
             configuration: configuration(advbase: advbase, advskew: advskew, preempt: preempt, initialCounter: initial))
         var now = t0
-        var state = machine.state
+        var state = machine.role
         var expectedCounter = initial
         var transitions: [CARPStateMachine.TransitionReason: Int] = [:]
 
@@ -768,7 +768,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                     break
                 }
             }
-            #expect(state == machine.state, "\(note)")
+            #expect(state == machine.role, "\(note)")
             expectDeadlineIsExact(machine)
         }
 
@@ -794,7 +794,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                     source: sources[random.below(3)], advbase: bases[random.below(6)],
                     advskew: UInt8(truncatingIfNeeded: random.next()),
                     counter: random.below(4) == 0 ? .max : random.next())
-                let listening = machine.state != .initial && !machine.carrierDown
+                let listening = machine.role != .initial && !machine.carrierDown
                 let actions = machine.received(heard, at: now)
                 check(actions, adopted: listening ? heard.counter : nil, "step \(step) received \(heard)")
             case 12, 13:

@@ -39,10 +39,10 @@ struct CARPStateMachineHealthTests {
 
     @Test func noTakeoverBeforeTheFirstResult() {
         var machine = backup(checked())
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.nextDeadline == nil)
         #expect(machine.received(advert(advbase: 255, advskew: 255), at: t0 + .seconds(1)).isEmpty)
-        #expect(machine.state == .backup)
+        #expect(machine.role == .backup)
         #expect(machine.healthChanged(healthy: true, at: t0 + .seconds(2)).isEmpty)
         #expect(machine.nextDeadline == t0 + .seconds(5))
     }
@@ -52,14 +52,14 @@ struct CARPStateMachineHealthTests {
         _ = machine.healthChanged(healthy: true, at: t0)
         let deadline = try #require(machine.nextDeadline)
         _ = machine.deadlinePassed(at: deadline)
-        try #require(machine.state == .master)
+        try #require(machine.role == .master)
         let actions = machine.healthChanged(healthy: false, at: deadline + .seconds(1))
         #expect(
             withoutLogs(actions) == [
                 .sendAdvertisement(advbase: 255, advskew: 255, counter: 1001),
                 .changeState(from: .master, to: .fault, reason: .healthCheckFailed, runScript: true),
             ])
-        #expect(machine.state == .fault)
+        #expect(machine.role == .fault)
         #expect(machine.nextDeadline == nil)
     }
 
@@ -73,7 +73,7 @@ struct CARPStateMachineHealthTests {
         #expect(machine.deadlinePassed(at: t0 + .seconds(60)).isEmpty)
         #expect(machine.received(advert(advbase: 255, advskew: 255), at: t0 + .seconds(61)).isEmpty)
         #expect(machine.received(advert(advbase: 2), at: t0 + .seconds(62)).isEmpty)
-        #expect(machine.state == .fault)
+        #expect(machine.role == .fault)
         #expect(machine.shutdown(at: t0 + .seconds(63)).isEmpty)  // not master: no down script
         var recovering = backup(checked(preempt: true))
         _ = recovering.healthChanged(healthy: false, at: t0)
@@ -84,7 +84,7 @@ struct CARPStateMachineHealthTests {
         #expect(recovering.nextDeadline == t0 + .seconds(13))
         // With --preempt, a slower master is taken over again.
         let actions = recovering.received(advert(advbase: 2), at: t0 + .seconds(11))
-        #expect(recovering.state == .master)
+        #expect(recovering.role == .master)
         #expect(actions.contains(.changeState(from: .backup, to: .master, reason: .preemption, runScript: true)))
     }
 }

@@ -102,11 +102,11 @@ private func elect(_ advert: ReceivedAdvertisement, vhid: UInt8) {
 }
 
 private func check(_ machine: CARPStateMachine, _ now: MonotonicInstant) {
-    guard machine.state == .backup || machine.state == .master else {
-        fatalError("state \(machine.state) after an advertisement")
+    guard machine.role == .backup || machine.role == .master else {
+        fatalError("state \(machine.role) after an advertisement")
     }
     if let deadline = machine.nextDeadline, deadline < now {
-        fatalError("deadline \(deadline) before now \(now) in state \(machine.state)")
+        fatalError("deadline \(deadline) before now \(now) in state \(machine.role)")
     }
 }
 
