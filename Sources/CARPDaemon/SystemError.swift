@@ -1,12 +1,18 @@
+import CARPCore
 import Glibc
 import SystemPackage
 
 /// A failure of the daemon's shell, with the system's reason where there is one.
 public enum DaemonError: Error, CustomStringConvertible {
-    /// A system call failed: which call, on what, and errno.
+    /// A system call failed: which call, on what, and errno (``System`` throws it).
     case system(call: String, subject: String, errno: Errno)
     /// libpcap refused: what it was asked and its own message.
     case pcap(action: String, interface: String, message: String)
+    /// libpcap could not send a frame on `interface`: its own message, which names the call
+    /// that failed (`send: Network is down`).
+    case injection(interface: String, message: String)
+    /// `sendto` failed for these `--peer`s; the others were sent to.
+    case unicast(failures: [(peer: IPv4Address, errno: Errno)])
     case notEthernet(interface: String, hardwareType: UInt32)
     case noInterface
     case alreadyRunning(pid: String, pidFile: String)
@@ -15,6 +21,10 @@ public enum DaemonError: Error, CustomStringConvertible {
         switch self {
         case .system(let call, let subject, let errno): "\(call) on \(subject) failed: \(errno.description)"
         case .pcap(let action, let interface, let message): "Unable to \(action) on [\(interface)]: \(message)"
+        // The two send failures read as the daemon has always logged them ("write() has failed: ...").
+        case .injection(_, let message): message
+        case .unicast(let failures):
+            "sendto " + failures.map { "\($0.peer): \($0.errno.description)" }.joined(separator: ", ")
         case .notEthernet(let interface, let type):
             "interface [\(interface)] is not Ethernet (hardware type \(type)): CARP needs an Ethernet segment"
         case .alreadyRunning(let pid, let pidFile):

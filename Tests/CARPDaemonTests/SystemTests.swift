@@ -1,0 +1,217 @@
+import CARPCore
+import Glibc
+import SystemPackage
+import Testing
+
+@testable import CARPDaemon
+
+struct SystemTests {
+    @Test func retriesACallInterruptedBySignalsUntilItSucceeds() throws {
+        var attempts = 0
+        let result = try System.call("probe", on: "nothing") { () -> CInt in
+            attempts += 1
+            guard attempts > 3 else {
+                errno = EINTR
+                return -1
+            }
+            return 42
+        }
+        #expect(result == 42)
+        #expect(attempts == 4)
+    }
+
+    @Test func aFailureOtherThanEINTRThrowsTheCallItsSubjectAndErrno() {
+        var attempts = 0
+        let error = #expect(throws: DaemonError.self) {
+            try System.call("probe", on: "the subject") { () -> CInt in
+                attempts += 1
+                errno = ENOENT
+                return -1
+            }
+        }
+        #expect(attempts == 1)
+        #expect(error.flatMap(\.systemCall)?.call == "probe")
+        #expect(error.flatMap(\.systemCall)?.subject == "the subject")
+        #expect(error.flatMap(\.systemCall)?.errno == .noSuchFileOrDirectory)
+        #expect(error?.description == "probe on the subject failed: No such file or directory")
+    }
+
+    @Test func aSwiftSystemCallThatFailsIsNamedWithItsPath() {
+        let path = "/nonexistent-swiftcarp-directory/file"
+        let error = #expect(throws: DaemonError.self) {
+            try System.open(path, .readOnly)
+        }
+        #expect(error?.description == "open on \(path) failed: No such file or directory")
+    }
+
+    @Test func aRealSendtoFailureNamesThePeer() throws {
+        let socket = try System.datagramSocket(for: "test")
+        defer { System.release(socket) }
+        // UDP refuses port 0 (EINVAL), which is what System.send's destination carries.
+        let error = #expect(throws: DaemonError.self) {
+            try System.send([1, 2, 3], on: socket, to: IPv4Address(127, 0, 0, 1))
+        }
+        #expect(error?.description == "sendto on 127.0.0.1 failed: Invalid argument")
+    }
+
+    @Test func tryLockSaysWhenAnotherOpenFileHoldsTheLock() throws {
+        let scratch = try ScratchDirectory()
+        let path = "\(scratch.path)/lock"
+        let first = try System.open(path, .readWrite, options: [.create, .closeOnExec], permissions: .ownerReadWrite)
+        defer { System.release(first) }
+        let second = try System.open(path, .readWrite, options: .closeOnExec)
+        defer { System.release(second) }
+        #expect(try System.tryLock(first, subject: path))
+        #expect(try !System.tryLock(second, subject: path))
+    }
+
+    @Test func duplicatingADescriptorOntoItselfMakesItInherited() throws {
+        let ends = try System.pipe(subject: "test")
+        defer {
+            System.release(ends.readEnd)
+            System.release(ends.writeEnd)
+        }
+        #expect(fcntl(ends.readEnd.rawValue, F_GETFD) == FD_CLOEXEC)
+        try System.duplicate(ends.readEnd, as: ends.readEnd, subject: "test")
+        #expect(fcntl(ends.readEnd.rawValue, F_GETFD) == 0)
+    }
+
+    /// A blocking `write` into a full pipe returns the part it wrote when a signal arrives,
+    /// so a single `write` would deliver only one pipe's worth here.
+    @Test func writeFinishesWhatASignalInterruptedWriteLeft() throws {
+        let ends = try System.pipe(subject: "test")
+        defer { System.release(ends.readEnd) }
+        let capacity = Int(fcntl(ends.writeEnd.rawValue, linuxSetPipeSize, 4096))
+        #expect(capacity >= 4096)
+        let payload = (0..<(capacity * 8)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+
+        var handler = sigaction()
+        handler.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&handler.sa_mask)
+        handler.sa_flags = 0
+        var previous = sigaction()
+        sigaction(SIGUSR2, &handler, &previous)
+        defer { sigaction(SIGUSR2, &previous, nil) }
+
+        let outcome = WriterOutcome()
+        let writer = try startThread {
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
+            sigaddset(&unblock, SIGUSR2)
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+            do throws(DaemonError) {
+                try System.write(payload, to: ends.writeEnd, subject: "pipe")
+            } catch {
+                outcome.error = error
+            }
+            System.release(ends.writeEnd)
+        }
+        // The pipe is full: the writer is inside its first write, waiting for room.
+        var queued: CInt = 0
+        repeat {
+            sched_yield()
+            _ = ioctl(ends.readEnd.rawValue, UInt(FIONREAD), &queued)
+        } while queued < capacity
+        pthread_kill(writer, SIGUSR2)
+
+        var received: [UInt8] = []
+        while true {
+            let chunk = try System.read(ends.readEnd, upTo: 65536, subject: "pipe")
+            if chunk.isEmpty { break }
+            received += chunk
+        }
+        pthread_join(writer, nil)
+        #expect(outcome.error == nil)
+        #expect(received.count == payload.count)
+        #expect(received.elementsEqual(payload))
+    }
+
+    @Test func theSendFailuresReadAsTheDaemonHasAlwaysLoggedThem() {
+        #expect(
+            DaemonError.injection(interface: "eth0", message: "send: Network is down").description
+                == "send: Network is down")
+        let unicast = DaemonError.unicast(failures: [
+            (IPv4Address(192, 0, 2, 1), .networkUnreachable), (IPv4Address(192, 0, 2, 2), .noRouteToHost),
+        ])
+        #expect(unicast.description == "sendto 192.0.2.1: Network is unreachable, 192.0.2.2: No route to host")
+    }
+}
+
+/// `F_SETPIPE_SZ`, which Glibc exposes only with `_GNU_SOURCE`.
+private let linuxSetPipeSize: CInt = 1031
+
+private final class WriterOutcome: @unchecked Sendable {
+    var error: DaemonError?
+}
+
+private final class ThreadBody {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+/// Runs `body` on a new POSIX thread, to be joined with `pthread_join`.
+private func startThread(_ body: @escaping () -> Void) throws -> pthread_t {
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    let status = pthread_create(
+        &thread, nil,
+        { context in
+            guard let context else { return nil }
+            Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().body()
+            return nil
+        }, context)
+    try #require(status == 0)
+    return thread
+}
+
+/// A directory under /tmp, removed with everything in it when the value goes.
+final class ScratchDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/swiftcarp-system.XXXXXX".utf8CString)
+        let made = try #require(mkdtemp(&template))
+        path = String(cString: made)
+    }
+
+    deinit { _ = system("rm -rf '\(path)'") }
+
+    /// The names in the directory, sorted.
+    var names: [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The whole contents of the file at `path`, read with a fresh descriptor.
+    func contents(of path: String) throws -> String {
+        let file = try System.open(path, .readOnly, options: .closeOnExec)
+        defer { System.release(file) }
+        return try String(decoding: readAll(file), as: UTF8.self)
+    }
+}
+
+/// Everything left to read from `descriptor`.
+func readAll(_ descriptor: FileDescriptor) throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    while true {
+        let chunk = try System.read(descriptor, upTo: 4096, subject: "test")
+        if chunk.isEmpty { return bytes }
+        bytes += chunk
+    }
+}
+
+extension DaemonError {
+    /// The call, subject and errno of a `.system` error.
+    var systemCall: (call: String, subject: String, errno: Errno)? {
+        guard case .system(let call, let subject, let errno) = self else { return nil }
+        return (call, subject, errno)
+    }
+}
