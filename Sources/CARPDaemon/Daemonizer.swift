@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// Detaches from the terminal the classic way, as ucarp's `dodaemonize`: fork, setsid, fork
 /// again (never a session leader, never regains a terminal), chdir to `/`, standard input and
@@ -18,28 +19,26 @@ enum Daemonizer {
     private static let ready: UInt8 = 0
 
     static func detach() throws(DaemonError) {
-        var ends: [CInt] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw DaemonError.lastError("pipe", "the daemon") }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        let child = fork()
-        guard child >= 0 else { throw DaemonError.lastError("fork", "the daemon") }
+        let startup = try System.pipe(subject: "the daemon")
+        let child = try System.fork(subject: "the daemon")
         if child > 0 {
-            close(ends[1])
-            relayStartup(from: ends[0], firstChild: child)
+            // Only the daemon writes to the pipe: the relay must see its end when the daemon exits.
+            System.release(startup.writeEnd)
+            relayStartup(from: startup.readEnd, firstChild: child)
         }
-        close(ends[0])
-        guard setsid() >= 0 else { throw DaemonError.lastError("setsid", "the daemon") }
-        let daemon = fork()
-        guard daemon >= 0 else { throw DaemonError.lastError("fork", "the daemon") }
+        System.release(startup.readEnd)
+        try System.createSession(subject: "the daemon")
+        let daemon = try System.fork(subject: "the daemon")
         if daemon > 0 { _exit(0) }
-        _ = chdir("/")
-        let null = open("/dev/null", O_RDWR)
-        guard null >= 0 else { throw DaemonError.lastError("open", "/dev/null") }
-        _ = dup2(null, STDIN_FILENO)
-        _ = dup2(null, STDOUT_FILENO)
-        _ = dup2(ends[1], STDERR_FILENO)
-        close(ends[1])
-        if null > STDERR_FILENO { close(null) }
+        try System.changeDirectory(to: "/")
+        // Inherited by scripts and checks: not close-on-exec.
+        let null = try System.open("/dev/null", .readWrite)
+        try System.duplicate(null, as: .standardInput, subject: "standard input")
+        try System.duplicate(null, as: .standardOutput, subject: "standard output")
+        try System.duplicate(startup.writeEnd, as: .standardError, subject: "standard error")
+        for descriptor in [startup.writeEnd, null] where descriptor.rawValue > STDERR_FILENO {
+            System.release(descriptor)
+        }
         // Standard error is the pipe until start-up ends, and the starting command may be
         // gone by then (killed from its terminal): a write must fail, not kill the daemon.
         // Scripts and checks get every signal back at its default (swiftcarp_spawn).
@@ -47,37 +46,33 @@ enum Daemonizer {
     }
 
     /// In the daemon: tells the starting command that start-up is finished and points
-    /// standard error at `/dev/null`.
+    /// standard error at `/dev/null` (standard input is `/dev/null` since ``detach()``).
+    ///
+    /// Both are deliberately best effort: the marker cannot be written only when the starting
+    /// command is gone, with no one left to tell, and `dup2` of two descriptors ``detach()``
+    /// set up fails only on a bug, which would leave standard error on that dead pipe.
     static func finishStartup() {
-        var byte = ready
-        _ = write(STDERR_FILENO, &byte, 1)
-        let null = open("/dev/null", O_WRONLY)
-        if null >= 0 {
-            _ = dup2(null, STDERR_FILENO)
-            if null != STDERR_FILENO { close(null) }
-        }
+        try? System.write([ready], to: .standardError, subject: "the starting command")
+        try? System.duplicate(.standardInput, as: .standardError, subject: "standard error")
     }
 
     /// In the starting command: copies what the daemon writes to standard error until it
     /// reports its start-up finished (exit 0) or the pipe closes without that (exit 2).
-    private static func relayStartup(from descriptor: CInt, firstChild: pid_t) -> Never {
-        var buffer = [UInt8](repeating: 0, count: 4096)
+    private static func relayStartup(from pipe: FileDescriptor, firstChild: pid_t) -> Never {
         var finished = false
-        while true {
-            let count = read(descriptor, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            var text = buffer[..<count]
+        // A read error ends the relay as the end of the pipe does: the daemon never reported.
+        while !finished, let chunk = try? System.read(pipe, upTo: 4096, subject: "the daemon"), !chunk.isEmpty {
+            var text = chunk[...]
             if let marker = text.firstIndex(of: ready) {
                 finished = true
                 text = text[..<marker]
             }
-            _ = text.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-            if finished { break }
+            // Deliberately best effort: the terminal may be gone; the exit status still tells.
+            try? System.write(text, to: .standardError, subject: "standard error")
         }
-        // The first child exits as soon as it has forked the daemon.
-        var status: CInt = 0
-        _ = waitpid(firstChild, &status, 0)
+        // The first child exits as soon as it has forked the daemon. Waiting only reaps it:
+        // the exit status is what the pipe said, whatever the wait returns.
+        _ = try? System.wait(for: firstChild, subject: "the first child")
         _exit(finished ? 0 : CARPDaemon.ExitStatus.startupFailed.rawValue)
     }
 }

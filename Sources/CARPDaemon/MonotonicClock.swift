@@ -5,8 +5,7 @@ import Glibc
 public enum MonotonicClock {
     /// `clock_gettime(CLOCK_MONOTONIC)`.
     public static func now() -> MonotonicInstant {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
+        let spec = System.clock(CLOCK_MONOTONIC)
         return MonotonicInstant(nanoseconds: UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec))
     }
 }

@@ -4,36 +4,42 @@ import SystemPackage
 /// `--pidfile`: locked with `flock` for as long as the daemon runs, so a second instance
 /// refuses to start over a live one (even after pid reuse), written with the daemon's final
 /// pid after daemonizing, and removed at exit.
+///
+/// It is written in place, not replaced by a rename as the state file is: the lock belongs to
+/// this file, and a second instance must find it on the file at `path`.
 final class PidFile {
     let path: String
-    private let descriptor: CInt
+    private let descriptor: FileDescriptor
 
     /// Opens and locks the file, or says who holds it.
     init(path: String) throws(DaemonError) {
         self.path = path
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw DaemonError.lastError("open", path) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let lockError = errno
-            // The file is the running instance's: deinit must leave it alone.
-            removed = true
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let count = read(descriptor, &buffer, buffer.count)
-            close(descriptor)
-            guard lockError == EWOULDBLOCK else {
-                throw .system(call: "flock", subject: path, errno: Errno(rawValue: lockError))
-            }
-            let text = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+        let descriptor = try System.open(
+            path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        let locked: Bool
+        do throws(DaemonError) {
+            locked = try System.tryLock(descriptor, subject: path)
+        } catch {
+            System.release(descriptor)
+            throw error
+        }
+        guard locked else {
+            // The pid is only for the message: an unreadable one is shown as "?".
+            let contents = (try? System.read(descriptor, upTo: 32, subject: path)) ?? []
+            System.release(descriptor)
+            let text = String(decoding: contents, as: UTF8.self)
             throw .alreadyRunning(pid: text.split(separator: "\n").first.map(String.init) ?? "?", pidFile: path)
         }
+        self.descriptor = descriptor
     }
 
-    /// Records `pid` (call after daemonizing, so it is the daemon's).
+    /// Records `pid` (call after daemonizing, so it is the daemon's): the new text over the
+    /// old, then the file cut to its length, so the first line is never empty.
     func write(pid: pid_t) throws(DaemonError) {
         let text = Array("\(pid)\n".utf8)
-        guard ftruncate(descriptor, 0) == 0, pwrite(descriptor, text, text.count, 0) == text.count else {
-            throw DaemonError.lastError("write", path)
-        }
+        try System.seek(descriptor, to: 0, subject: path)
+        try System.write(text, to: descriptor, subject: path)
+        try System.truncate(descriptor, to: text.count, subject: path)
     }
 
     private var removed = false
@@ -42,8 +48,10 @@ final class PidFile {
     func remove() {
         guard !removed else { return }
         removed = true
-        unlink(path)
-        close(descriptor)
+        // Deliberately best effort, at exit: a file left behind is no longer locked, so it
+        // cannot stop the next start, and there is no one left to tell.
+        try? System.unlink(path)
+        System.release(descriptor)
     }
 
     /// A start-up that fails after the lock was taken leaves no file behind.

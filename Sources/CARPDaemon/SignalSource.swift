@@ -1,5 +1,5 @@
-import CSystemShims
 import Glibc
+import SystemPackage
 
 /// Signals delivered as readable data on a `signalfd`, so the poll loop sees them like
 /// packets and no handler ever runs in signal context.
@@ -9,20 +9,19 @@ final class SignalSource {
     /// Blocks `signals` and opens a signalfd for them. Scripts are spawned with every signal
     /// unblocked again.
     init(signals: [CInt]) throws(DaemonError) {
-        descriptor = signals.withUnsafeBufferPointer { swiftcarp_signalfd($0.baseAddress, CInt($0.count)) }
-        guard descriptor >= 0 else { throw DaemonError.lastError("signalfd", "\(signals)") }
+        descriptor = try System.signalDescriptor(for: signals)
     }
 
     deinit {
-        close(descriptor)
+        System.release(FileDescriptor(rawValue: descriptor))
     }
 
     /// Every signal pending now.
     func pending() -> [CInt] {
         var signals: [CInt] = []
-        while true {
-            let signal = swiftcarp_read_signal(descriptor)
-            guard signal > 0 else { break }
+        // A read of our own signalfd fails only on a bug (EBADF, EINVAL): the batch then ends
+        // as if none were left, as it always has, and the next poll reports the descriptor again.
+        while let signal = try? System.nextSignal(from: descriptor) {
             signals.append(signal)
         }
         return signals

@@ -41,31 +41,48 @@ struct StateFile {
             """
     }
 
+    /// Replaces the file with `record`'s text, or throws and leaves the old file as it was.
     func write(_ record: Record) throws(DaemonError) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let bytes = Array(Self.contents(of: record, now: now, pid: getpid()).utf8)
-        let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
+        let bytes = Array(Self.contents(of: record, now: System.clock(CLOCK_REALTIME), pid: getpid()).utf8)
         let temporary = "\(path).tmp.\(getpid())"
-        let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard file >= 0 else { throw DaemonError.lastError("open", temporary) }
-        let written = bytes.withUnsafeBytes { Glibc.write(file, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(file) == 0 else {
-            let error = DaemonError.lastError("write", temporary)
-            close(file)
-            unlink(temporary)
+        let file = try System.open(
+            temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
+            permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        do throws(DaemonError) {
+            try System.write(bytes, to: file, subject: temporary)
+            try System.sync(file, subject: temporary)
+        } catch {
+            System.release(file)
+            discard(temporary)
             throw error
         }
-        close(file)
-        guard rename(temporary, path) == 0 else {
-            let error = DaemonError.lastError("rename", path)
-            unlink(temporary)
+        do throws(DaemonError) {
+            try System.close(file, subject: temporary)
+            try System.rename(temporary, to: path)
+        } catch {
+            discard(temporary)
             throw error
         }
-        let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
+        syncDirectory()
+    }
+
+    /// Removes a temporary file that will not be renamed. Best effort: the error being thrown
+    /// is the one that matters, and a leftover is overwritten by the next update.
+    private func discard(_ temporary: String) {
+        try? System.unlink(temporary)
+    }
+
+    /// Makes the rename itself durable across a crash. Deliberately best effort: readers see
+    /// the new file whole already, and a directory we may not open for reading (mode `--x`)
+    /// must not turn a completed update into an error.
+    private func syncDirectory() {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        guard
+            let descriptor = try? System.open(
+                directory.isEmpty ? "/" : directory, .readOnly, options: [.directory, .closeOnExec])
+        else { return }
+        try? System.sync(descriptor, subject: directory)
+        System.release(descriptor)
     }
 }

@@ -61,7 +61,10 @@ public struct UCarpLogHandler: LogHandler {
         case .all: break
         }
         let stream: FileDescriptor = priority <= LOG_WARNING ? .standardError : .standardOutput
-        _ = try? stream.writeAll(Array("\(Self.timestamp()): \(line)\n".utf8))
+        // Deliberately best effort: a line the terminal does not take has nowhere else to go.
+        try? System.write(
+            Array("\(Self.timestamp()): \(line)\n".utf8), to: stream,
+            subject: stream == .standardError ? "standard error" : "standard output")
     }
 
     static func syslogPriority(_ level: Logger.Level) -> (CInt, String) {
@@ -76,8 +79,7 @@ public struct UCarpLogHandler: LogHandler {
 
     /// Local time with microseconds, ucarp's `%Y-%m-%dT%H:%M:%S.%06ld`.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        let now = System.clock(CLOCK_REALTIME)
         var seconds = now.tv_sec
         var parts = tm()
         localtime_r(&seconds, &parts)

@@ -1,0 +1,50 @@
+import Glibc
+import SystemPackage
+import Testing
+
+@testable import CARPDaemon
+
+struct PidFileTests {
+    @Test func recordsThePidAsOneWholeLineEvenOverALongerOne() throws {
+        let scratch = try ScratchDirectory()
+        let file = try PidFile(path: "\(scratch.path)/ucarp.pid")
+        try file.write(pid: 123_456)
+        #expect(try scratch.contents(of: file.path) == "123456\n")
+        try file.write(pid: 7)
+        #expect(try scratch.contents(of: file.path) == "7\n")
+    }
+
+    @Test func aSecondInstanceIsRefusedWithTheRunningPidAndLeavesTheFileAlone() throws {
+        let scratch = try ScratchDirectory()
+        let path = "\(scratch.path)/ucarp.pid"
+        let running = try PidFile(path: path)
+        try running.write(pid: 4242)
+        let error = #expect(throws: DaemonError.self) {
+            _ = try PidFile(path: path)
+        }
+        #expect(
+            error?.description == "already running as pid 4242 (\(path) is locked): refusing to start a second instance"
+        )
+        #expect(try scratch.contents(of: path) == "4242\n")
+    }
+
+    @Test func removingTheFileReleasesTheLockForTheNextStart() throws {
+        let scratch = try ScratchDirectory()
+        let path = "\(scratch.path)/ucarp.pid"
+        let first = try PidFile(path: path)
+        try first.write(pid: 4242)
+        first.remove()
+        #expect(scratch.names == [])
+        let next = try PidFile(path: path)
+        try next.write(pid: 4343)
+        #expect(try scratch.contents(of: path) == "4343\n")
+    }
+
+    @Test func aPidFileThatCannotBeOpenedNamesItsPath() {
+        let path = "/nonexistent-swiftcarp-directory/ucarp.pid"
+        let error = #expect(throws: DaemonError.self) {
+            _ = try PidFile(path: path)
+        }
+        #expect(error?.description == "open on \(path) failed: No such file or directory")
+    }
+}

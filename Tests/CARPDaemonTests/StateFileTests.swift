@@ -1,0 +1,67 @@
+import CARPCore
+import Glibc
+import SystemPackage
+import Testing
+
+@testable import CARPDaemon
+
+struct StateFileTests {
+    static func record(_ state: String, previous: String = "INIT") -> StateFile.Record {
+        .init(
+            state: state, previousState: previous, reason: "master-silent", vhid: 7, interface: "eth0",
+            virtualAddress: "192.0.2.100", sourceAddress: IPv4Address(192, 0, 2, 1))
+    }
+
+    @Test func writesTheWholeRecordAndLeavesNoTemporaryFile() throws {
+        let scratch = try ScratchDirectory()
+        let file = StateFile(path: "\(scratch.path)/state")
+        try file.write(Self.record("MASTER"))
+        let lines = try scratch.contents(of: file.path).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(
+            Array(lines.prefix(7)) == [
+                "STATE=MASTER", "PREVIOUS_STATE=INIT", "REASON=master-silent", "VHID=7", "INTERFACE=eth0",
+                "VIRTUAL_ADDRESS=192.0.2.100", "SOURCE_ADDRESS=192.0.2.1",
+            ])
+        #expect(lines.count == 11)
+        #expect(lines.dropLast().last == "PID=\(getpid())")
+        #expect(lines.last == "")
+        #expect(scratch.names == ["state"])
+    }
+
+    /// A reader that opened the old file goes on reading it whole: the new one is another
+    /// file renamed over it, never the old one rewritten in place.
+    @Test func replacesTheFileSoAReaderOfTheOldOneSeesItWhole() throws {
+        let scratch = try ScratchDirectory()
+        let file = StateFile(path: "\(scratch.path)/state")
+        try file.write(Self.record("BACKUP"))
+        let before = try scratch.contents(of: file.path)
+        let reader = try System.open(file.path, .readOnly, options: .closeOnExec)
+        defer { System.release(reader) }
+        try file.write(Self.record("MASTER", previous: "BACKUP"))
+        #expect(try String(decoding: readAll(reader), as: UTF8.self) == before)
+        #expect(try scratch.contents(of: file.path).hasPrefix("STATE=MASTER\nPREVIOUS_STATE=BACKUP\n"))
+        #expect(scratch.names == ["state"])
+    }
+
+    @Test func aFailedRenameKeepsWhatWasThereAndRemovesTheTemporaryFile() throws {
+        let scratch = try ScratchDirectory()
+        // A directory with something in it cannot be replaced by a file.
+        let path = "\(scratch.path)/state"
+        mkdir(path, 0o755)
+        mkdir("\(path)/inside", 0o755)
+        let error = #expect(throws: DaemonError.self) {
+            try StateFile(path: path).write(Self.record("MASTER"))
+        }
+        #expect(error.flatMap(\.systemCall)?.call == "rename")
+        #expect(error.flatMap(\.systemCall)?.subject == path)
+        #expect(scratch.names == ["state"])
+    }
+
+    @Test func aStateFileInAMissingDirectoryNamesTheFileItCouldNotCreate() {
+        let path = "/nonexistent-swiftcarp-directory/state"
+        let error = #expect(throws: DaemonError.self) {
+            try StateFile(path: path).write(Self.record("MASTER"))
+        }
+        #expect(error?.description == "open on \(path).tmp.\(getpid()) failed: No such file or directory")
+    }
+}
