@@ -18,14 +18,19 @@ extension CARPDaemon {
                 }
                 recordState(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
             case .sendAdvertisement(let advbase, let advskew, let counter):
-                let failure: String?
-                if let unicast {
-                    failure = unicast.send(codec.header(advbase: advbase, advskew: advskew, counter: counter))
-                } else {
-                    failure = capture.send(
-                        codec.frame(
-                            advbase: advbase, advskew: advskew, counter: counter,
-                            ipIdentification: UInt16.random(in: .min ... .max, using: &random)))
+                let failure: DaemonError?
+                do throws(DaemonError) {
+                    if let unicast {
+                        try unicast.send(codec.header(advbase: advbase, advskew: advskew, counter: counter))
+                    } else {
+                        try capture.send(
+                            codec.frame(
+                                advbase: advbase, advskew: advskew, counter: counter,
+                                ipIdentification: UInt16.random(in: .min ... .max, using: &random)))
+                    }
+                    failure = nil
+                } catch {
+                    failure = error
                 }
                 if let failure {
                     statistics.sendErrors += 1
@@ -37,8 +42,10 @@ extension CARPDaemon {
                 perform(machine.advertisementSent(succeeded: failure == nil, at: now), at: now)
             case .sendGratuitousARP:
                 let frame = GratuitousARP.frame(interfaceMAC: interface.mac, virtualAddress: settings.virtualAddress)
-                if let failure = capture.send(frame) {
-                    logger.error("write() in garp: \(failure)")
+                do throws(DaemonError) {
+                    try capture.send(frame)
+                } catch {
+                    logger.error("write() in garp: \(error)")
                 }
             case .log(let level, let message):
                 switch level {

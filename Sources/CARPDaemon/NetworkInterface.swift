@@ -9,42 +9,39 @@ final class NetworkInterface {
     let name: String
     let index: UInt32
     let mac: [UInt8]
-    private let socket: CInt
+    private let socket: FileDescriptor
 
     /// Whether a network interface of this name exists (`if_nametoindex`).
     static func exists(_ name: String) -> Bool {
-        if_nametoindex(name) != 0
+        (try? System.interfaceIndex(of: name)) != nil
     }
 
     init(name: String) throws(DaemonError) {
         self.name = name
-        index = if_nametoindex(name)
-        guard index != 0 else { throw DaemonError.lastError("if_nametoindex", name) }
-        socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw DaemonError.lastError("socket(AF_INET, SOCK_DGRAM)", name) }
-        var address = [UInt8](repeating: 0, count: 6)
-        var hardwareType: UInt32 = 0
-        guard swiftcarp_interface_mac(socket, name, &address, &hardwareType) == 0 else {
-            let error = DaemonError.lastError("ioctl(SIOCGIFHWADDR)", name)
-            close(socket)
+        index = try System.interfaceIndex(of: name)
+        let socket = try System.datagramSocket(for: name)
+        let hardware: (address: [UInt8], type: UInt32)
+        do throws(DaemonError) {
+            hardware = try System.hardwareAddress(of: name, using: socket)
+        } catch {
+            System.release(socket)
             throw error
         }
-        guard hardwareType == swiftcarp_arphrd_ether() else {
-            close(socket)
-            throw DaemonError.notEthernet(interface: name, hardwareType: hardwareType)
+        guard hardware.type == swiftcarp_arphrd_ether() else {
+            System.release(socket)
+            throw DaemonError.notEthernet(interface: name, hardwareType: hardware.type)
         }
-        mac = address
+        mac = hardware.address
+        self.socket = socket
     }
 
     deinit {
-        close(socket)
+        System.release(socket)
     }
 
     /// Joins the group so the NIC passes its frames up (ucarp's `IP_ADD_MEMBERSHIP`).
     func join(group: IPv4Address) throws(DaemonError) {
-        guard swiftcarp_join_group(socket, group.value, Int32(index)) == 0 else {
-            throw DaemonError.lastError("setsockopt(IP_ADD_MEMBERSHIP \(group))", name)
-        }
+        try System.join(group: group, interface: name, index: index, using: socket)
     }
 
     enum LinkState: Equatable {
@@ -56,9 +53,13 @@ final class NetworkInterface {
 
     /// `SIOCGIFFLAGS`: running means up with carrier (`IFF_RUNNING`), as ucarp checks it.
     func linkState() -> LinkState {
-        var flags: UInt32 = 0
-        guard swiftcarp_interface_flags(socket, name, &flags) == 0 else {
-            return .missing(Errno(rawValue: errno))
+        let flags: UInt32
+        do throws(DaemonError) {
+            flags = try System.interfaceFlags(of: name, using: socket)
+        } catch {
+            // System throws `.system` alone; ENODEV ("No such device") is what a gone interface gives.
+            guard case .system(_, _, let errno) = error else { return .missing(.operationNotSupportedByDevice) }
+            return .missing(errno)
         }
         return flags & swiftcarp_iff_running() != 0 ? .running : .noCarrier
     }

@@ -32,6 +32,7 @@ final class PacketCapture {
             throw .pcap(action: "open the interface", interface: interface, message: String(errorBuffer: errorBuffer))
         }
         self.handle = handle
+        // These fail only on a handle that is already active, which this one is not yet.
         pcap_set_snaplen(handle, Self.snapshotLength)
         pcap_set_promisc(handle, 0)
         pcap_set_immediate_mode(handle, 1)
@@ -55,6 +56,8 @@ final class PacketCapture {
             pcap_close(handle)
             throw .pcap(action: "install the capture filter", interface: interface, message: message)
         }
+        // Deliberately best effort: some devices cannot filter on direction, and the filter
+        // drops our own frames by their source address anyway.
         _ = pcap_setdirection(handle, PCAP_D_IN)
         guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
             pcap_close(handle)
@@ -67,7 +70,12 @@ final class PacketCapture {
             pcap_close(handle)
             throw .pcap(action: "get a pollable descriptor", interface: interface, message: "none")
         }
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        do throws(DaemonError) {
+            try System.setCloseOnExec(descriptor, subject: interface)
+        } catch {
+            pcap_close(handle)
+            throw error
+        }
     }
 
     deinit {
@@ -95,10 +103,13 @@ final class PacketCapture {
         }
     }
 
-    /// Sends one complete Ethernet frame; returns libpcap's error message on failure.
-    func send(_ frame: [UInt8]) -> String? {
+    /// Sends one complete Ethernet frame (`pcap_inject`, libpcap's `send` on Linux).
+    func send(_ frame: [UInt8]) throws(DaemonError) {
         let sent = frame.withUnsafeBytes { pcap_inject(handle, $0.baseAddress, $0.count) }
-        return sent == frame.count ? nil : String(cString: pcap_geterr(handle))
+        guard sent != frame.count else { return }
+        // A packet socket sends a frame whole or fails; a short count would be libpcap's oddity.
+        let message = sent < 0 ? String(cString: pcap_geterr(handle)) : "sent \(sent) of \(frame.count) bytes"
+        throw .injection(interface: interface, message: message)
     }
 
     /// The first non-loopback capture device, as ucarp's `pcap_lookupdev` fallback picks one.

@@ -1,5 +1,4 @@
 import CARPCore
-import Glibc
 import SystemPackage
 
 /// A failure of the daemon's shell, with the system's reason where there is one.
@@ -31,9 +30,5 @@ public enum DaemonError: Error, CustomStringConvertible {
             "already running as pid \(pid) (\(pidFile) is locked): refusing to start a second instance"
         case .noInterface: "You must supply a network interface (--interface): no capture device was found"
         }
-    }
-
-    static func lastError(_ call: String, _ subject: String) -> DaemonError {
-        .system(call: call, subject: subject, errno: Errno(rawValue: Glibc.errno))
     }
 }

@@ -1,5 +1,4 @@
 import CARPCore
-import CSystemShims
 import Glibc
 import SystemPackage
 
@@ -10,64 +9,45 @@ import SystemPackage
 /// The socket also makes the kernel accept incoming protocol-112 packets instead of answering
 /// "protocol unreachable"; we read them with libpcap, so its receive buffer is kept minimal.
 final class UnicastSender {
-    private let socket: CInt
+    private let socket: FileDescriptor
     let peers: [IPv4Address]
 
     init(sourceAddress: IPv4Address, peers: [IPv4Address]) throws(DaemonError) {
         self.peers = peers
-        socket = Glibc.socket(
-            AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), CInt(CARPWire.ipProtocol))
-        guard socket >= 0 else { throw DaemonError.lastError("socket(AF_INET, SOCK_RAW, 112)", "--peer") }
+        let socket = try System.rawSocket(protocol: CARPWire.ipProtocol, for: "--peer")
         do throws(DaemonError) {
+            func option(_ level: CInt, _ option: CInt, _ value: CInt, _ name: String) throws(DaemonError) {
+                try System.setOption(
+                    socket, level: level, option: option, value: value, name: name, subject: "--peer socket")
+            }
             try option(CInt(IPPROTO_IP), IP_TTL, CInt(CARPWire.ttl), "IP_TTL")
             try option(CInt(IPPROTO_IP), IP_TOS, CInt(CARPWire.ipTypeOfService), "IP_TOS")
             try option(CInt(IPPROTO_IP), IP_MTU_DISCOVER, CInt(IP_PMTUDISC_DO), "IP_MTU_DISCOVER")
             try option(SOL_SOCKET, SO_RCVBUF, 1, "SO_RCVBUF")
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = sourceAddress.value.bigEndian
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard bound == 0 else { throw DaemonError.lastError("bind to --srcip \(sourceAddress)", "--peer socket") }
+            try System.bind(
+                socket, to: sourceAddress, call: "bind to --srcip \(sourceAddress)", subject: "--peer socket")
         } catch {
-            close(socket)
+            System.release(socket)
             throw error
         }
+        self.socket = socket
     }
 
     deinit {
-        close(socket)
+        System.release(socket)
     }
 
-    private func option(_ level: CInt, _ name: CInt, _ value: CInt, _ label: String) throws(DaemonError) {
-        var value = value
-        guard setsockopt(socket, level, name, &value, socklen_t(MemoryLayout<CInt>.size)) == 0 else {
-            throw DaemonError.lastError("setsockopt(\(label))", "--peer socket")
-        }
-    }
-
-    /// Sends `header` to every peer; the errors of those that failed, if any.
-    func send(_ header: [UInt8]) -> String? {
-        var failures: [String] = []
+    /// Sends `header` to every peer, even after one failed; throws the failures, if any.
+    func send(_ header: [UInt8]) throws(DaemonError) {
+        var failures: [(peer: IPv4Address, errno: Errno)] = []
         for peer in peers {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = peer.value.bigEndian
-            let sent = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { destination in
-                    header.withUnsafeBytes {
-                        sendto(
-                            socket, $0.baseAddress, $0.count, 0, destination, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-            if sent != header.count {
-                failures.append("\(peer): \(Errno(rawValue: errno).description)")
+            do throws(DaemonError) {
+                try System.send(header, on: socket, to: peer)
+            } catch {
+                guard case .system(_, _, let errno) = error else { throw error }
+                failures.append((peer, errno))
             }
         }
-        return failures.isEmpty ? nil : "sendto " + failures.joined(separator: ", ")
+        guard failures.isEmpty else { throw .unicast(failures: failures) }
     }
 }
