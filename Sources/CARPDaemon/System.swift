@@ -2,11 +2,11 @@ import CSystemShims
 import Glibc
 import SystemPackage
 
-/// The daemon's system calls, in one place: each is retried while it fails with `EINTR`, and
-/// any other failure throws ``DaemonError/system(call:subject:errno:)`` naming the call, what
-/// it acted on and errno, as swift-nio's `Posix` namespace does. swift-system's
-/// `FileDescriptor` makes the calls it has (it retries `EINTR` itself); the others go through
-/// ``call(_:on:_:)``.
+/// The daemon's system calls, in one place: each is retried while it fails with `EINTR`
+/// (`close` alone is not: the descriptor is gone either way), and any other failure throws
+/// ``DaemonError/system(call:subject:errno:)`` naming the call, what it acted on and errno,
+/// as swift-nio's `Posix` namespace does. swift-system's `FileDescriptor` makes the calls it
+/// has (it retries `EINTR` itself); the others go through ``call(_:on:_:)``.
 enum System {
     /// Runs `body`, a C call that returns -1 and sets errno on failure, again while it fails
     /// with `EINTR`; any other failure throws `.system(call: call, subject: subject, errno:)`.

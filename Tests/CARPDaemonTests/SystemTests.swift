@@ -82,7 +82,7 @@ struct SystemTests {
         let ends = try System.pipe(subject: "test")
         defer { System.release(ends.readEnd) }
         let capacity = Int(fcntl(ends.writeEnd.rawValue, linuxSetPipeSize, 4096))
-        #expect(capacity >= 4096)
+        try #require(capacity >= 4096)
         let payload = (0..<(capacity * 8)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
 
         var handler = sigaction()
@@ -110,7 +110,7 @@ struct SystemTests {
         var queued: CInt = 0
         repeat {
             sched_yield()
-            _ = ioctl(ends.readEnd.rawValue, UInt(FIONREAD), &queued)
+            try #require(ioctl(ends.readEnd.rawValue, UInt(FIONREAD), &queued) == 0)
         } while queued < capacity
         pthread_kill(writer, SIGUSR2)
 
@@ -162,56 +162,4 @@ private func startThread(_ body: @escaping () -> Void) throws -> pthread_t {
         }, context)
     try #require(status == 0)
     return thread
-}
-
-/// A directory under /tmp, removed with everything in it when the value goes.
-final class ScratchDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/swiftcarp-system.XXXXXX".utf8CString)
-        let made = try #require(mkdtemp(&template))
-        path = String(cString: made)
-    }
-
-    deinit { _ = system("rm -rf '\(path)'") }
-
-    /// The names in the directory, sorted.
-    var names: [String] {
-        guard let directory = opendir(path) else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
-
-    /// The whole contents of the file at `path`, read with a fresh descriptor.
-    func contents(of path: String) throws -> String {
-        let file = try System.open(path, .readOnly, options: .closeOnExec)
-        defer { System.release(file) }
-        return try String(decoding: readAll(file), as: UTF8.self)
-    }
-}
-
-/// Everything left to read from `descriptor`.
-func readAll(_ descriptor: FileDescriptor) throws -> [UInt8] {
-    var bytes: [UInt8] = []
-    while true {
-        let chunk = try System.read(descriptor, upTo: 4096, subject: "test")
-        if chunk.isEmpty { return bytes }
-        bytes += chunk
-    }
-}
-
-extension DaemonError {
-    /// The call, subject and errno of a `.system` error.
-    var systemCall: (call: String, subject: String, errno: Errno)? {
-        guard case .system(let call, let subject, let errno) = self else { return nil }
-        return (call, subject, errno)
-    }
 }
