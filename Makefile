@@ -131,7 +131,7 @@ uninstall:
 # Sources/ucarp/Usage.swift). `make package-test` builds it in .build/package-test, runs lintian
 # on it and, where a throwaway Debian root can be built (as root, with mmdebstrap and Debian's
 # archive), installs it there over Debian's ucarp, then removes and purges it
-# (Tests/Package/run).
+# (Tests/Package/run; 1 to 2 minutes once the release binary is built, most of it mmdebstrap).
 DEB_PACKAGES = dpkg-dev binutils lintian mmdebstrap
 .PHONY: deb package-test
 deb: release
