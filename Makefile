@@ -126,6 +126,22 @@ uninstall:
 		echo "kept $(DESTDIR)$(CONFDIR)/vip-common.conf (changed)"; fi
 	rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true
 
+# `make deb`: .build/swiftcarp_VERSION_ARCH.deb, a Debian package of the release binary that
+# replaces Debian's ucarp (packaging/deb/build says how; VERSION is Usage.version in
+# Sources/ucarp/Usage.swift). `make package-test` builds it in .build/package-test, runs lintian
+# on it and, where a throwaway Debian root can be built (as root, with mmdebstrap and Debian's
+# archive), installs it there over Debian's ucarp, then removes and purges it
+# (Tests/Package/run; 1 to 2 minutes once the release binary is built, most of it mmdebstrap).
+DEB_PACKAGES = dpkg-dev binutils lintian mmdebstrap
+.PHONY: deb package-test
+deb: release
+	$(call install_missing,$(DEB_PACKAGES))
+	packaging/deb/build $(RELEASE_BINARY).stripped .build
+
+package-test: release
+	$(call install_missing,$(DEB_PACKAGES))
+	Tests/Package/run $(RELEASE_BINARY).stripped
+
 # `make bench`: SwiftCARP against Debian's ucarp on the same network namespaces, one table
 # (BENCHMARKS.md explains it). Under 10 minutes; needs valgrind besides the test packages.
 BENCH_PACKAGES = valgrind
