@@ -46,7 +46,7 @@ e2e-test: build
 	Tests/EndToEnd/run
 
 # The sanitizers and the fuzz smoke run before the end-to-end tests, whose summary ends the output.
-test: unit-test sanitize fuzz-smoke e2e-test
+test: unit-test sanitize fuzz-smoke package-test e2e-test
 
 # The unit tests under AddressSanitizer (with LeakSanitizer) and ThreadSanitizer, each built in
 # its own scratch path (.build-asan, .build-tsan).
