@@ -129,8 +129,10 @@ uninstall:
 # `make bench`: SwiftCARP against Debian's ucarp on the same network namespaces, one table
 # (BENCHMARKS.md explains it). Under 10 minutes; needs valgrind besides the test packages.
 BENCH_PACKAGES = valgrind
+# Benchmarks/run measures; Benchmarks/report.py (unit-tested first) makes the table.
 bench: release
 	$(call install_missing,$(BENCH_PACKAGES))
+	python3 -m unittest discover -s Benchmarks -p 'test_*.py'
 	SWIFTCARP=$(RELEASE_BINARY).stripped Benchmarks/run
 
 clean:
