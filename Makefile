@@ -132,7 +132,7 @@ BENCH_PACKAGES = valgrind
 # Benchmarks/run measures; Benchmarks/report.py (unit-tested first) makes the table.
 bench: release
 	$(call install_missing,$(BENCH_PACKAGES))
-	python3 -m unittest discover -s Benchmarks -p 'test_*.py'
+	python3 -B -m unittest discover -s Benchmarks -p 'test_*.py'
 	SWIFTCARP=$(RELEASE_BINARY).stripped Benchmarks/run
 
 clean:

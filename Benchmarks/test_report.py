@@ -1,4 +1,4 @@
-"""Unit tests of report.py: python3 -m unittest discover -s Benchmarks -p 'test_*.py'"""
+"""Unit tests of report.py: python3 -B -m unittest discover -s Benchmarks -p 'test_*.py'"""
 
 import unittest
 
