@@ -41,6 +41,7 @@ build: deps
 unit-test: deps
 	$(SWIFT) build --build-tests
 	timeout 900 $(SWIFT) test --skip-build
+	python3 -B -m unittest discover -s Benchmarks -p 'test_*.py'
 
 e2e-test: build
 	Tests/EndToEnd/run
@@ -145,8 +146,10 @@ package-test: release
 # `make bench`: SwiftCARP against Debian's ucarp on the same network namespaces, one table
 # (BENCHMARKS.md explains it). Under 10 minutes; needs valgrind besides the test packages.
 BENCH_PACKAGES = valgrind
+# Benchmarks/run measures; Benchmarks/report.py (unit-tested first) makes the table.
 bench: release
 	$(call install_missing,$(BENCH_PACKAGES))
+	python3 -B -m unittest discover -s Benchmarks -p 'test_*.py'
 	SWIFTCARP=$(RELEASE_BINARY).stripped Benchmarks/run
 
 clean:

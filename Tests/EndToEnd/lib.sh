@@ -1,53 +1,29 @@
-# Shared helpers of the end-to-end tests: hosts in network namespaces on one bridge.
+# Shared helpers of the end-to-end tests: hosts in network namespaces on one bridge
+# (topology.sh), daemons on them, and the verdicts fail and skip.
 #
-# Each test gets its own namespaces, named "$E2E_PREFIX-<name>", so a failed test cannot
+# Each test gets its own namespaces, named "$NS_PREFIX-<name>", so a failed test cannot
 # leave state that confuses the next one. Addresses come from 192.0.2.0/24 (TEST-NET-1);
 # no packet leaves the namespaces.
 
 : "${SWIFTCARP:?path of our ucarp binary}"
 : "${REFERENCE_UCARP:=/usr/sbin/ucarp}"
-E2E_PREFIX="sc$$"
 VIP=192.0.2.100
 WORK=""
-HOSTS=()
+NS_PREFIX="sc$$"
+source "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 
-# host_address N: the real address of host N.
-host_address() { echo "192.0.2.$((10 + $1))"; }
-ns() { echo "$E2E_PREFIX-$1"; }
-
-# topology_up N: a switch namespace with bridge br0 and hosts h1..hN, each with eth0 on it.
+# topology_up N: a switch namespace with bridge br0 and hosts h1..hN, each with eth0 on it, and
+# a new work directory with the up and down scripts.
 topology_up() {
-    local count=$1 i
     # A fresh prefix per topology: nothing of an earlier test's namespaces can interfere.
-    E2E_PREFIX="sc${BASHPID}x${RANDOM}"
+    NS_PREFIX="sc${BASHPID}x${RANDOM}"
     WORK=$(mktemp -d "/tmp/swiftcarp-e2e.XXXXXX")
-    ip netns add "$(ns sw)"
-    # Bridged frames are not to be checked by iptables (br_netfilter drops bad IP checksums,
-    # which the robustness tests inject on purpose).
-    ip netns exec "$(ns sw)" sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null || true
-    ip -n "$(ns sw)" link add br0 type bridge
-    ip -n "$(ns sw)" link set br0 up
-    # Multicast snooping would need IGMP queriers; a dumb switch floods, as most LANs do.
-    ip netns exec "$(ns sw)" sh -c 'echo 0 > /sys/class/net/br0/bridge/multicast_snooping' 2>/dev/null || true
-    for i in $(seq 1 "$count"); do
-        ip netns add "$(ns h$i)"
-        ip link add name eth0 netns "$(ns h$i)" type veth peer name "p$i" netns "$(ns sw)"
-        ip -n "$(ns sw)" link set "p$i" master br0 up
-        ip -n "$(ns h$i)" link set lo up
-        ip -n "$(ns h$i)" link set eth0 up
-        ip -n "$(ns h$i)" addr add "$(host_address $i)/24" dev eth0
-        HOSTS+=("h$i")
-    done
+    namespaces_up "$1"
     write_scripts
 }
 
 topology_down() {
-    local name pid
-    for name in "${HOSTS[@]}" sw; do
-        for pid in $(ip netns pids "$(ns $name)" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-    done
-    for name in "${HOSTS[@]}" sw; do ip netns del "$(ns $name)" 2>/dev/null; done
-    HOSTS=()
+    namespaces_down
     [ -n "$WORK" ] && rm -rf "$WORK"
     WORK=""
 }
@@ -167,20 +143,55 @@ state_changes() { log_of "$1" | grep -c "Switching to state"; }
 two_hosts_with_h1_master() {
     topology_up 2
     start_carp h1 "$SWIFTCARP" --advskew=0 "$@"
-    wait_for 5 listening h1 || { fail "h1 did not start"; return 1; }
+    wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100 "$@"
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
 }
 
-fail() {
-    echo "    FAILED: $*"
-    local host
-    for host in "${HOSTS[@]}"; do
-        echo "    --- $host daemon log"; log_of "$host" | tail -n 15 | sed 's/^/    | /'
-        echo "    --- $host scripts"; script_log "$host" | sed 's/^/    | /'
-    done
-    return 1
-}
-
 # log_has HOST PATTERN: the daemon log of HOST matches the extended regular expression.
 log_has() { log_of "$1" | grep -Eq -- "$2"; }
+
+# Verdicts. Tests/EndToEnd/run runs each test in a subshell of its own, whose pid it sets in
+# E2E_TEST_PID, with E2E_VERDICT naming a file for the verdict and E2E_OUTPUT the descriptor
+# of its own output. fail and skip end the test wherever they are called: in the test, in a
+# helper, or in a subshell of the test ($(...), a pipeline), whose end then stops the test's
+# shell too. Outside a test (no E2E_TEST_PID) they only return 1.
+E2E_TEST_PID=""
+E2E_VERDICT=""
+E2E_OUTPUT=1
+
+# fail MESSAGE: the test has failed: prints MESSAGE and each host's daemon log and script
+# calls, and ends the test.
+fail() {
+    {
+        echo "    FAILED: $*"
+        local host
+        for host in "${HOSTS[@]}"; do
+            echo "    --- $host daemon log"; log_of "$host" | tail -n 15 | sed 's/^/    | /'
+            echo "    --- $host scripts"; script_log "$host" | sed 's/^/    | /'
+        done
+    } >&"$E2E_OUTPUT"
+    end_test failed
+}
+
+# skip REASON: the test cannot run here (a tool it needs is missing): ends it, and run reports
+# "ok - NAME # SKIP REASON".
+skip() { end_test "skipped $*"; }
+
+# needs COMMAND...: skips the test unless each COMMAND is installed.
+needs() {
+    local tool
+    for tool in "$@"; do command -v "$tool" > /dev/null || skip "$tool is not installed"; done
+}
+
+# end_test VERDICT: records VERDICT ("failed", or "skipped REASON") for run, unless the test
+# has failed already, and ends the test: exit status 1 for a failure, 77 for a skip.
+end_test() {
+    local status=1
+    [ "${1%% *}" = skipped ] && status=77
+    if [ -n "$E2E_VERDICT" ] && ! grep -qs '^failed' "$E2E_VERDICT"; then echo "$1" > "$E2E_VERDICT"; fi
+    [ -n "$E2E_TEST_PID" ] || return 1
+    # In a subshell of the test: the test's shell ends too (run traps TERM there).
+    [ "$BASHPID" = "$E2E_TEST_PID" ] || kill -TERM "$E2E_TEST_PID" 2>/dev/null
+    exit "$status"
+}

@@ -1,31 +1,31 @@
 # Signals, scripts, carrier and daemonizing of SwiftCARP itself.
 
 test_usr1_logs_the_state_line_and_counters() {
-    two_hosts_with_h1_master || return 1
+    two_hosts_with_h1_master
     sleep 1
     kill -USR1 "$(pid_of h1)" "$(pid_of h2)"
-    wait_for 3 log_has h1 "\[INFO\] MASTER on eth0 id 7$" || fail "no MASTER status line" || return 1
-    wait_for 3 log_has h2 "\[INFO\] BACKUP on eth0 id 7$" || fail "no BACKUP status line" || return 1
-    wait_for 3 log_has h2 "Counters: sent 0, received [1-9]" || fail "the backup's counters do not show received adverts" || return 1
+    wait_for 3 log_has h1 "\[INFO\] MASTER on eth0 id 7$" || fail "no MASTER status line"
+    wait_for 3 log_has h2 "\[INFO\] BACKUP on eth0 id 7$" || fail "no BACKUP status line"
+    wait_for 3 log_has h2 "Counters: sent 0, received [1-9]" || fail "the backup's counters do not show received adverts"
 }
 
 test_usr2_makes_the_master_step_down() {
-    two_hosts_with_h1_master || return 1
+    two_hosts_with_h1_master
     kill -USR2 "$(pid_of h1)"
-    wait_for 6 only_owner h2 || fail "h2 did not take over after h1 stepped down (owners: $(owners))" || return 1
+    wait_for 6 only_owner h2 || fail "h2 did not take over after h1 stepped down (owners: $(owners))"
     sleep 2
-    only_owner h2 || fail "h1 took the address back without --preempt (owners: $(owners))" || return 1
-    [ "$(script_log h1 | tail -n 1)" = "DOWN eth0 $VIP" ] || fail "h1 did not run its down script last" || return 1
+    only_owner h2 || fail "h1 took the address back without --preempt (owners: $(owners))"
+    [ "$(script_log h1 | tail -n 1)" = "DOWN eth0 $VIP" ] || fail "h1 did not run its down script last"
 }
 
 test_term_with_shutdown_runs_the_down_script_and_exits_zero() {
     topology_up 1
     start_carp h1 "$SWIFTCARP" --shutdown
-    wait_for 6 owns h1 || fail "h1 never became master" || return 1
+    wait_for 6 owns h1 || fail "h1 never became master"
     kill -TERM "$(pid_of h1)"
-    wait_for 5 has_exited h1 || fail "h1 did not exit on SIGTERM" || return 1
-    [ "$(exit_status_of h1)" = 0 ] || fail "exit status $(exit_status_of h1), expected 0" || return 1
-    ! owns h1 || fail "the down script did not remove the address" || return 1
+    wait_for 5 has_exited h1 || fail "h1 did not exit on SIGTERM"
+    [ "$(exit_status_of h1)" = 0 ] || fail "exit status $(exit_status_of h1), expected 0"
+    ! owns h1 || fail "the down script did not remove the address"
 }
 
 test_hup_quit_int_with_shutdown_also_exit_cleanly() {
@@ -33,11 +33,11 @@ test_hup_quit_int_with_shutdown_also_exit_cleanly() {
     for signal in HUP QUIT INT; do
         topology_up 1
         start_carp h1 "$SWIFTCARP" --shutdown
-        wait_for 6 owns h1 || fail "h1 never became master" || return 1
+        wait_for 6 owns h1 || fail "h1 never became master"
         kill "-$signal" "$(pid_of h1)"
-        wait_for 5 has_exited h1 || fail "no exit on SIG$signal" || return 1
-        [ "$(exit_status_of h1)" = 0 ] || fail "SIG$signal: exit status $(exit_status_of h1)" || return 1
-        ! owns h1 || fail "SIG$signal: the address is still there" || return 1
+        wait_for 5 has_exited h1 || fail "no exit on SIG$signal"
+        [ "$(exit_status_of h1)" = 0 ] || fail "SIG$signal: exit status $(exit_status_of h1)"
+        ! owns h1 || fail "SIG$signal: the address is still there"
         topology_down
     done
 }
@@ -45,11 +45,11 @@ test_hup_quit_int_with_shutdown_also_exit_cleanly() {
 test_term_without_shutdown_leaves_without_scripts() {
     topology_up 1
     start_carp h1 "$SWIFTCARP"
-    wait_for 6 owns h1 || fail "h1 never became master" || return 1
+    wait_for 6 owns h1 || fail "h1 never became master"
     kill -TERM "$(pid_of h1)"
-    wait_for 5 has_exited h1 || fail "h1 did not die on SIGTERM" || return 1
-    [ "$(exit_status_of h1)" = 143 ] || fail "exit status $(exit_status_of h1), expected 143 (killed by TERM)" || return 1
-    owns h1 || fail "a down script ran although --shutdown was not given" || return 1
+    wait_for 5 has_exited h1 || fail "h1 did not die on SIGTERM"
+    [ "$(exit_status_of h1)" = 143 ] || fail "exit status $(exit_status_of h1), expected 143 (killed by TERM)"
+    owns h1 || fail "a down script ran although --shutdown was not given"
 }
 
 # ucarp waits for its scripts, so a slow up script stops the master's adverts and the
@@ -63,12 +63,12 @@ exec "$WORK/up" "\$@"
 SCRIPT
     chmod +x "$WORK/slow-up"
     start_carp h1 "$SWIFTCARP" --advskew=0 --upscript="$WORK/slow-up"
-    wait_for 5 listening h1 || fail "h1 did not start" || return 1
+    wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100
-    wait_for 8 log_has h1 "Switching to state: MASTER" || fail "h1 never became master" || return 1
+    wait_for 8 log_has h1 "Switching to state: MASTER" || fail "h1 never became master"
     sleep 5
-    ! log_has h2 "Switching to state: MASTER" || fail "h2 became master while h1's up script ran" || return 1
-    wait_for 5 only_owner h1 || fail "h1 does not own the address after its script (owners: $(owners))" || return 1
+    ! log_has h2 "Switching to state: MASTER" || fail "h2 became master while h1's up script ran"
+    wait_for 5 only_owner h1 || fail "h1 does not own the address after its script (owners: $(owners))"
 }
 
 # A down script queued behind a slow up script runs after it, so the last word is "down".
@@ -81,32 +81,32 @@ exec "$WORK/up" "\$@"
 SCRIPT
     chmod +x "$WORK/slow-up"
     start_carp h1 "$SWIFTCARP" --upscript="$WORK/slow-up" --neutral
-    wait_for 6 log_has h1 "Switching to state: MASTER" || fail "h1 never became master" || return 1
+    wait_for 6 log_has h1 "Switching to state: MASTER" || fail "h1 never became master"
     kill -USR2 "$(pid_of h1)"
-    wait_for 5 script_count_at_least h1 2 || fail "the down script never ran" || return 1
+    wait_for 5 script_count_at_least h1 2 || fail "the down script never ran"
     [ "$(script_log h1 | tr '\n' '|')" = "UP eth0 $VIP|DOWN eth0 $VIP|" ] \
-        || fail "scripts ran out of order: $(script_log h1 | tr '\n' '|')" || return 1
-    wait_for 3 not owns h1 || fail "the address is left after up then down" || return 1
+        || fail "scripts ran out of order: $(script_log h1 | tr '\n' '|')"
+    wait_for 3 not owns h1 || fail "the address is left after up then down"
 }
 
 test_xparam_is_passed_to_the_scripts() {
     topology_up 1
     start_carp h1 "$SWIFTCARP" --xparam=extra-value
-    wait_for 6 owns h1 || fail "h1 never became master" || return 1
-    script_log h1 | grep -qx "UP eth0 $VIP extra-value" || fail "no xparam in: $(script_log h1)" || return 1
+    wait_for 6 owns h1 || fail "h1 never became master"
+    script_log h1 | grep -qx "UP eth0 $VIP extra-value" || fail "no xparam in: $(script_log h1)"
 }
 
 test_carrier_loss_makes_the_master_a_backup() {
-    two_hosts_with_h1_master || return 1
+    two_hosts_with_h1_master
     ip -n "$(ns sw)" link set p1 down
-    wait_for 3 log_has h1 "no carrier" || fail "h1 did not notice its carrier loss" || return 1
-    wait_for 3 not owns h1 || fail "h1 kept the address without carrier" || return 1
-    wait_for 6 owns h2 || fail "h2 did not take over" || return 1
+    wait_for 3 log_has h1 "no carrier" || fail "h1 did not notice its carrier loss"
+    wait_for 3 not owns h1 || fail "h1 kept the address without carrier"
+    wait_for 6 owns h2 || fail "h2 did not take over"
     ip -n "$(ns sw)" link set p1 up
-    wait_for 3 log_has h1 "carrier back" || fail "h1 did not notice its carrier coming back" || return 1
+    wait_for 3 log_has h1 "carrier back" || fail "h1 did not notice its carrier coming back"
     sleep 4
-    only_owner h2 || fail "after the carrier came back: owners $(owners), expected h2 alone" || return 1
-    kill -0 "$(pid_of h1)" || fail "h1 exited" || return 1
+    only_owner h2 || fail "after the carrier came back: owners $(owners), expected h2 alone"
+    kill -0 "$(pid_of h1)" || fail "h1 exited"
 }
 
 test_daemonize_detaches_and_keeps_running() {
@@ -114,14 +114,14 @@ test_daemonize_detaches_and_keeps_running() {
     ip netns exec "$(ns h1)" "$SWIFTCARP" -B -i eth0 -s "$(host_address 1)" -v 7 -p hunter2 -a "$VIP" \
         -u "$WORK/up" -d "$WORK/down" -f none > "$WORK/h1.log" 2>&1
     local status=$?
-    [ "$status" = 0 ] || fail "the starting command exited $status" || return 1
-    wait_for 6 owns h1 || fail "the detached daemon did not become master" || return 1
+    [ "$status" = 0 ] || fail "the starting command exited $status"
+    wait_for 6 owns h1 || fail "the detached daemon did not become master"
     local pid
     pid=$(ip netns pids "$(ns h1)" | head -n 1)
-    [ -n "$pid" ] || fail "no daemon left running" || return 1
+    [ -n "$pid" ] || fail "no daemon left running"
     [ "$(ps -o sid= -p "$pid" | tr -d ' ')" != "$(ps -o sid= -p $$ | tr -d ' ')" ] \
-        || fail "the daemon did not leave our session" || return 1
-    [ ! -s "$WORK/h1.log" ] || fail "a daemonized instance wrote to the terminal: $(cat "$WORK/h1.log")" || return 1
+        || fail "the daemon did not leave our session"
+    [ ! -s "$WORK/h1.log" ] || fail "a daemonized instance wrote to the terminal: $(cat "$WORK/h1.log")"
 }
 
 test_startup_failure_is_reported_even_with_daemonize() {
@@ -130,6 +130,6 @@ test_startup_failure_is_reported_even_with_daemonize() {
     ip netns exec "$(ns h1)" "$SWIFTCARP" -B -i lo -s 127.0.0.1 -v 7 -p hunter2 -a "$VIP" -f none \
         > "$WORK/h1.log" 2>&1
     local status=$?
-    [ "$status" = 2 ] || fail "exit status $status, expected 2" || return 1
-    log_has h1 "not Ethernet" || fail "no reason given: $(log_of h1)" || return 1
+    [ "$status" = 2 ] || fail "exit status $status, expected 2"
+    log_has h1 "not Ethernet" || fail "no reason given: $(log_of h1)"
 }

@@ -3,53 +3,55 @@
 here_e2e=$(dirname "${BASH_SOURCE[0]}")
 
 test_frozen_master_is_replaced_and_one_master_remains_after_the_thaw() {
-    two_hosts_with_h1_master || return 1
+    two_hosts_with_h1_master
     kill -STOP "$(pid_of h1)"
-    wait_for 6 owns h2 || fail "h2 did not take over from a frozen master" || return 1
+    wait_for 6 owns h2 || fail "h2 did not take over from a frozen master"
     sleep 2
     kill -CONT "$(pid_of h1)"
     # Within a couple of intervals exactly one master is left and its scripts have run.
     sleep 3
-    [ "$(owners)" = h1 ] || [ "$(owners)" = h2 ] || fail "after the thaw: owners '$(owners)'" || return 1
+    [ "$(owners)" = h1 ] || [ "$(owners)" = h2 ] || fail "after the thaw: owners '$(owners)'"
     local settled
     settled="$(owners)"
     sleep 3
-    [ "$(owners)" = "$settled" ] || fail "ownership still moving after the thaw: $(owners)" || return 1
+    [ "$(owners)" = "$settled" ] || fail "ownership still moving after the thaw: $(owners)"
 }
 
 test_link_flap_on_the_master_leaves_one_master() {
-    two_hosts_with_h1_master || return 1
+    two_hosts_with_h1_master
     ip -n "$(ns h1)" link set eth0 down
-    wait_for 6 owns h2 || fail "h2 did not take over when h1's link went down" || return 1
+    wait_for 6 owns h2 || fail "h2 did not take over when h1's link went down"
     sleep 4
     ip -n "$(ns h1)" link set eth0 up
     sleep 4
-    only_owner h2 || fail "after the flap: owners '$(owners)', expected h2 alone (no --preempt)" || return 1
-    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon exited" || return 1
+    only_owner h2 || fail "after the flap: owners '$(owners)', expected h2 alone (no --preempt)"
+    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon exited"
     local ticks
     ticks=$(awk '{print $14 + $15}' "/proc/$(pid_of h1)/stat")
-    [ "$ticks" -lt 100 ] || fail "h1 used $ticks clock ticks: spinning?" || return 1
+    [ "$ticks" -lt 100 ] || fail "h1 used $ticks clock ticks: spinning?"
 }
 
 test_partition_makes_two_masters_and_healing_one() {
-    two_hosts_with_h1_master || return 1
+    needs nft
+    two_hosts_with_h1_master
     partition
-    wait_for 6 owns h2 || fail "h2 did not take over during the cut" || return 1
-    owns h1 || fail "h1 should still be master on its side" || return 1
+    wait_for 6 owns h2 || fail "h2 did not take over during the cut"
+    owns h1 || fail "h1 should still be master on its side"
     heal
     # h2 hears h1's more frequent adverts and steps down at once.
-    wait_for 5 only_owner h1 || fail "two masters after healing (owners: $(owners))" || return 1
+    wait_for 5 only_owner h1 || fail "two masters after healing (owners: $(owners))"
 }
 
 # 25% of CARP packets lost for 15 s (every fourth: with random loss, the 15 adverts of the
 # window would all pass 1.3% of the time and the test would prove nothing). With advbase 1 and
 # deadratio 6 a takeover needs six adverts lost in a row: no role change may happen.
 test_lossy_segment_causes_no_role_change_within_the_dead_ratio() {
+    needs nft
     topology_up 2
     start_carp h1 "$SWIFTCARP" --advskew=0 --deadratio=6
-    wait_for 5 listening h1 || fail "h1 did not start" || return 1
+    wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100 --deadratio=6
-    wait_for 15 only_owner h1 || fail "h1 did not become master" || return 1
+    wait_for 15 only_owner h1 || fail "h1 did not become master"
     local before1 before2
     before1=$(state_changes h1)
     before2=$(state_changes h2)
@@ -60,23 +62,24 @@ test_lossy_segment_causes_no_role_change_within_the_dead_ratio() {
     local dropped
     dropped=$(ip netns exec "$(ns sw)" nft list table bridge loss | grep -o 'packets [0-9]*' | awk '{print $2}')
     ip netns exec "$(ns sw)" nft delete table bridge loss
-    [ "${dropped:-0}" -ge 1 ] || fail "the loss rule dropped nothing" || return 1
+    [ "${dropped:-0}" -ge 1 ] || fail "the loss rule dropped nothing"
     echo "    adverts dropped: $dropped"
     [ "$(state_changes h1)" = "$before1" ] && [ "$(state_changes h2)" = "$before2" ] \
-        || fail "roles changed under 25% loss" || return 1
+        || fail "roles changed under 25% loss"
 }
 
 test_broken_and_hostile_packets_are_counted_and_dropped() {
+    needs python3
     topology_up 3
     start_carp h1 "$SWIFTCARP" --advskew=0
-    wait_for 5 listening h1 || fail "h1 did not start" || return 1
+    wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100
-    wait_for 10 only_owner h1 || fail "h1 did not become master" || return 1
+    wait_for 10 only_owner h1 || fail "h1 did not become master"
     local kind
     for kind in truncated oversized version ttl checksum digest; do
-        ip netns exec "$(ns h3)" python3 "$here_e2e/inject.py" eth0 "$kind" 25 || fail "injecting $kind failed" || return 1
+        ip netns exec "$(ns h3)" python3 "$here_e2e/inject.py" eth0 "$kind" 25 || fail "injecting $kind failed"
     done
-    only_owner h1 || fail "the election was disturbed (owners: $(owners))" || return 1
+    only_owner h1 || fail "the election was disturbed (owners: $(owners))"
     # The injected frames may still be queued when USR1 arrives (signals are handled first):
     # ask again until the last kind injected is all counted.
     local counters="" attempt
@@ -86,18 +89,18 @@ test_broken_and_hostile_packets_are_counted_and_dropped() {
         counters=$(log_of h2 | grep "Counters:" | tail -n 1)
         echo "$counters" | grep -q "bad-digest 25" && break
     done
-    [ -n "$counters" ] || fail "no counters" || return 1
+    [ -n "$counters" ] || fail "no counters"
     for kind in truncated oversized bad-version bad-ttl bad-checksum bad-digest; do
-        echo "$counters" | grep -q "$kind 25" || fail "$kind not counted 25 times: $counters" || return 1
+        echo "$counters" | grep -q "$kind 25" || fail "$kind not counted 25 times: $counters"
     done
     # One warning per kind at most, not 25.
-    [ "$(log_of h2 | grep -c "Bad digest")" -le 1 ] || fail "bad digests flood the log" || return 1
-    [ "$(log_of h2 | grep -c "Bad TTL")" -le 1 ] || fail "bad TTLs flood the log" || return 1
-    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon died" || return 1
+    [ "$(log_of h2 | grep -c "Bad digest")" -le 1 ] || fail "bad digests flood the log"
+    [ "$(log_of h2 | grep -c "Bad TTL")" -le 1 ] || fail "bad TTLs flood the log"
+    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon died"
 }
 
 test_keepalived_on_the_same_id_does_not_disturb_the_election() {
-    command -v keepalived >/dev/null || fail "keepalived is not installed" || return 1
+    needs keepalived
     topology_up 3
     cat > "$WORK/keepalived.conf" <<CONF
 vrrp_instance carp_neighbour {
@@ -114,22 +117,22 @@ CONF
     run_on h3 keepalived --dont-fork --log-console --vrrp -f "$WORK/keepalived.conf" \
         -p "$WORK/keepalived.pid" -r "$WORK/vrrp.pid"
     start_carp h1 "$SWIFTCARP" --advskew=0
-    wait_for 5 listening h1 || fail "h1 did not start" || return 1
+    wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100
-    wait_for 10 only_owner h1 || fail "h1 did not become master next to keepalived (owners: $(owners))" || return 1
+    wait_for 10 only_owner h1 || fail "h1 did not become master next to keepalived (owners: $(owners))"
     sleep 3
-    only_owner h1 || fail "keepalived's VRRP disturbed the election (owners: $(owners))" || return 1
+    only_owner h1 || fail "keepalived's VRRP disturbed the election (owners: $(owners))"
     kill -USR1 "$(pid_of h2)"
-    wait_for 3 log_has h2 "Counters:.*truncated [1-9]" || fail "VRRP packets not counted: $(log_of h2 | grep Counters)" || return 1
+    wait_for 3 log_has h2 "Counters:.*truncated [1-9]" || fail "VRRP packets not counted: $(log_of h2 | grep Counters)"
 }
 
 test_removed_interface_runs_the_down_script_and_exits_3() {
     topology_up 1
     start_carp h1 "$SWIFTCARP" --shutdown
-    wait_for 6 owns h1 || fail "h1 never became master" || return 1
+    wait_for 6 owns h1 || fail "h1 never became master"
     ip -n "$(ns h1)" link del eth0
-    wait_for 5 has_exited h1 || fail "the daemon did not exit when its interface was removed" || return 1
-    [ "$(exit_status_of h1)" = 3 ] || fail "exit status $(exit_status_of h1), expected 3" || return 1
-    log_has h1 "interface \[eth0\] is gone" || fail "no clear log line" || return 1
-    [ "$(script_log h1 | tail -n 1)" = "DOWN eth0 $VIP" ] || fail "no down script: $(script_log h1)" || return 1
+    wait_for 5 has_exited h1 || fail "the daemon did not exit when its interface was removed"
+    [ "$(exit_status_of h1)" = 3 ] || fail "exit status $(exit_status_of h1), expected 3"
+    log_has h1 "interface \[eth0\] is gone" || fail "no clear log line"
+    [ "$(script_log h1 | tail -n 1)" = "DOWN eth0 $VIP" ] || fail "no down script: $(script_log h1)"
 }

@@ -5,31 +5,34 @@ INSTALL_SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # fail_install MESSAGE: fail, with the end of the make output.
 fail_install() {
-    echo "    FAILED: $*"
-    [ -s "$WORK/make.log" ] && tail -n 20 "$WORK/make.log" | sed 's/^/    | /'
-    return 1
+    {
+        echo "    FAILED: $*"
+        [ -s "$WORK/make.log" ] && tail -n 20 "$WORK/make.log" | sed 's/^/    | /'
+    } >&"$E2E_OUTPUT"
+    end_test failed
 }
 
 # installed_files: the files and links under the staging directory, relative to it.
 installed_files() { (cd "$WORK/root" && find . ! -type d | sed 's|^\./||' | sort); }
 
 test_install_and_uninstall_into_destdir() {
+    needs file readelf
     WORK=$(mktemp -d "/tmp/swiftcarp-e2e.XXXXXX")
     local root="$WORK/root" units="$WORK/root/usr/lib/systemd/system"
     make -C "$INSTALL_SOURCE" --no-print-directory install DESTDIR="$root" PREFIX=/usr > "$WORK/make.log" 2>&1 \
-        || fail_install "make install failed" || return 1
+        || fail_install "make install failed"
 
-    "$root/usr/sbin/ucarp" --version | grep -q "^ucarp (SwiftCARP)" || fail_install "the binary does not run" || return 1
-    file -L "$root/usr/sbin/ucarp" | grep -q ", stripped" || fail_install "not stripped: $(file "$root/usr/sbin/ucarp")" || return 1
-    ldd "$root/usr/sbin/ucarp" > "$WORK/ldd" 2>&1 || fail_install "ldd failed: $(cat "$WORK/ldd")" || return 1
+    "$root/usr/sbin/ucarp" --version | grep -q "^ucarp (SwiftCARP)" || fail_install "the binary does not run"
+    file -L "$root/usr/sbin/ucarp" | grep -q ", stripped" || fail_install "not stripped: $(file "$root/usr/sbin/ucarp")"
+    ldd "$root/usr/sbin/ucarp" > "$WORK/ldd" 2>&1 || fail_install "ldd failed: $(cat "$WORK/ldd")"
     ! grep -q "libswift\|libFoundation\|libdispatch" "$WORK/ldd" \
-        || fail_install "the Swift runtime is linked dynamically: $(cat "$WORK/ldd")" || return 1
-    grep -q "libpcap" "$WORK/ldd" || fail_install "no libpcap in: $(cat "$WORK/ldd")" || return 1
+        || fail_install "the Swift runtime is linked dynamically: $(cat "$WORK/ldd")"
+    grep -q "libpcap" "$WORK/ldd" || fail_install "no libpcap in: $(cat "$WORK/ldd")"
     # What the binary itself asks for (ldd adds libpcap's own dependencies): glibc and libpcap.
     local needed
     needed=$(readelf -d "$root/usr/sbin/ucarp" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' \
         | grep -v '^libpcap\.so\|^libc\.so\.6$\|^libm\.so\.6$\|^ld-linux' || true)
-    [ -z "$needed" ] || fail_install "needs more than glibc and libpcap: $needed" || return 1
+    [ -z "$needed" ] || fail_install "needs more than glibc and libpcap: $needed"
     echo "    ldd: $(awk '{print $1}' "$WORK/ldd" | tr '\n' ' ')"
 
     local expected="etc/ucarp/vip-001.conf.example
@@ -41,69 +44,71 @@ usr/lib/systemd/system/ucarp@.service
 usr/sbin/ucarp
 usr/share/man/man5/ucarp.conf.5
 usr/share/man/man8/ucarp.8"
-    [ "$(installed_files)" = "$expected" ] || fail_install "installed: $(installed_files | tr '\n' ' ')" || return 1
-    [ -x "$root/etc/ucarp/vip-up" ] && [ -x "$root/etc/ucarp/vip-down" ] || fail_install "scripts not executable" || return 1
+    [ "$(installed_files)" = "$expected" ] || fail_install "installed: $(installed_files | tr '\n' ' ')"
+    [ -x "$root/etc/ucarp/vip-up" ] && [ -x "$root/etc/ucarp/vip-down" ] || fail_install "scripts not executable"
     grep -qx 'ExecStart=/usr/sbin/ucarp --config=/etc/ucarp/vip-%i.conf --shutdown' "$units/ucarp@.service" \
-        || fail_install "ExecStart: $(grep ExecStart "$units/ucarp@.service")" || return 1
+        || fail_install "ExecStart: $(grep ExecStart "$units/ucarp@.service")"
 
     # An operator's vip-common.conf survives a second install and an uninstall.
     echo 'SOURCE_ADDRESS="10.1.1.1"' >> "$root/etc/ucarp/vip-common.conf"
     make -C "$INSTALL_SOURCE" --no-print-directory install DESTDIR="$root" PREFIX=/usr > "$WORK/make.log" 2>&1 \
-        || fail_install "second make install failed" || return 1
+        || fail_install "second make install failed"
     grep -q '^SOURCE_ADDRESS="10.1.1.1"$' "$root/etc/ucarp/vip-common.conf" \
-        || fail_install "make install overwrote vip-common.conf" || return 1
+        || fail_install "make install overwrote vip-common.conf"
 
     make -C "$INSTALL_SOURCE" --no-print-directory uninstall DESTDIR="$root" PREFIX=/usr > "$WORK/make.log" 2>&1 \
-        || fail_install "make uninstall failed" || return 1
+        || fail_install "make uninstall failed"
     [ "$(installed_files)" = "etc/ucarp/vip-common.conf" ] \
-        || fail_install "left after uninstall: $(installed_files | tr '\n' ' ')" || return 1
+        || fail_install "left after uninstall: $(installed_files | tr '\n' ' ')"
     # Unchanged, it goes too, and /etc/ucarp with it.
     cp "$INSTALL_SOURCE/etc/ucarp/vip-common.conf" "$root/etc/ucarp/vip-common.conf"
     make -C "$INSTALL_SOURCE" --no-print-directory uninstall DESTDIR="$root" PREFIX=/usr > "$WORK/make.log" 2>&1 \
-        || fail_install "second make uninstall failed" || return 1
+        || fail_install "second make uninstall failed"
     [ -z "$(installed_files)" ] && [ ! -e "$root/etc/ucarp" ] \
-        || fail_install "left after uninstall: $(installed_files | tr '\n' ' ')" || return 1
+        || fail_install "left after uninstall: $(installed_files | tr '\n' ' ')"
 }
 
 test_install_man_pages_render_without_warnings() {
-    command -v man > /dev/null || { echo "    (skipped: no man)"; return 0; }
+    command -v man > /dev/null || skip "no man"
     WORK=$(mktemp -d "/tmp/swiftcarp-e2e.XXXXXX")
     local page
     for page in man/ucarp.8 man/ucarp.conf.5; do
         MANWIDTH=80 man --warnings -l "$INSTALL_SOURCE/$page" > /dev/null 2> "$WORK/warnings" \
-            || fail_install "man failed on $page: $(cat "$WORK/warnings")" || return 1
-        [ ! -s "$WORK/warnings" ] || fail_install "$page: $(cat "$WORK/warnings")" || return 1
+            || fail_install "man failed on $page: $(cat "$WORK/warnings")"
+        [ ! -s "$WORK/warnings" ] || fail_install "$page: $(cat "$WORK/warnings")"
     done
 }
 
 test_install_systemd_units_verify() {
-    command -v systemd-analyze > /dev/null || { echo "    (skipped: no systemd-analyze)"; return 0; }
+    command -v systemd-analyze > /dev/null || skip "no systemd-analyze"
     WORK=$(mktemp -d "/tmp/swiftcarp-e2e.XXXXXX")
     # An instance as systemctl would load it; ExecStart names /usr/sbin/ucarp, which the tests
     # need anyway (Debian's ucarp, the reference).
     cp "$INSTALL_SOURCE/etc/systemd/ucarp@.service" "$WORK/ucarp@001.service"
     cp "$INSTALL_SOURCE/etc/systemd/ucarp.target" "$WORK/"
     systemd-analyze verify --man=no "$WORK/ucarp@001.service" "$WORK/ucarp.target" > "$WORK/verify" 2>&1 \
-        || fail_install "systemd-analyze verify: $(cat "$WORK/verify")" || return 1
-    [ ! -s "$WORK/verify" ] || fail_install "systemd-analyze verify: $(cat "$WORK/verify")" || return 1
+        || fail_install "systemd-analyze verify: $(cat "$WORK/verify")"
+    [ ! -s "$WORK/verify" ] || fail_install "systemd-analyze verify: $(cat "$WORK/verify")"
 }
 
 # The release binary (lld, symbol ordering, static libstdc++: Makefile) against Debian's ucarp,
 # in both directions: the end-to-end tests otherwise run the debug build.
+# release_binary: builds it and prints its path; fails the test, with the end of the build's
+# output, when the build fails.
 release_binary() {
     make -C "$INSTALL_SOURCE" --no-print-directory release > /tmp/swiftcarp-release.log 2>&1 \
-        || { tail -n 20 /tmp/swiftcarp-release.log | sed 's/^/    | /'; return 1; }
+        || { tail -n 20 /tmp/swiftcarp-release.log | sed 's/^/    | /' >&"$E2E_OUTPUT"; fail "make release"; }
     echo "$INSTALL_SOURCE/.build/release/ucarp.stripped"
 }
 
 test_install_release_binary_is_taken_over_by_ucarp() {
     local binary
-    binary=$(release_binary) || { echo "    FAILED: make release"; return 1; }
+    binary=$(release_binary)
     failover_between "$binary" "$REFERENCE_UCARP"
 }
 
 test_install_release_binary_takes_over_from_ucarp() {
     local binary
-    binary=$(release_binary) || { echo "    FAILED: make release"; return 1; }
+    binary=$(release_binary)
     failover_between "$REFERENCE_UCARP" "$binary"
 }

@@ -2,8 +2,8 @@
 
 # Neither side may have logged a bad digest for the other's adverts.
 no_bad_digests() {
-    ! log_has h1 "Bad digest" || fail "h1 logged a bad digest" || return 1
-    ! log_has h2 "Bad digest" || fail "h2 logged a bad digest" || return 1
+    ! log_has h1 "Bad digest" || fail "h1 logged a bad digest"
+    ! log_has h2 "Bad digest" || fail "h2 logged a bad digest"
 }
 
 # MASTER_BIN on h1 (advskew 0) and BACKUP_BIN on h2 (advskew 100): h1 wins, then dies.
@@ -13,17 +13,17 @@ failover_between() {
     start_carp h1 "$master_bin" --advskew=0
     # h1 (without --preempt) must win: let it be master before the backup starts (ucarp, with
     # its capture delivering once a second, could otherwise time out first).
-    wait_for 6 owns h1 || fail "h1 did not become master alone" || return 1
+    wait_for 6 owns h1 || fail "h1 did not become master alone"
     start_carp h2 "$backup_bin" --advskew=100
-    wait_for 10 only_owner h1 || fail "h1 (advskew 0) never became the only owner (owners: $(owners))" || return 1
+    wait_for 10 only_owner h1 || fail "h1 (advskew 0) never became the only owner (owners: $(owners))"
     sleep 2
-    only_owner h1 || fail "ownership moved while both ran (owners: $(owners))" || return 1
-    no_bad_digests || return 1
+    only_owner h1 || fail "ownership moved while both ran (owners: $(owners))"
+    no_bad_digests
     kill -9 "$(pid_of h1)"
     local killed=$(now_ms)
-    wait_for 8 owns h2 || fail "h2 did not take over after kill -9 of h1" || return 1
+    wait_for 8 owns h2 || fail "h2 did not take over after kill -9 of h1"
     echo "    takeover after kill -9: $(( $(now_ms) - killed )) ms"
-    log_has h2 "Switching to state: MASTER" || fail "h2 did not log its switch to MASTER" || return 1
+    log_has h2 "Switching to state: MASTER" || fail "h2 did not log its switch to MASTER"
 }
 
 test_ucarp_backup_takes_over_from_swiftcarp_master() {
@@ -43,6 +43,7 @@ test_swiftcarp_pair_fails_over() {
 # h1 = 192.0.2.11 and h2 = 10.0.0.20: numerically h2 is lower, but by ucarp's rule h1 is
 # (11 < 20), so h1 must stay master whichever implementation runs where.
 test_equal_intervals_agree_with_ucarp_on_the_tie_break() {
+    needs nft
     local first second
     for first in "$SWIFTCARP" "$REFERENCE_UCARP"; do
         second=$([ "$first" = "$SWIFTCARP" ] && echo "$REFERENCE_UCARP" || echo "$SWIFTCARP")
@@ -51,11 +52,11 @@ test_equal_intervals_agree_with_ucarp_on_the_tie_break() {
         partition
         start_carp h1 "$first" --advskew=0
         run_on h2 "$second" -i eth0 -s 10.0.0.20 -v 7 -p hunter2 -a "$VIP" -u "$WORK/up" -d "$WORK/down" -f none
-        wait_for 8 owns h1 && wait_for 8 owns h2 || fail "both should be master while cut off" || return 1
+        wait_for 8 owns h1 && wait_for 8 owns h2 || fail "both should be master while cut off"
         heal
-        wait_for 5 only_owner h1 || fail "192.0.2.11 should win the tie (owners: $(owners))" || return 1
+        wait_for 5 only_owner h1 || fail "192.0.2.11 should win the tie (owners: $(owners))"
         sleep 3
-        only_owner h1 || fail "the tie-break did not hold (owners: $(owners))" || return 1
+        only_owner h1 || fail "the tie-break did not hold (owners: $(owners))"
         topology_down
     done
 }
@@ -66,7 +67,7 @@ test_wrong_password_is_reported_on_both_sides() {
     ip netns exec "$(ns h2)" "$REFERENCE_UCARP" -i eth0 -s "$(host_address 2)" -v 7 -p wrong -a "$VIP" \
         -u "$WORK/up" -d "$WORK/down" -f none >> "$WORK/h2.log" 2>&1 &
         disown $!
-    wait_for 10 log_has h1 "Bad digest" || fail "SwiftCARP did not report ucarp's wrongly signed adverts" || return 1
-    wait_for 10 log_has h2 "Bad digest" || fail "ucarp did not report our wrongly signed adverts" || return 1
-    log_has h1 "Check vhid, password and virtual IP address" || fail "our message does not say what to check" || return 1
+    wait_for 10 log_has h1 "Bad digest" || fail "SwiftCARP did not report ucarp's wrongly signed adverts"
+    wait_for 10 log_has h2 "Bad digest" || fail "ucarp did not report our wrongly signed adverts"
+    log_has h1 "Check vhid, password and virtual IP address" || fail "our message does not say what to check"
 }

@@ -16,32 +16,34 @@ start_unicast() {
 }
 
 test_multicast_alone_fails_on_this_segment() {
+    needs nft
     # The premise of the unicast test: with multicast dropped, plain CARP elects two masters.
     topology_up 2
     no_multicast
     start_carp h1 "$SWIFTCARP" --advskew=0
-    wait_for 5 listening h1 || fail "h1 did not start" || return 1
+    wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=50
-    wait_for 8 owns h1 && wait_for 8 owns h2 || fail "expected two masters without multicast (owners: $(owners))" || return 1
+    wait_for 8 owns h1 && wait_for 8 owns h2 || fail "expected two masters without multicast (owners: $(owners))"
 }
 
 test_unicast_peers_elect_one_master_fail_over_and_preempt_back() {
+    needs nft
     topology_up 3
     no_multicast
     start_unicast h1 0 --preempt
     start_unicast h2 50
     start_unicast h3 200
-    wait_for 8 only_owner h1 || fail "h1 should be the only master (owners: $(owners))" || return 1
+    wait_for 8 only_owner h1 || fail "h1 should be the only master (owners: $(owners))"
     sleep 2
-    only_owner h1 || fail "more than one master (owners: $(owners))" || return 1
-    ! log_has h2 "Bad digest" || fail "h2 rejected h1's unicast adverts" || return 1
+    only_owner h1 || fail "more than one master (owners: $(owners))"
+    ! log_has h2 "Bad digest" || fail "h2 rejected h1's unicast adverts"
     kill -9 "$(pid_of h1)"
     ip -n "$(ns h1)" addr del "$VIP/32" dev eth0
-    wait_for 8 owns h2 || fail "h2 (advskew 50) did not take over" || return 1
+    wait_for 8 owns h2 || fail "h2 (advskew 50) did not take over"
     sleep 2
-    only_owner h2 || fail "exactly one should take over (owners: $(owners))" || return 1
+    only_owner h2 || fail "exactly one should take over (owners: $(owners))"
     start_unicast h1 0 --preempt
-    wait_for 8 only_owner h1 || fail "h1 with --preempt did not take the address back (owners: $(owners))" || return 1
+    wait_for 8 only_owner h1 || fail "h1 with --preempt did not take the address back (owners: $(owners))"
 }
 
 test_unicast_from_an_unlisted_host_is_counted_and_dropped() {
@@ -49,9 +51,9 @@ test_unicast_from_an_unlisted_host_is_counted_and_dropped() {
     start_carp h1 "$SWIFTCARP" --advskew=100 --peer="$(host_address 2)"
     # h3 is not a listed peer of h1 but sends to it.
     start_carp h3 "$SWIFTCARP" --advskew=0 --peer="$(host_address 1)"
-    wait_for 8 owns h3 || fail "h3 did not become master" || return 1
-    wait_for 6 owns h1 || fail "h1 obeyed an unlisted host" || return 1
+    wait_for 8 owns h3 || fail "h3 did not become master"
+    wait_for 6 owns h1 || fail "h1 obeyed an unlisted host"
     kill -USR1 "$(pid_of h1)"
-    wait_for 3 log_has h1 "unknown-peer [1-9]" || fail "drops not counted: $(log_of h1 | grep Counters)" || return 1
-    log_has h1 "not a --peer" || fail "no warning about the unlisted sender" || return 1
+    wait_for 3 log_has h1 "unknown-peer [1-9]" || fail "drops not counted: $(log_of h1 | grep Counters)"
+    log_has h1 "not a --peer" || fail "no warning about the unlisted sender"
 }

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""The table of Benchmarks/run: statistics, goals and verdicts from the raw samples.
+
+Benchmarks/run measures and writes one sample a line, "MEASURE IMPLEMENTATION VALUE...",
+IMPLEMENTATION being "ours" (SwiftCARP) or "ucarp":
+
+    crash IMPL SECONDS        crash takeover at advbase 1: master's last advert -> up script
+    rss IMPL KB, anon IMPL KB, ring IMPL KB
+                              VmRSS, RssAnon and capture ring of one master at advbase 1
+    TERM IMPL SECONDS, USR2 IMPL SECONDS
+                              planned hand-over and step-down: signal -> backup's up script
+    spurious IMPL COUNT       script runs in the steady state at advbase 0
+    crash0 IMPL SECONDS       crash takeover at advbase 0
+    attempt0 IMPL OUTCOME     one advbase-0 attempt: measured, flapped (the backup was master
+                              already), failed (no takeover) or no-master (none came up)
+    cpu IMPL TICKS SCHED      CPU seconds of the 80 daemons: utime+stime, sum_exec_runtime
+    pss IMPL KB               the 80 daemons' Pss summed
+    callgrind IMPL ROLE SECONDS IR ADVERTS ELAPSED
+                              one daemon under callgrind sending or receiving (ROLE) for
+                              SECONDS: its instructions and the adverts on the wire
+    size IMPL BYTES, libs IMPL LINES
+                              the binary's size and its lines of ldd
+
+    Benchmarks/report.py [--takeover-runs N] [--handover-runs N] [--elapsed S] SAMPLES
+
+Python's standard library only.
+"""
+
+import argparse
+import statistics
+import sys
+from collections import defaultdict
+
+IMPLEMENTATIONS = ("ours", "ucarp")
+ROW = "%-50s | %-19s | %-19s | %-17s | %s"
+
+
+def read_samples(lines):
+    """Samples by (measure, implementation): a list of each line's values (strings)."""
+    samples = defaultdict(list)
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3 or fields[0].startswith("#"):
+            continue
+        samples[(fields[0], fields[1])].append(fields[2:])
+    return samples
+
+
+def rounded(value):
+    """VALUE as the table shows it, three decimals; comparisons use the shown value."""
+    return float("%.3f" % value)
+
+
+def median_max(values):
+    """(median, max) of VALUES, each rounded to three decimals; None when there are none."""
+    if not values:
+        return None
+    return rounded(statistics.median(values)), rounded(max(values))
+
+
+def verdict(condition):
+    """'yes', 'NO', or '-' when the figure is missing (CONDITION is None)."""
+    if condition is None:
+        return "-"
+    return "yes" if condition else "NO"
+
+
+def protocol_bound(advbase, advskew):
+    """The longest a backup may wait before taking over: 3 x advbase + advskew / 256."""
+    return rounded(3 * advbase + advskew / 256)
+
+
+def mib(kilobytes):
+    return "%.1f MiB" % (kilobytes / 1024)
+
+
+def med_max_cell(pair):
+    return "-" if pair is None else "%.3f / %.3f s" % pair
+
+
+class Report:
+    """The figures of one run, read from its samples."""
+
+    def __init__(self, samples):
+        self.samples = samples
+
+    def values(self, measure, impl, field=0):
+        return [float(v[field]) for v in self.samples.get((measure, impl), [])]
+
+    def last(self, measure, impl):
+        found = self.samples.get((measure, impl), [])
+        return found[-1] if found else None
+
+    def stats(self, measure, impl):
+        return median_max(self.values(measure, impl))
+
+    def median(self, measure, impl):
+        pair = self.stats(measure, impl)
+        return None if pair is None else pair[0]
+
+    def attempts0(self, impl):
+        """'measured / attempts' at advbase 0, or None when that phase did not run."""
+        outcomes = [v[0] for v in self.samples.get(("attempt0", impl), [])]
+        if not outcomes:
+            return None
+        return "%d / %d" % (outcomes.count("measured"), len(outcomes))
+
+    def flapped0(self, impl):
+        return [v[0] for v in self.samples.get(("attempt0", impl), [])].count("flapped")
+
+    def instructions_per_advert(self, impl, role):
+        """From the shortest and the longest callgrind run: the difference in instructions
+        over the difference in adverts (start-up and exit cancel out); None if unknown."""
+        # (seconds, instructions, adverts) of each run of that role, shortest first.
+        runs = sorted(
+            (float(v[1]), float(v[2]), float(v[3]))
+            for v in self.samples.get(("callgrind", impl), [])
+            if v[0] == role
+        )
+        if len(runs) < 2:
+            return None
+        (_, short_ir, short_adverts), (_, long_ir, long_adverts) = runs[0], runs[-1]
+        if long_adverts == short_adverts or short_ir == 0 or long_ir == 0:
+            return None
+        return (long_ir - short_ir) / (long_adverts - short_adverts)
+
+
+def table(samples, takeover_runs=7, handover_runs=3, elapsed=None):
+    """The text Benchmarks/run prints: an explanation, the table, the total run time."""
+    report = Report(samples)
+    lines = [
+        "",
+        "Each column: that implementation on both hosts, same namespaces, same options, one after the other.",
+        "Crash takeover: from the master's last advertisement seen on the bridge (tcpdump -tt, kernel",
+        "  timestamp) to the backup's up script running (its first command: date +%s.%N); kill -9 at a",
+        "  random point of the interval. Hand-over, step-down: from the signal to the backup's up script.",
+        "  Median / max of %d crash runs, %d hand-over runs, 3 advbase-0 runs (at most 6"
+        % (takeover_runs, handover_runs),
+        "  attempts: an attempt in which the backup was already master when the master died is not measured).",
+        "CPU: run time of all 80 daemons (/proc/PID/schedstat, ns) during 20 s after the elections.",
+        "Memory: one master at advbase 1. Instructions: callgrind, user space only, per advertisement.",
+        "",
+    ]
+
+    def row(*cells):
+        lines.append(ROW % cells)
+
+    def both(cell):
+        return cell("ours"), cell("ucarp")
+
+    def goal_max(measure, test):
+        pair = report.stats(measure, "ours")
+        return verdict(None if pair is None else test(pair[1]))
+
+    row("measure", "SwiftCARP", "ucarp", "goal", "met?")
+    row("-" * 50, "-" * 19, "-" * 19, "-" * 17, "----")
+
+    bound1 = protocol_bound(1, 50)
+    row(
+        "crash takeover, advbase 1, skew 0/50 (med / max)",
+        *both(lambda i: med_max_cell(report.stats("crash", i))),
+        "<= bound + 0.05 s",
+        goal_max("crash", lambda m: m <= rounded(bound1 + 0.05)),
+    )
+    row("  protocol bound 3 x advbase + advskew/256", "%.3f s" % bound1, "%.3f s" % bound1, "", "")
+    row(
+        "hand-over, TERM with --shutdown (median / max)",
+        *both(lambda i: med_max_cell(report.stats("TERM", i))),
+        "< 0.2 s",
+        goal_max("TERM", lambda m: m < 0.2),
+    )
+    row(
+        "step-down, USR2 (median / max)",
+        *both(lambda i: med_max_cell(report.stats("USR2", i))),
+        "< 0.2 s",
+        goal_max("USR2", lambda m: m < 0.2),
+    )
+
+    def spurious(impl):
+        found = report.last("spurious", impl)
+        return None if found is None else int(found[0])
+
+    ours = spurious("ours")
+    row(
+        "advbase 0, skew 26/40: role changes in 15 s",
+        *both(lambda i: "-" if spurious(i) is None else str(spurious(i))),
+        "0",
+        verdict(None if ours is None else ours == 0),
+    )
+
+    def crash0(impl):
+        pair = report.stats("crash0", impl)
+        flapped = report.flapped0(impl)
+        if pair is None and flapped > 0:
+            return "n/a: flapped %d/%d" % (flapped, flapped)
+        return med_max_cell(pair)
+
+    bound0 = protocol_bound(0, 40)
+    row(
+        "advbase 0, skew 26/40: crash takeover (med / max)",
+        *both(crash0),
+        "<= bound + 0.05 s",
+        goal_max("crash0", lambda m: m <= rounded(bound0 + 0.05)),
+    )
+    row("  runs measured / attempts", *both(lambda i: report.attempts0(i) or "-"), "", "")
+    row("  protocol bound 3 x 0 + 40/256", "%.3f s" % bound0, "%.3f s" % bound0, "", "")
+
+    def cpu(impl, field):
+        found = report.last("cpu", impl)
+        return None if found is None else found[field]
+
+    sched = both(lambda i: cpu(i, 1))
+    row(
+        "CPU of 80 daemons (40 addresses x 2 hosts), 20 s",
+        *("" if s is None else "%s s" % s for s in sched),
+        "<= ucarp",
+        verdict(None if None in sched else float(sched[0]) <= float(sched[1])),
+    )
+    row(
+        "  same, utime+stime (10 ms ticks per process)",
+        *both(lambda i: "" if cpu(i, 0) is None else "%s s" % cpu(i, 0)),
+        "",
+        "",
+    )
+    row(
+        "  memory of the 80 daemons (sum of Pss)",
+        *both(lambda i: "" if report.last("pss", i) is None else mib(float(report.last("pss", i)[0]))),
+        "",
+        "",
+    )
+    rss = both(lambda i: report.median("rss", i))
+    row(
+        "resident memory (VmRSS) of one master",
+        *("" if m is None else mib(m) for m in rss),
+        "<= 2 x ucarp",
+        verdict(None if None in rss else rss[0] <= 2 * rss[1]),
+    )
+    for label, measure in (
+        ("  of which anonymous (RssAnon)", "anon"),
+        ("  of which the capture ring (socket mapping)", "ring"),
+    ):
+        row(label, *both(lambda i: "-" if report.median(measure, i) is None else mib(report.median(measure, i))), "", "")
+
+    def size(impl):
+        found = report.last("size", impl)
+        if found is None:
+            return "-"
+        size = float(found[0])
+        return "%.1f MiB" % (size / 1048576) if impl == "ours" else "%.1f KiB" % (size / 1024)
+
+    row("installed binary, stripped", *both(size), "", "")
+    row(
+        "  lines of ldd (shared libraries loaded)",
+        *both(lambda i: "-" if report.last("libs", i) is None else report.last("libs", i)[0]),
+        "",
+        "",
+    )
+    for role, label in (("receive", "received"), ("send", "sent")):
+        row(
+            "instructions per advert %s (callgrind)" % label,
+            *both(
+                lambda i: "-"
+                if report.instructions_per_advert(i, role) is None
+                else "%.0f" % report.instructions_per_advert(i, role)
+            ),
+            "",
+            "",
+        )
+    lines.append("")
+    if elapsed is not None:
+        lines.append("total run time: %.0f s" % elapsed)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description="The table of Benchmarks/run.")
+    parser.add_argument("--takeover-runs", type=int, default=7)
+    parser.add_argument("--handover-runs", type=int, default=3)
+    parser.add_argument("--elapsed", type=float, help="seconds the run took")
+    parser.add_argument("samples", help="the samples file Benchmarks/run wrote")
+    options = parser.parse_args(argv)
+    with open(options.samples) as file:
+        samples = read_samples(file)
+    sys.stdout.write(table(samples, options.takeover_runs, options.handover_runs, options.elapsed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
