@@ -80,9 +80,10 @@ public struct SyslogFacility: Equatable, Hashable, Sendable {
             + (0...7).map { SyslogFacility(name: "local\($0)", code: (16 + Int32($0)) << 3) }
     }()
 
-    /// Case-insensitive, as ucarp's `strcasecmp` lookup.
+    /// Case-insensitive in ASCII, as ucarp's `strcasecmp` lookup.
     public init?(named name: String) {
-        guard let found = Self.all.first(where: { $0.name == name.lowercased() }) else { return nil }
+        let lowercased = name.asciiLowercased()
+        guard let found = Self.all.first(where: { $0.name == lowercased }) else { return nil }
         self = found
     }
 

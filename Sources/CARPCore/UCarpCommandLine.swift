@@ -185,7 +185,7 @@ public enum UCarpCommandLine {
             case .debug: flags.debug = true
             case .shutdown: flags.shutdown = true
             case .facility:
-                if value.lowercased() == "none" {
+                if value.asciiLowercased() == "none" {
                     flags.facility = nil
                 } else {
                     guard let facility = SyslogFacility(named: value) else { throw .unknownFacility(value) }
@@ -293,20 +293,21 @@ public enum UCarpCommandLine {
 
     /// A number as `strtoul(value, NULL, 0)` reads it (decimal, `0x` hex, leading-zero octal),
     /// but whole: no sign, no trailing text, and within `range` instead of silently truncated.
+    /// Digits are ASCII bytes, as for `strtoul`: a full-width `１２` is not 12.
     static func number(_ value: String, option: String, range: ClosedRange<UInt32>) throws(SettingsError) -> UInt32 {
-        var digits = Substring(value)
+        var digits = Substring(value).utf8[...]
         var radix: UInt32 = 10
-        if digits.hasPrefix("0x") || digits.hasPrefix("0X") {
+        if digits.starts(with: "0x".utf8) || digits.starts(with: "0X".utf8) {
             radix = 16
             digits = digits.dropFirst(2)
-        } else if digits.count > 1 && digits.hasPrefix("0") {
+        } else if digits.count > 1 && digits.first == UInt8(ascii: "0") {
             radix = 8
             digits = digits.dropFirst()
         }
         guard !digits.isEmpty else { throw .notANumber(option: option, value: value, range: range) }
         var result: UInt64 = 0
-        for character in digits {
-            guard let digit = character.hexDigitValue, UInt32(digit) < radix else {
+        for byte in digits {
+            guard let digit = asciiDigitValue(byte), digit < radix else {
                 throw .notANumber(option: option, value: value, range: range)
             }
             result = result * UInt64(radix) + UInt64(digit)
@@ -315,8 +316,26 @@ public enum UCarpCommandLine {
         guard result >= UInt64(range.lowerBound) else { throw .outOfRange(option: option, value: value, range: range) }
         return UInt32(result)
     }
+
+    /// The value of an ASCII hex digit byte, nil for any other byte.
+    static func asciiDigitValue(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
 }
 
 extension Character {
     var isASCIIDigit: Bool { isASCII && isWholeNumber }
+}
+
+extension String {
+    /// Lowercased in ASCII only, as `strcasecmp` compares: `"\u{212A}"` (KELVIN SIGN) stays.
+    func asciiLowercased() -> String {
+        String(
+            decoding: utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+    }
 }

@@ -110,11 +110,22 @@ struct ConfigurationOptionsTests {
         #expect(settings.warnings.first?.contains("octal 8") == true)
     }
 
+    @Test func aFullWidthIDIsNotANumber() {
+        let files = Files()
+        files.contents["/etc/ucarp/vip-001.conf"] = Self.redHatExample.replacingFirst(
+            "ID=\"001\"", with: "ID=\"\u{FF11}\u{FF12}\"")
+        #expect(
+            rejection(["--config=/etc/ucarp/vip-001.conf"], files)?.description
+                == "/etc/ucarp/vip-001.conf:2: invalid --vhid '\u{FF11}\u{FF12}': expected a whole number from 1 to 255"
+        )
+    }
+
     @Test func vhidFromTheFileName() {
         #expect(ConfigurationOptions.vhidFromFileName("vip-001.conf") == "1")
         #expect(ConfigurationOptions.vhidFromFileName("vip-255.conf") == "255")
         #expect(ConfigurationOptions.vhidFromFileName("vip-abc.conf") == nil)
         #expect(ConfigurationOptions.vhidFromFileName("dns.conf") == nil)
+        #expect(ConfigurationOptions.vhidFromFileName("vip-\u{FF11}\u{FF12}.conf") == nil)
     }
 
     @Test func passfileWinsOverPassword() throws {
