@@ -1,6 +1,7 @@
 import CARPCore
 import Glibc
 import Logging
+import UCarpConfiguration
 
 /// One running instance: the poll loop that feeds packets, signals, script exits and the
 /// clock to the ``CARPStateMachine`` and carries out the actions it returns.

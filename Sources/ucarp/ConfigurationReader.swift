@@ -1,6 +1,6 @@
-import CARPCore
 import Glibc
 import SystemPackage
+import UCarpConfiguration
 
 /// Reads configuration files (and checks for default scripts) for `--config`.
 enum ConfigurationReader {

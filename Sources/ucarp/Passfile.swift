@@ -1,6 +1,6 @@
-import CARPCore
 import Glibc
 import SystemPackage
+import UCarpConfiguration
 
 /// Reads `--passfile`: the caller keeps its first line.
 enum Passfile {

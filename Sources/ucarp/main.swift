@@ -1,7 +1,7 @@
-import CARPCore
 import CARPDaemon
 import Glibc
 import Logging
+import UCarpConfiguration
 
 /// `ucarp`: parse the command line as ucarp 1.5.2 does, then run one CARP instance.
 

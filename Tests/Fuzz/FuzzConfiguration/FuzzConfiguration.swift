@@ -9,6 +9,7 @@
 // Built only with SWIFTCARP_FUZZ=1 (see Package.swift); run with `make fuzz`.
 import CARPCore
 import Glibc
+import UCarpConfiguration
 
 private let directory = "/fuzz"
 private let instancePath = "\(directory)/vip-001.conf"
@@ -36,7 +37,8 @@ private func files(instance: [UInt8], common: [UInt8]?) -> UCarpCommandLine.File
 private func run(instance: [UInt8], common: [UInt8]?) {
     let command: UCarpCommandLine.Command
     do {
-        command = try UCarpCommandLine.parse(["--config=\(instancePath)"], files: files(instance: instance, common: common))
+        command = try UCarpCommandLine.parse(
+            ["--config=\(instancePath)"], files: files(instance: instance, common: common))
     } catch {
         // Every refusal is one printable line naming the problem.
         let message = error.description

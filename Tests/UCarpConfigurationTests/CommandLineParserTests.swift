@@ -1,6 +1,7 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import UCarpConfiguration
 
 /// The getopt_long rules, exercised through ucarp's own option table.
 @Suite struct CommandLineParserTests {

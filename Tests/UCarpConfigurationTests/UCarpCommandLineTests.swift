@@ -1,6 +1,7 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import UCarpConfiguration
 
 @Suite struct UCarpCommandLineTests {
     static let password = "Zebra-Secret-99"

@@ -1,3 +1,5 @@
+import CARPCore
+
 /// Turns `vip-common.conf` and a `vip-NNN.conf` into the options they stand for, as the Red Hat
 /// `ucarp` wrapper would pass them: `ID` is `--vhid`, `VIP_ADDRESS` is `--addr`, and so on;
 /// `OPTIONS` is split into words like a shell would.

@@ -1,6 +1,7 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import UCarpConfiguration
 
 /// `--config`: the files, merged and turned into settings, with the command line winning.
 struct ConfigurationOptionsTests {

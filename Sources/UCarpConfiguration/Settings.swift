@@ -1,3 +1,5 @@
+import CARPCore
+
 /// Everything one instance runs with, validated: the ucarp command line made typed.
 public struct Settings: Equatable, Sendable {
     /// nil: ucarp picks the first capture device, as `pcap_lookupdev` did.

@@ -1,3 +1,5 @@
+import CARPCore
+
 /// The ucarp 1.5.2 command line: its option table, and the checks that turn it into ``Settings``.
 public enum UCarpCommandLine {
     public enum OptionID: String, Hashable, Sendable {
