@@ -5,7 +5,7 @@ import Testing
 
 /// The getopt_long rules, exercised through ucarp's own option table.
 @Suite struct CommandLineParserTests {
-    typealias ID = UCarpCommandLine.OptionID
+    typealias ID = UCarpOption
     typealias ParseError = CommandLineParser<ID>.Error
 
     struct Given: Equatable, CustomStringConvertible {
@@ -15,7 +15,7 @@ import Testing
     }
 
     func parse(_ arguments: [String]) throws -> (options: [Given], operands: [String]) {
-        let parsed = try UCarpCommandLine.parser.parse(arguments)
+        let parsed = try UCarpOption.parser.parse(arguments)
         return (parsed.options.map { Given(id: $0.id, argument: $0.argument) }, parsed.operands)
     }
 
@@ -25,7 +25,7 @@ import Testing
 
     func error(_ arguments: [String]) -> ParseError? {
         do {
-            _ = try UCarpCommandLine.parser.parse(arguments)
+            _ = try UCarpOption.parser.parse(arguments)
             return nil
         } catch {
             return error

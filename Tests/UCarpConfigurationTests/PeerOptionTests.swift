@@ -12,7 +12,7 @@ struct PeerOptionTests {
         let command = try UCarpCommandLine.parse(arguments) { path throws(SettingsError) in
             throw .passfileUnreadable(path: path, reason: "none")
         }
-        guard case .run(let settings) = command else { throw SettingsError.bothZero }
+        guard case .run(let settings, _) = command else { throw SettingsError.bothZero }
         return settings
     }
 

@@ -30,7 +30,7 @@ import Testing
     }
 
     func settings(_ arguments: [String]) throws -> Settings {
-        guard case .run(let settings) = try command(arguments) else {
+        guard case .run(let settings, _) = try command(arguments) else {
             Issue.record("expected settings to run with")
             throw SettingsError.syntax("not a run command")
         }

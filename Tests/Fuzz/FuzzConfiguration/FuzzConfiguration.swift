@@ -15,8 +15,8 @@ private let directory = "/fuzz"
 private let instancePath = "\(directory)/vip-001.conf"
 private let commonPath = "\(directory)/vip-common.conf"
 
-private func files(instance: [UInt8], common: [UInt8]?) -> UCarpCommandLine.FileSource {
-    UCarpCommandLine.FileSource(
+private func files(instance: [UInt8], common: [UInt8]?) -> UCarpCommandLine.Environment {
+    UCarpCommandLine.Environment(
         read: { path throws(SettingsError) in
             switch path {
             case instancePath: instance
@@ -38,14 +38,14 @@ private func run(instance: [UInt8], common: [UInt8]?) {
     let command: UCarpCommandLine.Command
     do {
         command = try UCarpCommandLine.parse(
-            ["--config=\(instancePath)"], files: files(instance: instance, common: common))
+            ["--config=\(instancePath)"], environment: files(instance: instance, common: common))
     } catch {
         // Every refusal is one printable line naming the problem.
         let message = error.description
         if message.isEmpty { fatalError("empty error message for \(error)") }
         return
     }
-    guard case .run(let settings) = command else {
+    guard case .run(let settings, _) = command else {
         fatalError("--config gave \(command), not settings")
     }
     // Whatever was accepted is within ucarp's ranges and builds a working codec.

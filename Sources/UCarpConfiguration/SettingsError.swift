@@ -1,0 +1,78 @@
+import CARPCore
+
+/// Why a command line (or configuration) cannot run. Each message names the value and what is
+/// allowed. Passwords are never echoed.
+public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
+    case syntax(String)
+    /// An error in a value that came from a configuration file: `origin` is `path:line`.
+    case inConfiguration(origin: String, SettingsError)
+    case configuration(ConfigurationError)
+    case configurationUnreadable(path: String, reason: String)
+    case notANumber(option: String, value: String, range: ClosedRange<UInt32>)
+    case notASeconds(option: String, value: String, maximum: UInt32)
+    case outOfRange(option: String, value: String, range: ClosedRange<UInt32>)
+    case invalidAddress(option: String, value: String)
+    case notMulticast(value: String)
+    case unspecifiedAddress(option: String)
+    case unknownFacility(String)
+    case emptyValue(option: String)
+    case passwordTooLong(length: Int)
+    case passfileUnreadable(path: String, reason: String)
+    case passfileEmpty(path: String)
+    case missing(option: String, what: String)
+    case bothZero
+    case strayArgument(String)
+    case noSuchInterface(String)
+    case peerNotUnicast(value: String)
+    case peerIsSelf(value: String)
+
+    /// Whether the command line itself is at fault (worth pointing to --help).
+    public var isCommandLineError: Bool {
+        switch self {
+        case .inConfiguration, .configuration, .configurationUnreadable, .passfileUnreadable, .passfileEmpty,
+            .noSuchInterface:
+            false
+        default: true
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .syntax(let message): message
+        case .inConfiguration(let origin, let error): "\(origin): \(error.description)"
+        case .configuration(let error): error.description
+        case .configurationUnreadable(let path, let reason): "cannot read configuration file '\(path)': \(reason)"
+        case .notANumber(let option, let value, let range):
+            "invalid \(option) '\(value)': expected a whole number from \(range.lowerBound) to \(range.upperBound)"
+        case .notASeconds(let option, let value, let maximum):
+            "invalid \(option) '\(value)': expected seconds from 0 to \(maximum), fractions allowed (0.5)"
+        case .outOfRange(let option, let value, let range):
+            "\(option) '\(value)' is out of range: allowed are \(range.lowerBound) to \(range.upperBound)"
+        case .invalidAddress(let option, let value):
+            "invalid \(option) address '\(value)': expected a dotted-quad IPv4 address such as 192.0.2.1"
+        case .notMulticast(let value):
+            "--mcast address '\(value)' is not a multicast group: allowed are 224.0.0.0 to 239.255.255.255"
+        case .unspecifiedAddress(let option):
+            "\(option) 0.0.0.0 is not usable: give this host's real address"
+        case .unknownFacility(let name):
+            "unknown syslog facility '\(name)': use none, "
+                + SyslogFacility.all.map(\.name).joined(separator: ", ")
+        case .emptyValue(let option): "\(option) must not be empty"
+        case .passwordTooLong(let length):
+            "the password is \(length) bytes long: CARP (as ucarp implements it) allows at most "
+                + "\(CARPWire.maximumPasswordLength)"
+        case .passfileUnreadable(let path, let reason): "cannot read passfile '\(path)': \(reason)"
+        case .passfileEmpty(let path): "passfile '\(path)' is empty: its first line is the password"
+        case .missing(let option, let what): "missing \(option): \(what)"
+        case .bothZero:
+            "--advbase and --advskew are both 0: at least one must be positive (advbase 0 with a "
+                + "skew gives sub-second advertisements)"
+        case .strayArgument(let argument):
+            "unexpected argument '\(argument)': every value belongs to an option (see --help)"
+        case .noSuchInterface(let name): "interface '\(name)' does not exist (see 'ip link')"
+        case .peerNotUnicast(let value):
+            "--peer '\(value)' is a multicast address: peers are the other hosts' unicast addresses"
+        case .peerIsSelf(let value): "--peer \(value) is this host's own --srcip: list the other hosts"
+        }
+    }
+}
