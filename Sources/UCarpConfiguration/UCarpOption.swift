@@ -1,5 +1,5 @@
 /// One of ucarp's options or of ours, and the table that spells them on a command line.
-public enum UCarpOption: String, Hashable, Sendable {
+enum UCarpOption: String, Hashable, Sendable {
     case interface, srcip, mcast, vhid, pass, preempt, neutral, addr, help, advbase, advskew
     case upscript, downscript, deadratio, debug, shutdown, facility, daemonize, ignoreifstate
     case nomcast, passfile, xparam, version
