@@ -41,6 +41,20 @@ import Testing
         #expect(try options(["--vhid="]) == [Given(id: .vhid, argument: "")])
     }
 
+    /// getopt reads bytes: a value may start with a combining mark, which `Character` would glue
+    /// to the `=` or the option letter before it.
+    @Test func aValueStartingWithACombiningMarkIsTheValue() throws {
+        #expect(try options(["--pass=\u{301}abc"]) == [Given(id: .pass, argument: "\u{301}abc")])
+        #expect(try options(["-p\u{301}abc"]) == [Given(id: .pass, argument: "\u{301}abc")])
+        #expect(
+            try options(["-Pp\u{301}"]) == [Given(id: .preempt, argument: nil), Given(id: .pass, argument: "\u{301}")])
+        #expect(error(["-P\u{301}"]) == .invalidShort("\u{301}"))
+        #expect(
+            UCarpCommandLine.passwordLocations(in: ["--pass=\u{301}abc", "-p\u{301}x"]).map {
+                [$0.argument, $0.offset]
+            } == [[0, 7], [1, 2]])
+    }
+
     @Test func separateArgumentIsTakenEvenWhenItLooksLikeAnOption() throws {
         #expect(try options(["--pass", "--vhid"]) == [Given(id: .pass, argument: "--vhid")])
         #expect(try options(["--vhid", "-1"]) == [Given(id: .vhid, argument: "-1")])
