@@ -1,6 +1,7 @@
 // libFuzzer target: a configuration file through `ConfigurationFile.parse` and through the whole
 // `ucarp --config=/fuzz/vip-001.conf` (vip-common.conf, the variables, OPTIONS split into words
-// and parsed as options, every value checked into Settings), from an in-memory file source.
+// and parsed as options, every value checked into Settings and the start-up warnings), from an
+// in-memory environment.
 //
 // The input is /fuzz/vip-001.conf. When it holds a NUL byte, it is also tried split there: the
 // part before as /fuzz/vip-common.conf, the rest as vip-001.conf. Any other file read (a
@@ -45,8 +46,12 @@ private func run(instance: [UInt8], common: [UInt8]?) {
         if message.isEmpty { fatalError("empty error message for \(error)") }
         return
     }
-    guard case .run(let settings, _) = command else {
+    guard case .run(let settings, let warnings) = command else {
         fatalError("--config gave \(command), not settings")
+    }
+    // Every warning is one log line.
+    for warning in warnings where warning.description.isEmpty || warning.description.contains("\n") {
+        fatalError("warning \(warning) is not one line")
     }
     // Whatever was accepted is within ucarp's ranges and builds a working codec.
     guard settings.vhid >= 1, !settings.password.isEmpty,
