@@ -21,16 +21,21 @@ let package = Package(
         ),
         // A few Linux calls whose argument structures (unions, variadic ioctl) Swift imports badly.
         .target(name: "CSystemShims"),
-        // The protocol: codec, checksum, HMAC, election and timers, validated settings. No I/O.
+        // The protocol: codec, checksum, HMAC, election and timers. No I/O.
         .target(
             name: "CARPCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // ucarp's command line and vip-NNN.conf files: argv and files in, Settings and warnings out.
+        .target(
+            name: "UCarpConfiguration",
+            dependencies: ["CARPCore", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The shell around the core: capture, poll loop, signals, scripts, syslog, daemonize.
         .target(
             name: "CARPDaemon",
             dependencies: [
-                "CARPCore", "CPcap", "CSystemShims",
+                "CARPCore", "UCarpConfiguration", "CPcap", "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -38,11 +43,12 @@ let package = Package(
         .executableTarget(
             name: "ucarp",
             dependencies: [
-                "CARPCore", "CARPDaemon",
+                "UCarpConfiguration", "CARPDaemon",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "CARPCoreTests", dependencies: ["CARPCore"]),
+        .testTarget(name: "UCarpConfigurationTests", dependencies: ["UCarpConfiguration", "CARPCore"]),
         .testTarget(
             name: "CARPDaemonTests",
             dependencies: [
@@ -51,21 +57,25 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ucarpTests", dependencies: ["ucarp", "CARPCore"]),
+        .testTarget(name: "ucarpTests", dependencies: ["ucarp"]),
     ]
 )
 
 // `SWIFTCARP_FUZZ=1 swift build --scratch-path .build-fuzz` (what `make fuzz` runs): libFuzzer
-// targets in Tests/Fuzz, and CARPCore built with coverage for them. Never in a normal build.
+// targets in Tests/Fuzz, and the parsers they feed (CARPCore's codec, UCarpConfiguration's
+// command line and files) built with coverage for them. Never in a normal build.
 if Context.environment["SWIFTCARP_FUZZ"] == "1" {
     let sanitizers = ["-sanitize=fuzzer,address"]
-    for target in package.targets where target.name == "CARPCore" {
+    for target in package.targets where ["CARPCore", "UCarpConfiguration"].contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
     }
-    for name in ["FuzzAdvertisement", "FuzzConfiguration"] {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzAdvertisement", ["CARPCore"]), ("FuzzConfiguration", ["UCarpConfiguration", "CARPCore"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
         package.targets.append(
             .executableTarget(
-                name: name, dependencies: ["CARPCore"], path: "Tests/Fuzz/\(name)",
+                name: name, dependencies: dependencies, path: "Tests/Fuzz/\(name)",
                 swiftSettings: [.unsafeFlags(sanitizers + ["-parse-as-library"])],
                 linkerSettings: [.unsafeFlags(sanitizers + ["-use-ld=lld"])]))
     }

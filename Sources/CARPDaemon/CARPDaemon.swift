@@ -1,6 +1,7 @@
 import CARPCore
 import Glibc
 import Logging
+import UCarpConfiguration
 
 /// One running instance: the poll loop that feeds packets, signals, script exits and the
 /// clock to the ``CARPStateMachine`` and carries out the actions it returns.
@@ -85,8 +86,6 @@ public final class CARPDaemon {
                 preempt: settings.preempt, neutral: settings.neutral, sourceAddress: settings.sourceAddress,
                 initialCounter: UInt64.random(in: .min ... .max, using: &random),
                 healthChecked: settings.check != nil))
-        if settings.upscript == nil { logger.warning("Warning: no script called when going up") }
-        if settings.downscript == nil { logger.warning("Warning: no script called when going down") }
     }
 
     /// Detaches from the terminal (`--daemonize`). The starting command waits until ``run()``

@@ -2,6 +2,7 @@ import CARPCore
 import CSystemShims
 import Glibc
 import Logging
+import UCarpConfiguration
 
 /// Runs `--check` every interval with `/bin/sh -c`, in its own process group, never blocking
 /// the poll loop: the check is reaped on SIGCHLD and killed (the whole group) at its timeout,

@@ -1,4 +1,5 @@
 import Glibc
+import UCarpConfiguration
 
 /// Our own command line, and where its bytes live so that secrets can be blanked.
 ///
@@ -35,6 +36,18 @@ enum ProcessArguments {
         return starts
     }
 
+    /// Blanks the values of `--pass` in our own argv, so the password does not stay visible in
+    /// `ps` or `/proc/PID/cmdline` (it is still there for the few microseconds until now).
+    static func blankPasswords(of arguments: [String]) {
+        let starts = argumentStarts()
+        for location in UCarpCommandLine.passwordLocations(in: arguments) {
+            let index = location.argument + 1  // argv[0] is the program
+            guard index < starts.count else { continue }
+            let value = starts[index] + location.offset
+            memset(value, 0, strlen(value))
+        }
+    }
+
     /// `/proc/self/cmdline` split at its NULs.
     private static func kernelCopy() -> [[UInt8]] {
         let file = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC)
@@ -50,17 +63,4 @@ enum ProcessArguments {
         if bytes.last == 0 { bytes.removeLast() }
         return bytes.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
     }
-}
-
-/// `path` made absolute against the current directory.
-func absolutePath(_ path: String) -> String {
-    guard !path.hasPrefix("/"), let directory = currentDirectory() else { return path }
-    return directory == "/" ? "/" + path : directory + "/" + path
-}
-
-/// `getcwd`, nil if it fails.
-func currentDirectory() -> String? {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    guard getcwd(&buffer, buffer.count) != nil else { return nil }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

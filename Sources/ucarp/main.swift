@@ -1,18 +1,14 @@
-import CARPCore
 import CARPDaemon
 import Glibc
 import Logging
+import UCarpConfiguration
 
 /// `ucarp`: parse the command line as ucarp 1.5.2 does, then run one CARP instance.
 
 let arguments = ProcessArguments.current()
 let command: UCarpCommandLine.Command
 do {
-    command = try UCarpCommandLine.parse(
-        arguments,
-        files: .init(
-            read: Passfile.read, readIfPresent: ConfigurationReader.readIfPresent,
-            currentDirectory: currentDirectory()))
+    command = try UCarpCommandLine.parse(arguments, environment: .system(interfaceExists: CARPDaemon.interfaceExists))
 } catch {
     Terminal.fail(error.description, hint: error.isCommandLineError)
     exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)
@@ -25,23 +21,13 @@ case .help:
 case .version:
     Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
     exit(0)
-case .run(var settings):
-    Passfile.scrubPasswords(from: arguments)
-    // --daemonize moves to /: files we write later must not depend on where we started.
-    settings.pidFile = settings.pidFile.map(absolutePath)
-    settings.stateFile = settings.stateFile.map(absolutePath)
-    if let name = settings.interface, !CARPDaemon.interfaceExists(name) {
-        Terminal.fail(SettingsError.noSuchInterface(name).description, hint: false)
-        exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)
-    }
+case .run(let settings, let warnings):
+    ProcessArguments.blankPasswords(of: arguments)
     let output = LogOutput(facility: settings.facility?.code, terminal: settings.daemonize ? .errors : .all)
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
     let logger = Logger(label: "ucarp")
-    if let path = settings.passfile, let warning = Passfile.permissionWarning(path) {
-        logger.warning("\(warning)")
-    }
-    for warning in settings.warnings {
+    for warning in warnings {
         logger.warning("\(warning)")
     }
     let daemon: CARPDaemon

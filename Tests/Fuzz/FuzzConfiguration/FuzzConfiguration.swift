@@ -1,6 +1,7 @@
 // libFuzzer target: a configuration file through `ConfigurationFile.parse` and through the whole
 // `ucarp --config=/fuzz/vip-001.conf` (vip-common.conf, the variables, OPTIONS split into words
-// and parsed as options, every value checked into Settings), from an in-memory file source.
+// and parsed as options, every value checked into Settings and the start-up warnings), from an
+// in-memory environment.
 //
 // The input is /fuzz/vip-001.conf. When it holds a NUL byte, it is also tried split there: the
 // part before as /fuzz/vip-common.conf, the rest as vip-001.conf. Any other file read (a
@@ -9,13 +10,14 @@
 // Built only with SWIFTCARP_FUZZ=1 (see Package.swift); run with `make fuzz`.
 import CARPCore
 import Glibc
+import UCarpConfiguration
 
 private let directory = "/fuzz"
 private let instancePath = "\(directory)/vip-001.conf"
 private let commonPath = "\(directory)/vip-common.conf"
 
-private func files(instance: [UInt8], common: [UInt8]?) -> UCarpCommandLine.FileSource {
-    UCarpCommandLine.FileSource(
+private func files(instance: [UInt8], common: [UInt8]?) -> UCarpCommandLine.Environment {
+    UCarpCommandLine.Environment(
         read: { path throws(SettingsError) in
             switch path {
             case instancePath: instance
@@ -36,15 +38,20 @@ private func files(instance: [UInt8], common: [UInt8]?) -> UCarpCommandLine.File
 private func run(instance: [UInt8], common: [UInt8]?) {
     let command: UCarpCommandLine.Command
     do {
-        command = try UCarpCommandLine.parse(["--config=\(instancePath)"], files: files(instance: instance, common: common))
+        command = try UCarpCommandLine.parse(
+            ["--config=\(instancePath)"], environment: files(instance: instance, common: common))
     } catch {
         // Every refusal is one printable line naming the problem.
         let message = error.description
         if message.isEmpty { fatalError("empty error message for \(error)") }
         return
     }
-    guard case .run(let settings) = command else {
+    guard case .run(let settings, let warnings) = command else {
         fatalError("--config gave \(command), not settings")
+    }
+    // Every warning is one log line.
+    for warning in warnings where warning.description.isEmpty || warning.description.contains("\n") {
+        fatalError("warning \(warning) is not one line")
     }
     // Whatever was accepted is within ucarp's ranges and builds a working codec.
     guard settings.vhid >= 1, !settings.password.isEmpty,

@@ -1,16 +1,16 @@
 /// Turns `vip-common.conf` and a `vip-NNN.conf` into the options they stand for, as the Red Hat
 /// `ucarp` wrapper would pass them: `ID` is `--vhid`, `VIP_ADDRESS` is `--addr`, and so on;
-/// `OPTIONS` is split into words like a shell would.
+/// `OPTIONS` is split into words like a shell would and read with the command line's table.
 enum ConfigurationOptions {
     struct Option {
-        var id: UCarpCommandLine.OptionID
+        var id: UCarpOption
         var value: String
         /// `path:line` of the assignment it came from.
         var origin: String
     }
 
     /// The variables and the options they give, in the order they are applied.
-    static let variables: [(name: String, option: UCarpCommandLine.OptionID?)] = [
+    static let variables: [(name: String, option: UCarpOption?)] = [
         ("ID", .vhid), ("BIND_INTERFACE", .interface), ("SOURCE_ADDRESS", .srcip), ("VIP_ADDRESS", .addr),
         ("PASSWORD", .pass), ("PASSFILE", .passfile), ("UPSCRIPT", .upscript), ("DOWNSCRIPT", .downscript),
         ("PEERS", .peer), ("CHECK", .check), ("CHECK_INTERVAL", .checkInterval), ("CHECK_FALL", .checkFall),
@@ -19,34 +19,34 @@ enum ConfigurationOptions {
 
     static let commonFileName = "vip-common.conf"
 
+    /// The options the files beside and at `path` give, with the warnings they deserve.
+    ///
+    /// - Parameter path: absolute, so that the default scripts found beside it still run after
+    ///   `--daemonize`.
     static func load(
-        path given: String, files: UCarpCommandLine.FileSource
-    ) throws(SettingsError) -> (options: [Option], warnings: [String]) {
-        // Absolute, so that the default scripts found beside it still run after --daemonize.
-        let path =
-            given.hasPrefix("/") || files.currentDirectory == nil
-            ? given : (files.currentDirectory ?? "") + "/" + given
+        path: String, readIfPresent: (String) throws(SettingsError) -> [UInt8]?
+    ) throws(SettingsError) -> (options: [Option], warnings: [StartupWarning]) {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
         let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
         var parsedFiles: [ConfigurationFile] = []
         let commonPath = (directory.hasSuffix("/") ? directory : directory + "/") + commonFileName
-        if fileName != commonFileName, let bytes = try files.readIfPresent(commonPath) {
+        if fileName != commonFileName, let bytes = try readIfPresent(commonPath) {
             parsedFiles.append(try parse(bytes, path: commonPath))
         }
-        guard let bytes = try files.readIfPresent(path) else {
+        guard let bytes = try readIfPresent(path) else {
             throw .configurationUnreadable(path: path, reason: "No such file or directory")
         }
         parsedFiles.append(try parse(bytes, path: path))
 
         // Later assignments win, the instance's file over the common one: a shell sourcing both.
         var merged: [String: (value: String, origin: String)] = [:]
-        var warnings: [String] = []
+        var warnings: [StartupWarning] = []
         for file in parsedFiles {
             for assignment in file.assignments {
                 let origin = "\(file.path):\(assignment.line)"
                 if !variables.contains(where: { $0.name == assignment.name }) {
-                    warnings.append("\(origin): unknown variable \(assignment.name) (ignored)")
+                    warnings.append(.unknownVariable(name: assignment.name, origin: origin))
                 }
                 merged[assignment.name] = (assignment.value, origin)
             }
@@ -62,7 +62,7 @@ enum ConfigurationOptions {
         for (name, script) in [("UPSCRIPT", "vip-up"), ("DOWNSCRIPT", "vip-down")]
         where merged[name].map({ $0.value.isEmpty }) ?? true {
             let candidate = (directory.hasSuffix("/") ? directory : directory + "/") + script
-            if (try? files.readIfPresent(candidate)) ?? nil != nil {
+            if (try? readIfPresent(candidate)) ?? nil != nil {
                 merged[name] = (candidate, "\(path) (default \(name))")
             }
         }
@@ -89,11 +89,16 @@ enum ConfigurationOptions {
             // OPTIONS: more flags, as words.
             let words: [String]
             do {
-                words = try ShellWords.split(value)
+                words = try ShellLexer.words(value)
             } catch {
                 throw .inConfiguration(origin: origin, .syntax("OPTIONS: \(error.message)"))
             }
-            let parsed = try UCarpCommandLine.parseSyntax(words, origin: origin)
+            let parsed: UCarpOption.Parsed
+            do {
+                parsed = try UCarpOption.parse(words)
+            } catch {
+                throw .inConfiguration(origin: origin, error)
+            }
             if let stray = parsed.operands.first {
                 throw .inConfiguration(origin: origin, .strayArgument(stray))
             }
@@ -131,66 +136,11 @@ enum ConfigurationOptions {
         return String(number)
     }
 
-    static func octalWarning(_ value: String, origin: String) -> String? {
+    /// A warning when octal (as ucarp reads a number) would read a zero-padded `ID` otherwise.
+    static func octalWarning(_ value: String, origin: String) -> StartupWarning? {
         guard value.count > 1, value.hasPrefix("0"), value.allSatisfy(\.isASCIIDigit), value.count <= 6,
             let decimal = Int(value), Int(value, radix: 8) != decimal
         else { return nil }
-        let octal = Int(value, radix: 8).map { "octal \($0)" } ?? "an invalid octal number"
-        return "\(origin): ID \(value) is read as the decimal vhid \(decimal); ucarp handed \(value) "
-            + "verbatim would read \(octal): make sure every host agrees"
-    }
-}
-
-/// Splits a string into words as a shell would without running anything: whitespace
-/// separates, quotes and backslashes group.
-enum ShellWords {
-    struct Error: Swift.Error {
-        var message: String
-    }
-
-    static func split(_ text: String) throws(Error) -> [String] {
-        var words: [String] = []
-        var current: [Character] = []
-        var inWord = false
-        var iterator = Array(text)[...]
-        while let character = iterator.popFirst() {
-            switch character {
-            case " ", "\t", "\n":
-                if inWord { words.append(String(current)) }
-                current = []
-                inWord = false
-            case "'":
-                inWord = true
-                guard let end = iterator.firstIndex(of: "'") else { throw Error(message: "unterminated single quote") }
-                current += iterator[..<end]
-                iterator = iterator[(end + 1)...]
-            case "\"":
-                inWord = true
-                var closed = false
-                while let inner = iterator.popFirst() {
-                    if inner == "\"" {
-                        closed = true
-                        break
-                    }
-                    if inner == "\\", let next = iterator.first, "\"\\$`\n".contains(next) {
-                        // Backslash-newline is a line continuation: both go.
-                        if next != "\n" { current.append(next) }
-                        iterator = iterator.dropFirst()
-                    } else {
-                        current.append(inner)
-                    }
-                }
-                guard closed else { throw Error(message: "unterminated double quote") }
-            case "\\":
-                inWord = true
-                guard let next = iterator.popFirst() else { throw Error(message: "a backslash ends the value") }
-                if next != "\n" { current.append(next) }
-            default:
-                inWord = true
-                current.append(character)
-            }
-        }
-        if inWord { words.append(String(current)) }
-        return words
+        return .zeroPaddedID(value: value, origin: origin)
     }
 }

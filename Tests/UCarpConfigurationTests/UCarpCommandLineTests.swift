@@ -1,6 +1,7 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import UCarpConfiguration
 
 @Suite struct UCarpCommandLineTests {
     static let password = "Zebra-Secret-99"
@@ -29,7 +30,7 @@ import Testing
     }
 
     func settings(_ arguments: [String]) throws -> Settings {
-        guard case .run(let settings) = try command(arguments) else {
+        guard case .run(let settings, _) = try command(arguments) else {
             Issue.record("expected settings to run with")
             throw SettingsError.syntax("not a run command")
         }
@@ -203,6 +204,18 @@ import Testing
         #expect(error?.description.contains("1 to 255") == true)
     }
 
+    /// `Character.hexDigitValue` knows full-width digits; `strtoul` reads ASCII only.
+    @Test(arguments: ["\u{FF11}\u{FF12}", "0x\u{FF26}", "0\u{FF11}", "\u{0663}", "1\u{FF10}", "0x1\u{FF41}"])
+    func nonASCIIDigitsAreNotANumber(_ value: String) {
+        #expect(
+            rejection(Self.required + ["--vhid=\(value)"])
+                == .notANumber(option: "--vhid", value: value, range: 1...255))
+        #expect(
+            rejection(Self.required + ["--advskew", value])
+                == .notANumber(option: "--advskew", value: value, range: 0...255)
+        )
+    }
+
     @Test func advskewOutOfRangeIsRejected() {
         let tooBig = rejection(Self.required + ["-k", "256"])
         #expect(tooBig == .outOfRange(option: "--advskew", value: "256", range: 0...255))
@@ -293,7 +306,7 @@ import Testing
     @Test(arguments: [
         ("-s", "--srcip", "192.0.2"), ("-s", "--srcip", "192.0.2.256"), ("-a", "--addr", "300.1.1.1"),
         ("-a", "--addr", "vip"), ("-a", "--addr", "192.0.2.100/24"), ("-m", "--mcast", "foo"),
-        ("-m", "--mcast", "224.0.0.018"), ("-s", "--srcip", "::1"),
+        ("-m", "--mcast", "224.0.0.018"), ("-s", "--srcip", "::1"), ("-a", "--addr", "192.0.2.\u{FF11}"),
     ])
     func malformedAddressesAreRejected(_ option: String, _ named: String, _ value: String) {
         let error = rejection(Self.required + [option, value])
@@ -327,6 +340,11 @@ import Testing
         #expect(error == .unknownFacility("bogus"))
         #expect(error?.description.contains("'bogus'") == true)
         #expect(error?.description.contains("local7") == true)
+    }
+
+    /// `strcasecmp` folds ASCII letters only: the Kelvin sign is not a K.
+    @Test func facilityNamesFoldOnlyASCIICase() {
+        #expect(rejection(Self.required + ["-f", "\u{212A}ern"]) == .unknownFacility("\u{212A}ern"))
     }
 
     @Test func emptyInterfaceAndScriptsAreRejected() {
@@ -410,7 +428,10 @@ import Testing
         #expect(try settings(Self.required + ["--script-timeout=\(value)"]).scriptTimeout == expected)
     }
 
-    @Test(arguments: ["", ".", "1.", "-1", "abc", "1e3", "86401", "86400.1", "1.0000000001", " 1", "1,5", "9999999999"])
+    @Test(arguments: [
+        "", ".", "1.", "-1", "abc", "1e3", "86401", "86400.1", "1.0000000001", " 1", "1,5", "9999999999", "\u{FF12}",
+        "0.\u{FF15}",
+    ])
     func scriptTimeoutRejectsWhatIsNotSeconds(_ value: String) {
         let error = rejection(Self.required + ["--script-timeout", value])
         #expect(error == .notASeconds(option: "--script-timeout", value: value, maximum: 86_400))

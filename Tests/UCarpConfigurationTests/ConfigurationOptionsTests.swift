@@ -1,14 +1,15 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import UCarpConfiguration
 
 /// `--config`: the files, merged and turned into settings, with the command line winning.
 struct ConfigurationOptionsTests {
     /// An in-memory /etc/ucarp.
     final class Files {
         var contents: [String: String] = [:]
-        var source: UCarpCommandLine.FileSource {
-            UCarpCommandLine.FileSource(
+        var source: UCarpCommandLine.Environment {
+            UCarpCommandLine.Environment(
                 read: { [unowned self] path throws(SettingsError) in
                     guard let text = self.contents[path] else {
                         throw .passfileUnreadable(path: path, reason: "No such file or directory")
@@ -32,16 +33,25 @@ struct ConfigurationOptionsTests {
         """
 
     func settings(_ arguments: [String], _ files: Files) throws -> Settings {
-        guard case .run(let settings) = try UCarpCommandLine.parse(arguments, files: files.source) else {
+        try run(arguments, files).settings
+    }
+
+    func warnings(_ arguments: [String], _ files: Files) throws -> [StartupWarning] {
+        try run(arguments, files).warnings
+    }
+
+    func run(_ arguments: [String], _ files: Files) throws -> (settings: Settings, warnings: [StartupWarning]) {
+        guard case .run(let settings, let warnings) = try UCarpCommandLine.parse(arguments, environment: files.source)
+        else {
             Issue.record("not a run command")
             throw SettingsError.bothZero
         }
-        return settings
+        return (settings, warnings)
     }
 
     func rejection(_ arguments: [String], _ files: Files) -> SettingsError? {
         do {
-            _ = try UCarpCommandLine.parse(arguments, files: files.source)
+            _ = try UCarpCommandLine.parse(arguments, environment: files.source)
             return nil
         } catch {
             return error
@@ -59,7 +69,8 @@ struct ConfigurationOptionsTests {
         #expect(settings.sourceAddress == IPv4Address(184, 12, 13, 180))
         #expect(settings.shutdown && settings.preempt)
         #expect(settings.advskew == 10)
-        #expect(settings.warnings.isEmpty)
+        // Nothing to say about the file; ucarp's own warnings about the scripts remain.
+        #expect(try warnings(["--config=/etc/ucarp/vip-001.conf"], files) == [.noUpscript, .noDownscript])
     }
 
     @Test func theCommonFileIsReadFirstAndOverriddenVariableByVariable() throws {
@@ -101,13 +112,23 @@ struct ConfigurationOptionsTests {
         let files = Files()
         files.contents["/etc/ucarp/vip-010.conf"] =
             "ID=010\nVIP_ADDRESS=192.0.2.100\nSOURCE_ADDRESS=192.0.2.11\nPASSWORD=x\n"
-        let settings = try settings(["--config=/etc/ucarp/vip-010.conf"], files)
+        let (settings, warnings) = try run(["--config=/etc/ucarp/vip-010.conf"], files)
         #expect(settings.vhid == 10)
-        #expect(settings.warnings.count == 1)
+        #expect(warnings.count == 3)
         #expect(
-            settings.warnings.first?.contains("/etc/ucarp/vip-010.conf:1: ID 010 is read as the decimal vhid 10")
+            warnings.first?.description.contains("/etc/ucarp/vip-010.conf:1: ID 010 is read as the decimal vhid 10")
                 == true)
-        #expect(settings.warnings.first?.contains("octal 8") == true)
+        #expect(warnings.first?.description.contains("octal 8") == true)
+    }
+
+    @Test func aFullWidthIDIsNotANumber() {
+        let files = Files()
+        files.contents["/etc/ucarp/vip-001.conf"] = Self.redHatExample.replacingFirst(
+            "ID=\"001\"", with: "ID=\"\u{FF11}\u{FF12}\"")
+        #expect(
+            rejection(["--config=/etc/ucarp/vip-001.conf"], files)?.description
+                == "/etc/ucarp/vip-001.conf:2: invalid --vhid '\u{FF11}\u{FF12}': expected a whole number from 1 to 255"
+        )
     }
 
     @Test func vhidFromTheFileName() {
@@ -115,6 +136,7 @@ struct ConfigurationOptionsTests {
         #expect(ConfigurationOptions.vhidFromFileName("vip-255.conf") == "255")
         #expect(ConfigurationOptions.vhidFromFileName("vip-abc.conf") == nil)
         #expect(ConfigurationOptions.vhidFromFileName("dns.conf") == nil)
+        #expect(ConfigurationOptions.vhidFromFileName("vip-\u{FF11}\u{FF12}.conf") == nil)
     }
 
     @Test func passfileWinsOverPassword() throws {
@@ -151,8 +173,12 @@ struct ConfigurationOptionsTests {
     @Test func unknownVariablesAreWarnings() throws {
         let files = Files()
         files.contents["/etc/ucarp/vip-001.conf"] = Self.redHatExample + "\nNETMASK=24\n"
-        let settings = try settings(["--config=/etc/ucarp/vip-001.conf"], files)
-        #expect(settings.warnings == ["/etc/ucarp/vip-001.conf:8: unknown variable NETMASK (ignored)"])
+        let warnings = try warnings(["--config=/etc/ucarp/vip-001.conf"], files)
+        #expect(
+            warnings.map(\.description) == [
+                "/etc/ucarp/vip-001.conf:8: unknown variable NETMASK (ignored)",
+                "Warning: no script called when going up", "Warning: no script called when going down",
+            ])
     }
 
     @Test func badValuesNameTheFileAndLine() {
@@ -182,7 +208,9 @@ struct ConfigurationOptionsTests {
         files.contents["/srv/ucarp/vip-up"] = "#!/bin/sh\n"
         var source = files.source
         source.currentDirectory = "/srv"
-        guard case .run(let settings) = try UCarpCommandLine.parse(["--config=ucarp/vip-001.conf"], files: source)
+        guard
+            case .run(let settings, _) = try UCarpCommandLine.parse(
+                ["--config=ucarp/vip-001.conf"], environment: source)
         else {
             Issue.record("not a run command")
             return
@@ -198,7 +226,7 @@ struct ConfigurationOptionsTests {
     }
 
     @Test func optionsLineContinuationsDisappear() throws {
-        #expect(try ShellWords.split("--pre\\\nempt \"--xparam=a\\\nb\"") == ["--preempt", "--xparam=ab"])
+        #expect(try ShellLexer.words("--pre\\\nempt \"--xparam=a\\\nb\"") == ["--preempt", "--xparam=ab"])
     }
 
     @Test func aMissingFileIsAnError() {

@@ -72,10 +72,13 @@ public struct CommandLineParser<ID: Hashable & Sendable>: Sendable {
         while let argument = nextArgument() {
             if argument == "--" {
                 while let operand = nextArgument() { parsed.operands.append(operand) }
-            } else if argument.hasPrefix("--") {
-                let body = argument.dropFirst(2)
-                let name = String(body.prefix { $0 != "=" })
-                let inlineValue = body.firstIndex(of: "=").map { String(body[body.index(after: $0)...]) }
+            } else if argument.utf8.starts(with: "--".utf8) {
+                // In scalars, as getopt reads bytes: a combining mark after `=` is the value's.
+                let body = argument.unicodeScalars.dropFirst(2)
+                let name = String(String.UnicodeScalarView(body.prefix { $0 != "=" }))
+                let inlineValue = body.firstIndex(of: "=").map {
+                    String(String.UnicodeScalarView(body[body.index(after: $0)...]))
+                }
                 let option = try resolve(name)
                 if option.takesArgument {
                     let location =
@@ -89,15 +92,18 @@ public struct CommandLineParser<ID: Hashable & Sendable>: Sendable {
                     if inlineValue != nil { throw .unexpectedArgument(option.name) }
                     parsed.options.append((option.id, nil))
                 }
-            } else if argument.hasPrefix("-") && argument.count > 1 {
-                var rest = Substring(argument.dropFirst())
-                while let character = rest.first {
+            } else if argument.utf8.first == UInt8(ascii: "-") && argument.utf8.count > 1 {
+                // Letter by scalar: `-p` followed by a combining mark is `-p` and its value.
+                var rest = argument.unicodeScalars.dropFirst()
+                while let scalar = rest.first {
                     rest = rest.dropFirst()
+                    let character = Character(scalar)
                     guard let option = shortOption(character) else { throw .invalidShort(character) }
                     if option.takesArgument {
+                        let attached = String(String.UnicodeScalarView(rest))
                         let location =
-                            rest.isEmpty ? (index, 0) : (index - 1, argument.utf8.count - rest.utf8.count)
-                        let value = rest.isEmpty ? nextArgument() : String(rest)
+                            rest.isEmpty ? (index, 0) : (index - 1, argument.utf8.count - attached.utf8.count)
+                        let value = rest.isEmpty ? nextArgument() : attached
                         guard let value else { throw .missingArgumentShort(character) }
                         parsed.valueLocations[parsed.options.count] = location
                         parsed.options.append((option.id, value))

@@ -1,10 +1,11 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import UCarpConfiguration
 
 /// The getopt_long rules, exercised through ucarp's own option table.
 @Suite struct CommandLineParserTests {
-    typealias ID = UCarpCommandLine.OptionID
+    typealias ID = UCarpOption
     typealias ParseError = CommandLineParser<ID>.Error
 
     struct Given: Equatable, CustomStringConvertible {
@@ -14,7 +15,7 @@ import Testing
     }
 
     func parse(_ arguments: [String]) throws -> (options: [Given], operands: [String]) {
-        let parsed = try UCarpCommandLine.parser.parse(arguments)
+        let parsed = try UCarpOption.parser.parse(arguments)
         return (parsed.options.map { Given(id: $0.id, argument: $0.argument) }, parsed.operands)
     }
 
@@ -24,7 +25,7 @@ import Testing
 
     func error(_ arguments: [String]) -> ParseError? {
         do {
-            _ = try UCarpCommandLine.parser.parse(arguments)
+            _ = try UCarpOption.parser.parse(arguments)
             return nil
         } catch {
             return error
@@ -38,6 +39,20 @@ import Testing
         #expect(try options(["--vhid", "42"]) == [Given(id: .vhid, argument: "42")])
         #expect(try options(["--xparam=a=b"]) == [Given(id: .xparam, argument: "a=b")])
         #expect(try options(["--vhid="]) == [Given(id: .vhid, argument: "")])
+    }
+
+    /// getopt reads bytes: a value may start with a combining mark, which `Character` would glue
+    /// to the `=` or the option letter before it.
+    @Test func aValueStartingWithACombiningMarkIsTheValue() throws {
+        #expect(try options(["--pass=\u{301}abc"]) == [Given(id: .pass, argument: "\u{301}abc")])
+        #expect(try options(["-p\u{301}abc"]) == [Given(id: .pass, argument: "\u{301}abc")])
+        #expect(
+            try options(["-Pp\u{301}"]) == [Given(id: .preempt, argument: nil), Given(id: .pass, argument: "\u{301}")])
+        #expect(error(["-P\u{301}"]) == .invalidShort("\u{301}"))
+        #expect(
+            UCarpCommandLine.passwordLocations(in: ["--pass=\u{301}abc", "-p\u{301}x"]).map {
+                [$0.argument, $0.offset]
+            } == [[0, 7], [1, 2]])
     }
 
     @Test func separateArgumentIsTakenEvenWhenItLooksLikeAnOption() throws {

@@ -1,6 +1,7 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import UCarpConfiguration
 
 struct ConfigurationFileTests {
     func parse(_ text: String) throws(ConfigurationError) -> ConfigurationFile {

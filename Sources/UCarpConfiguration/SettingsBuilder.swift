@@ -1,0 +1,155 @@
+import CARPCore
+
+/// The options seen so far, each checked as it comes (a later one overrides an earlier one, as
+/// in ucarp); ``settings()`` then checks what needs them all. nil is "not given": the default is
+/// ``Settings``'s own.
+struct SettingsBuilder {
+    var interface: String?
+    var sourceAddress: IPv4Address?
+    var group: IPv4Address?
+    var vhid: UInt8?
+    var password: [UInt8]?
+    var passfile: String?
+    var virtualAddress: (address: IPv4Address, argument: String)?
+    var advbase: UInt8?
+    var advskew: UInt8?
+    var deadRatio: UInt32?
+    var upscript: String?
+    var downscript: String?
+    /// `.some(nil)` is `--facility=none`.
+    var facility: SyslogFacility??
+    var xparam: String?
+    var preempt = false
+    var neutral = false
+    var debug = false
+    var shutdown = false
+    var daemonize = false
+    var ignoreInterfaceState = false
+    var noMulticast = false
+    var peers: [IPv4Address] = []
+    var check: String?
+    var checkInterval: MonotonicDuration?
+    var checkTimeout: MonotonicDuration?
+    var checkFall: Int?
+    var checkRise: Int?
+    var pidFile: String?
+    var stateFile: String?
+    /// 0 is "never".
+    var scriptTimeout: MonotonicDuration?
+
+    /// Takes one option. `--passfile` is read here, so that an unreadable one is refused even if
+    /// a later `--pass` replaces it, as in ucarp.
+    mutating func apply(
+        _ id: UCarpOption, _ value: String, readPassfile: (String) throws(SettingsError) -> [UInt8]
+    ) throws(SettingsError) {
+        switch id {
+        case .interface: interface = try OptionValue.nonEmpty(value, option: "--interface")
+        case .srcip: sourceAddress = try OptionValue.address(value, option: "--srcip")
+        case .mcast:
+            let address = try OptionValue.address(value, option: "--mcast")
+            guard address.isMulticast else { throw .notMulticast(value: value) }
+            group = address
+        case .vhid: vhid = UInt8(try OptionValue.number(value, option: "--vhid", range: Settings.vhidRange))
+        case .pass:
+            password = Array(value.utf8)
+            passfile = nil
+        case .passfile:
+            passfile = value
+            let contents = try readPassfile(value)
+            // ucarp keeps the first line up to its newline, and C strings end at a NUL.
+            let firstLine = contents.prefix { $0 != 0x0A && $0 != 0 }
+            guard !firstLine.isEmpty else { throw .passfileEmpty(path: value) }
+            password = Array(firstLine)
+        case .preempt: preempt = true
+        case .neutral: neutral = true
+        case .addr: virtualAddress = (try OptionValue.address(value, option: "--addr"), value)
+        case .advbase:
+            advbase = UInt8(try OptionValue.number(value, option: "--advbase", range: Settings.advbaseRange))
+        case .advskew:
+            advskew = UInt8(try OptionValue.number(value, option: "--advskew", range: Settings.advskewRange))
+        case .upscript: upscript = try OptionValue.nonEmpty(value, option: "--upscript")
+        case .downscript: downscript = try OptionValue.nonEmpty(value, option: "--downscript")
+        case .deadratio:
+            deadRatio = try OptionValue.number(value, option: "--deadratio", range: Settings.deadRatioRange)
+        case .debug: debug = true
+        case .shutdown: shutdown = true
+        case .facility:
+            if value.asciiLowercased() == "none" {
+                facility = .some(nil)
+            } else {
+                guard let named = SyslogFacility(named: value) else { throw .unknownFacility(value) }
+                facility = named
+            }
+        case .daemonize: daemonize = true
+        case .ignoreifstate: ignoreInterfaceState = true
+        case .nomcast: noMulticast = true
+        case .xparam: xparam = value
+        case .check: check = try OptionValue.nonEmpty(value, option: "--check")
+        case .checkInterval: checkInterval = try OptionValue.positiveDuration(value, option: "--check-interval")
+        case .checkTimeout: checkTimeout = try OptionValue.positiveDuration(value, option: "--check-timeout")
+        case .checkFall:
+            checkFall = Int(try OptionValue.number(value, option: "--check-fall", range: Settings.checkCountRange))
+        case .checkRise:
+            checkRise = Int(try OptionValue.number(value, option: "--check-rise", range: Settings.checkCountRange))
+        case .peer:
+            let peer = try OptionValue.address(value, option: "--peer")
+            guard !peer.isMulticast else { throw .peerNotUnicast(value: value) }
+            if !peers.contains(peer) { peers.append(peer) }
+        case .pidfile: pidFile = try OptionValue.nonEmpty(value, option: "--pidfile")
+        case .statefile: stateFile = try OptionValue.nonEmpty(value, option: "--statefile")
+        case .scriptTimeout:
+            scriptTimeout = try OptionValue.duration(value, option: "--script-timeout", maximum: 86_400)
+        case .help, .version, .config: break
+        }
+    }
+
+    /// The settings, once the options that need each other agree.
+    func settings() throws(SettingsError) -> Settings {
+        guard let sourceAddress else {
+            throw .missing(option: "--srcip (-s)", what: "the real address of this host on the interface")
+        }
+        guard let vhid else {
+            throw .missing(option: "--vhid (-v)", what: "the virtual host id, 1 to 255, the same on every host")
+        }
+        guard let password, !password.isEmpty else {
+            throw .missing(option: "--pass (-p) or --passfile (-o)", what: "the shared password")
+        }
+        guard password.count <= CARPWire.maximumPasswordLength else {
+            throw .passwordTooLong(length: password.count)
+        }
+        guard let virtualAddress else {
+            throw .missing(option: "--addr (-a)", what: "the virtual address to share")
+        }
+        var settings = Settings(
+            interface: interface, sourceAddress: sourceAddress, vhid: vhid, password: password,
+            virtualAddress: virtualAddress.address, virtualAddressArgument: virtualAddress.argument)
+        if let advbase { settings.advbase = advbase }
+        if let advskew { settings.advskew = advskew }
+        guard settings.advbase != 0 || settings.advskew != 0 else { throw .bothZero }
+        if peers.contains(sourceAddress) { throw .peerIsSelf(value: sourceAddress.description) }
+        if let group { settings.group = group }
+        if let deadRatio { settings.deadRatio = deadRatio }
+        if let facility { settings.facility = facility }
+        if let checkInterval { settings.checkInterval = checkInterval }
+        if let checkFall { settings.checkFall = checkFall }
+        if let checkRise { settings.checkRise = checkRise }
+        if let scriptTimeout { settings.scriptTimeout = scriptTimeout.nanoseconds == 0 ? nil : scriptTimeout }
+        settings.passfile = passfile
+        settings.upscript = upscript
+        settings.downscript = downscript
+        settings.xparam = xparam
+        settings.preempt = preempt
+        settings.neutral = neutral
+        settings.debug = debug
+        settings.shutdown = shutdown
+        settings.daemonize = daemonize
+        settings.ignoreInterfaceState = ignoreInterfaceState
+        settings.noMulticast = noMulticast
+        settings.peers = peers
+        settings.check = check
+        settings.checkTimeout = checkTimeout
+        settings.pidFile = pidFile
+        settings.stateFile = stateFile
+        return settings
+    }
+}

@@ -1,0 +1,108 @@
+/// The ucarp 1.5.2 command line, and with `--config` the files it names: the one stage that
+/// turns them into ``Settings`` and the warnings to log at start-up, or the error that stops it.
+///
+/// The flow goes one way: the arguments are parsed with ``UCarpOption``'s table, the files
+/// (``ConfigurationOptions``) give options of their own, a ``SettingsBuilder`` takes the files'
+/// options and then the command line's, and its settings are checked against the system
+/// (``Environment``).
+public enum UCarpCommandLine {
+    public enum Command: Equatable, Sendable {
+        case run(Settings, warnings: [StartupWarning])
+        case help
+        case version
+    }
+
+    /// What the stage asks of the system, so that tests can answer instead.
+    public struct Environment {
+        /// The bytes of a `--passfile`, or a ``SettingsError/passfileUnreadable(path:reason:)``.
+        public var read: (String) throws(SettingsError) -> [UInt8]
+        /// The bytes of a configuration file or a default script, nil if it does not exist.
+        public var readIfPresent: (String) throws(SettingsError) -> [UInt8]?
+        /// A file's permission bits (`stat`'s `st_mode`), nil if unknown.
+        public var permissions: (String) -> UInt32?
+        /// Whether a network interface of this name exists.
+        public var interfaceExists: (String) -> Bool
+        /// Where relative paths start (`getcwd`); nil leaves them relative.
+        public var currentDirectory: String?
+
+        public init(
+            read: @escaping (String) throws(SettingsError) -> [UInt8],
+            readIfPresent: @escaping (String) throws(SettingsError) -> [UInt8]? = { _ throws(SettingsError) in nil },
+            permissions: @escaping (String) -> UInt32? = { _ in nil },
+            interfaceExists: @escaping (String) -> Bool = { _ in true },
+            currentDirectory: String? = nil
+        ) {
+            self.read = read
+            self.readIfPresent = readIfPresent
+            self.permissions = permissions
+            self.interfaceExists = interfaceExists
+            self.currentDirectory = currentDirectory
+        }
+    }
+
+    /// Parses and validates `arguments` (without the program name), with no configuration
+    /// files, every interface existing and relative paths left relative.
+    ///
+    /// - Parameter readPassfile: returns the bytes of a file, or throws a message saying why not.
+    public static func parse(
+        _ arguments: [String], readPassfile: @escaping (String) throws(SettingsError) -> [UInt8]
+    ) throws(SettingsError) -> Command {
+        try parse(arguments, environment: Environment(read: readPassfile))
+    }
+
+    /// Parses and validates `arguments` (without the program name) and the files they name.
+    public static func parse(_ arguments: [String], environment: Environment) throws(SettingsError) -> Command {
+        // As ucarp: no arguments at all shows the usage.
+        if arguments.isEmpty { return .help }
+        let parsed = try UCarpOption.parse(arguments)
+        if parsed.options.contains(where: { $0.id == .help }) { return .help }
+        if parsed.options.contains(where: { $0.id == .version }) { return .version }
+        if let stray = parsed.operands.first { throw .strayArgument(stray) }
+
+        var builder = SettingsBuilder()
+        var warnings: [StartupWarning] = []
+        // Files first, so that options given beside --config win over them.
+        if let path = parsed.options.last(where: { $0.id == .config })?.argument {
+            let configuration = try ConfigurationOptions.load(
+                path: absolute(path, in: environment), readIfPresent: environment.readIfPresent)
+            warnings = configuration.warnings
+            for option in configuration.options {
+                do {
+                    try builder.apply(option.id, option.value, readPassfile: environment.read)
+                } catch {
+                    throw .inConfiguration(origin: option.origin, error)
+                }
+            }
+        }
+        for (id, argument) in parsed.options where id != .config {
+            try builder.apply(id, argument ?? "", readPassfile: environment.read)
+        }
+        var settings = try builder.settings()
+        // --daemonize moves to /: files written later must not depend on where we started.
+        settings.pidFile = settings.pidFile.map { absolute($0, in: environment) }
+        settings.stateFile = settings.stateFile.map { absolute($0, in: environment) }
+        if let name = settings.interface, !environment.interfaceExists(name) { throw .noSuchInterface(name) }
+
+        if let path = settings.passfile, let mode = environment.permissions(path), mode & 0o044 != 0 {
+            warnings.insert(.passfileReadable(path: path, mode: mode & 0o777), at: 0)
+        }
+        if settings.upscript == nil { warnings.append(.noUpscript) }
+        if settings.downscript == nil { warnings.append(.noDownscript) }
+        return .run(settings, warnings: warnings)
+    }
+
+    /// `path` made absolute against the environment's current directory, if it has one.
+    static func absolute(_ path: String, in environment: Environment) -> String {
+        guard !path.hasPrefix("/"), let directory = environment.currentDirectory else { return path }
+        return directory.hasSuffix("/") ? directory + path : directory + "/" + path
+    }
+
+    /// Where the values of `--pass` stand in `arguments`, so that the caller can blank them out
+    /// of its `argv` (and so of `ps` and `/proc/PID/cmdline`).
+    public static func passwordLocations(in arguments: [String]) -> [(argument: Int, offset: Int)] {
+        guard let parsed = try? UCarpOption.parser.parse(arguments) else { return [] }
+        return parsed.options.indices.compactMap { index in
+            parsed.options[index].id == .pass ? parsed.valueLocations[index] : nil
+        }
+    }
+}

@@ -1,0 +1,65 @@
+/// One of ucarp's options or of ours, and the table that spells them on a command line.
+enum UCarpOption: String, Hashable, Sendable {
+    case interface, srcip, mcast, vhid, pass, preempt, neutral, addr, help, advbase, advskew
+    case upscript, downscript, deadratio, debug, shutdown, facility, daemonize, ignoreifstate
+    case nomcast, passfile, xparam, version
+    case pidfile, statefile, scriptTimeout, config, peer
+    case check, checkInterval, checkFall, checkRise, checkTimeout
+
+    typealias Spelling = CommandLineParser<UCarpOption>.Option
+    typealias Parsed = CommandLineParser<UCarpOption>.Parsed
+
+    /// ucarp's `long_options` in its order, with its short letters (`-m` added: ucarp's help
+    /// names it but its short option string forgot it).
+    static let ucarpOptions: [Spelling] = [
+        Spelling("interface", short: "i", takesArgument: true, id: .interface),
+        Spelling("srcip", short: "s", takesArgument: true, id: .srcip),
+        Spelling("mcastip", short: "m", takesArgument: true, id: .mcast),
+        Spelling("vhid", short: "v", takesArgument: true, id: .vhid),
+        Spelling("pass", short: "p", takesArgument: true, id: .pass),
+        Spelling("preempt", short: "P", takesArgument: false, id: .preempt),
+        Spelling("neutral", short: "n", takesArgument: false, id: .neutral),
+        Spelling("addr", short: "a", takesArgument: true, id: .addr),
+        Spelling("help", short: "h", takesArgument: false, id: .help),
+        Spelling("advbase", short: "b", takesArgument: true, id: .advbase),
+        Spelling("advskew", short: "k", takesArgument: true, id: .advskew),
+        Spelling("upscript", short: "u", takesArgument: true, id: .upscript),
+        Spelling("downscript", short: "d", takesArgument: true, id: .downscript),
+        Spelling("deadratio", short: "r", takesArgument: true, id: .deadratio),
+        Spelling("debug", short: "D", takesArgument: false, id: .debug),
+        Spelling("shutdown", short: "z", takesArgument: false, id: .shutdown),
+        Spelling("facility", short: "f", takesArgument: true, id: .facility),
+        Spelling("daemonize", short: "B", takesArgument: false, id: .daemonize),
+        Spelling("ignoreifstate", short: "S", takesArgument: false, id: .ignoreifstate),
+        Spelling("nomcast", short: "M", takesArgument: false, id: .nomcast),
+        Spelling("passfile", short: "o", takesArgument: true, id: .passfile),
+        Spelling("xparam", short: "x", takesArgument: true, id: .xparam),
+    ]
+
+    /// Options ucarp does not have. They resolve only where ucarp's own do not.
+    static let extensionOptions: [Spelling] = [
+        Spelling("mcast", takesArgument: true, id: .mcast),
+        Spelling("version", short: "V", takesArgument: false, id: .version),
+        Spelling("pidfile", takesArgument: true, id: .pidfile),
+        Spelling("statefile", takesArgument: true, id: .statefile),
+        Spelling("script-timeout", takesArgument: true, id: .scriptTimeout),
+        Spelling("config", takesArgument: true, id: .config),
+        Spelling("peer", takesArgument: true, id: .peer),
+        Spelling("check", takesArgument: true, id: .check),
+        Spelling("check-interval", takesArgument: true, id: .checkInterval),
+        Spelling("check-fall", takesArgument: true, id: .checkFall),
+        Spelling("check-rise", takesArgument: true, id: .checkRise),
+        Spelling("check-timeout", takesArgument: true, id: .checkTimeout),
+    ]
+
+    static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
+
+    /// The options of `words` (a command line or an `OPTIONS` value), in getopt's words if not.
+    static func parse(_ words: [String]) throws(SettingsError) -> Parsed {
+        do {
+            return try parser.parse(words)
+        } catch {
+            throw .syntax(error.description)
+        }
+    }
+}
