@@ -3,7 +3,12 @@
 /// Each event method takes the current monotonic instant and returns the actions the caller
 /// must carry out, in order. The machine never reads a clock, touches a socket or runs a
 /// script; it exposes ``nextDeadline`` and the caller calls ``deadlinePassed(at:)`` then.
+///
+/// Each ``State`` carries its own timers (`CARPStateMachine+State.swift`), and every change
+/// of role goes through one transition function that arms the new state's timers
+/// (`CARPStateMachine+Transition.swift`), as OpenBSD's `carp_setrun` does.
 public struct CARPStateMachine: Sendable {
+    /// A state's name without its data: what scripts, logs and the state file are told.
     public enum Role: String, Sendable {
         case initial = "INIT"
         case backup = "BACKUP"
