@@ -3,7 +3,12 @@
 /// Each event method takes the current monotonic instant and returns the actions the caller
 /// must carry out, in order. The machine never reads a clock, touches a socket or runs a
 /// script; it exposes ``nextDeadline`` and the caller calls ``deadlinePassed(at:)`` then.
+///
+/// Each ``State`` carries its own timers (`CARPStateMachine+State.swift`), and every change
+/// of role goes through one transition function that arms the new state's timers
+/// (`CARPStateMachine+Transition.swift`), as OpenBSD's `carp_setrun` does.
 public struct CARPStateMachine: Sendable {
+    /// A state's name without its data: what scripts, logs and the state file are told.
     public enum Role: String, Sendable {
         case initial = "INIT"
         case backup = "BACKUP"
@@ -73,24 +78,26 @@ public struct CARPStateMachine: Sendable {
     /// After a step-down (SIGUSR2) ucarp sleeps this long before it listens again; we keep
     /// handling packets meanwhile but do not take the address back.
     public static let stepDownHold = MonotonicDuration.seconds(3)
+    /// The advbase and advskew of a departing master's last advertisement (see
+    /// ``leavingAdvertisement()``).
+    public static let leavingAdvbase: UInt8 = 255
+    public static let leavingAdvskew: UInt8 = 255
     /// ucarp's `CARP_SENDAD_MAX_ERRORS` and `CARP_SENDAD_MIN_SUCCESS`.
     static let sendErrorsBeforeDemotion = 3
     static let sendSuccessesBeforeRecovery = 3
 
     public let configuration: Configuration
-    public private(set) var role: Role = .initial
-    public private(set) var advertiseAt: MonotonicInstant?
-    public private(set) var masterDownAt: MonotonicInstant?
-    public private(set) var holdUntil: MonotonicInstant?
-    public private(set) var carrierDown = false
+    /// Where the election stands; the timers are part of it.
+    public internal(set) var state: State = .initial(.up)
     /// The counter of the last advertisement sent or accepted, once there is one.
-    public private(set) var counter: UInt64?
+    public internal(set) var counter: UInt64?
     /// Set after repeated send errors: we advertise with advskew ≥ 240 so others may take over.
     public private(set) var demoted = false
     private var sendErrors = 0
     private var sendSuccesses = 0
-    /// Adverts to send before the delayed gratuitous ARP; nil when none is pending.
-    private var advertsBeforeDelayedARP: Int?
+    /// A master left one advertisement before its delayed gratuitous ARP; that ARP goes out with
+    /// the first advertisement of its next term (ucarp's `sc_delayed_arp` outlives the state).
+    var delayedARPLeftOver = false
 
     /// nil until the first health check result; always true without a health check.
     public private(set) var healthy: Bool?
@@ -100,14 +107,20 @@ public struct CARPStateMachine: Sendable {
         self.healthy = configuration.healthChecked ? nil : true
     }
 
+    /// The state's name: INIT, BACKUP, MASTER or FAULT.
+    public var role: Role { state.role }
+
+    /// The interface has no carrier (is not RUNNING): deaf, no timers, never MASTER.
+    public var carrierDown: Bool { state.carrier == .down }
+
     /// Only a healthy instance may become master.
     var mayBecomeMaster: Bool { healthy == true }
 
     /// The earliest instant at which ``deadlinePassed(at:)`` has work to do.
     public var nextDeadline: MonotonicInstant? {
-        switch role {
-        case .master: advertiseAt
-        case .backup: carrierDown ? nil : masterDownAt
+        switch state {
+        case .master(let master): master.advertiseAt
+        case .backup(let backup): backup.masterDownAt
         case .initial, .fault: nil
         }
     }
@@ -133,10 +146,8 @@ public struct CARPStateMachine: Sendable {
 
     /// INIT → BACKUP, running the down script unless `--neutral`, and start listening.
     public mutating func start(at now: MonotonicInstant) -> [Action] {
-        guard role == .initial else { return [] }
-        let actions = [setState(.backup, reason: .startup)]
-        if !carrierDown && mayBecomeMaster { armMasterDown(at: now) }
-        return actions
+        guard case .initial = state else { return [] }
+        return transition(to: .backup, reason: .startup, at: now)
     }
 
     /// A verified advertisement of our virtual host arrived from another host.
@@ -149,59 +160,55 @@ public struct CARPStateMachine: Sendable {
         let ourKey = configuration.sourceAddress.ucarpTieBreakKey
         var actions: [Action] = []
 
-        switch role {
+        switch state {
         case .initial, .fault:
             break
-        case .master:
+        case .master(let master):
             if local > remote || (local == remote && theirKey < ourKey) {
                 // Make sure the new master hears us once more, so it reasserts the address.
-                actions += sendAdvertisement(at: now)
-                actions.append(setState(.backup, reason: .preferredMasterAdvertised))
-                advertiseAt = nil
-                armMasterDown(at: now)
+                actions += advertiseAsMaster(at: now)
+                actions += transition(to: .backup, reason: .preferredMasterAdvertised, at: now)
                 actions.append(.log(.warning, "Preferred master advertised: going back to BACKUP state"))
             } else if local < remote || (local == remote && theirKey > ourKey) {
                 actions.append(.sendGratuitousARP)
-                advertsBeforeDelayedARP = 2
+                state = .master(Master(advertiseAt: master.advertiseAt, advertsBeforeDelayedARP: 2))
                 actions.append(
                     .log(
                         .warning,
                         "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"))
             }
-        case .backup:
+        case .backup(let backup):
             guard mayBecomeMaster else { break }
-            if let holdUntil, now < holdUntil {
-                masterDownAt = holdUntil + masterDownInterval
-                break
-            }
-            if configuration.preempt && local < remote {
-                actions += becomeMaster(at: now, reason: .preemption)
+            // During a step-down hold nothing makes us take over.
+            let holding = backup.holdUntil.map { now < $0 } ?? false
+            if !holding && configuration.preempt && local < remote {
+                actions += transition(to: .master, reason: .preemption, at: now)
                 actions.append(.log(.warning, "Putting MASTER down - preemption"))
                 break
             }
             // A master advertising so rarely that it would time out anyway is as good as gone.
             let patience = AdvertisementInterval(
                 seconds: UInt32(configuration.advbase) * configuration.deadRatio, microseconds: local.microseconds)
-            if patience < remote {
-                actions += becomeMaster(at: now, reason: .masterWillTimeOut)
+            if !holding && patience < remote {
+                actions += transition(to: .master, reason: .masterWillTimeOut, at: now)
                 actions.append(.log(.warning, "Putting MASTER DOWN (going to time out)"))
                 break
             }
-            armMasterDown(at: now)
+            // Heard a master: time it again (from the end of a hold in force).
+            state = .backup(backup.listening(at: now, masterDown: masterDownInterval))
         }
         return actions
     }
 
     /// Time has reached ``nextDeadline``: advertise (MASTER) or take over (BACKUP).
     public mutating func deadlinePassed(at now: MonotonicInstant) -> [Action] {
-        switch role {
-        case .master:
-            guard let advertiseAt, now >= advertiseAt else { return [] }
-            return sendAdvertisement(at: now)
-        case .backup:
-            guard !carrierDown, mayBecomeMaster, let masterDownAt, now >= masterDownAt else { return [] }
-            holdUntil = nil
-            return becomeMaster(at: now, reason: .masterSilent)
+        switch state {
+        case .master(let master):
+            guard now >= master.advertiseAt else { return [] }
+            return advertiseAsMaster(at: now)
+        case .backup(let backup):
+            guard mayBecomeMaster, let masterDownAt = backup.masterDownAt, now >= masterDownAt else { return [] }
+            return transition(to: .master, reason: .masterSilent, at: now)
         case .initial, .fault:
             return []
         }
@@ -235,8 +242,8 @@ public struct CARPStateMachine: Sendable {
                 "write() error #\(sendErrors)/\(Self.sendErrorsBeforeDemotion): advertising with advskew \(effectiveSkew)"
             )
         ]
-        if role == .master {
-            actions += sendAdvertisement(at: now)
+        if case .master = state {
+            actions += advertiseAsMaster(at: now)
         }
         return actions
     }
@@ -244,45 +251,58 @@ public struct CARPStateMachine: Sendable {
     /// SIGUSR2: a master says it is leaving, becomes BACKUP and holds off for ``stepDownHold``.
     public mutating func stepDown(at now: MonotonicInstant) -> [Action] {
         var actions: [Action] = [.log(.debug, "Caught signal (USR2) considering going down")]
-        guard role == .master else { return actions }
+        guard case .master = state else { return actions }
         actions.append(leavingAdvertisement())
-        actions.append(setState(.backup, reason: .stepDown))
-        advertiseAt = nil
-        let holdUntil = now + Self.stepDownHold
-        self.holdUntil = holdUntil
-        masterDownAt = holdUntil + masterDownInterval
+        actions += transition(to: .backup, reason: .stepDown, at: now, holdUntil: now + Self.stepDownHold)
         return actions
     }
 
     /// Leaving (a termination signal with `--shutdown`): a master says so on the wire, then
-    /// the down script runs unless we were BACKUP.
+    /// the down script runs unless we were BACKUP. The BACKUP left behind times nothing.
     public mutating func shutdown(at now: MonotonicInstant) -> [Action] {
-        guard role == .master || role == .initial else { return [] }
-        var actions: [Action] = []
-        if role == .master { actions.append(leavingAdvertisement()) }
-        actions.append(.changeState(from: role, to: .backup, reason: .shutdown, runScript: true))
-        role = .backup
-        advertiseAt = nil
-        masterDownAt = nil
-        return actions
+        switch state {
+        case .master:
+            let leaving = leavingAdvertisement()
+            return [leaving] + transition(to: .backup, reason: .shutdown, at: now)
+        case .initial:
+            return transition(to: .backup, reason: .shutdown, at: now)
+        case .backup, .fault:
+            return []
+        }
     }
 
     /// The interface lost its carrier (not RUNNING): become BACKUP and stop the timers.
     public mutating func carrierLost(at now: MonotonicInstant) -> [Action] {
-        guard !carrierDown else { return [] }
-        carrierDown = true
-        advertiseAt = nil
-        masterDownAt = nil
-        guard role == .master else { return [] }
-        return [setState(.backup, reason: .carrierLost)]
+        switch state {
+        case .initial(.up):
+            state = .initial(.down)
+        case .fault(.up):
+            state = .fault(.down)
+        case .backup(var backup) where backup.timer != .noCarrier:
+            backup.timer = .noCarrier
+            state = .backup(backup)
+        case .master:
+            return transition(to: .backup, reason: .carrierLost, at: now, carrier: .down)
+        case .initial(.down), .fault(.down), .backup:
+            break
+        }
+        return []
     }
 
     /// The carrier is back: listen as a BACKUP again.
     public mutating func carrierRestored(at now: MonotonicInstant) -> [Action] {
-        guard carrierDown else { return [] }
-        carrierDown = false
-        // A step-down hold still in force keeps its full length.
-        if role == .backup && mayBecomeMaster { armMasterDown(at: max(now, holdUntil ?? now)) }
+        switch state {
+        case .initial(.down):
+            state = .initial(.up)
+        case .fault(.down):
+            state = .fault(.up)
+        case .backup(var backup) where backup.timer == .noCarrier:
+            backup.timer = .unarmed
+            // A step-down hold still in force keeps its full length.
+            state = .backup(mayBecomeMaster ? backup.listening(at: now, masterDown: masterDownInterval) : backup)
+        case .initial(.up), .fault(.up), .backup, .master:
+            break
+        }
         return []
     }
 
@@ -293,80 +313,19 @@ public struct CARPStateMachine: Sendable {
     /// FAULT becomes BACKUP and listens as usual (with `--preempt` it may take the address back).
     public mutating func healthChanged(healthy: Bool, at now: MonotonicInstant) -> [Action] {
         self.healthy = healthy
-        switch (healthy, role) {
+        switch (healthy, state) {
         case (false, .master):
             let leaving = leavingAdvertisement()
-            role = .fault
-            advertiseAt = nil
-            return [leaving, .changeState(from: .master, to: .fault, reason: .healthCheckFailed, runScript: true)]
+            return [leaving] + transition(to: .fault, reason: .healthCheckFailed, at: now)
         case (false, .backup):
-            role = .fault
-            masterDownAt = nil
-            holdUntil = nil
-            return [.changeState(from: .backup, to: .fault, reason: .healthCheckFailed, runScript: false)]
+            return transition(to: .fault, reason: .healthCheckFailed, at: now)
         case (true, .fault):
-            role = .backup
-            if !carrierDown { armMasterDown(at: now) }
-            return [.changeState(from: .fault, to: .backup, reason: .healthCheckPassed, runScript: false)]
-        case (true, .backup):
-            if !carrierDown && masterDownAt == nil { armMasterDown(at: now) }
+            return transition(to: .backup, reason: .healthCheckPassed, at: now)
+        case (true, .backup(let backup)) where backup.timer == .unarmed:
+            state = .backup(backup.listening(at: now, masterDown: masterDownInterval))
             return []
         default:
             return []
         }
-    }
-
-    // MARK: Internals
-
-    private mutating func setState(_ new: Role, reason: TransitionReason) -> Action {
-        let old = role
-        role = new
-        let runScript = !(new == .backup && old == .initial && configuration.neutral)
-        return .changeState(from: old, to: new, reason: reason, runScript: runScript)
-    }
-
-    /// ucarp's `carp_master_down`: MASTER, gratuitous ARP, an advertisement at once, and one
-    /// more gratuitous ARP two advertisements later (for L3 switches that missed the first).
-    private mutating func becomeMaster(at now: MonotonicInstant, reason: TransitionReason) -> [Action] {
-        var actions = [setState(.master, reason: reason), .sendGratuitousARP]
-        masterDownAt = nil
-        holdUntil = nil
-        actions += sendAdvertisement(at: now)
-        advertsBeforeDelayedARP = 2
-        return actions
-    }
-
-    /// The advert a departing master sends, as the BSD kernels do: advbase 255 and advskew
-    /// 255 make every backup (ours and ucarp 1.5.2 alike) conclude that the master "will time
-    /// out anyway" and take over at once, instead of after advbase × deadratio of silence.
-    private mutating func leavingAdvertisement() -> Action {
-        let next = counter.map { $0 &+ 1 } ?? configuration.initialCounter
-        counter = next
-        advertiseAt = nil
-        return .sendAdvertisement(advbase: Self.leavingAdvbase, advskew: Self.leavingAdvskew, counter: next)
-    }
-
-    public static let leavingAdvbase: UInt8 = 255
-    public static let leavingAdvskew: UInt8 = 255
-
-    private mutating func sendAdvertisement(at now: MonotonicInstant) -> [Action] {
-        let next = counter.map { $0 &+ 1 } ?? configuration.initialCounter
-        counter = next
-        let skew = effectiveSkew
-        var actions: [Action] = [.sendAdvertisement(advbase: configuration.advbase, advskew: skew, counter: next)]
-        if let pending = advertsBeforeDelayedARP {
-            if pending <= 1 {
-                if role == .master { actions.append(.sendGratuitousARP) }
-                advertsBeforeDelayedARP = nil
-            } else {
-                advertsBeforeDelayedARP = pending - 1
-            }
-        }
-        advertiseAt = now + AdvertisementInterval(base: configuration.advbase, skew: skew).duration
-        return actions
-    }
-
-    private mutating func armMasterDown(at now: MonotonicInstant) {
-        masterDownAt = now + masterDownInterval
     }
 }

@@ -722,7 +722,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(h2.role == .backup)
     }
 
-    // MARK: The deadline invariant
+    // MARK: The random walk
 
     /// SplitMix64: a fixed-seed generator, so this "random" walk is the same on every run.
     struct SplitMix: RandomNumberGenerator {
@@ -739,36 +739,85 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         mutating func below(_ bound: Int) -> Int { Int(next(upperBound: UInt64(bound))) }
     }
 
-    @Test(arguments: [(1 as UInt8, 0 as UInt8, false), (1, 100, true), (0, 26, false), (3, 255, true), (2, 0, true)])
-    func nextDeadlineIsAlwaysWhatDeadlinePassedActsOn(advbase: UInt8, advskew: UInt8, preempt: Bool) {
-        var random = SplitMix(state: UInt64(advbase) << 16 | UInt64(advskew) << 1 | (preempt ? 1 : 0))
+    /// Thousands of events in a fixed-seed order (adverts heard, send outcomes, step-downs,
+    /// carrier flaps, health verdicts, shutdowns, deadlines): after each, the machine's
+    /// invariants hold. `nextDeadline` is exact and never past; a master has its next advert,
+    /// carrier and health; only a master advertises or ARPs; every take-over sends the ARP and
+    /// an advert at once; FAULT is entered and left only on a health verdict.
+    @Test(arguments: [
+        (1 as UInt8, 0 as UInt8, false, false), (1, 100, true, true), (0, 26, false, true), (3, 255, true, false),
+        (2, 0, true, true),
+    ])
+    func randomWalkKeepsTheMachinesInvariants(advbase: UInt8, advskew: UInt8, preempt: Bool, healthChecked: Bool) {
+        var random = SplitMix(
+            state: UInt64(advbase) << 16 | UInt64(advskew) << 1 | (preempt ? 1 : 0) | (healthChecked ? 1 << 40 : 0))
         let initial: UInt64 = .max - 3
-        var machine = CARPStateMachine(
-            configuration: configuration(advbase: advbase, advskew: advskew, preempt: preempt, initialCounter: initial))
+        var settings = configuration(advbase: advbase, advskew: advskew, preempt: preempt, initialCounter: initial)
+        settings.healthChecked = healthChecked
+        var machine = CARPStateMachine(configuration: settings)
         var now = t0
+        // What the walk knows without looking inside the machine.
         var state = machine.role
+        var carrierDown = false
+        var healthy: Bool? = healthChecked ? nil : true
         var expectedCounter = initial
         var transitions: [CARPStateMachine.TransitionReason: Int] = [:]
 
         func check(_ actions: [Action], adopted: UInt64? = nil, _ note: String) {
             if let adopted { expectedCounter = adopted &+ 1 }
-            for action in actions {
+            for (index, action) in actions.enumerated() {
                 switch action {
-                case .changeState(let from, let to, let reason, _):
+                case .changeState(let from, let to, let reason, let runScript):
                     #expect(from == state, "\(note)")
                     #expect(from != to, "\(note)")
+                    // The up script on entering MASTER, the down script on leaving it.
+                    if from == .master || to == .master { #expect(runScript, "\(note)") }
+                    if to == .fault { #expect(reason == .healthCheckFailed && healthy == false, "\(note)") }
+                    if from == .fault { #expect(reason == .healthCheckPassed && healthy == true, "\(note)") }
+                    if to == .master {
+                        // Every take-over: the gratuitous ARP, then an advertisement at once.
+                        let first: [Action] = [
+                            .sendGratuitousARP,
+                            .sendAdvertisement(
+                                advbase: advbase, advskew: machine.effectiveSkew, counter: expectedCounter),
+                        ]
+                        #expect(Array(actions.dropFirst(index + 1).prefix(2)) == first, "\(note): \(actions)")
+                    }
                     state = to
                     transitions[reason, default: 0] += 1
                 case .sendAdvertisement(let base, let skew, let counter):
+                    // Only a master advertises (a leaving one too, before it changes state).
+                    #expect(state == .master, "\(note): \(actions)")
                     let leaving = (base, skew) == (CARPStateMachine.leavingAdvbase, CARPStateMachine.leavingAdvskew)
                     #expect(leaving || (base == advbase && skew == machine.effectiveSkew), "\(note)")
+                    if leaving {
+                        #expect(actions.dropFirst(index + 1).first?.leavesMaster == true, "\(note): \(actions)")
+                    }
                     #expect(counter == expectedCounter, "\(note)")
                     expectedCounter = counter &+ 1
-                default:
+                case .sendGratuitousARP:
+                    #expect(state == .master, "\(note): \(actions)")
+                case .log:
                     break
                 }
             }
             #expect(state == machine.role, "\(note)")
+            #expect(machine.carrierDown == carrierDown, "\(note)")
+            #expect(machine.healthy == healthy, "\(note)")
+            if let deadline = machine.nextDeadline {
+                #expect(deadline >= now, "\(note): deadline \(deadline) before \(now)")
+            }
+            switch machine.role {
+            case .master:
+                #expect(machine.nextDeadline != nil, "\(note): a master with no next advertisement")
+                #expect(healthy == true && !carrierDown, "\(note)")
+            case .backup:
+                if healthy != true || carrierDown { #expect(machine.nextDeadline == nil, "\(note)") }
+            case .fault:
+                #expect(healthy == false && machine.nextDeadline == nil, "\(note)")
+            case .initial:
+                Issue.record("\(note): back in INIT")
+            }
             expectDeadlineIsExact(machine)
         }
 
@@ -777,7 +826,9 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
             now = now + .nanoseconds(UInt64(random.below(2_000_000_000)))
             // The loop handles every deadline that falls before the next event, at its time.
             var guardCount = 0
-            while let deadline = machine.nextDeadline, deadline <= now, guardCount < 100 {
+            let eventTime = now
+            while let deadline = machine.nextDeadline, deadline <= eventTime, guardCount < 100 {
+                now = deadline
                 let actions = machine.deadlinePassed(at: deadline)
                 #expect(withoutLogs(actions) != [], "step \(step): deadline did nothing")
                 check(actions, "step \(step) deadline")
@@ -786,8 +837,9 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 }
                 guardCount += 1
             }
-            switch random.below(20) {
-            case 0..<12:
+            now = eventTime
+            switch random.below(40) {
+            case 0..<23:
                 let sources = [peer, IPv4Address(10, 0, 0, 12), IPv4Address(192, 0, 2, 1)]
                 let bases: [UInt8] = [0, 1, 1, 2, 3, 255]
                 let heard = ReceivedAdvertisement(
@@ -797,20 +849,31 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 let listening = machine.role != .initial && !machine.carrierDown
                 let actions = machine.received(heard, at: now)
                 check(actions, adopted: listening ? heard.counter : nil, "step \(step) received \(heard)")
-            case 12, 13:
+            case 23..<27:
                 check(machine.advertisementSent(succeeded: random.below(2) == 0, at: now), "step \(step) sent")
-            case 14:
+            case 27, 28:
                 check(machine.stepDown(at: now), "step \(step) stepDown")
-            case 15:
+            case 29, 30:
+                carrierDown = true
                 check(machine.carrierLost(at: now), "step \(step) carrierLost")
-            case 16, 17:
+            case 31..<34:
+                carrierDown = false
                 check(machine.carrierRestored(at: now), "step \(step) carrierRestored")
+            case 34..<38:
+                let verdict = random.below(3) != 0
+                healthy = verdict
+                check(machine.healthChanged(healthy: verdict, at: now), "step \(step) healthChanged(\(verdict))")
+            case 38, 39:
+                check(machine.shutdown(at: now), "step \(step) shutdown")
             default:
-                break
+                Issue.record("an event the walk does not know")
             }
         }
         // The walk is not vacuous: it went through the interesting transitions many times.
-        for reason in [CARPStateMachine.TransitionReason.preferredMasterAdvertised, .stepDown, .carrierLost] {
+        for reason in [
+            CARPStateMachine.TransitionReason.preferredMasterAdvertised, .stepDown, .carrierLost, .shutdown,
+            .healthCheckFailed, .healthCheckPassed,
+        ] {
             #expect(transitions[reason, default: 0] >= 5, "\(reason): \(transitions)")
         }
         let takeOvers = [CARPStateMachine.TransitionReason.masterSilent, .preemption, .masterWillTimeOut].map {
@@ -823,6 +886,11 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
 extension CARPStateMachine.Action {
     var isSend: Bool {
         if case .sendAdvertisement = self { return true }
+        return false
+    }
+
+    var leavesMaster: Bool {
+        if case .changeState(from: .master, _, _, _) = self { return true }
         return false
     }
 }
