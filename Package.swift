@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "ucarp",
             dependencies: [
-                "UCarpConfiguration", "CARPDaemon",
+                "UCarpConfiguration", "CARPDaemon", "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -99,3 +99,18 @@ int swiftcarp_spawn(pid_t *pid, const char *path, char *const argv[], char *cons
 unsigned int swiftcarp_iff_running(void) { return IFF_RUNNING; }
 unsigned int swiftcarp_iff_up(void) { return IFF_UP; }
 unsigned int swiftcarp_arphrd_ether(void) { return ARPHRD_ETHER; }
+
+static int captured_argc;
+static char **captured_argv;
+
+// glibc calls the constructors of the executable with (argc, argv, envp): see its
+// csu/libc-start.c (static) and elf/dl-init.c (dynamic).
+__attribute__((constructor)) static void swiftcarp_capture_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    captured_argc = argc;
+    captured_argv = argv;
+}
+
+int swiftcarp_argc(void) { return captured_argv == NULL ? 0 : captured_argc; }
+
+char **swiftcarp_argv(void) { return captured_argv; }

@@ -30,4 +30,12 @@ unsigned int swiftcarp_iff_running(void);
 unsigned int swiftcarp_iff_up(void);
 unsigned int swiftcarp_arphrd_ether(void);
 
+
+/// The process's argc and argv as glibc handed them to the program's constructors (it passes
+/// argc, argv and envp to every ELF constructor). Unlike the Swift runtime's copy, which it
+/// may have to read from /proc/self/cmdline (absent in a chroot without /proc, or empty
+/// under some preloaded libraries), this is always there, and it is the memory `ps` reads.
+int swiftcarp_argc(void);
+char **swiftcarp_argv(void);
+
 #endif
