@@ -127,3 +127,14 @@ test_config_debian_if_up_hook_itself() {
     wait_for 6 owns h1 || fail "the hook's daemon did not become master"
     [ "$(script_log h1 | tail -n 1)" = "UP eth0 $VIP x" ] || fail "unexpected script call"
 }
+
+# The arguments come from the argv glibc hands over, not from /proc/self/cmdline: a chroot or
+# a mount namespace without /proc once lost every argument (--version printed the usage).
+test_arguments_do_not_need_proc() {
+    local output
+    output=$(unshare --mount --propagation private sh -c 'mount -t tmpfs none /proc && exec "$0" --version' "$SWIFTCARP" 2>&1)
+    case "$output" in
+        "ucarp (SwiftCARP) "*) ;;
+        *) fail "--version without /proc printed: $(echo "$output" | head -n 3)" ;;
+    esac
+}
