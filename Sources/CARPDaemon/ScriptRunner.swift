@@ -136,12 +136,3 @@ final class ScriptRunner {
         ([job.path] + job.arguments).joined(separator: " ")
     }
 }
-
-/// Calls `body` with a NULL-terminated C array of the strings.
-func withCStrings<Result>(
-    _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Result
-) -> Result {
-    let pointers = strings.map { strdup($0) } + [nil]
-    defer { for pointer in pointers { free(pointer) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-}
