@@ -46,9 +46,9 @@ let package = Package(
         .testTarget(
             name: "CARPDaemonTests",
             dependencies: [
-                "CARPDaemon",
+                "CARPCore", "CARPDaemon", "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(name: "ucarpTests", dependencies: ["ucarp", "CARPCore"]),

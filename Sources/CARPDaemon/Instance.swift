@@ -13,7 +13,7 @@ import SystemPackage
 /// instance owns the ``CARPStateMachine`` and never reads a clock, touches a descriptor or
 /// calls the C library: the shell calls ``timePassed(at:)`` once ``nextDeadline`` is reached.
 struct Instance {
-    /// The signals the daemon takes, numbered as on Linux (the shell checks they match).
+    /// The signals the daemon takes, numbered as on Linux (a unit test holds them to Glibc's).
     enum Signal: Int32, CaseIterable {
         case hangUp = 1
         case interrupt = 2
@@ -22,20 +22,14 @@ struct Instance {
         case user2 = 12
         case terminate = 15
         case child = 17
-
-        /// Signals that end the process: after the down script with `--shutdown` (ucarp's list).
-        var terminates: Bool {
-            switch self {
-            case .hangUp, .interrupt, .quit, .terminate: true
-            case .user1, .user2, .child: false
-            }
-        }
     }
 
     enum Action: Equatable {
+        /// A line for syslog and the terminal, exactly as the end-to-end tests grep it.
         case log(Logger.Level, String)
         /// Build, sign and send an advertisement; report with ``advertisementSent(failure:at:)``.
         case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
+        /// Announce the virtual address with our MAC.
         case sendGratuitousARP
         /// Replace the `--statefile` (only asked for when there is one).
         case recordState(state: String, previous: String, reason: String)
@@ -45,7 +39,7 @@ struct Instance {
         case kill(ChildSupervisor.ID)
         /// Collect the children that ended; report each with ``childExited(_:status:at:)``.
         case reapChildren
-        /// Leave ``run()`` with this status, once the killed children are collected.
+        /// Leave ``CARPDaemon/run()`` with this status, once the killed children are collected.
         case exit(CARPDaemon.ExitStatus)
         /// End the process by this signal at its default disposition, as ucarp dies of it.
         case dieOf(Signal)

@@ -16,7 +16,6 @@ import Testing
         #expect(Instance.Signal.user2.rawValue == SIGUSR2)
         #expect(Instance.Signal.terminate.rawValue == SIGTERM)
         #expect(Instance.Signal.child.rawValue == SIGCHLD)
-        #expect(Instance.Signal.allCases.filter(\.terminates) == [.hangUp, .interrupt, .quit, .terminate])
     }
 
     @Test func usr1LogsTheRoleAndTheCounters() {
