@@ -108,9 +108,10 @@ public final class CARPDaemon {
         while exitStatus == nil {
             let timeout = pollTimeout(at: MonotonicClock.now())
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            let pollError = errno
             let now = MonotonicClock.now()
-            if ready < 0 && errno != EINTR {
-                let message = "exiting: poll() error: \(String(cString: strerror(errno)))"
+            if ready < 0 && pollError != EINTR {
+                let message = "exiting: poll() error: \(String(cString: strerror(pollError)))"
                 perform(instance.failed(message, .runtimeFailure, at: now), at: now)
                 // Leaving still goes on: the scripts' timeouts below, their exits on SIGCHLD.
                 for index in descriptors.indices { descriptors[index].revents = 0 }
