@@ -52,9 +52,9 @@ let package = Package(
         .testTarget(
             name: "CARPDaemonTests",
             dependencies: [
-                "CARPDaemon",
+                "CARPCore", "CARPDaemon", "CSystemShims", "UCarpConfiguration",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(name: "ucarpTests", dependencies: ["ucarp"]),

@@ -3,8 +3,8 @@ import Glibc
 import Logging
 import UCarpConfiguration
 
-/// One running instance: the poll loop that feeds packets, signals, script exits and the
-/// clock to the ``CARPStateMachine`` and carries out the actions it returns.
+/// One running instance, the shell: the poll loop that feeds packets, signals, child exits, the
+/// carrier and the clock to the ``Instance``, and carries out the actions it returns.
 public final class CARPDaemon {
     public enum ExitStatus: Int32 {
         case success = 0
@@ -20,26 +20,19 @@ public final class CARPDaemon {
     let interfaceName: String
     let logger: Logger
     let logOutput: LogOutput
-    var machine: CARPStateMachine
+    /// Every decision: the election, signals, carrier, scripts, checks, leaving.
+    var instance: Instance
     let codec: AdvertisementCodec
     let interface: NetworkInterface
     let capture: PacketCapture
     let signals: SignalSource
-    let scripts: ScriptRunner
-    var statistics = Statistics()
+    let children = ChildSupervisor()
     var random = SystemRandomNumberGenerator()
-    var dropWarnings = WarningRateLimiter<DropReason>(interval: CARPDaemon.dropWarningInterval)
     let pidFile: PidFile?
     let stateFile: StateFile?
     let unicast: UnicastSender?
-    var healthChecker: HealthChecker?
-
-    /// Signals that end the process after the down script, with `--shutdown` (ucarp's list).
-    static let terminationSignals: [CInt] = [SIGINT, SIGQUIT, SIGTERM, SIGHUP]
-    /// The longest the loop sleeps while the carrier must be watched.
-    static let carrierCheckInterval = MonotonicDuration.seconds(1)
-    /// At most one warning per kind of bad packet in this span; the rest are counted.
-    static let dropWarningInterval = MonotonicDuration.seconds(30)
+    /// Set by the instance's ``Instance/Action/exit(_:)``: ``run()`` returns it.
+    var exitStatus: ExitStatus?
 
     /// Opens the interface, the capture and the signal descriptor; every start-up failure
     /// is thrown here, before daemonizing.
@@ -70,8 +63,7 @@ public final class CARPDaemon {
         stateFile = settings.stateFile.map { StateFile(path: $0) }
         // Termination signals are always ours: with --shutdown to run the down script, without
         // it to remove the pid file before dying of the signal as ucarp would.
-        signals = try SignalSource(signals: [SIGUSR1, SIGUSR2, SIGCHLD] + Self.terminationSignals)
-        scripts = ScriptRunner(logger: logger, timeout: settings.scriptTimeout)
+        signals = try SignalSource(signals: Instance.Signal.allCases.map(\.rawValue))
         var codec = AdvertisementCodec(
             vhid: settings.vhid, sourceAddress: settings.sourceAddress, group: settings.group,
             broadcast: settings.noMulticast,
@@ -79,13 +71,8 @@ public final class CARPDaemon {
                 password: settings.password, vhid: settings.vhid, virtualAddress: settings.virtualAddress))
         codec.peers = settings.peers
         self.codec = codec
-        machine = CARPStateMachine(
-            configuration: .init(
-                vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
-                deadRatio: settings.deadRatio,
-                preempt: settings.preempt, neutral: settings.neutral, sourceAddress: settings.sourceAddress,
-                initialCounter: UInt64.random(in: .min ... .max, using: &random),
-                healthChecked: settings.check != nil))
+        instance = Instance(
+            settings: settings, interfaceName: name, initialCounter: UInt64.random(in: .min ... .max, using: &random))
     }
 
     /// Detaches from the terminal (`--daemonize`). The starting command waits until ``run()``
@@ -102,89 +89,53 @@ public final class CARPDaemon {
     public func run() -> ExitStatus {
         do {
             try pidFile?.write(pid: getpid())
+            if detached {
+                Daemonizer.finishStartup()
+                logOutput.terminal = .none
+            }
+            let now = MonotonicClock.now()
+            perform(instance.linkRead(interface.linkState(), at: now), at: now)
+            perform(instance.started(at: now), at: now)
         } catch {
-            logger.error("\(error.description)")
-            return leave(.startupFailed)
+            let now = MonotonicClock.now()
+            perform(instance.failed(error.description, .startupFailed, at: now), at: now)
         }
-        if detached {
-            Daemonizer.finishStartup()
-            logOutput.terminal = .none
-        }
-        let now = MonotonicClock.now()
-        if settings.check != nil {
-            healthChecker = HealthChecker(settings: settings, logger: logger, now: now)
-        }
-        checkCarrier(at: now)
-        perform(machine.start(at: now), at: now)
         var descriptors = [
             pollfd(fd: capture.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
         ]
-        while true {
+        while exitStatus == nil {
             let timeout = pollTimeout(at: MonotonicClock.now())
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
-            if ready < 0 && errno != EINTR {
-                logger.error("exiting: poll() error: \(String(cString: strerror(errno)))")
-                return leave(.runtimeFailure)
-            }
+            let pollError = errno
             let now = MonotonicClock.now()
-            if descriptors[1].revents != 0, let status = handleSignals(at: now) {
-                return status
+            if ready < 0 && pollError != EINTR {
+                let message = "exiting: poll() error: \(String(cString: strerror(pollError)))"
+                perform(instance.failed(message, .runtimeFailure, at: now), at: now)
+                // Leaving still goes on: the scripts' timeouts below, their exits on SIGCHLD.
+                for index in descriptors.indices { descriptors[index].revents = 0 }
+            }
+            if descriptors[1].revents != 0 {
+                for number in signals.pending() {
+                    guard let signal = Instance.Signal(rawValue: number) else { continue }
+                    perform(instance.received(signal: signal, at: now), at: now)
+                }
             }
             if descriptors[0].revents != 0 {
                 drainCapture(at: now)
             }
-            if let status = checkCarrier(at: now) {
-                return status
-            }
-            if let deadline = machine.nextDeadline, now >= deadline {
-                perform(machine.deadlinePassed(at: now), at: now)
-            }
-            scripts.enforceTimeout(at: now)
-            if let verdict = healthChecker?.tick(at: now) {
-                perform(machine.healthChanged(healthy: verdict, at: now), at: now)
-            }
+            perform(instance.linkRead(interface.linkState(), at: now), at: now)
+            perform(instance.timePassed(at: now), at: now)
         }
+        return exitStatus ?? .success
     }
 
     // MARK: Loop steps
 
+    /// Until the instance's next deadline, rounded up; -1 (forever) when it has none.
     func pollTimeout(at now: MonotonicInstant) -> CInt {
-        // No array here: this runs on every wake-up.
-        var wait = settings.ignoreInterfaceState ? nil : Self.carrierCheckInterval
-        func consider(_ deadline: MonotonicInstant?) {
-            guard let deadline else { return }
-            let untilDeadline = deadline.duration(since: now)
-            wait = wait.map { min($0, untilDeadline) } ?? untilDeadline
-        }
-        consider(machine.nextDeadline)
-        consider(scripts.nextDeadline)
-        consider(healthChecker?.nextDeadline)
-        guard let wait else { return -1 }
-        return CInt(min(wait.millisecondsRoundedUp, UInt64(CInt.max)))
-    }
-
-    func handleSignals(at now: MonotonicInstant) -> ExitStatus? {
-        for signal in signals.pending() {
-            switch signal {
-            case SIGUSR1:
-                let role = machine.role == .initial ? "BACKUP" : machine.role.rawValue
-                logger.info("\(role) on \(interfaceName) id \(settings.vhid)")
-                logger.info("Counters: \(statistics.summary)")
-            case SIGUSR2:
-                perform(machine.stepDown(at: now), at: now)
-            case SIGCHLD:
-                scripts.reap()
-                if let verdict = healthChecker?.reap() {
-                    perform(machine.healthChanged(healthy: verdict, at: now), at: now)
-                }
-            default:
-                logger.debug("Caught signal \(signal): leaving")
-                guard settings.shutdown else { dieOfSignal(signal) }
-                return leave(.success)
-            }
-        }
-        return nil
+        guard let deadline = instance.nextDeadline else { return -1 }
+        return CInt(min(deadline.duration(since: now).millisecondsRoundedUp, UInt64(CInt.max)))
     }
 
     func drainCapture(at now: MonotonicInstant) {
@@ -197,52 +148,9 @@ public final class CARPDaemon {
                 logger.debug("Capture on [\(interfaceName)]: \(message)")
                 return
             case .frame(let bytes):
-                handle(frame: bytes, at: now)
+                perform(instance.received(codec.decode(frame: bytes), at: now), at: now)
             }
         }
-    }
-
-    func handle(frame: UnsafeBufferPointer<UInt8>, at now: MonotonicInstant) {
-        switch codec.decode(frame: frame) {
-        case .ignored:
-            break
-        case .dropped(let error):
-            statistics.countDrop(error.reason)
-            guard let held = dropWarnings.admit(error.reason, at: now) else { break }
-            let message =
-                held == 0
-                ? error.description
-                : "\(error.description) (and \(held) more like it not logged since the last)"
-            if error.isWarning {
-                logger.warning("\(message)")
-            } else {
-                logger.debug("\(message)")
-            }
-        case .accepted(let advert):
-            statistics.advertisementsReceived += 1
-            logger.debug("Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
-            perform(machine.received(advert, at: now), at: now)
-        }
-    }
-
-    /// ucarp's `IFF_RUNNING` check: without carrier an instance is BACKUP and silent.
-    @discardableResult
-    func checkCarrier(at now: MonotonicInstant) -> ExitStatus? {
-        switch interface.linkState() {
-        case .running:
-            if machine.carrierDown {
-                logger.info("Interface [\(interfaceName)] has its carrier back")
-                perform(machine.carrierRestored(at: now), at: now)
-            }
-        case .noCarrier:
-            guard !settings.ignoreInterfaceState, !machine.carrierDown else { break }
-            logger.warning("Interface [\(interfaceName)] is down or has no carrier: staying BACKUP until it is back")
-            perform(machine.carrierLost(at: now), at: now)
-        case .missing(let errno):
-            logger.error("exiting: interface [\(interfaceName)] is gone: \(errno.description)")
-            return leave(.runtimeFailure)
-        }
-        return nil
     }
 }
 

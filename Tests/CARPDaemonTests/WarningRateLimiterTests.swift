@@ -1,6 +1,7 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import CARPDaemon
 
 @Suite struct WarningRateLimiterTests {
     @Test func letsOnePerIntervalThroughAndCountsTheRest() {

@@ -1,6 +1,7 @@
+import CARPCore
 import Testing
 
-@testable import CARPCore
+@testable import CARPDaemon
 
 @Suite struct StatisticsTests {
     @Test func summaryListsDropsInCheckOrder() {
@@ -21,7 +22,8 @@ import Testing
     @Test func dropReasonsFollowUcarpsCheckOrder() {
         #expect(
             DropReason.allCases == [
-                .malformedIPHeader, .truncated, .oversized, .badTTL, .badVersion, .badType, .otherVHID, .otherDestination,
+                .malformedIPHeader, .truncated, .oversized, .badTTL, .badVersion, .badType, .otherVHID,
+                .otherDestination,
                 .unknownPeer, .badChecksum, .badDigest,
             ])
     }

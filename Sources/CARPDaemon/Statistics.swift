@@ -1,19 +1,21 @@
+import CARPCore
+
 /// Counters of one instance, for the status line (SIGUSR1).
-public struct Statistics: Equatable, Sendable {
-    public var advertisementsSent: UInt64 = 0
-    public var advertisementsReceived: UInt64 = 0
-    public var sendErrors: UInt64 = 0
-    public var transitions: UInt64 = 0
-    public var dropped: [DropReason: UInt64] = [:]
+struct Statistics: Equatable, Sendable {
+    var advertisementsSent: UInt64 = 0
+    var advertisementsReceived: UInt64 = 0
+    var sendErrors: UInt64 = 0
+    var transitions: UInt64 = 0
+    var dropped: [DropReason: UInt64] = [:]
 
-    public init() {}
+    init() {}
 
-    public mutating func countDrop(_ reason: DropReason) {
+    mutating func countDrop(_ reason: DropReason) {
         dropped[reason, default: 0] += 1
     }
 
     /// `sent 12, received 30, send errors 0, transitions 2, dropped: bad-digest 3`.
-    public var summary: String {
+    var summary: String {
         let drops = DropReason.allCases.compactMap { reason in
             dropped[reason].map { "\(reason.rawValue) \($0)" }
         }

@@ -1,16 +1,18 @@
+import CARPCore
+
 /// Lets one warning of each kind through per interval and counts the rest, so a foreign or
 /// misconfigured device on our vhid cannot flood syslog (ucarp logs every bad packet).
-public struct WarningRateLimiter<Key: Hashable & Sendable>: Sendable {
-    public let interval: MonotonicDuration
+struct WarningRateLimiter<Key: Hashable & Sendable>: Sendable {
+    let interval: MonotonicDuration
     private var windows: [Key: (opened: MonotonicInstant, suppressed: UInt64)] = [:]
 
-    public init(interval: MonotonicDuration) {
+    init(interval: MonotonicDuration) {
         self.interval = interval
     }
 
     /// nil: stay quiet. Otherwise log now, mentioning how many were held back since the last
     /// line of this kind (0 for none).
-    public mutating func admit(_ key: Key, at now: MonotonicInstant) -> UInt64? {
+    mutating func admit(_ key: Key, at now: MonotonicInstant) -> UInt64? {
         if let window = windows[key], now < window.opened + interval {
             windows[key]?.suppressed += 1
             return nil

@@ -1,0 +1,113 @@
+import CSystemShims
+import Glibc
+import SystemPackage
+
+/// The daemon's children (scripts, health checks): each spawned in its own process group,
+/// collected with `waitpid(WNOHANG)` by pid, so only our own children are ever waited for,
+/// and killed a whole group at a time. What to run and when is ``Instance``'s to decide.
+final class ChildSupervisor {
+    /// A child as the instance names it, before and after it has a pid.
+    struct ID: Hashable, Sendable, CustomStringConvertible {
+        var value: UInt64
+        var description: String { "child \(value)" }
+    }
+
+    /// One environment variable.
+    struct Variable: Equatable, Sendable {
+        var name: String
+        var value: String
+
+        init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// What to run: `path` with `arguments` after its own name, in the daemon's environment
+    /// with `environment` added (or replacing variables of the same name).
+    struct Command: Equatable, Sendable {
+        var path: String
+        var arguments: [String]
+        var environment: [Variable] = []
+    }
+
+    private struct Child {
+        var pid: pid_t
+        var killed = false
+    }
+
+    private var children: [ID: Child] = [:]
+
+    var isEmpty: Bool { children.isEmpty }
+
+    /// `posix_spawn` (through `swiftcarp_spawn`): a new process group, every signal unblocked
+    /// and at its default disposition. Throws the spawn's error.
+    func spawn(_ id: ID, _ command: Command) throws(Errno) {
+        var pid: pid_t = 0
+        let result = withCStrings([command.path] + command.arguments) { argv in
+            withCStrings(Self.environment(adding: command.environment)) { envp in
+                swiftcarp_spawn(&pid, command.path, argv, envp)
+            }
+        }
+        guard result == 0 else { throw Errno(rawValue: result) }
+        children[id] = Child(pid: pid)
+    }
+
+    /// `kill(-pid, SIGKILL)`: the child's whole process group. It is still to be reaped.
+    func kill(_ id: ID) {
+        guard let child = children[id] else { return }
+        children[id]?.killed = true
+        _ = Glibc.kill(-child.pid, SIGKILL)
+    }
+
+    /// `waitpid(pid, WNOHANG)` for each child: those that ended, with how.
+    func reap() -> [(ID, Status)] {
+        var ended: [(ID, Status)] = []
+        for (id, child) in children {
+            var status: CInt = 0
+            let result = waitpid(child.pid, &status, WNOHANG)
+            if result == child.pid {
+                ended.append((id, Status(waitStatus: status)))
+            } else if result < 0 && errno == ECHILD {
+                ended.append((id, .unknown))
+            } else {
+                continue
+            }
+            children[id] = nil
+        }
+        return ended.sorted { $0.0.value < $1.0.value }
+    }
+
+    /// Blocks in `waitpid` until every child killed so far is gone (at exit, so none is left
+    /// a zombie); children still running by right are left alone.
+    func waitForKilled() {
+        for (id, child) in children where child.killed {
+            var status: CInt = 0
+            while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+            children[id] = nil
+        }
+    }
+
+    /// The daemon's environment with `additions` set.
+    static func environment(adding additions: [Variable]) -> [String] {
+        let replaced = Set(additions.map(\.name))
+        var entries: [String] = []
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            let name = String(text.prefix { $0 != "=" })
+            if !replaced.contains(name) { entries.append(text) }
+            cursor += 1
+        }
+        return entries + additions.map { "\($0.name)=\($0.value)" }
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+func withCStrings<Result>(
+    _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Result
+) -> Result {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,106 @@
+import CARPCore
+import SystemPackage
+
+/// The up and down scripts: one at a time, in the order asked, never blocking the loop.
+///
+/// ucarp waits for each script, so a slow script stops its advertisements; here the loop goes
+/// on and the script is reaped on SIGCHLD. A script still running after `--script-timeout`
+/// has its process group killed, so one hung script cannot hold up the ones queued behind it.
+extension Instance {
+    struct Script: Equatable {
+        var path: String
+        /// Arguments after the script's own name: `<interface> <vip> [<xparam>]`.
+        var arguments: [String]
+        /// Variables added to (or replacing those of) the daemon's environment.
+        var environment: [ChildSupervisor.Variable] = []
+
+        var commandLine: String { ([path] + arguments).joined(separator: " ") }
+    }
+
+    struct RunningScript: Equatable {
+        var id: ChildSupervisor.ID
+        var script: Script
+        /// When it times out; nil without a timeout.
+        var deadline: MonotonicInstant?
+        var killed = false
+    }
+
+    /// When the running script times out, if it has not been killed yet.
+    var scriptDeadline: MonotonicInstant? {
+        guard let runningScript, !runningScript.killed else { return nil }
+        return runningScript.deadline
+    }
+
+    /// `<interface> <vip> [<xparam>]`, the address as it was given, as ucarp passes them.
+    var scriptArguments: [String] {
+        [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
+    }
+
+    /// What the scripts find in their environment besides the daemon's own.
+    func scriptEnvironment(
+        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason
+    ) -> [ChildSupervisor.Variable] {
+        [
+            .init("CARP_STATE", to.rawValue), .init("CARP_PREVIOUS_STATE", from.rawValue),
+            .init("CARP_REASON", reason.rawValue), .init("CARP_VHID", "\(settings.vhid)"),
+            .init("CARP_INTERFACE", interfaceName), .init("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
+            .init("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
+        ] + (settings.xparam.map { [.init("CARP_XPARAM", $0)] } ?? [])
+    }
+
+    mutating func enqueue(_ script: Script, at now: MonotonicInstant) -> [Action] {
+        scriptQueue.append(script)
+        return startNextScript(at: now)
+    }
+
+    /// Kills the running script's process group if it has outlived the timeout.
+    mutating func enforceScriptTimeout(at now: MonotonicInstant) -> [Action] {
+        guard let running = runningScript, let deadline = scriptDeadline, now >= deadline else { return [] }
+        runningScript?.killed = true
+        let seconds = Double(settings.scriptTimeout?.nanoseconds ?? 0) / 1e9
+        return [
+            .log(
+                .error,
+                "Script [\(running.script.commandLine)] still running after \(seconds)s: killing its process group"),
+            .kill(running.id),
+        ]
+    }
+
+    mutating func scriptEnded(status: ChildSupervisor.Status, at now: MonotonicInstant) -> [Action] {
+        guard let running = runningScript else { return [] }
+        runningScript = nil
+        let commandLine = running.script.commandLine
+        var actions: [Action]
+        switch status {
+        case .killed(let signal):
+            actions = [.log(.warning, "Script [\(commandLine)] was killed by signal \(signal)")]
+        case .exited(0):
+            actions = debug("Script [\(commandLine)] finished")
+        case .exited(let code):
+            actions = [.log(.warning, "Script [\(commandLine)] exited with status \(code)")]
+        case .unknown:
+            // Someone else reaped it (never in the daemon): it is gone all the same.
+            actions = [.log(.warning, "Script [\(commandLine)] ended, its exit status unknown")]
+        }
+        return actions + startNextScript(at: now)
+    }
+
+    mutating func scriptFailedToStart(reason: Errno, at now: MonotonicInstant) -> [Action] {
+        guard let running = runningScript else { return [] }
+        runningScript = nil
+        return [.log(.error, "Unable to exec \(running.script.commandLine): \(reason.description)")]
+            + startNextScript(at: now)
+    }
+
+    /// Starts the first queued script if none is running.
+    private mutating func startNextScript(at now: MonotonicInstant) -> [Action] {
+        guard runningScript == nil, !scriptQueue.isEmpty else { return [] }
+        let script = scriptQueue.removeFirst()
+        let id = newChildID()
+        runningScript = RunningScript(id: id, script: script, deadline: settings.scriptTimeout.map { now + $0 })
+        return [
+            .log(.warning, "Spawning [\(script.commandLine)]"),
+            .spawn(id, .init(path: script.path, arguments: script.arguments, environment: script.environment)),
+        ]
+    }
+}

@@ -1,0 +1,331 @@
+import CARPCore
+import Logging
+import SystemPackage
+import UCarpConfiguration
+
+/// What one running instance decides, with the I/O taken out: which signal does what, the
+/// carrier, bad packets, the scripts' queue and timeout, the health check's schedule, leaving.
+///
+/// Each event method takes the current monotonic instant and returns the actions the shell
+/// must carry out, in order. Some actions want their outcome back: a
+/// ``Action/sendAdvertisement(advbase:advskew:counter:)`` with ``advertisementSent(failure:at:)``,
+/// a ``Action/spawn(_:_:)`` that failed with ``spawnFailed(_:reason:at:)``, a
+/// ``Action/reapChildren`` with ``childExited(_:status:at:)`` for each child collected. The
+/// instance owns the ``CARPStateMachine`` and never reads a clock, touches a descriptor or
+/// calls the C library: the shell calls ``timePassed(at:)`` once ``nextDeadline`` is reached.
+struct Instance {
+    /// The signals the daemon takes, numbered as on Linux (a unit test holds them to Glibc's).
+    enum Signal: Int32, CaseIterable {
+        case hangUp = 1
+        case interrupt = 2
+        case quit = 3
+        case user1 = 10
+        case user2 = 12
+        case terminate = 15
+        case child = 17
+    }
+
+    enum Action: Equatable {
+        /// A line for syslog and the terminal, exactly as the end-to-end tests grep it.
+        case log(Logger.Level, String)
+        /// Build, sign and send an advertisement; report with ``advertisementSent(failure:at:)``.
+        case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
+        /// Announce the virtual address with our MAC.
+        case sendGratuitousARP
+        /// Replace the `--statefile` (only asked for when there is one).
+        case recordState(state: String, previous: String, reason: String)
+        /// Start a child in its own process group; report a failure with ``spawnFailed(_:reason:at:)``.
+        case spawn(ChildSupervisor.ID, ChildSupervisor.Command)
+        /// Kill the child's whole process group (SIGKILL); it is still reaped as usual.
+        case kill(ChildSupervisor.ID)
+        /// Collect the children that ended; report each with ``childExited(_:status:at:)``.
+        case reapChildren
+        /// Leave ``CARPDaemon/run()`` with this status, once the killed children are collected.
+        case exit(CARPDaemon.ExitStatus)
+        /// End the process by this signal at its default disposition, as ucarp dies of it.
+        case dieOf(Signal)
+    }
+
+    enum Phase: Equatable {
+        /// Taking events; the election runs once ``started(at:)``.
+        case running
+        /// Leaving with this status once the scripts running and queued are done.
+        case leaving(CARPDaemon.ExitStatus)
+        /// An exit (or death) was asked for: nothing more to do.
+        case finished
+    }
+
+    /// The longest the loop sleeps while the carrier must be watched.
+    static let carrierCheckInterval = MonotonicDuration.seconds(1)
+    /// At most one warning per kind of bad packet in this span; the rest are counted.
+    static let dropWarningInterval = MonotonicDuration.seconds(30)
+
+    let settings: Settings
+    let interfaceName: String
+    private(set) var machine: CARPStateMachine
+    private(set) var statistics = Statistics()
+    private(set) var phase = Phase.running
+    private var dropWarnings = WarningRateLimiter<DropReason>(interval: Instance.dropWarningInterval)
+    /// When the carrier should be read again, unless `--ignoreifstate`.
+    private var carrierCheckDue: MonotonicInstant?
+    /// The up and down scripts waiting for their turn, and the one running.
+    var scriptQueue: [Script] = []
+    var runningScript: RunningScript?
+    /// `--check`'s schedule and verdicts; nil without a health check.
+    var health: HealthCheck?
+    private var lastChildID: UInt64 = 0
+
+    /// `initialCounter` is the first advertisement's counter, which the shell draws at random.
+    init(settings: Settings, interfaceName: String, initialCounter: UInt64) {
+        self.settings = settings
+        self.interfaceName = interfaceName
+        machine = CARPStateMachine(
+            configuration: .init(
+                vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
+                deadRatio: settings.deadRatio, preempt: settings.preempt, neutral: settings.neutral,
+                sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
+                healthChecked: settings.check != nil))
+        health = settings.check.map { HealthCheck(command: $0, settings: settings) }
+    }
+
+    /// The earliest instant at which ``timePassed(at:)`` has work to do.
+    var nextDeadline: MonotonicInstant? {
+        var earliest: MonotonicInstant?
+        func consider(_ deadline: MonotonicInstant?) {
+            guard let deadline else { return }
+            earliest = earliest.map { min($0, deadline) } ?? deadline
+        }
+        switch phase {
+        case .running:
+            consider(machine.nextDeadline)
+            consider(carrierCheckDue)
+            consider(scriptDeadline)
+            consider(health?.nextDeadline)
+        case .leaving:
+            consider(scriptDeadline)
+        case .finished:
+            break
+        }
+        return earliest
+    }
+
+    // MARK: Events
+
+    /// The files and sockets are open: INIT → BACKUP, and the first health check is due.
+    mutating func started(at now: MonotonicInstant) -> [Action] {
+        guard phase == .running else { return [] }
+        var actions = carryOut(machine.start(at: now), at: now)
+        health?.schedule(at: now)
+        actions += checkHealth(at: now)
+        return actions
+    }
+
+    /// A signal arrived: USR1 prints the status, USR2 steps down, CHLD reaps, the termination
+    /// signals leave (with `--shutdown`) or end the process as they end ucarp.
+    mutating func received(signal: Signal, at now: MonotonicInstant) -> [Action] {
+        switch signal {
+        case .child:
+            // Scripts are still collected while leaving.
+            return phase == .finished ? [] : [.reapChildren]
+        case _ where phase != .running:
+            return []
+        case .user1:
+            let role = machine.role == .initial ? "BACKUP" : machine.role.rawValue
+            return [
+                .log(.info, "\(role) on \(interfaceName) id \(settings.vhid)"),
+                .log(.info, "Counters: \(statistics.summary)"),
+            ]
+        case .user2:
+            return carryOut(machine.stepDown(at: now), at: now)
+        case .hangUp, .interrupt, .quit, .terminate:
+            let caught = debug("Caught signal \(signal.rawValue): leaving")
+            guard settings.shutdown else {
+                phase = .finished
+                return caught + tidyUp() + [.dieOf(signal)]
+            }
+            return caught + leave(.success, at: now)
+        }
+    }
+
+    /// The shell read the interface's flags (ucarp's `IFF_RUNNING` check): without carrier an
+    /// instance is BACKUP and silent; a vanished interface ends the instance.
+    mutating func linkRead(_ state: NetworkInterface.LinkState, at now: MonotonicInstant) -> [Action] {
+        guard phase == .running else { return [] }
+        if !settings.ignoreInterfaceState { carrierCheckDue = now + Self.carrierCheckInterval }
+        switch state {
+        case .running:
+            guard machine.carrierDown else { return [] }
+            return [.log(.info, "Interface [\(interfaceName)] has its carrier back")]
+                + carryOut(machine.carrierRestored(at: now), at: now)
+        case .noCarrier:
+            guard !settings.ignoreInterfaceState, !machine.carrierDown else { return [] }
+            return [
+                .log(
+                    .warning,
+                    "Interface [\(interfaceName)] is down or has no carrier: staying BACKUP until it is back")
+            ] + carryOut(machine.carrierLost(at: now), at: now)
+        case .missing(let errno):
+            return failed(
+                "exiting: interface [\(interfaceName)] is gone: \(errno.description)", .runtimeFailure, at: now)
+        }
+    }
+
+    /// A captured frame, decoded: adverts go to the election, bad packets are counted and
+    /// warned about at most once per kind every ``dropWarningInterval``.
+    mutating func received(_ outcome: AdvertisementCodec.Outcome, at now: MonotonicInstant) -> [Action] {
+        guard phase == .running else { return [] }
+        switch outcome {
+        case .ignored:
+            return []
+        case .dropped(let error):
+            statistics.countDrop(error.reason)
+            guard let held = dropWarnings.admit(error.reason, at: now) else { return [] }
+            let message =
+                held == 0
+                ? error.description
+                : "\(error.description) (and \(held) more like it not logged since the last)"
+            return error.isWarning ? [.log(.warning, message)] : debug(message)
+        case .accepted(let advert):
+            statistics.advertisementsReceived += 1
+            let actions = debug(
+                "Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
+            return actions + carryOut(machine.received(advert, at: now), at: now)
+        }
+    }
+
+    /// The outcome of a ``Action/sendAdvertisement(advbase:advskew:counter:)``: nil when it
+    /// went out, else the system's reason.
+    mutating func advertisementSent(failure: String?, at now: MonotonicInstant) -> [Action] {
+        var actions: [Action]
+        if let failure {
+            statistics.sendErrors += 1
+            actions = [.log(.warning, "write() has failed: \(failure)")]
+        } else {
+            statistics.advertisementsSent += 1
+            actions = debug("* advertisement injected *")
+        }
+        return actions + carryOut(machine.advertisementSent(succeeded: failure == nil, at: now), at: now)
+    }
+
+    /// A child of ours ended (after ``Action/reapChildren``).
+    mutating func childExited(
+        _ id: ChildSupervisor.ID, status: ChildSupervisor.Status, at now: MonotonicInstant
+    ) -> [Action] {
+        if runningScript?.id == id { return scriptEnded(status: status, at: now) + finishIfDone() }
+        if health?.running?.id == id { return healthCheckEnded(status: status, at: now) }
+        return []
+    }
+
+    /// A ``Action/spawn(_:_:)`` failed: `reason` is the error of `posix_spawn`.
+    mutating func spawnFailed(_ id: ChildSupervisor.ID, reason: Errno, at now: MonotonicInstant) -> [Action] {
+        if runningScript?.id == id { return scriptFailedToStart(reason: reason, at: now) + finishIfDone() }
+        if health?.running?.id == id { return healthCheckFailedToStart(reason: reason, at: now) }
+        return []
+    }
+
+    /// The shell cannot go on (the pid file, poll): log why and leave with `status`.
+    mutating func failed(_ message: String, _ status: CARPDaemon.ExitStatus, at now: MonotonicInstant) -> [Action] {
+        guard phase == .running else { return [] }
+        return [.log(.error, message)] + leave(status, at: now)
+    }
+
+    /// Time has reached ``nextDeadline``: advertise or take over, kill a script past its
+    /// timeout, start or time out a health check.
+    mutating func timePassed(at now: MonotonicInstant) -> [Action] {
+        var actions: [Action] = []
+        switch phase {
+        case .running:
+            if let deadline = machine.nextDeadline, now >= deadline {
+                actions += carryOut(machine.deadlinePassed(at: now), at: now)
+            }
+            actions += enforceScriptTimeout(at: now)
+            actions += checkHealth(at: now)
+        case .leaving:
+            actions += enforceScriptTimeout(at: now)
+        case .finished:
+            break
+        }
+        return actions
+    }
+
+    // MARK: Internals
+
+    /// The state machine's actions, in the shell's terms.
+    mutating func carryOut(_ machineActions: [CARPStateMachine.Action], at now: MonotonicInstant) -> [Action] {
+        var actions: [Action] = []
+        for action in machineActions {
+            switch action {
+            case .changeState(let from, let to, let reason, let runScript):
+                actions.append(.log(.warning, "Switching to state: \(to.rawValue)"))
+                statistics.transitions += 1
+                if runScript, let script = to == .master ? settings.upscript : settings.downscript {
+                    actions += enqueue(
+                        Script(
+                            path: script, arguments: scriptArguments,
+                            environment: scriptEnvironment(from: from, to: to, reason: reason)),
+                        at: now)
+                }
+                actions += record(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
+            case .sendAdvertisement(let advbase, let advskew, let counter):
+                actions.append(.sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter))
+            case .sendGratuitousARP:
+                actions.append(.sendGratuitousARP)
+            case .log(let level, let message):
+                switch level {
+                case .debug: actions.append(.log(.debug, message))
+                case .info: actions.append(.log(.info, message))
+                case .warning: actions.append(.log(.warning, message))
+                case .error: actions.append(.log(.error, message))
+                }
+            }
+        }
+        return actions
+    }
+
+    /// The health check's verdict changed (or came for the first time).
+    mutating func healthChanged(healthy: Bool, at now: MonotonicInstant) -> [Action] {
+        carryOut(machine.healthChanged(healthy: healthy, at: now), at: now)
+    }
+
+    /// A debug line, only built when `--debug` would show it (this runs for every advert).
+    func debug(_ message: @autoclosure () -> String) -> [Action] {
+        settings.debug ? [.log(.debug, message())] : []
+    }
+
+    func record(_ state: String, previous: String, reason: String) -> [Action] {
+        settings.stateFile == nil ? [] : [.recordState(state: state, previous: previous, reason: reason)]
+    }
+
+    mutating func newChildID() -> ChildSupervisor.ID {
+        lastChildID += 1
+        return ChildSupervisor.ID(value: lastChildID)
+    }
+
+    /// Leaving: with `--shutdown`, a master runs its down script; scripts already running or
+    /// queued finish first, so the address is never left behind by an out-of-order script.
+    private mutating func leave(_ status: CARPDaemon.ExitStatus, at now: MonotonicInstant) -> [Action] {
+        var actions: [Action] = []
+        if settings.shutdown {
+            actions += carryOut(machine.shutdown(at: now), at: now)
+        }
+        phase = .leaving(status)
+        return actions + finishIfDone()
+    }
+
+    /// Once leaving and the scripts are done: tidy up and exit.
+    private mutating func finishIfDone() -> [Action] {
+        guard case .leaving(let status) = phase, runningScript == nil, scriptQueue.isEmpty else { return [] }
+        phase = .finished
+        return tidyUp() + [.exit(status)]
+    }
+
+    /// What every way out does: stop the health check, record STOPPED.
+    private mutating func tidyUp() -> [Action] {
+        var actions: [Action] = []
+        if let running = health?.running {
+            health?.running = nil
+            if !running.timedOut { actions.append(.kill(running.id)) }
+        }
+        return actions + record("STOPPED", previous: machine.role.rawValue, reason: "exit")
+    }
+}
