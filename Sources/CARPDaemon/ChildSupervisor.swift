@@ -40,38 +40,34 @@ final class ChildSupervisor {
 
     var isEmpty: Bool { children.isEmpty }
 
-    /// `posix_spawn` (through `swiftcarp_spawn`): a new process group, every signal unblocked
-    /// and at its default disposition. Throws the spawn's error.
+    /// ``System/spawn(_:argv:environment:)``: a new process group, every signal unblocked and
+    /// at its default disposition. Throws the spawn's error.
     func spawn(_ id: ID, _ command: Command) throws(Errno) {
-        var pid: pid_t = 0
-        let result = withCStrings([command.path] + command.arguments) { argv in
-            withCStrings(Self.environment(adding: command.environment)) { envp in
-                swiftcarp_spawn(&pid, command.path, argv, envp)
-            }
-        }
-        guard result == 0 else { throw Errno(rawValue: result) }
+        let pid = try System.spawn(
+            command.path, argv: [command.path] + command.arguments,
+            environment: Self.environment(adding: command.environment))
         children[id] = Child(pid: pid)
     }
 
-    /// `kill(-pid, SIGKILL)`: the child's whole process group. It is still to be reaped.
+    /// `kill(-pid, SIGKILL)`: the child's whole process group. It is still to be reaped. A
+    /// group already gone (`ESRCH`: the child ended and nothing else of it is left) needs no
+    /// killing, so a failure is nothing to act on.
     func kill(_ id: ID) {
         guard let child = children[id] else { return }
         children[id]?.killed = true
-        _ = Glibc.kill(-child.pid, SIGKILL)
+        try? System.signalGroup(child.pid, SIGKILL, subject: "\(id)")
     }
 
-    /// `waitpid(pid, WNOHANG)` for each child: those that ended, with how.
+    /// `waitpid(pid, WNOHANG)` for each child: those that ended, with how. A child that
+    /// someone else collected (`ECHILD`) has ended too, how is unknown.
     func reap() -> [(ID, Status)] {
         var ended: [(ID, Status)] = []
         for (id, child) in children {
-            var status: CInt = 0
-            let result = waitpid(child.pid, &status, WNOHANG)
-            if result == child.pid {
+            do throws(DaemonError) {
+                guard let status = try System.waitIfEnded(child.pid, subject: "\(id)") else { continue }
                 ended.append((id, Status(waitStatus: status)))
-            } else if result < 0 && errno == ECHILD {
+            } catch {
                 ended.append((id, .unknown))
-            } else {
-                continue
             }
             children[id] = nil
         }
@@ -82,8 +78,8 @@ final class ChildSupervisor {
     /// a zombie); children still running by right are left alone.
     func waitForKilled() {
         for (id, child) in children where child.killed {
-            var status: CInt = 0
-            while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+            // Fails only when the child is no longer ours to wait for: gone all the same.
+            _ = try? System.wait(for: child.pid, subject: "\(id)")
             children[id] = nil
         }
     }

@@ -173,6 +173,31 @@ enum System {
         return status
     }
 
+    /// `posix_spawn` through `swiftcarp_spawn`: `path` with `argv` (its own name first) and
+    /// `environment`, in a new process group, every signal unblocked and at its default
+    /// disposition. Throws the spawn's errno (`posix_spawn` returns it rather than setting it).
+    static func spawn(_ path: String, argv: [String], environment: [String]) throws(Errno) -> pid_t {
+        var pid: pid_t = 0
+        let result = withCStrings(argv) { argv in
+            withCStrings(environment) { envp in swiftcarp_spawn(&pid, path, argv, envp) }
+        }
+        guard result == 0 else { throw Errno(rawValue: result) }
+        return pid
+    }
+
+    /// `waitpid(pid, WNOHANG)`: the raw wait status once the child `pid` has ended, nil while
+    /// it runs.
+    static func waitIfEnded(_ pid: pid_t, subject: String) throws(DaemonError) -> CInt? {
+        var status: CInt = 0
+        let result = try call("waitpid", on: subject) { waitpid(pid, &status, WNOHANG) }
+        return result == pid ? status : nil
+    }
+
+    /// `kill(-pid, signal)`: every process of the group `pid`.
+    static func signalGroup(_ pid: pid_t, _ signal: CInt, subject: String) throws(DaemonError) {
+        _ = try call("kill", on: subject) { Glibc.kill(-pid, signal) }
+    }
+
     // MARK: Signals and clocks
 
     /// `swiftcarp_signalfd`: blocks `signals` and returns a non-blocking, close-on-exec
