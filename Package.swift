@@ -47,12 +47,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "CARPCoreTests", dependencies: ["CARPCore"]),
+        // What several test targets share (a seeded random number generator); never linked
+        // into the daemon.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CARPCoreTests", dependencies: ["CARPCore", "TestSupport"]),
         .testTarget(name: "UCarpConfigurationTests", dependencies: ["UCarpConfiguration", "CARPCore"]),
         .testTarget(
             name: "CARPDaemonTests",
             dependencies: [
-                "CARPCore", "CARPDaemon", "CSystemShims", "UCarpConfiguration",
+                "CARPCore", "CARPDaemon", "CSystemShims", "TestSupport", "UCarpConfiguration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import CARPCore
@@ -723,21 +724,6 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
     }
 
     // MARK: The random walk
-
-    /// SplitMix64: a fixed-seed generator, so this "random" walk is the same on every run.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// A whole number in `0..<bound`.
-        mutating func below(_ bound: Int) -> Int { Int(next(upperBound: UInt64(bound))) }
-    }
 
     /// Thousands of events in a fixed-seed order (adverts heard, send outcomes, step-downs,
     /// carrier flaps, health verdicts, shutdowns, deadlines): after each, the machine's

@@ -7,25 +7,6 @@ import Testing
 
 /// The supervisor with real `/bin/sh` children (the only tests here that run processes).
 @Suite struct ChildSupervisorTests {
-    /// A scratch directory, removed at the end.
-    final class Scratch {
-        let directory: String
-        init() throws {
-            var template = Array("/tmp/swiftcarp-children.XXXXXX".utf8CString)
-            let made = try #require(mkdtemp(&template))
-            directory = String(cString: made)
-        }
-        deinit { _ = system("rm -rf '\(directory)'") }
-
-        func read(_ name: String) -> String? {
-            guard let file = fopen("\(directory)/\(name)", "r") else { return nil }
-            defer { fclose(file) }
-            var buffer = [CChar](repeating: 0, count: 512)
-            guard fgets(&buffer, 512, file) != nil else { return "" }
-            return String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
-    }
-
     static func shell(_ script: String, environment: [ChildSupervisor.Variable] = []) -> ChildSupervisor.Command {
         .init(path: "/bin/sh", arguments: ["-c", script], environment: environment)
     }
@@ -56,37 +37,37 @@ import Testing
     }
 
     @Test func spawnReturnsWhileTheChildRuns() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         let supervisor = ChildSupervisor()
-        try supervisor.spawn(first, Self.shell("sleep 30; echo done > \(scratch.directory)/out"))
+        try supervisor.spawn(first, Self.shell("sleep 30; echo done > \(scratch.path)/out"))
         // The child sleeps: it is running, not reaped.
         #expect(supervisor.reap().isEmpty)
-        #expect(scratch.read("out") == nil)
+        #expect(scratch.firstLine(of: "out") == nil)
         supervisor.kill(first)
         #expect(Self.reap(supervisor).map(\.1) == [.killed(signal: SIGKILL)])
     }
 
     @Test func theEnvironmentGetsTheVariablesAddedOrReplaced() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         let supervisor = ChildSupervisor()
         setenv("SWIFTCARP_TEST_KEPT", "kept", 1)
         setenv("SWIFTCARP_TEST_REPLACED", "old", 1)
         try supervisor.spawn(
             first,
             Self.shell(
-                "echo \"$SWIFTCARP_TEST_KEPT $SWIFTCARP_TEST_REPLACED $CARP_STATE\" > \(scratch.directory)/env",
+                "echo \"$SWIFTCARP_TEST_KEPT $SWIFTCARP_TEST_REPLACED $CARP_STATE\" > \(scratch.path)/env",
                 environment: [.init("SWIFTCARP_TEST_REPLACED", "new"), .init("CARP_STATE", "MASTER")]))
         #expect(Self.reap(supervisor).map(\.1) == [.exited(0)])
-        #expect(scratch.read("env") == "kept new MASTER")
+        #expect(scratch.firstLine(of: "env") == "kept new MASTER")
     }
 
     @Test func killingAChildKillsItsWholeProcessGroup() throws {
-        let scratch = try Scratch()
+        let scratch = try ScratchDirectory()
         let supervisor = ChildSupervisor()
-        try supervisor.spawn(first, Self.shell("sleep 30 & echo $! > \(scratch.directory)/pid; wait"))
+        try supervisor.spawn(first, Self.shell("sleep 30 & echo $! > \(scratch.path)/pid; wait"))
         var grandchild: pid_t?
         for _ in 0..<2000 where grandchild == nil {
-            grandchild = scratch.read("pid").flatMap { pid_t($0) }
+            grandchild = scratch.firstLine(of: "pid").flatMap { pid_t($0) }
             var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
             nanosleep(&pause, nil)
         }
@@ -96,7 +77,7 @@ import Testing
         // The background sleep went with its group: gone, or a zombie waiting for init.
         var gone = false
         for _ in 0..<2000 where !gone {
-            let state = Scratch.processState(pid)
+            let state = Self.processState(pid)
             gone = state == nil || state == "Z"
             var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
             nanosleep(&pause, nil)
@@ -150,7 +131,7 @@ import Testing
     }
 }
 
-extension ChildSupervisorTests.Scratch {
+extension ChildSupervisorTests {
     /// The state letter in `/proc/<pid>/stat`, nil when there is no such process.
     static func processState(_ pid: pid_t) -> String? {
         guard let file = fopen("/proc/\(pid)/stat", "r") else { return nil }

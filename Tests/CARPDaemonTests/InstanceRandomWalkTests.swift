@@ -1,4 +1,5 @@
 import CARPCore
+import TestSupport
 import Testing
 import UCarpConfiguration
 
@@ -6,18 +7,6 @@ import UCarpConfiguration
 
 /// Random events in random order (fixed seeds) against what must hold whatever happens.
 @Suite struct InstanceRandomWalkTests {
-    /// Sebastiano Vigna's SplitMix64: small, seeded, the same on every platform.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// What the walk saw of the children and the transitions.
     struct Observer {
         var transitions: [[String]] = []

@@ -30,6 +30,13 @@ final class ScratchDirectory {
         return names.sorted()
     }
 
+    /// The first line of the file `name` in the directory, without its newline; nil while
+    /// there is no such file.
+    func firstLine(of name: String) -> String? {
+        guard let text = try? contents(of: "\(path)/\(name)") else { return nil }
+        return String(text.prefix { $0 != "\n" })
+    }
+
     /// The whole contents of the file at `path`, read with a fresh descriptor.
     func contents(of path: String) throws -> String {
         let file = try System.open(path, .readOnly, options: .closeOnExec)
