@@ -77,6 +77,11 @@ struct CommandLineBinaryTests {
             (["-q"], "invalid option -- 'q'"),
             (["stray"], "unexpected argument 'stray'"),
             (["--interface=nosuch0"], "interface 'nosuch0' does not exist"),
+            (["--notify="], "--notify must not be empty"),
+            (["--name="], "--name must not be empty"),
+            (["--garp-repeat=0"], "--garp-repeat '0' is out of range: allowed are 1 to 255"),
+            (["--garp-interval=soon"], "invalid --garp-interval 'soon'"),
+            (["--garp-refresh=0.01"], "--garp-refresh '0.01' is too short: 0 (off) or at least 0.1 seconds"),
         ] as [([String], String)])
     func badInputIsRefusedWithAMessage(extra: [String], message: String) throws {
         let outcome = try run(Self.valid + extra)
