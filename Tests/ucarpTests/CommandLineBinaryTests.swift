@@ -50,6 +50,13 @@ struct CommandLineBinaryTests {
         }
     }
 
+    @Test func helpNamesTheNotifyAndAnnouncementOptions() throws {
+        let outcome = try run(["--help"])
+        for option in ["--notify=", "--name=", "--garp-repeat=", "--garp-interval=", "--garp-refresh="] {
+            #expect(outcome.stdout.contains(option), "help lacks \(option)")
+        }
+    }
+
     @Test func versionPrintsAndExitsZero() throws {
         let outcome = try run(["--version"])
         #expect(outcome.status == 0)
