@@ -124,4 +124,91 @@ import Testing
         #expect(withoutLogs(machine.deadlinePassed(at: resume)).count == 3)
         #expect(machine.nextDeadline == resume + .seconds(1))
     }
+
+    /// A fixed-seed walk of take-overs, adverts heard (preferred and not), step-downs, carrier
+    /// flaps and deadlines, with a series on its own timer: only a master announces, the
+    /// deadline is exact, and a term that is never reasserted sends exactly its series (and
+    /// its refreshes), however it is cut short.
+    @Test(arguments: [
+        Schedule(count: 3, spacing: .interval(.milliseconds(300))),
+        Schedule(count: 5, spacing: .interval(.milliseconds(700)), refresh: .milliseconds(2500)),
+        Schedule(count: 4, spacing: .interval(.nanoseconds(0)), refresh: .seconds(1)),
+    ])
+    func randomWalkSendsEachTermItsSeries(schedule: Schedule) {
+        var random = CARPStateMachineTests.SplitMix(state: UInt64(schedule.count) << 8 | 0x5EED)
+        var machine = CARPStateMachine(configuration: announcing(schedule))
+        var now = t0
+        _ = machine.start(at: now)
+        guard case .interval(let interval) = schedule.spacing else {
+            Issue.record("the walk is for a series on its own timer")
+            return
+        }
+        var term: (start: MonotonicInstant, arps: Int, reasserted: Bool)?
+        var terms = 0
+        var checkedTerms = 0
+
+        /// What a term that began at `start` and ends at `end` must have sent.
+        func expected(from start: MonotonicInstant, to end: MonotonicInstant) -> ClosedRange<Int> {
+            let elapsed = end.duration(since: start).nanoseconds
+            let series =
+                interval.nanoseconds == 0
+                ? schedule.count : min(schedule.count, 1 + Int(elapsed / interval.nanoseconds))
+            let refreshes = schedule.refresh.map { Int(elapsed / $0.nanoseconds) } ?? 0
+            // A late wake-up may push a series or refresh announcement past the term's end.
+            return max(series - 1, 1) + max(refreshes - 1, 0)...series + refreshes
+        }
+
+        func check(_ actions: [Action], _ note: String) {
+            for action in actions {
+                switch action {
+                case .changeState(let from, let to, _, _):
+                    if from == .master, let ended = term {
+                        if !ended.reasserted {
+                            #expect(expected(from: ended.start, to: now).contains(ended.arps), "\(note): \(ended)")
+                            checkedTerms += 1
+                        }
+                        term = nil
+                    }
+                    if to == .master {
+                        term = (now, 0, false)
+                        terms += 1
+                    }
+                case .sendGratuitousARP:
+                    #expect(machine.role == .master || term != nil, "\(note)")
+                    term?.arps += 1
+                default:
+                    break
+                }
+            }
+            if machine.role != .master { #expect(term == nil, "\(note)") }
+            expectDeadlineIsExact(machine)
+        }
+
+        for step in 0..<2_000 {
+            let eventTime = now + .nanoseconds(UInt64(random.below(1_500_000_000)))
+            while let deadline = machine.nextDeadline, deadline <= eventTime {
+                now = deadline
+                check(machine.deadlinePassed(at: deadline), "step \(step) deadline")
+            }
+            now = eventTime
+            switch random.below(20) {
+            case 0..<10:
+                // 192.0.2.1 wins the tie with us; a skew of 200 loses to ours.
+                let preferred = random.below(4) != 0
+                let heard = preferred ? advert(from: IPv4Address(192, 0, 2, 1)) : advert(advskew: 200)
+                let actions = machine.received(heard, at: now)
+                if machine.role == .master, withoutLogs(actions).first == .sendGratuitousARP {
+                    term?.reasserted = true
+                }
+                check(actions, "step \(step) advert")
+            case 10..<13:
+                check(machine.stepDown(at: now), "step \(step) stepDown")
+            case 13..<15:
+                check(machine.carrierLost(at: now), "step \(step) carrierLost")
+            default:
+                check(machine.carrierRestored(at: now), "step \(step) carrierRestored")
+            }
+        }
+        #expect(terms >= 20 && checkedTerms >= 10, "the walk is not vacuous: \(terms) terms, \(checkedTerms) checked")
+    }
 }
