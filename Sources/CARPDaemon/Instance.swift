@@ -145,6 +145,11 @@ struct Instance {
             // Scripts are still collected while leaving.
             return phase == .finished ? [] : [.reapChildren]
         case _ where phase != .running:
+            // Dying of a signal, but for the notify script's STOP: another one kills at once.
+            if case .leaving(.signal) = phase, signal != .user1, signal != .user2 {
+                phase = .finished
+                return tidyUp() + [.dieOf(signal)]
+            }
             return []
         case .user1:
             let role = machine.role == .initial ? "BACKUP" : machine.role.rawValue

@@ -161,6 +161,19 @@ extension [Action] {
         #expect(driver.instance.phase == .finished)
     }
 
+    @Test func aSecondTerminationSignalDoesNotWaitForTheStop() throws {
+        var driver = InstanceDriver(Self.notifying())
+        _ = driver.finishingScripts(driver.start(), at: t0)
+        let stop = driver.signal(.terminate, at: t0 + .seconds(1))
+        #expect(stop.notified == [["INSTANCE", "vhid1", "STOP", "255"]])
+        #expect(driver.signal(.user1, at: t0 + .seconds(2)).isEmpty)
+        #expect(
+            driver.signal(.interrupt, at: t0 + .seconds(2)) == [
+                .recordState(state: "STOPPED", previous: "BACKUP", reason: "exit"), .dieOf(.interrupt),
+            ])
+        #expect(driver.instance.phase == .finished)
+    }
+
     @Test func aFatalErrorIsNotifiedAsAStopWithItsReason() {
         var driver = InstanceDriver(Self.notifying())
         _ = driver.finishingScripts(driver.start(), at: t0)
