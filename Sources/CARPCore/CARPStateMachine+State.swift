@@ -70,12 +70,24 @@ extension CARPStateMachine {
         }
     }
 
-    /// A master's data: its advertisement timer and the delayed gratuitous ARP.
+    /// A master's data: its advertisement timer and its announcements of the address.
     public struct Master: Equatable, Sendable {
         /// When the next advertisement is due.
         public internal(set) var advertiseAt: MonotonicInstant
-        /// Advertisements to send before the delayed gratuitous ARP goes out with one of them;
-        /// 0 when none is pending (ucarp's `sc_delayed_arp`).
-        public internal(set) var advertsBeforeDelayedARP: Int
+        /// What the current series of announcements still owes (ucarp's `sc_delayed_arp`).
+        public internal(set) var announcements: PendingAnnouncements
+        /// When the next refresh announcement is due; nil without `--garp-refresh`.
+        public internal(set) var refreshAt: MonotonicInstant?
+
+        init(advertiseAt: MonotonicInstant, announcements: PendingAnnouncements, refreshAt: MonotonicInstant? = nil) {
+            self.advertiseAt = advertiseAt
+            self.announcements = announcements
+            self.refreshAt = refreshAt
+        }
+
+        /// The earliest of its timers.
+        var nextDeadline: MonotonicInstant {
+            [announcements.dueAt, refreshAt].compactMap { $0 }.reduce(advertiseAt, min)
+        }
     }
 }

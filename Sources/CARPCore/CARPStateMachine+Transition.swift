@@ -4,9 +4,10 @@ extension CARPStateMachine {
     ///
     /// A new BACKUP times the master from `now`, or from the end of `holdUntil`; it runs no
     /// timer without carrier, while the health check has not passed, or after a shutdown. A
-    /// new MASTER sends its gratuitous ARP and its first advertisement at once, and schedules
-    /// one more ARP two advertisements later, for switches that missed the first (ucarp's
-    /// `carp_master_down`).
+    /// new MASTER announces the address (a gratuitous ARP) and sends its first advertisement at
+    /// once, then owes the rest of its series of announcements (by default ucarp's one more,
+    /// two advertisements later, for switches that missed the first: `carp_master_down`) and
+    /// arms its refresh.
     ///
     /// - Parameter carrier: the carrier in the new state; by default the current one.
     mutating func transition(
@@ -20,7 +21,7 @@ extension CARPStateMachine {
             .changeState(from: from, to: role, reason: reason, runScript: runsScript(from: from, to: role, reason))
         ]
         if case .master(let master) = state {
-            delayedARPLeftOver = master.advertsBeforeDelayedARP == 1
+            delayedARPLeftOver = master.announcements.dueWithNextAdvertisement
         }
         switch role {
         case .initial:
@@ -31,13 +32,19 @@ extension CARPStateMachine {
             state = .backup(listens ? backup.listening(at: now, masterDown: masterDownInterval) : backup)
         case .master:
             precondition(carrier == .up && mayBecomeMaster, "MASTER without carrier or health")
+            let (atOnce, pending) = announcementSeries(at: now)
             actions.append(.sendGratuitousARP)
             // ucarp's sc_delayed_arp outlives the state: one still due with the next advertisement
             // of the last term goes out with the first advertisement of this one.
-            let (sent, master) = advertisement(delayedARP: delayedARPLeftOver ? 1 : 0, at: now)
+            var master = Master(
+                advertiseAt: now,
+                announcements: delayedARPLeftOver ? .withAdvertisement(countdown: 1, thenMore: 0) : .none,
+                refreshAt: announcementSchedule.refresh.map { now + $0 })
             delayedARPLeftOver = false
-            actions += sent
-            state = .master(Master(advertiseAt: master.advertiseAt, advertsBeforeDelayedARP: 2))
+            actions += advertisement(of: &master, at: now)
+            actions += Array(repeating: .sendGratuitousARP, count: atOnce - 1)
+            master.announcements = pending
+            state = .master(master)
         case .fault:
             state = .fault(carrier)
         }
@@ -52,24 +59,22 @@ extension CARPStateMachine {
 
     /// The master's next advertisement, sent at `now`, with its timer re-armed from `now`.
     mutating func advertiseAsMaster(at now: MonotonicInstant) -> [Action] {
-        guard case .master(let master) = state else { preconditionFailure("only a master advertises") }
-        let (actions, next) = advertisement(delayedARP: master.advertsBeforeDelayedARP, at: now)
-        state = .master(next)
+        guard case .master(var master) = state else { preconditionFailure("only a master advertises") }
+        let actions = advertisement(of: &master, at: now)
+        state = .master(master)
         return actions
     }
 
-    /// An advertisement sent at `now` by a master with `pending` advertisements to send before
-    /// its delayed ARP: the actions (the ARP with it when due) and the master after it.
-    private mutating func advertisement(delayedARP pending: Int, at now: MonotonicInstant) -> ([Action], Master) {
+    /// An advertisement sent at `now` by `master`, with the announcement due with it, if one
+    /// is; its advertisement timer is re-armed from `now`.
+    private mutating func advertisement(of master: inout Master, at now: MonotonicInstant) -> [Action] {
         let next = counter.map { $0 &+ 1 } ?? configuration.initialCounter
         counter = next
         let skew = effectiveSkew
-        var actions: [Action] = [.sendAdvertisement(advbase: configuration.advbase, advskew: skew, counter: next)]
-        if pending == 1 { actions.append(.sendGratuitousARP) }
-        let master = Master(
-            advertiseAt: now + AdvertisementInterval(base: configuration.advbase, skew: skew).duration,
-            advertsBeforeDelayedARP: max(pending - 1, 0))
-        return (actions, master)
+        let (announced, pending) = announcements(withAdvertisement: master.announcements)
+        master.advertiseAt = now + AdvertisementInterval(base: configuration.advbase, skew: skew).duration
+        master.announcements = pending
+        return [.sendAdvertisement(advbase: configuration.advbase, advskew: skew, counter: next)] + announced
     }
 
     /// The advert a departing master sends, as the BSD kernels do: advbase 255 and advskew

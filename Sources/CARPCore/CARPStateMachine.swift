@@ -30,12 +30,16 @@ public struct CARPStateMachine: Sendable {
         public var initialCounter: UInt64
         /// A health check decides whether we may be master; until its first result we may not.
         public var healthChecked: Bool
+        /// How a master announces the address (`--garp-repeat`, `--garp-interval`, `--garp-refresh`).
+        public var announcements: AnnouncementSchedule
 
         public init(
             vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,
-            sourceAddress: IPv4Address, initialCounter: UInt64, healthChecked: Bool = false
+            sourceAddress: IPv4Address, initialCounter: UInt64, healthChecked: Bool = false,
+            announcements: AnnouncementSchedule = .ucarp
         ) {
             self.healthChecked = healthChecked
+            self.announcements = announcements
             self.vhid = vhid
             self.advbase = advbase
             self.advskew = advskew
@@ -95,8 +99,9 @@ public struct CARPStateMachine: Sendable {
     public private(set) var demoted = false
     private var sendErrors = 0
     private var sendSuccesses = 0
-    /// A master left one advertisement before its delayed gratuitous ARP; that ARP goes out with
-    /// the first advertisement of its next term (ucarp's `sc_delayed_arp` outlives the state).
+    /// A master left one advertisement before an announcement due with an advertisement; that
+    /// announcement goes out with the first advertisement of its next term (ucarp's
+    /// `sc_delayed_arp` outlives the state).
     var delayedARPLeftOver = false
 
     /// nil until the first health check result; always true without a health check.
@@ -119,7 +124,7 @@ public struct CARPStateMachine: Sendable {
     /// The earliest instant at which ``deadlinePassed(at:)`` has work to do.
     public var nextDeadline: MonotonicInstant? {
         switch state {
-        case .master(let master): master.advertiseAt
+        case .master(let master): master.nextDeadline
         case .backup(let backup): backup.masterDownAt
         case .initial, .fault: nil
         }
@@ -170,8 +175,12 @@ public struct CARPStateMachine: Sendable {
                 actions += transition(to: .backup, reason: .preferredMasterAdvertised, at: now)
                 actions.append(.log(.warning, "Preferred master advertised: going back to BACKUP state"))
             } else if local < remote || (local == remote && theirKey > ourKey) {
-                actions.append(.sendGratuitousARP)
-                state = .master(Master(advertiseAt: master.advertiseAt, advertsBeforeDelayedARP: 2))
+                // A new series of announcements; the advertisement and refresh timers run on.
+                let (atOnce, pending) = announcementSeries(at: now)
+                actions += Array(repeating: .sendGratuitousARP, count: atOnce)
+                var reasserting = master
+                reasserting.announcements = pending
+                state = .master(reasserting)
                 actions.append(
                     .log(
                         .warning,
@@ -200,12 +209,16 @@ public struct CARPStateMachine: Sendable {
         return actions
     }
 
-    /// Time has reached ``nextDeadline``: advertise (MASTER) or take over (BACKUP).
+    /// Time has reached ``nextDeadline``: advertise or announce the address (MASTER), or take
+    /// over (BACKUP).
     public mutating func deadlinePassed(at now: MonotonicInstant) -> [Action] {
         switch state {
         case .master(let master):
-            guard now >= master.advertiseAt else { return [] }
-            return advertiseAsMaster(at: now)
+            var actions = now >= master.advertiseAt ? advertiseAsMaster(at: now) : []
+            guard case .master(var advertised) = state else { return actions }
+            actions += timedAnnouncements(of: &advertised, at: now)
+            state = .master(advertised)
+            return actions
         case .backup(let backup):
             guard mayBecomeMaster, let masterDownAt = backup.masterDownAt, now >= masterDownAt else { return [] }
             return transition(to: .master, reason: .masterSilent, at: now)

@@ -28,6 +28,8 @@ extension CARPDaemon {
                 }
                 perform(instance.advertisementSent(failure: failure, at: now), at: now)
             case .sendGratuitousARP:
+                // One announcement of the --garp-* schedule; IPv6 addresses will get their
+                // unsolicited neighbour advertisement here, on the same schedule.
                 let frame = GratuitousARP.frame(interfaceMAC: interface.mac, virtualAddress: settings.virtualAddress)
                 do throws(DaemonError) {
                     try capture.send(frame)

@@ -1,7 +1,7 @@
 import CARPCore
 import SystemPackage
 
-/// The up and down scripts: one at a time, in the order asked, never blocking the loop.
+/// The up, down and notify scripts: one at a time, in the order asked, never blocking the loop.
 ///
 /// ucarp waits for each script, so a slow script stops its advertisements; here the loop goes
 /// on and the script is reaped on SIGCHLD. A script still running after `--script-timeout`
@@ -40,9 +40,14 @@ extension Instance {
     func scriptEnvironment(
         from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason
     ) -> [ChildSupervisor.Variable] {
+        scriptEnvironment(state: to.rawValue, previous: from.rawValue, reason: reason.rawValue)
+    }
+
+    /// The scripts' environment for any state, STOP included.
+    func scriptEnvironment(state: String, previous: String, reason: String) -> [ChildSupervisor.Variable] {
         [
-            .init("CARP_STATE", to.rawValue), .init("CARP_PREVIOUS_STATE", from.rawValue),
-            .init("CARP_REASON", reason.rawValue), .init("CARP_VHID", "\(settings.vhid)"),
+            .init("CARP_STATE", state), .init("CARP_PREVIOUS_STATE", previous),
+            .init("CARP_REASON", reason), .init("CARP_VHID", "\(settings.vhid)"),
             .init("CARP_INTERFACE", interfaceName), .init("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
             .init("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
         ] + (settings.xparam.map { [.init("CARP_XPARAM", $0)] } ?? [])

@@ -49,10 +49,18 @@ struct Instance {
     enum Phase: Equatable {
         /// Taking events; the election runs once ``started(at:)``.
         case running
-        /// Leaving with this status once the scripts running and queued are done.
-        case leaving(CARPDaemon.ExitStatus)
+        /// Leaving once the scripts running and queued are done, then ending so.
+        case leaving(Ending)
         /// An exit (or death) was asked for: nothing more to do.
         case finished
+    }
+
+    /// How the process ends once it has left.
+    enum Ending: Equatable {
+        /// ``Action/exit(_:)`` with this status.
+        case exit(CARPDaemon.ExitStatus)
+        /// ``Action/dieOf(_:)``: a termination signal without `--shutdown`, as it ends ucarp.
+        case signal(Signal)
     }
 
     /// The longest the loop sleeps while the carrier must be watched.
@@ -68,7 +76,7 @@ struct Instance {
     private var dropWarnings = WarningRateLimiter<DropReason>(interval: Instance.dropWarningInterval)
     /// When the carrier should be read again, unless `--ignoreifstate`.
     private var carrierCheckDue: MonotonicInstant?
-    /// The up and down scripts waiting for their turn, and the one running.
+    /// The up, down and notify scripts waiting for their turn, and the one running.
     var scriptQueue: [Script] = []
     var runningScript: RunningScript?
     /// `--check`'s schedule and verdicts; nil without a health check.
@@ -84,8 +92,17 @@ struct Instance {
                 vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
                 deadRatio: settings.deadRatio, preempt: settings.preempt, neutral: settings.neutral,
                 sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
-                healthChecked: settings.check != nil))
+                healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings)))
         health = settings.check.map { HealthCheck(command: $0, settings: settings) }
+    }
+
+    /// How the machine announces the address: ucarp's two gratuitous ARPs unless the
+    /// `--garp-*` options say otherwise.
+    static func announcementSchedule(_ settings: Settings) -> CARPStateMachine.AnnouncementSchedule {
+        .init(
+            count: settings.garpRepeat,
+            spacing: settings.garpInterval.map { .interval($0) } ?? CARPStateMachine.AnnouncementSchedule.ucarp.spacing,
+            refresh: settings.garpRefresh)
     }
 
     /// The earliest instant at which ``timePassed(at:)`` has work to do.
@@ -128,6 +145,11 @@ struct Instance {
             // Scripts are still collected while leaving.
             return phase == .finished ? [] : [.reapChildren]
         case _ where phase != .running:
+            // Dying of a signal, but for the notify script's STOP: another one kills at once.
+            if case .leaving(.signal) = phase, signal != .user1, signal != .user2 {
+                phase = .finished
+                return tidyUp() + [.dieOf(signal)]
+            }
             return []
         case .user1:
             let role = machine.role == .initial ? "BACKUP" : machine.role.rawValue
@@ -139,11 +161,13 @@ struct Instance {
             return carryOut(machine.stepDown(at: now), at: now)
         case .hangUp, .interrupt, .quit, .terminate:
             let caught = debug("Caught signal \(signal.rawValue): leaving")
-            guard settings.shutdown else {
+            if settings.shutdown { return caught + leave(.exit(.success), reason: "shutdown", at: now) }
+            // Without --shutdown ucarp dies at once; only a notify script's STOP is waited for.
+            guard settings.notify != nil else {
                 phase = .finished
                 return caught + tidyUp() + [.dieOf(signal)]
             }
-            return caught + leave(.success, at: now)
+            return caught + leave(.signal(signal), reason: "shutdown", at: now)
         }
     }
 
@@ -226,7 +250,7 @@ struct Instance {
     /// The shell cannot go on (the pid file, poll): log why and leave with `status`.
     mutating func failed(_ message: String, _ status: CARPDaemon.ExitStatus, at now: MonotonicInstant) -> [Action] {
         guard phase == .running else { return [] }
-        return [.log(.error, message)] + leave(status, at: now)
+        return [.log(.error, message)] + leave(.exit(status), reason: "error", at: now)
     }
 
     /// Time has reached ``nextDeadline``: advertise or take over, kill a script past its
@@ -265,6 +289,7 @@ struct Instance {
                             environment: scriptEnvironment(from: from, to: to, reason: reason)),
                         at: now)
                 }
+                actions += notify(from: from, to: to, reason: reason, at: now)
                 actions += record(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
             case .sendAdvertisement(let advbase, let advskew, let counter):
                 actions.append(.sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter))
@@ -301,22 +326,28 @@ struct Instance {
         return ChildSupervisor.ID(value: lastChildID)
     }
 
-    /// Leaving: with `--shutdown`, a master runs its down script; scripts already running or
-    /// queued finish first, so the address is never left behind by an out-of-order script.
-    private mutating func leave(_ status: CARPDaemon.ExitStatus, at now: MonotonicInstant) -> [Action] {
+    /// Leaving: with `--shutdown`, a master runs its down script; then the notify script
+    /// hears STOP (`reason` in its `CARP_REASON`). Scripts already running or queued finish
+    /// first, so the address is never left behind by an out-of-order script.
+    private mutating func leave(_ ending: Ending, reason: String, at now: MonotonicInstant) -> [Action] {
+        let stoppingFrom = machine.role
         var actions: [Action] = []
         if settings.shutdown {
             actions += carryOut(machine.shutdown(at: now), at: now)
         }
-        phase = .leaving(status)
+        actions += notifyStop(from: stoppingFrom, reason: reason, at: now)
+        phase = .leaving(ending)
         return actions + finishIfDone()
     }
 
-    /// Once leaving and the scripts are done: tidy up and exit.
+    /// Once leaving and the scripts are done: tidy up and exit (or die of the signal).
     private mutating func finishIfDone() -> [Action] {
-        guard case .leaving(let status) = phase, runningScript == nil, scriptQueue.isEmpty else { return [] }
+        guard case .leaving(let ending) = phase, runningScript == nil, scriptQueue.isEmpty else { return [] }
         phase = .finished
-        return tidyUp() + [.exit(status)]
+        switch ending {
+        case .exit(let status): return tidyUp() + [.exit(status)]
+        case .signal(let signal): return tidyUp() + [.dieOf(signal)]
+        }
     }
 
     /// What every way out does: stop the health check, record STOPPED.

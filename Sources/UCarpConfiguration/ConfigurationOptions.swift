@@ -14,7 +14,10 @@ enum ConfigurationOptions {
         ("ID", .vhid), ("BIND_INTERFACE", .interface), ("SOURCE_ADDRESS", .srcip), ("VIP_ADDRESS", .addr),
         ("PASSWORD", .pass), ("PASSFILE", .passfile), ("UPSCRIPT", .upscript), ("DOWNSCRIPT", .downscript),
         ("PEERS", .peer), ("CHECK", .check), ("CHECK_INTERVAL", .checkInterval), ("CHECK_FALL", .checkFall),
-        ("CHECK_RISE", .checkRise), ("CHECK_TIMEOUT", .checkTimeout), ("OPTIONS", nil),
+        ("CHECK_RISE", .checkRise), ("CHECK_TIMEOUT", .checkTimeout),
+        ("NOTIFY", .notify), ("NAME", .name),
+        ("GARP_REPEAT", .garpRepeat), ("GARP_INTERVAL", .garpInterval), ("GARP_REFRESH", .garpRefresh),
+        ("OPTIONS", nil),
     ]
 
     static let commonFileName = "vip-common.conf"

@@ -43,6 +43,21 @@ public struct Settings: Equatable, Sendable {
     public var stateFile: String?
     /// `--script-timeout`: a script still running after this is killed; nil never.
     public var scriptTimeout: MonotonicDuration? = .seconds(60)
+    /// `--notify`: a program and its first arguments, run on every state change with four more
+    /// (`INSTANCE <name> <state> <priority>`), as keepalived runs its `notify` script.
+    public var notify: [String]?
+    /// `--name`: the instance's name for the notify script; nil is ``instanceName``'s default.
+    public var name: String?
+    /// `--garp-repeat`: the gratuitous ARPs of a new master, the first at once.
+    public var garpRepeat = 2
+    /// `--garp-interval`: between those ARPs; nil sends each with the second advertisement
+    /// after the previous one, as ucarp sends its second.
+    public var garpInterval: MonotonicDuration?
+    /// `--garp-refresh`: one more ARP this often while master; nil never.
+    public var garpRefresh: MonotonicDuration?
+
+    /// The name the notify script gets: `--name`, else `vhid<N>`.
+    public var instanceName: String { name ?? "vhid\(vhid)" }
 
     public init(
         interface: String?, sourceAddress: IPv4Address, vhid: UInt8, password: [UInt8],
@@ -61,4 +76,6 @@ public struct Settings: Equatable, Sendable {
     public static let advskewRange: ClosedRange<UInt32> = 0...255
     public static let deadRatioRange: ClosedRange<UInt32> = 1...255
     public static let checkCountRange: ClosedRange<UInt32> = 1...1000
+    public static let garpRepeatRange: ClosedRange<UInt32> = 1...255
+    public static let garpRefreshMinimum = MonotonicDuration.milliseconds(100)
 }

@@ -36,6 +36,12 @@ struct SettingsBuilder {
     var stateFile: String?
     /// 0 is "never".
     var scriptTimeout: MonotonicDuration?
+    var notify: [String]?
+    var name: String?
+    var garpRepeat: Int?
+    var garpInterval: MonotonicDuration?
+    /// 0 is "never".
+    var garpRefresh: MonotonicDuration?
 
     /// Takes one option. `--passfile` is read here, so that an unreadable one is refused even if
     /// a later `--pass` replaces it, as in ucarp.
@@ -99,6 +105,26 @@ struct SettingsBuilder {
         case .statefile: stateFile = try OptionValue.nonEmpty(value, option: "--statefile")
         case .scriptTimeout:
             scriptTimeout = try OptionValue.duration(value, option: "--script-timeout", maximum: 86_400)
+        case .notify:
+            let words: [String]
+            do {
+                words = try ShellLexer.words(value)
+            } catch {
+                throw .syntax("--notify: \(error.message)")
+            }
+            guard let program = words.first, !program.isEmpty else { throw .emptyValue(option: "--notify") }
+            notify = words
+        case .name: name = try OptionValue.nonEmpty(value, option: "--name")
+        case .garpRepeat:
+            garpRepeat = Int(try OptionValue.number(value, option: "--garp-repeat", range: Settings.garpRepeatRange))
+        case .garpInterval: garpInterval = try OptionValue.duration(value, option: "--garp-interval", maximum: 3600)
+        case .garpRefresh:
+            let refresh = try OptionValue.duration(value, option: "--garp-refresh", maximum: 3600)
+            // A refresh is one broadcast per period for as long as we are master: not a flood.
+            guard refresh.nanoseconds == 0 || refresh >= Settings.garpRefreshMinimum else {
+                throw .tooShort(option: "--garp-refresh", value: value, minimum: "0.1")
+            }
+            garpRefresh = refresh
         case .help, .version, .config: break
         }
     }
@@ -150,6 +176,11 @@ struct SettingsBuilder {
         settings.checkTimeout = checkTimeout
         settings.pidFile = pidFile
         settings.stateFile = stateFile
+        settings.notify = notify
+        settings.name = name
+        if let garpRepeat { settings.garpRepeat = garpRepeat }
+        settings.garpInterval = garpInterval
+        settings.garpRefresh = garpRefresh.flatMap { $0.nanoseconds == 0 ? nil : $0 }
         return settings
     }
 }

@@ -25,6 +25,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case noSuchInterface(String)
     case peerNotUnicast(value: String)
     case peerIsSelf(value: String)
+    /// A period of seconds more than 0 but below `minimum`, where 0 turns the feature off.
+    case tooShort(option: String, value: String, minimum: String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -73,6 +75,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .peerNotUnicast(let value):
             "--peer '\(value)' is a multicast address: peers are the other hosts' unicast addresses"
         case .peerIsSelf(let value): "--peer \(value) is this host's own --srcip: list the other hosts"
+        case .tooShort(let option, let value, let minimum):
+            "\(option) '\(value)' is too short: 0 (off) or at least \(minimum) seconds"
         }
     }
 }

@@ -5,6 +5,7 @@ enum UCarpOption: String, Hashable, Sendable {
     case nomcast, passfile, xparam, version
     case pidfile, statefile, scriptTimeout, config, peer
     case check, checkInterval, checkFall, checkRise, checkTimeout
+    case notify, name, garpRepeat, garpInterval, garpRefresh
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -50,6 +51,11 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("check-fall", takesArgument: true, id: .checkFall),
         Spelling("check-rise", takesArgument: true, id: .checkRise),
         Spelling("check-timeout", takesArgument: true, id: .checkTimeout),
+        Spelling("notify", takesArgument: true, id: .notify),
+        Spelling("name", takesArgument: true, id: .name),
+        Spelling("garp-repeat", takesArgument: true, id: .garpRepeat),
+        Spelling("garp-interval", takesArgument: true, id: .garpInterval),
+        Spelling("garp-refresh", takesArgument: true, id: .garpRefresh),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

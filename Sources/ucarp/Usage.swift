@@ -40,6 +40,12 @@ enum Usage {
         --check=<command>: health check (/bin/sh -c); failing, the instance goes FAULT
         --check-interval=<seconds>, --check-timeout=<seconds>: default 1, and the interval
         --check-fall=<n>, --check-rise=<n>: results in a row that change health (default 2)
+        --notify=<command>: on every state change run <command> INSTANCE <name> <state> <prio>,
+          keepalived's notify (MASTER, BACKUP, FAULT, and STOP when stopping)
+        --name=<name>: the instance's name for --notify (default vhid<id>)
+        --garp-repeat=<n>: gratuitous ARPs on becoming master (1-255, default 2)
+        --garp-interval=<seconds>: between them (default: each with the 2nd advert after the last)
+        --garp-refresh=<seconds>: one more every <seconds> while master (default 0 = never)
 
         Sample usage:
 

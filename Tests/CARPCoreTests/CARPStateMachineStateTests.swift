@@ -31,11 +31,21 @@ import Testing
 
     @Test func aMasterCarriesItsNextAdvertAndTheDelayedARPCountdown() throws {
         var (machine, since) = try master()
-        #expect(machine.state == .master(Master(advertiseAt: since + .seconds(1), advertsBeforeDelayedARP: 2)))
+        #expect(
+            machine.state
+                == .master(
+                    Master(
+                        advertiseAt: since + .seconds(1), announcements: .withAdvertisement(countdown: 2, thenMore: 0)))
+        )
         _ = machine.deadlinePassed(at: since + .seconds(1))
-        #expect(machine.state == .master(Master(advertiseAt: since + .seconds(2), advertsBeforeDelayedARP: 1)))
+        #expect(
+            machine.state
+                == .master(
+                    Master(
+                        advertiseAt: since + .seconds(2), announcements: .withAdvertisement(countdown: 1, thenMore: 0)))
+        )
         _ = machine.deadlinePassed(at: since + .seconds(2))
-        #expect(machine.state == .master(Master(advertiseAt: since + .seconds(3), advertsBeforeDelayedARP: 0)))
+        #expect(machine.state == .master(Master(advertiseAt: since + .seconds(3), announcements: .none)))
     }
 
     @Test func aSteppedDownBackupKeepsItsHoldThroughACarrierLoss() throws {

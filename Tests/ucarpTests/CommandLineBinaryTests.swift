@@ -50,6 +50,13 @@ struct CommandLineBinaryTests {
         }
     }
 
+    @Test func helpNamesTheNotifyAndAnnouncementOptions() throws {
+        let outcome = try run(["--help"])
+        for option in ["--notify=", "--name=", "--garp-repeat=", "--garp-interval=", "--garp-refresh="] {
+            #expect(outcome.stdout.contains(option), "help lacks \(option)")
+        }
+    }
+
     @Test func versionPrintsAndExitsZero() throws {
         let outcome = try run(["--version"])
         #expect(outcome.status == 0)
@@ -77,6 +84,11 @@ struct CommandLineBinaryTests {
             (["-q"], "invalid option -- 'q'"),
             (["stray"], "unexpected argument 'stray'"),
             (["--interface=nosuch0"], "interface 'nosuch0' does not exist"),
+            (["--notify="], "--notify must not be empty"),
+            (["--name="], "--name must not be empty"),
+            (["--garp-repeat=0"], "--garp-repeat '0' is out of range: allowed are 1 to 255"),
+            (["--garp-interval=soon"], "invalid --garp-interval 'soon'"),
+            (["--garp-refresh=0.01"], "--garp-refresh '0.01' is too short: 0 (off) or at least 0.1 seconds"),
         ] as [([String], String)])
     func badInputIsRefusedWithAMessage(extra: [String], message: String) throws {
         let outcome = try run(Self.valid + extra)
