@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import CARPCore
@@ -135,7 +136,7 @@ import Testing
         Schedule(count: 4, spacing: .interval(.nanoseconds(0)), refresh: .seconds(1)),
     ])
     func randomWalkSendsEachTermItsSeries(schedule: Schedule) {
-        var random = CARPStateMachineTests.SplitMix(state: UInt64(schedule.count) << 8 | 0x5EED)
+        var random = SplitMix(state: UInt64(schedule.count) << 8 | 0x5EED)
         var machine = CARPStateMachine(configuration: announcing(schedule))
         var now = t0
         _ = machine.start(at: now)
