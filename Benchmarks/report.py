@@ -26,6 +26,9 @@ IMPLEMENTATION being "ours" (SwiftCARP) or "ucarp":
                               time of the crash or signal, PROBES the file probe.py wrote
 
     Benchmarks/report.py [--takeover-runs N] [--handover-runs N] [--elapsed S] SAMPLES
+    Benchmarks/report.py --timeline EVENT PROBES
+                              who answered the probes of one probe.py file, over time
+                              relative to the Unix time EVENT (etc/demo.sh)
 
 Python's standard library only.
 """
@@ -400,6 +403,16 @@ def describe(probes, event, limit=6):
     return "; ".join(parts)
 
 
+def timeline_text(probes, event):
+    """Who answered over time, one line per run, relative to EVENT (for the demo)."""
+    lines = []
+    for start, end, who, count in runs(probes):
+        what = "no answer" if who is None else "answered by %s" % who
+        unit = "probes lost" if who is None else "probes"
+        lines.append("%-16s %+7.3f s .. %+7.3f s  %6d %s" % (what, start - event, end - event, count, unit))
+    return lines
+
+
 def load_client_runs(samples, load):
     """(implementation, scenario) -> [ClientRun], from the client samples; LOAD(path) gives the
     lines of a probe file."""
@@ -513,8 +526,14 @@ def main(argv):
     parser.add_argument("--handover-runs", type=int, default=3)
     parser.add_argument("--elapsed", type=float, help="seconds the run took")
     parser.add_argument("--probe-rate", type=int, help="probes a second of the client")
+    parser.add_argument("--timeline", type=float, metavar="EVENT", help="SAMPLES is a probe file: its time line")
     parser.add_argument("samples", help="the samples file Benchmarks/run wrote")
     options = parser.parse_args(argv)
+    if options.timeline is not None:
+        with open(options.samples) as file:
+            for line in timeline_text(read_probes(file), options.timeline):
+                print(line)
+        return 0
     with open(options.samples) as file:
         samples = read_samples(file)
     sys.stdout.write(table(samples, options.takeover_runs, options.handover_runs, options.elapsed))

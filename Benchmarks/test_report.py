@@ -142,6 +142,14 @@ class ProbeTests(unittest.TestCase):
         self.assertEqual(report.describe(probes, 101.0),
                          "h1 -1.000..+0.000 (2); none +0.000..+1.000 (2 lost); h2 +1.000..+1.000 (1)")
 
+    def test_timeline_text_has_a_line_per_run(self):
+        probes = report.read_probes(probe_lines("11--2", interval=0.5))
+        self.assertEqual(report.timeline_text(probes, 101.0), [
+            "answered by h1    -1.000 s ..  +0.000 s       2 probes",
+            "no answer         +0.000 s ..  +1.000 s       2 probes lost",
+            "answered by h2    +1.000 s ..  +1.000 s       1 probes",
+        ])
+
     def test_all_again_waits_for_the_last_address_to_answer_from_the_other_host(self):
         # Address 0 (even sequence numbers) answers from h2 at 100.06, address 1 only at 100.09.
         probes = report.read_probes(probe_lines("11----2-22", interval=0.01, addresses=2))
