@@ -502,7 +502,8 @@ def client_table(samples, load=None, rate=None):
     )
     row("  protocol bound 3 x advbase + skew/256", *(["%.3f s" % (bound - 0.05)] * 3), "", "")
     lines.append("")
-    lines.append("Who answered, relative to the crash or signal (s; probes in brackets):")
+    lines.append("Who answered, in seconds from the event (the crash, the signal, the failing check's first")
+    lines.append("  moment); probes in brackets:")
     names = {"ours": "SwiftCARP", "ucarp": "ucarp", "keepalived": "keepalived"}
     for scenario in ("crash", "TERM", "USR2", "check", "crash40"):
         for impl in CLIENT_IMPLEMENTATIONS:
