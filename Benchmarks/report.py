@@ -459,12 +459,12 @@ def client_table(samples, load=None, rate=None):
 
     def lost_gap(run):
         if not run.recovered:
-            return "%d lost, never back" % run.lost
+            return "%d lost, not back" % run.lost
         return "%d lost, %.3f s" % (run.lost, run.gap or 0.0)
 
     def again(run):
         seconds = all_again(run.probes, run.event, "h2")
-        return "%d lost, never all" % run.lost if seconds is None else "%.3f s, %d lost" % (seconds, run.lost)
+        return "%d lost, not all" % run.lost if seconds is None else "%.3f s, %d lost" % (seconds, run.lost)
 
     def goal(scenario, test):
         runs_of_ours = found.get(("ours", scenario))

@@ -183,7 +183,7 @@ class ClientTableTests(unittest.TestCase):
     def test_a_service_that_never_comes_back_fails_its_goal(self):
         figures, load = client_samples({"a": probe_lines("11----")}, "client ours crash 100.0 a")
         self.assertEqual(row_of(report.client_table(figures, load), "crash of the master (kill -9, port down)")[1:],
-                         ["4 lost, never back", "-", "-", "gap <= 3.245 s", "NO"])
+                         ["4 lost, not back", "-", "-", "gap <= 3.245 s", "NO"])
 
     def test_what_an_implementation_cannot_do_is_not_applicable(self):
         table = report.client_table(*client_samples({}, ""))
