@@ -143,10 +143,13 @@ package-test: release
 	$(call install_missing,$(DEB_PACKAGES))
 	Tests/Package/run $(RELEASE_BINARY).stripped
 
-# `make bench`: SwiftCARP against Debian's ucarp on the same network namespaces, one table
-# (BENCHMARKS.md explains it). Under 10 minutes; needs valgrind besides the test packages.
-BENCH_PACKAGES = valgrind
-# Benchmarks/run measures; Benchmarks/report.py (unit-tested first) makes the table.
+# `make bench`: SwiftCARP against Debian's ucarp on the same network namespaces, and what a
+# client sees of a failover with SwiftCARP, ucarp and keepalived: two tables and a picture,
+# Benchmarks/client-view.png (BENCHMARKS.md explains them). About 11 minutes; needs valgrind
+# and Debian's matplotlib besides the test packages.
+BENCH_PACKAGES = valgrind python3-matplotlib keepalived
+# Benchmarks/run measures; Benchmarks/report.py (unit-tested first) makes the tables,
+# Benchmarks/plot.py the picture.
 bench: release
 	$(call install_missing,$(BENCH_PACKAGES))
 	python3 -B -m unittest discover -s Benchmarks -p 'test_*.py'

@@ -20,8 +20,15 @@ IMPLEMENTATION being "ours" (SwiftCARP) or "ucarp":
                               SECONDS: its instructions and the adverts on the wire
     size IMPL BYTES, libs IMPL LINES
                               the binary's size and its lines of ldd
+    client IMPL SCENARIO EVENT PROBES
+                              the client's view (the second table; IMPL also "keepalived"):
+                              SCENARIO crash, TERM, USR2, check or crash40, EVENT the Unix
+                              time of the crash or signal, PROBES the file probe.py wrote
 
     Benchmarks/report.py [--takeover-runs N] [--handover-runs N] [--elapsed S] SAMPLES
+    Benchmarks/report.py --timeline EVENT PROBES
+                              who answered the probes of one probe.py file, over time
+                              relative to the Unix time EVENT (etc/demo.sh)
 
 Python's standard library only.
 """
@@ -29,7 +36,7 @@ Python's standard library only.
 import argparse
 import statistics
 import sys
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 IMPLEMENTATIONS = ("ours", "ucarp")
 ROW = "%-50s | %-19s | %-19s | %-17s | %s"
@@ -271,17 +278,268 @@ def table(samples, takeover_runs=7, handover_runs=3, elapsed=None):
         lines.append("total run time: %.0f s" % elapsed)
     return "\n".join(lines) + "\n"
 
+# ---------------------------------------------------------------------------------------------
+# The client's view: probe.py's probes around one event per scenario, three implementations.
+
+CLIENT_IMPLEMENTATIONS = ("ours", "ucarp", "keepalived")
+CLIENT_ROW = "%-44s | %-20s | %-20s | %-20s | %-15s | %s"
+# What an implementation cannot do, so that a scenario was not run for it.
+NOT_AVAILABLE = {
+    ("ucarp", "check"): "n/a: no health check",
+    ("keepalived", "USR2"): "n/a: no such signal",
+}
+# Crash goal: the backup's master-down interval (advbase 1, advskew 50; keepalived's backup
+# has priority 206, the same skew) plus 50 ms.
+CLIENT_ADVBASE = 1
+CLIENT_BACKUP_SKEW = 50
+
+Probe = namedtuple("Probe", "sequence address sent answered responder")
+
+
+def read_probes(lines):
+    """The probes of one probe.py file, in the order they were sent."""
+    probes = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) != 5 or fields[0].startswith("#"):
+            continue
+        answered = None if fields[3] == "-" else float(fields[3])
+        responder = None if fields[4] == "-" else fields[4]
+        probes.append(Probe(int(fields[0]), int(fields[1]), float(fields[2]), answered, responder))
+    probes.sort(key=lambda probe: probe.sequence)
+    return probes
+
+
+def lost(probes):
+    """How many probes nobody answered."""
+    return sum(1 for probe in probes if probe.answered is None)
+
+
+def runs(probes):
+    """Consecutive probes with the same fate: a list of (start, end, responder or None, count).
+    START is the run's first send time, END the next run's first send time (the last run ends
+    with its last probe)."""
+    result = []
+    for probe in probes:
+        if result and result[-1][2] == probe.responder:
+            start, _, who, count = result[-1]
+            result[-1] = (start, probe.sent, who, count + 1)
+        else:
+            if result:
+                start, _, who, count = result[-1]
+                result[-1] = (start, probe.sent, who, count)
+            result.append((probe.sent, probe.sent, probe.responder, 1))
+    return result
+
+
+def by_address(probes):
+    """The probes of each address (index), in the order they were sent."""
+    groups = defaultdict(list)
+    for probe in probes:
+        groups[probe.address].append(probe)
+    return groups
+
+
+def longest_gap(probes):
+    """The longest time between two answered probes in a row (send times), each address on its
+    own; a silence that lasts to the end of the file counts to its last probe. None without
+    probes."""
+    longest = None
+    for group in by_address(probes).values():
+        previous = None
+        for probe in group:
+            if probe.answered is None:
+                continue
+            if previous is not None:
+                longest = max(longest or 0.0, probe.sent - previous)
+            previous = probe.sent
+        if group and group[-1].answered is None:
+            start = previous if previous is not None else group[0].sent
+            longest = max(longest or 0.0, group[-1].sent - start)
+    return None if longest is None else rounded(longest)
+
+
+def answered_at_end(probes):
+    """Every address answered its last probe: the service came back."""
+    groups = by_address(probes)
+    return bool(groups) and all(group[-1].answered is not None for group in groups.values())
+
+
+def all_again(probes, event, responder):
+    """Seconds from EVENT until every address has answered from RESPONDER (the send time of
+    each address's first probe RESPONDER answered after EVENT, the latest of them); None when
+    one never did."""
+    latest = None
+    for group in by_address(probes).values():
+        first = next((p.sent for p in group if p.sent >= event and p.responder == responder), None)
+        if first is None:
+            return None
+        latest = first if latest is None else max(latest, first)
+    return None if latest is None else rounded(latest - event)
+
+
+ClientRun = namedtuple("ClientRun", "probes event lost gap recovered")
+
+
+def client_run(probes, event):
+    return ClientRun(probes, event, lost(probes), longest_gap(probes), answered_at_end(probes))
+
+
+def worst(found):
+    """The run that lost most (then: with the longest gap)."""
+    return max(found, key=lambda run: (not run.recovered, run.lost, run.gap or 0.0))
+
+
+def describe(probes, event, limit=6):
+    """Who answered over time, relative to EVENT: "h1 -2.000..+0.001 (2001); none ..."."""
+    parts = []
+    for start, end, who, count in runs(probes):
+        if who is None:
+            parts.append("none %+.3f..%+.3f (%d lost)" % (start - event, end - event, count))
+        else:
+            parts.append("%s %+.3f..%+.3f (%d)" % (who, start - event, end - event, count))
+    if len(parts) > limit:
+        parts = parts[: limit - 1] + ["... %d more runs" % (len(parts) - limit)] + parts[-1:]
+    return "; ".join(parts)
+
+
+def timeline_text(probes, event):
+    """Who answered over time, one line per run, relative to EVENT (for the demo)."""
+    lines = []
+    for start, end, who, count in runs(probes):
+        what = "no answer" if who is None else "answered by %s" % who
+        unit = "probes lost" if who is None else "probes"
+        lines.append("%-16s %+7.3f s .. %+7.3f s  %6d %s" % (what, start - event, end - event, count, unit))
+    return lines
+
+
+def load_client_runs(samples, load):
+    """(implementation, scenario) -> [ClientRun], from the client samples; LOAD(path) gives the
+    lines of a probe file."""
+    found = defaultdict(list)
+    for impl in CLIENT_IMPLEMENTATIONS:
+        for values in samples.get(("client", impl), []):
+            if len(values) < 3:
+                continue
+            scenario, event, path = values[0], float(values[1]), values[2]
+            found[(impl, scenario)].append(client_run(read_probes(load(path)), event))
+    return found
+
+
+def client_table(samples, load=None, rate=None):
+    """The second table: what the client saw, per scenario and implementation, with the goals;
+    then every run's time line."""
+
+    def default_load(path):
+        with open(path) as file:
+            return file.readlines()
+
+    found = load_client_runs(samples, load or default_load)
+    bound = rounded(protocol_bound(CLIENT_ADVBASE, CLIENT_BACKUP_SKEW) + 0.05)
+    lines = [
+        "",
+        "Client view: a client on the bridge sends %s UDP probes a second to the virtual address; a"
+        % (rate or "a fixed number of"),
+        "  responder on each host answers with its name. Lost: probes nobody answered; gap: the longest",
+        "  time between two answered probes (send times). A crash cuts the master's switch port and",
+        "  kills its daemon (keepalived: both processes); the 40-address row gives the time from the",
+        "  crash until all 40 addresses answer from the other host.",
+        "",
+    ]
+
+    def row(*cells):
+        lines.append(CLIENT_ROW % cells)
+
+    def cell(impl, scenario, text):
+        if (impl, scenario) in NOT_AVAILABLE:
+            return NOT_AVAILABLE[(impl, scenario)]
+        if not found.get((impl, scenario)):
+            return "-"
+        return text(worst(found[(impl, scenario)]))
+
+    def lost_gap(run):
+        if not run.recovered:
+            return "%d lost, not back" % run.lost
+        return "%d lost, %.3f s" % (run.lost, run.gap or 0.0)
+
+    def again(run):
+        seconds = all_again(run.probes, run.event, "h2")
+        return "%d lost, not all" % run.lost if seconds is None else "%.3f s, %d lost" % (seconds, run.lost)
+
+    def goal(scenario, test):
+        runs_of_ours = found.get(("ours", scenario))
+        return verdict(None if not runs_of_ours else all(test(run) for run in runs_of_ours))
+
+    row("scenario (probes lost, longest gap)", "SwiftCARP", "ucarp", "keepalived", "goal", "met?")
+    row("-" * 44, "-" * 20, "-" * 20, "-" * 20, "-" * 15, "----")
+    row(
+        "crash of the master (kill -9, port down)",
+        *(cell(i, "crash", lost_gap) for i in CLIENT_IMPLEMENTATIONS),
+        "gap <= %.3f s" % bound,
+        goal("crash", lambda run: run.recovered and run.gap is not None and run.gap <= bound),
+    )
+    for scenario, label in (
+        ("TERM", "planned hand-over (TERM with --shutdown)"),
+        ("USR2", "step-down (USR2)"),
+        ("check", "failed health check"),
+    ):
+        row(
+            label,
+            *(cell(i, scenario, lost_gap) for i in CLIENT_IMPLEMENTATIONS),
+            "0 lost",
+            goal(scenario, lambda run: run.recovered and run.lost == 0),
+        )
+
+    def all_again_within(run):
+        seconds = all_again(run.probes, run.event, "h2")
+        return seconds is not None and seconds <= bound
+
+    row(
+        "host with 40 addresses crashes: all 40 again",
+        *(cell(i, "crash40", again) for i in CLIENT_IMPLEMENTATIONS),
+        "<= %.3f s" % bound,
+        goal("crash40", all_again_within),
+    )
+    row("  protocol bound 3 x advbase + skew/256", *(["%.3f s" % (bound - 0.05)] * 3), "", "")
+    lines.append("")
+    lines.append("Who answered, in seconds from the event (the crash, the signal, the failing check's first")
+    lines.append("  moment); probes in brackets:")
+    names = {"ours": "SwiftCARP", "ucarp": "ucarp", "keepalived": "keepalived"}
+    for scenario in ("crash", "TERM", "USR2", "check", "crash40"):
+        for impl in CLIENT_IMPLEMENTATIONS:
+            for number, run in enumerate(found.get((impl, scenario), []), 1):
+                if scenario == "crash40":
+                    text = "all 40 answer from h2 %s after the crash; %d lost" % (
+                        "never" if all_again(run.probes, run.event, "h2") is None
+                        else "%.3f s" % all_again(run.probes, run.event, "h2"),
+                        run.lost,
+                    )
+                else:
+                    text = describe(run.probes, run.event)
+                lines.append("  %-7s %-10s %d: %s" % (scenario, names[impl], number, text))
+    lines.append("")
+    return "\n".join(lines) + "\n"
+
 
 def main(argv):
     parser = argparse.ArgumentParser(description="The table of Benchmarks/run.")
     parser.add_argument("--takeover-runs", type=int, default=7)
     parser.add_argument("--handover-runs", type=int, default=3)
     parser.add_argument("--elapsed", type=float, help="seconds the run took")
+    parser.add_argument("--probe-rate", type=int, help="probes a second of the client")
+    parser.add_argument("--timeline", type=float, metavar="EVENT", help="SAMPLES is a probe file: its time line")
     parser.add_argument("samples", help="the samples file Benchmarks/run wrote")
     options = parser.parse_args(argv)
+    if options.timeline is not None:
+        with open(options.samples) as file:
+            for line in timeline_text(read_probes(file), options.timeline):
+                print(line)
+        return 0
     with open(options.samples) as file:
         samples = read_samples(file)
     sys.stdout.write(table(samples, options.takeover_runs, options.handover_runs, options.elapsed))
+    if any(measure == "client" for measure, _ in samples):
+        sys.stdout.write(client_table(samples, rate=options.probe_rate))
     return 0
 
 

@@ -96,5 +96,114 @@ class TableTests(unittest.TestCase):
         self.assertEqual(dict(samples("# crash ours 1\ncrash\ncrash ours 2")), {("crash", "ours"): [["2"]]})
 
 
+def probe_lines(fates, start=100.0, interval=0.001, addresses=1):
+    """probe.py lines: one probe per character of FATES ("1", "2": answered by h1, h2; "-": lost),
+    sent INTERVAL apart from START, in turn to ADDRESSES addresses."""
+    lines = ["# addresses 192.0.2.100 rate 1000"]
+    for sequence, fate in enumerate(fates):
+        sent = start + sequence * interval
+        if fate == "-":
+            lines.append("%d %d %.6f - -" % (sequence, sequence % addresses, sent))
+        else:
+            lines.append("%d %d %.6f %.6f h%s" % (sequence, sequence % addresses, sent, sent + 0.0002, fate))
+    return lines
+
+
+def client_samples(files, text):
+    """Samples of TEXT whose probe files are FILES (path -> lines), and their loader."""
+    return samples(text), lambda path: files[path]
+
+
+class ProbeTests(unittest.TestCase):
+    def test_lost_counts_unanswered_probes(self):
+        self.assertEqual(report.lost(report.read_probes(probe_lines("11---22"))), 3)
+
+    def test_gap_runs_between_the_answered_probes_around_the_silence(self):
+        probes = report.read_probes(probe_lines("11---22", interval=0.01))
+        self.assertEqual(report.longest_gap(probes), 0.04)
+
+    def test_gap_without_loss_is_the_interval(self):
+        self.assertEqual(report.longest_gap(report.read_probes(probe_lines("1111", interval=0.002))), 0.002)
+
+    def test_a_silence_to_the_end_counts_and_marks_the_service_as_not_back(self):
+        probes = report.read_probes(probe_lines("11----", interval=0.01))
+        self.assertEqual(report.longest_gap(probes), 0.04)
+        self.assertFalse(report.answered_at_end(probes))
+        self.assertTrue(report.answered_at_end(report.read_probes(probe_lines("1--2"))))
+
+    def test_each_address_has_its_own_gaps(self):
+        # Two addresses in turn: address 0 answers throughout, address 1 loses two in a row.
+        probes = report.read_probes(probe_lines("1111-1-121", interval=0.01, addresses=2))
+        self.assertEqual(report.longest_gap(probes), 0.06)
+
+    def test_runs_say_who_answered_and_when(self):
+        probes = report.read_probes(probe_lines("11--2", interval=0.5))
+        self.assertEqual(report.runs(probes), [(100.0, 101.0, "h1", 2), (101.0, 102.0, None, 2), (102.0, 102.0, "h2", 1)])
+        self.assertEqual(report.describe(probes, 101.0),
+                         "h1 -1.000..+0.000 (2); none +0.000..+1.000 (2 lost); h2 +1.000..+1.000 (1)")
+
+    def test_timeline_text_has_a_line_per_run(self):
+        probes = report.read_probes(probe_lines("11--2", interval=0.5))
+        self.assertEqual(report.timeline_text(probes, 101.0), [
+            "answered by h1    -1.000 s ..  +0.000 s       2 probes",
+            "no answer         +0.000 s ..  +1.000 s       2 probes lost",
+            "answered by h2    +1.000 s ..  +1.000 s       1 probes",
+        ])
+
+    def test_all_again_waits_for_the_last_address_to_answer_from_the_other_host(self):
+        # Address 0 (even sequence numbers) answers from h2 at 100.06, address 1 only at 100.09.
+        probes = report.read_probes(probe_lines("11----2-22", interval=0.01, addresses=2))
+        self.assertEqual(report.all_again(probes, 100.02, "h2"), 0.07)
+        self.assertIsNone(report.all_again(report.read_probes(probe_lines("11-2", addresses=2)), 100.0, "h2"))
+
+
+class ClientTableTests(unittest.TestCase):
+    def test_hand_over_goal_is_no_lost_probe(self):
+        figures, load = client_samples(
+            {"a": probe_lines("1111122222"), "b": probe_lines("111-122222")},
+            "client ours TERM 100.004 a\nclient ucarp TERM 100.004 b",
+        )
+        table = report.client_table(figures, load)
+        self.assertEqual(row_of(table, "planned hand-over (TERM with --shutdown)")[1:],
+                         ["0 lost, 0.001 s", "1 lost, 0.002 s", "-", "0 lost", "yes"])
+        figures, load = client_samples({"b": probe_lines("111-122222")}, "client ours TERM 100.004 b")
+        self.assertEqual(row_of(report.client_table(figures, load), "planned hand-over (TERM with --shutdown)")[5], "NO")
+
+    def test_crash_goal_is_the_protocol_bound_plus_50_ms(self):
+        # advbase 1, skew 50: 3.195 s + 0.05 s.
+        within, beyond = "1" + "-" * 3243 + "2", "1" + "-" * 3246 + "2"
+        figures, load = client_samples({"a": probe_lines(within), "b": probe_lines(beyond)},
+                                       "client ours crash 100.0 a\nclient keepalived crash 100.0 b")
+        table = report.client_table(figures, load)
+        self.assertEqual(row_of(table, "crash of the master (kill -9, port down)")[1:],
+                         ["3243 lost, 3.244 s", "-", "3246 lost, 3.247 s", "gap <= 3.245 s", "yes"])
+        figures, load = client_samples({"b": probe_lines(beyond)}, "client ours crash 100.0 b")
+        self.assertEqual(row_of(report.client_table(figures, load), "crash of the master (kill -9, port down)")[5], "NO")
+
+    def test_a_service_that_never_comes_back_fails_its_goal(self):
+        figures, load = client_samples({"a": probe_lines("11----")}, "client ours crash 100.0 a")
+        self.assertEqual(row_of(report.client_table(figures, load), "crash of the master (kill -9, port down)")[1:],
+                         ["4 lost, not back", "-", "-", "gap <= 3.245 s", "NO"])
+
+    def test_what_an_implementation_cannot_do_is_not_applicable(self):
+        table = report.client_table(*client_samples({}, ""))
+        self.assertEqual(row_of(table, "failed health check")[2], "n/a: no health check")
+        self.assertEqual(row_of(table, "step-down (USR2)")[3], "n/a: no such signal")
+        self.assertEqual(row_of(table, "step-down (USR2)")[5], "-")
+
+    def test_the_worst_of_several_runs_is_shown_and_every_run_judged(self):
+        figures, load = client_samples({"a": probe_lines("1122"), "b": probe_lines("1-22")},
+                                       "client ours USR2 100.001 a\nclient ours USR2 100.001 b")
+        table = report.client_table(figures, load)
+        self.assertEqual(row_of(table, "step-down (USR2)")[1], "1 lost, 0.002 s")
+        self.assertEqual(row_of(table, "step-down (USR2)")[5], "NO")
+
+    def test_forty_addresses_row_gives_the_time_until_all_answer_from_the_other_host(self):
+        figures, load = client_samples({"a": probe_lines("11----2-22", interval=0.01, addresses=2)},
+                                       "client ucarp crash40 100.02 a")
+        self.assertEqual(row_of(report.client_table(figures, load), "host with 40 addresses crashes: all 40 again")[2],
+                         "0.070 s, 5 lost")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""A service's client, for Benchmarks/run and etc/demo.sh: UDP probes to virtual addresses.
+
+    probe.py respond NAME [--port P]
+        On a host: answers every probe with NAME (the host's name), until killed.
+    probe.py send ADDRESS... [--rate R] [--duration S] [--port P] --out FILE
+        On the client: sends R probes a second (default 1000), in turn to each ADDRESS, for S
+        seconds at most (default 10) or until SIGTERM or SIGINT, then waits 0.3 s for the
+        last answers and writes one line per probe to FILE:
+            SEQUENCE ADDRESS-INDEX SENT ANSWERED RESPONDER
+        SENT and ANSWERED are Unix times (CLOCK_REALTIME, as the shell's $EPOCHREALTIME);
+        ANSWERED and RESPONDER are "-" for a probe nobody answered. The first line, a
+        comment, names the addresses and the rate.
+
+A probe is 8 bytes, its sequence number; the answer is the probe followed by the responder's
+name. The responder listens on every address of its host, so an answer means that the host
+had the virtual address the probe was sent to (nobody forwards: each namespace is a host).
+Bounded: at most 5000 probes a second for at most 120 s. Python's standard library only.
+"""
+
+import argparse
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+PORT = 7077
+MAX_RATE = 5000
+MAX_DURATION = 120.0
+LINGER = 0.3
+
+
+def respond(name, port):
+    """Answers every probe with NAME until killed."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sock.bind(("0.0.0.0", port))
+    suffix = name.encode()
+    while True:
+        data, peer = sock.recvfrom(64)
+        if len(data) == 8:
+            try:
+                sock.sendto(data + suffix, peer)
+            except OSError:
+                pass  # no route for a moment (the link is down): the probe is lost, as it should be
+
+
+def send(addresses, rate, duration, port, out):
+    """Sends the probes and writes their fate to OUT (see the module's summary)."""
+    rate = min(max(rate, 1), MAX_RATE)
+    duration = min(max(duration, 0.0), MAX_DURATION)
+    stopping = []
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stopping.append(True))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    sock.setblocking(False)
+    sent = []  # (address index, send time) by sequence number
+    answered = {}  # sequence number -> (time, responder)
+    interval = 1.0 / rate
+    start = time.time()
+    deadline = start + duration
+    due = start
+
+    def receive():
+        while True:
+            try:
+                data = sock.recv(128)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                continue  # an ICMP error queued on the socket
+            if len(data) > 8:
+                (sequence,) = struct.unpack("!Q", data[:8])
+                if sequence < len(sent) and sequence not in answered:
+                    answered[sequence] = (time.time(), data[8:].decode(errors="replace"))
+
+    while not stopping:
+        now = time.time()
+        if now >= deadline:
+            break
+        # Every probe that is due, at most 50 ms of them at once (a stalled client catches up
+        # at a bounded burst; the send times it records are the real ones).
+        burst = 0
+        while due <= now and burst < rate // 20 + 1:
+            sequence = len(sent)
+            index = sequence % len(addresses)
+            sent.append((index, time.time()))
+            try:
+                sock.sendto(struct.pack("!Q", sequence), (addresses[index], port))
+            except OSError:
+                pass  # no neighbour yet, or a full queue: counted as lost
+            due += interval
+            burst += 1
+        if due < now - 0.05:
+            due = now
+        receive()
+        timeout = max(0.0, min(due, deadline) - time.time())
+        try:
+            select.select([sock], [], [], timeout)
+        except InterruptedError:
+            pass
+    linger_end = time.time() + LINGER
+    while time.time() < linger_end:
+        select.select([sock], [], [], max(0.0, linger_end - time.time()))
+        receive()
+    with open(out, "w") as file:
+        file.write("# addresses %s rate %d\n" % (",".join(addresses), rate))
+        for sequence, (index, at) in enumerate(sent):
+            if sequence in answered:
+                when, who = answered[sequence]
+                file.write("%d %d %.6f %.6f %s\n" % (sequence, index, at, when, who))
+            else:
+                file.write("%d %d %.6f - -\n" % (sequence, index, at))
+    return 0
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description="UDP probes to virtual addresses.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    responder = commands.add_parser("respond")
+    responder.add_argument("name")
+    responder.add_argument("--port", type=int, default=PORT)
+    sender = commands.add_parser("send")
+    sender.add_argument("addresses", nargs="+")
+    sender.add_argument("--rate", type=int, default=1000)
+    sender.add_argument("--duration", type=float, default=10.0)
+    sender.add_argument("--port", type=int, default=PORT)
+    sender.add_argument("--out", required=True)
+    options = parser.parse_args(argv)
+    for address in getattr(options, "addresses", []):
+        if not address.startswith("192.0.2."):
+            parser.error("%s: only addresses of 192.0.2.0/24 (TEST-NET-1, in the namespaces)" % address)
+    if options.command == "respond":
+        return respond(options.name, options.port)
+    return send(options.addresses, options.rate, options.duration, options.port, options.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
