@@ -154,10 +154,7 @@ public struct AdvertisementCodec: Sendable {
         let counter = UInt64(bigEndianBytes: bytes[carpStart + 8..<carpStart + 16])
         let digest = bytes[carpStart + 16..<carpStart + 36]
         guard authenticator.isValid(digest: digest, counter: counter) else {
-            return .dropped(
-                .badDigest(
-                    expectedPrefix: Array(authenticator.digest(counter: counter).prefix(4)),
-                    receivedPrefix: Array(digest.prefix(4))))
+            return .dropped(authenticator.badDigest(received: digest, counter: counter))
         }
         return .accepted(
             ReceivedAdvertisement(
