@@ -16,18 +16,22 @@ public struct Authenticator: Sendable {
     ///   (the settings enforce it). ucarp zero-pads the key to 20 bytes, which leaves the HMAC
     ///   unchanged, so the plain password is the key.
     public init(password: [UInt8], vhid: UInt8, virtualAddress: IPv4Address) {
-        self.init(password: password, vhid: vhid, virtualAddresses: [.ipv4(virtualAddress)])
+        // The same message as `virtualAddresses: [.ipv4(virtualAddress)]`, without sorting.
+        self.init(password: password, messagePrefix: Self.messagePrefix(vhid: vhid, virtualAddress: virtualAddress))
     }
 
     /// The authenticator of a virtual host with several addresses, of either family, in any
     /// order (the message sorts them).
     public init(password: [UInt8], vhid: UInt8, virtualAddresses: [IPAddress]) {
-        let prefix = Self.messagePrefix(vhid: vhid, virtualAddresses: virtualAddresses)
+        self.init(password: password, messagePrefix: Self.messagePrefix(vhid: vhid, virtualAddresses: virtualAddresses))
+    }
+
+    private init(password: [UInt8], messagePrefix: [UInt8]) {
         var hmac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: password))
-        hmac.update(data: prefix)
+        hmac.update(data: messagePrefix)
         self.prepared = hmac
-        // Version, type, vhid and one IPv4 address.
-        self.signsLikeUcarp = prefix.count == 7 && virtualAddresses.contains { $0.ipv4 != nil }
+        // Version, type, vhid and one IPv4 address: nothing else is 7 bytes long.
+        self.signsLikeUcarp = messagePrefix.count == 7
     }
 
     /// The fixed first 7 bytes of the signed message.
