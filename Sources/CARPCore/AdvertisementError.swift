@@ -11,8 +11,8 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
     case unknownPeer(IPv4Address)
     case badChecksum
     case badDigest(expectedPrefix: [UInt8], receivedPrefix: [UInt8])
-    /// The IPv6 checks and the digest of a virtual host that is not one IPv4 address: the same
-    /// kinds (``reason``) as their IPv4 counterparts, in words that fit.
+    /// The IPv6 counterparts of the checks above, and the bad digest of a virtual host that is
+    /// not a single IPv4 address: each counted under its IPv4 counterpart's ``reason``.
     case badHopLimit(UInt8)
     case truncatedIPv6(payloadLength: Int)
     case oversizedIPv6(payloadLength: Int)
