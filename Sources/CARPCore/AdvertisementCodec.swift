@@ -45,8 +45,7 @@ public struct AdvertisementCodec: Sendable {
         ]
         frame += sourceAddress.octets
         frame += group.octets
-        frame += [CARPWire.version << 4 | CARPWire.typeAdvertisement, vhid, 0, CARPWire.authLength, 0, 0, 0, 0]
-        frame += repeatElement(0, count: CARPWire.headerLength - 8)
+        frame += CARPHeader.template(vhid: vhid)
         return frame
     }
 
@@ -80,16 +79,7 @@ public struct AdvertisementCodec: Sendable {
     private func fillHeader(
         _ header: UnsafeMutableBufferPointer<UInt8>, advbase: UInt8, advskew: UInt8, counter: UInt64
     ) {
-        header[2] = advskew
-        header[5] = advbase
-        let raw = UnsafeMutableRawBufferPointer(header)
-        withUnsafeBytes(of: counter.bigEndian) {
-            UnsafeMutableRawBufferPointer(rebasing: raw[8..<16]).copyMemory(from: $0)
-        }
-        authenticator.sign(counter: counter, into: UnsafeMutableRawBufferPointer(rebasing: raw[16..<36]))
-        let checksum = internetChecksum(UnsafeBufferPointer(header))
-        header[6] = UInt8(checksum >> 8)
-        header[7] = UInt8(truncatingIfNeeded: checksum)
+        CARPHeader.fill(header, advbase: advbase, advskew: advskew, counter: counter, authenticator: authenticator)
     }
 
     /// What became of one captured frame.
@@ -154,10 +144,7 @@ public struct AdvertisementCodec: Sendable {
         let counter = UInt64(bigEndianBytes: bytes[carpStart + 8..<carpStart + 16])
         let digest = bytes[carpStart + 16..<carpStart + 36]
         guard authenticator.isValid(digest: digest, counter: counter) else {
-            return .dropped(
-                .badDigest(
-                    expectedPrefix: Array(authenticator.digest(counter: counter).prefix(4)),
-                    receivedPrefix: Array(digest.prefix(4))))
+            return .dropped(authenticator.badDigest(received: digest, counter: counter))
         }
         return .accepted(
             ReceivedAdvertisement(

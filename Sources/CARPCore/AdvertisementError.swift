@@ -11,6 +11,14 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
     case unknownPeer(IPv4Address)
     case badChecksum
     case badDigest(expectedPrefix: [UInt8], receivedPrefix: [UInt8])
+    /// The IPv6 counterparts of the checks above, and the bad digest of a virtual host that is
+    /// not a single IPv4 address: each counted under its IPv4 counterpart's ``reason``.
+    case badHopLimit(UInt8)
+    case truncatedIPv6(payloadLength: Int)
+    case oversizedIPv6(payloadLength: Int)
+    case otherIPv6Destination(IPv6Address)
+    case unknownIPv6Peer(IPv6Address)
+    case badDigestOfAddressSet(expectedPrefix: [UInt8], receivedPrefix: [UInt8])
 
     /// A stable name per kind, for counters and rate limits.
     public var reason: DropReason {
@@ -26,6 +34,12 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         case .unknownPeer: .unknownPeer
         case .badChecksum: .badChecksum
         case .badDigest: .badDigest
+        case .badHopLimit: .badTTL
+        case .truncatedIPv6: .truncated
+        case .oversizedIPv6: .oversized
+        case .otherIPv6Destination: .otherDestination
+        case .unknownIPv6Peer: .unknownPeer
+        case .badDigestOfAddressSet: .badDigest
         }
     }
 
@@ -46,13 +60,23 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         case .badDigest(let expected, let received):
             "Bad digest - md2=[\(hex(expected))...] md=[\(hex(received))...] - "
                 + "Check vhid, password and virtual IP address"
+        case .badHopLimit(let hopLimit): "Bad hop limit: [\(hopLimit)], CARP over IPv6 needs 255"
+        case .truncatedIPv6(let length):
+            "Bogus size: [\(length)] bytes of IPv6 payload, a CARP packet needs at least 36"
+        case .oversizedIPv6(let length):
+            "Oversized packet: [\(length)] bytes of IPv6 payload, a CARP advertisement has exactly 36"
+        case .otherIPv6Destination(let address): "Ignoring different multicast ip: [\(address)]"
+        case .unknownIPv6Peer(let address): "Advertisement from [\(address)], which is not a --peer: dropped"
+        case .badDigestOfAddressSet(let expected, let received):
+            "Bad digest - md2=[\(hex(expected))...] md=[\(hex(received))...] - "
+                + "Check vhid, password and virtual IP addresses: the hosts' sets of addresses for this vhid may differ"
         }
     }
 
     /// Whether ucarp reports it as a warning (the others only show with `--debug`).
     public var isWarning: Bool {
         switch self {
-        case .truncated, .otherVHID, .otherDestination: false
+        case .truncated, .truncatedIPv6, .otherVHID, .otherDestination, .otherIPv6Destination: false
         default: true
         }
     }

@@ -2,24 +2,60 @@ import Crypto
 
 /// Signs and verifies advertisements of one virtual host with HMAC-SHA1.
 ///
-/// The message is `version, type, vhid, virtual address, counter`. As in ucarp and the BSD
-/// `carp_hmac_prepare`, the keyed state over the fixed prefix is computed once; each digest
-/// only feeds the 8 counter bytes to a copy of it.
+/// The message is `version, type, vhid, virtual addresses, counter`, the addresses as the BSD
+/// `carp_hmac_prepare` orders them (see ``messagePrefix(vhid:virtualAddresses:)``); with one
+/// IPv4 address that is ucarp's message. As in ucarp and the BSD kernels, the keyed state over
+/// the fixed prefix is computed once; each digest only feeds the 8 counter bytes to a copy of it.
 public struct Authenticator: Sendable {
     private let prepared: HMAC<Insecure.SHA1>
+    /// Whether the message is ucarp's (exactly one IPv4 address, no IPv6): a bad digest is then
+    /// reported in ucarp's words, else as a possibly different set of addresses.
+    public let signsLikeUcarp: Bool
 
     /// - Parameter password: the key bytes; at most ``CARPWire/maximumPasswordLength``
     ///   (the settings enforce it). ucarp zero-pads the key to 20 bytes, which leaves the HMAC
     ///   unchanged, so the plain password is the key.
     public init(password: [UInt8], vhid: UInt8, virtualAddress: IPv4Address) {
+        // The same message as `virtualAddresses: [.ipv4(virtualAddress)]`, without sorting.
+        self.init(password: password, messagePrefix: Self.messagePrefix(vhid: vhid, virtualAddress: virtualAddress))
+    }
+
+    /// The authenticator of a virtual host with several addresses, of either family, in any
+    /// order (the message sorts them).
+    public init(password: [UInt8], vhid: UInt8, virtualAddresses: [IPAddress]) {
+        self.init(password: password, messagePrefix: Self.messagePrefix(vhid: vhid, virtualAddresses: virtualAddresses))
+    }
+
+    private init(password: [UInt8], messagePrefix: [UInt8]) {
         var hmac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: password))
-        hmac.update(data: Self.messagePrefix(vhid: vhid, virtualAddress: virtualAddress))
+        hmac.update(data: messagePrefix)
         self.prepared = hmac
+        // Version, type, vhid and one IPv4 address: nothing else is 7 bytes long.
+        self.signsLikeUcarp = messagePrefix.count == 7
     }
 
     /// The fixed first 7 bytes of the signed message.
     static func messagePrefix(vhid: UInt8, virtualAddress: IPv4Address) -> [UInt8] {
         [CARPWire.version, CARPWire.typeAdvertisement, vhid] + virtualAddress.octets
+    }
+
+    /// The signed message without its counter, as the BSD `carp_hmac_prepare` builds it:
+    /// version, type, vhid; the IPv4 addresses in ascending numeric order, 4 bytes each; the
+    /// IPv6 addresses in ascending order of their bytes (`memcmp`), 16 bytes each, link-local
+    /// ones left out (as OpenBSD sends; FreeBSD would hash them with the scope zeroed). Each
+    /// address counts once, however often it is given.
+    ///
+    /// One IPv4 address gives ucarp's 7 bytes. The BSD loops also skip `0.0.0.0` and
+    /// `255.255.255.255` (`::` and all-ones for IPv6), which are never virtual addresses; this
+    /// does not, so that ucarp's digest stays exact for any single address.
+    static func messagePrefix(vhid: UInt8, virtualAddresses: [IPAddress]) -> [UInt8] {
+        let ipv4 = Set(virtualAddresses.compactMap(\.ipv4)).sorted { $0.value < $1.value }
+        let ipv6 = Set(virtualAddresses.compactMap(\.ipv6).filter { !$0.isLinkLocal }).sorted()
+        var message = [CARPWire.version, CARPWire.typeAdvertisement, vhid]
+        message.reserveCapacity(3 + 4 * ipv4.count + 16 * ipv6.count)
+        for address in ipv4 { message += address.octets }
+        for address in ipv6 { message += address.octets }
+        return message
     }
 
     /// HMAC-SHA1 over the message for `counter`.
@@ -46,6 +82,16 @@ public struct Authenticator: Sendable {
             }
             return difference == 0
         }
+    }
+
+    /// The drop for an advert whose `received` digest is not the one for `counter`: ucarp's
+    /// warning when the message is ucarp's, else one that says the address sets may differ.
+    func badDigest(received: some Collection<UInt8>, counter: UInt64) -> AdvertisementError {
+        let expectedPrefix = Array(digest(counter: counter).prefix(4))
+        let receivedPrefix = Array(received.prefix(4))
+        return signsLikeUcarp
+            ? .badDigest(expectedPrefix: expectedPrefix, receivedPrefix: receivedPrefix)
+            : .badDigestOfAddressSet(expectedPrefix: expectedPrefix, receivedPrefix: receivedPrefix)
     }
 
     private func authenticationCode(counter: UInt64) -> HashedAuthenticationCode<Insecure.SHA1> {

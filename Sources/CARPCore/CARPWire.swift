@@ -21,6 +21,19 @@ public enum CARPWire {
     public static let etherTypeARP: UInt16 = 0x0806
     /// Ethernet + IPv4 + CARP: every advertisement ucarp sends is this long.
     public static let frameLength = ethernetHeaderLength + ipv4HeaderLength + headerLength
+    public static let etherTypeIPv6: UInt16 = 0x86DD
+    public static let ipv6HeaderLength = 40
+    /// Ethernet + IPv6 + CARP: every IPv6 advertisement is this long.
+    public static let ipv6FrameLength = ethernetHeaderLength + ipv6HeaderLength + headerLength
+    /// `ff02::12`, the link-local scope group of CARP (and VRRP) over IPv6.
+    public static let defaultIPv6Group = IPv6Address(0xFF02, 0, 0, 0, 0, 0, 0, 0x12)
+    /// `ff02::1`, all nodes on the link: where unsolicited neighbour advertisements go.
+    public static let allNodesGroup = IPv6Address(0xFF02, 0, 0, 0, 0, 0, 0, 1)
+    /// The traffic class of IPv6 adverts: DSCP CS7, FreeBSD's default `net.inet.carp.dscp` (56).
+    /// (IPv4 adverts keep ucarp's TOS ``ipTypeOfService``.)
+    public static let ipv6TrafficClass: UInt8 = 56 << 2
+    /// The IPv6 hop limit of adverts, checked on receipt as the TTL is: 255.
+    public static let hopLimit: UInt8 = 255
     /// The advskew a sender falls back to after repeated send errors (`CARP_BULK_UPDATE_MIN_DELAY`).
     public static let demotedSkew: UInt8 = 240
     public static let broadcastMAC: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]

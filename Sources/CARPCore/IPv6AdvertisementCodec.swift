@@ -1,0 +1,157 @@
+/// Builds CARP advertisements over IPv6 as FreeBSD and OpenBSD put them on the wire, and
+/// checks received ones in OpenBSD's order (`carp6_proto_input`).
+///
+/// The same 36-byte CARP header as over IPv4, checksummed alone (no pseudo-header), after an
+/// IPv6 header with next header 112 and hop limit 255 to `ff02::12`. ucarp has no IPv6; the
+/// Ethernet source is the same virtual MAC as our IPv4 adverts use.
+public struct IPv6AdvertisementCodec: Sendable {
+    public var vhid: UInt8 { didSet { template = makeTemplate() } }
+    /// `--srcip`: an IPv6 address of the interface.
+    public var sourceAddress: IPv6Address { didSet { template = makeTemplate() } }
+    /// `ff02::12` unless `--mcast` names another group.
+    public var group: IPv6Address { didSet { template = makeTemplate() } }
+    /// `--nomcast`: Ethernet broadcast instead of the group's `33:33:...` MAC, the IPv6
+    /// destination still the group (as over IPv4).
+    public var broadcast: Bool { didSet { template = makeTemplate() } }
+    /// Unicast mode (`--peer`): adverts go to these hosts (over a raw socket, ``header(advbase:advskew:counter:)``)
+    /// and only theirs are accepted, addressed to our own source address. Empty: multicast.
+    public var peers: [IPv6Address] = []
+    public var authenticator: Authenticator
+    /// The 90 bytes every frame of this virtual host shares; each frame patches in the
+    /// interval, the counter, the digest and the CARP checksum.
+    private var template: [UInt8] = []
+
+    public init(
+        vhid: UInt8, sourceAddress: IPv6Address, group: IPv6Address = CARPWire.defaultIPv6Group,
+        broadcast: Bool = false, authenticator: Authenticator
+    ) {
+        self.vhid = vhid
+        self.sourceAddress = sourceAddress
+        self.group = group
+        self.broadcast = broadcast
+        self.authenticator = authenticator
+        self.template = makeTemplate()
+    }
+
+    private static let ipStart = CARPWire.ethernetHeaderLength
+    private static let carpStart = CARPWire.ethernetHeaderLength + CARPWire.ipv6HeaderLength
+
+    /// Version 6, FreeBSD's traffic class (DSCP CS7), flow label 0, payload 36 bytes, next
+    /// header 112, hop limit 255.
+    private func makeTemplate() -> [UInt8] {
+        var frame: [UInt8] = []
+        frame.reserveCapacity(CARPWire.ipv6FrameLength)
+        frame += broadcast ? CARPWire.broadcastMAC : group.multicastMAC
+        frame += CARPWire.virtualMAC(vhid: vhid)
+        frame += [UInt8(CARPWire.etherTypeIPv6 >> 8), UInt8(CARPWire.etherTypeIPv6 & 0xFF)]
+        let trafficClass = CARPWire.ipv6TrafficClass
+        frame += [
+            0x60 | trafficClass >> 4, (trafficClass & 0x0F) << 4, 0, 0,  // version, class, flow label
+            0, UInt8(CARPWire.headerLength), CARPWire.ipProtocol, CARPWire.hopLimit,
+        ]
+        frame += sourceAddress.octets
+        frame += group.octets
+        frame += CARPHeader.template(vhid: vhid)
+        return frame
+    }
+
+    /// The 36-byte CARP header of a signed advertisement, for sending over a raw `AF_INET6`
+    /// socket (unicast to a `--peer`): the kernel adds the IPv6 header. Byte for byte the
+    /// CARP part of ``frame(advbase:advskew:counter:)``.
+    public func header(advbase: UInt8, advskew: UInt8, counter: UInt64) -> [UInt8] {
+        var header = Array(template[Self.carpStart...])
+        header.withUnsafeMutableBufferPointer { bytes in
+            CARPHeader.fill(bytes, advbase: advbase, advskew: advskew, counter: counter, authenticator: authenticator)
+        }
+        return header
+    }
+
+    /// A complete 90-byte Ethernet frame carrying a signed advertisement to the group.
+    public func frame(advbase: UInt8, advskew: UInt8, counter: UInt64) -> [UInt8] {
+        var frame = template
+        frame.withUnsafeMutableBufferPointer { bytes in
+            CARPHeader.fill(
+                UnsafeMutableBufferPointer(rebasing: bytes[Self.carpStart...]), advbase: advbase, advskew: advskew,
+                counter: counter, authenticator: authenticator)
+        }
+        return frame
+    }
+
+    /// What became of one captured frame.
+    public enum Outcome: Equatable, Sendable {
+        /// A valid advertisement from a peer of our virtual host.
+        case accepted(ReceivedIPv6Advertisement)
+        /// Not meant for a CARP receiver (too short for IPv6, not IPv6, next header not 112
+        /// (extension headers included), or our own): dropped without a word.
+        case ignored
+        /// A protocol-112 packet that failed a check: counted, and maybe logged.
+        case dropped(AdvertisementError)
+    }
+
+    /// Decodes and checks a captured Ethernet frame in OpenBSD's order: hop limit, length,
+    /// checksum, version and type, vhid, then destination (the group, or us with `--peer`),
+    /// sender (a `--peer`), and the digest.
+    public func decode(frame: some RandomAccessCollection<UInt8>) -> Outcome {
+        frame.withContiguousStorageIfAvailable { decode(bytes: $0) }
+            ?? Array(frame).withUnsafeBufferPointer { decode(bytes: $0) }
+    }
+
+    private func decode(bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
+        let ipStart = Self.ipStart
+        let carpStart = Self.carpStart
+        guard bytes.count >= carpStart else { return .ignored }
+        let etherType = UInt16(bytes[12]) << 8 | UInt16(bytes[13])
+        guard etherType == CARPWire.etherTypeIPv6, bytes[ipStart] >> 4 == 6 else { return .ignored }
+        let source = IPv6Address(networkOrder: bytes, at: ipStart + 8)
+        guard source != sourceAddress else { return .ignored }
+        guard bytes[ipStart + 6] == CARPWire.ipProtocol else { return .ignored }
+
+        let hopLimit = bytes[ipStart + 7]
+        guard hopLimit == CARPWire.hopLimit else { return .dropped(.badHopLimit(hopLimit)) }
+        let payloadLength = Int(bytes[ipStart + 4]) << 8 | Int(bytes[ipStart + 5])
+        guard bytes.count >= carpStart + CARPWire.headerLength, payloadLength >= CARPWire.headerLength else {
+            return .dropped(.truncatedIPv6(payloadLength: min(bytes.count - carpStart, payloadLength)))
+        }
+        // An advertisement is exactly the CARP header: more is not something a CARP host sent.
+        guard payloadLength == CARPWire.headerLength else {
+            return .dropped(.oversizedIPv6(payloadLength: payloadLength))
+        }
+        let header = UnsafeBufferPointer(rebasing: bytes[carpStart..<carpStart + CARPWire.headerLength])
+        guard internetChecksum(header) == 0 else { return .dropped(.badChecksum) }
+        let version = header[0] >> 4
+        guard version == CARPWire.version else { return .dropped(.badVersion(version)) }
+        let type = header[0] & 0x0F
+        guard type == CARPWire.typeAdvertisement else { return .dropped(.badType(type)) }
+        guard header[1] == vhid else { return .dropped(.otherVHID(header[1])) }
+        let destination = IPv6Address(networkOrder: bytes, at: ipStart + 24)
+        guard destination == (peers.isEmpty ? group : sourceAddress) else {
+            return .dropped(.otherIPv6Destination(destination))
+        }
+        guard peers.isEmpty || peers.contains(source) else { return .dropped(.unknownIPv6Peer(source)) }
+
+        let counter = UInt64(bigEndianBytes: header[8..<16])
+        let digest = header[16..<36]
+        guard authenticator.isValid(digest: digest, counter: counter) else {
+            return .dropped(authenticator.badDigest(received: digest, counter: counter))
+        }
+        return .accepted(
+            ReceivedIPv6Advertisement(source: source, advbase: header[5], advskew: header[2], counter: counter))
+    }
+}
+
+/// A verified IPv6 advertisement: what the election needs from it.
+public struct ReceivedIPv6Advertisement: Equatable, Sendable {
+    public var source: IPv6Address
+    public var advbase: UInt8
+    public var advskew: UInt8
+    public var counter: UInt64
+
+    public init(source: IPv6Address, advbase: UInt8, advskew: UInt8, counter: UInt64) {
+        self.source = source
+        self.advbase = advbase
+        self.advskew = advskew
+        self.counter = counter
+    }
+
+    public var interval: AdvertisementInterval { AdvertisementInterval(base: advbase, skew: advskew) }
+}
