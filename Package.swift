@@ -40,6 +40,9 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The etcd lease guard's logic (a state machine on virtual time) and the JSON gateway's
+        // bodies. No I/O; the daemon carries out its requests.
+        .target(name: "EtcdGuard", dependencies: ["CARPCore"]),
         .executableTarget(
             name: "ucarp",
             dependencies: [
@@ -58,6 +61,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ucarpTests", dependencies: ["ucarp"]),
+        .testTarget(name: "EtcdGuardTests", dependencies: ["EtcdGuard", "CARPCore"]),
     ]
 )
 
