@@ -7,6 +7,11 @@ enum CapturedEtcdAnswers {
         200,
         #"{"header":{"cluster_id":"6938779467356893328","member_id":"1141585828028608479","revision":"1","raft_term":"2"},"ID":"8061340188859377669","TTL":"3"}"#
     )
+    /// `lease/grant {"TTL":3}` from another host: the contender's lease.
+    static let grantOther = (
+        200,
+        #"{"header":{"cluster_id":"6938779467356893328","member_id":"1141585828028608479","revision":"2","raft_term":"2"},"ID":"8061340188859377672","TTL":"3"}"#
+    )
     /// `lease/grant {"TTL":1}`: etcd raises a TTL below its minimum (2 s with default timings).
     static let grantRaisedToMinimum = (
         200,
