@@ -72,7 +72,17 @@ extension EtcdLeaseGuard {
         switch call.request.call {
         case .grant: nextGrant = retry
         case .acquire: nextAcquire = retry
-        case .authenticate: nextAuthentication = retry
+        case .authenticate:
+            nextAuthentication = retry
+            // Without a token no revoke can go out: give them up (the leases expire by
+            // themselves) rather than retry in a loop, and let a leaving master go.
+            if releasePending, let lease = revocations.first {
+                actions += [
+                    .log(.info, "etcd: lease \(lease) not revoked (\(reason)): it expires within its TTL"), .released,
+                ]
+            }
+            revocations = []
+            releasePending = false
         case .keepAlive(let id):
             if var lease, lease.id == id {
                 // Renewals retry sooner: a few tries fit before the deadline.

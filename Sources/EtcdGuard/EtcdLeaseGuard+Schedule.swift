@@ -27,10 +27,12 @@ extension EtcdLeaseGuard {
 
     /// When the next call is due, with nothing in flight; nil if none is.
     private var nextCallTime: MonotonicInstant? {
-        if !revocations.isEmpty { return MonotonicInstant(nanoseconds: 0) }
         if configuration.credentials != nil, token == nil {
+            // Revokes need the token too: authenticate for them at once.
+            if !revocations.isEmpty { return MonotonicInstant(nanoseconds: 0) }
             return wanting || isMaster ? nextAuthentication : nil
         }
+        if !revocations.isEmpty { return MonotonicInstant(nanoseconds: 0) }
         if let lease {
             guard wanting, !holdsKey else { return lease.nextRenewal }
             return min(lease.nextRenewal, nextAcquire)
@@ -94,16 +96,16 @@ extension EtcdLeaseGuard {
 
     private mutating func sendNextCall(at now: MonotonicInstant) -> [Action] {
         let timeout = configuration.requestTimeout
+        if let credentials = configuration.credentials, token == nil {
+            return [
+                send(.authenticate(user: credentials.user, password: credentials.password), timeout: timeout, at: now)
+            ]
+        }
         if !revocations.isEmpty {
             let lease = revocations.removeFirst()
             let announces = releasePending
             releasePending = false
             return [send(.revoke(lease: lease), timeout: timeout, at: now, announcesRelease: announces)]
-        }
-        if let credentials = configuration.credentials, token == nil {
-            return [
-                send(.authenticate(user: credentials.user, password: credentials.password), timeout: timeout, at: now)
-            ]
         }
         guard let lease else {
             return [send(.grant(ttl: configuration.ttl), timeout: timeout, at: now)]

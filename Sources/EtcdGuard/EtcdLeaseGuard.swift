@@ -216,12 +216,14 @@ public struct EtcdLeaseGuard: Sendable {
         holdsKey = false
         keptWhileUnreachable = false
         holder = nil
-        var actions = cancelInFlight()
+        var actions: [Action] = []
+        // A revoke on the wire is let finish (it may be the leaving one of a first call).
+        if let call = inFlight, case .revoke = call.request.call {} else { actions += cancelInFlight() }
         if let lease {
             revocations.insert(lease.id, at: 0)
             releasePending = true
             self.lease = nil
-        } else {
+        } else if !releasePending, inFlight?.announcesRelease != true {
             actions.append(.released)
         }
         return actions + schedule(at: now)

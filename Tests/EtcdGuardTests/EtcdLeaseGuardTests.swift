@@ -296,6 +296,51 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         #expect(Harness.calls(leaving) == [.revoke(lease: capturedLease)])
     }
 
+    @Test func leavingTwiceLetsTheFirstRevokeFinishAndReleasesOnce() {
+        var harness = Harness()
+        harness.becomeMaster()
+        harness.stopWanting()
+        let revoke = harness.inFlight
+        let again = harness.stopWanting()
+        #expect(again.isEmpty)
+        #expect(harness.inFlight == revoke)
+        harness.answer(CapturedEtcdAnswers.revoked)
+        #expect(harness.log.filter { $0 == .released }.count == 1)
+    }
+
+    @Test func aLeavingMasterWhoseTokenExpiredAuthenticatesAgainBeforeRevoking() {
+        var harness = Harness(credentials: .init(user: "carp", password: "carppw"))
+        harness.want()
+        harness.answer(CapturedEtcdAnswers.authenticated)
+        harness.answer(CapturedEtcdAnswers.grant)
+        harness.answer(CapturedEtcdAnswers.txnSucceeded)
+        harness.advance(by: 0.98)
+        harness.answer(CapturedEtcdAnswers.invalidToken)  // the renewal
+        #expect(harness.inFlight?.call == .authenticate(user: "carp", password: "carppw"))
+        let leaving = harness.stopWanting()
+        #expect(Harness.calls(leaving) == [.authenticate(user: "carp", password: "carppw")])
+        let authenticated = harness.answer(CapturedEtcdAnswers.authenticated)
+        #expect(Harness.calls(authenticated) == [.revoke(lease: capturedLease)])
+        #expect(harness.inFlight?.token == "YZHecRONpzJBnEKG.27")
+        #expect(harness.answer(CapturedEtcdAnswers.revoked).contains(.released))
+    }
+
+    @Test func aLeavingMasterThatCannotAuthenticateIsReleasedAnyway() {
+        var harness = Harness(credentials: .init(user: "carp", password: "carppw"))
+        harness.want()
+        harness.answer(CapturedEtcdAnswers.authenticated)
+        harness.answer(CapturedEtcdAnswers.grant)
+        harness.answer(CapturedEtcdAnswers.txnSucceeded)
+        harness.advance(by: 0.98)
+        harness.answer(CapturedEtcdAnswers.invalidToken)
+        harness.stopWanting()
+        let failed = harness.answer(CapturedEtcdAnswers.authenticationFailed)
+        #expect(failed.contains(.released))
+        // Nothing left to do: no retry loop for the revoke.
+        #expect(harness.inFlight == nil)
+        #expect(harness.guardian.nextDeadline == nil)
+    }
+
     @Test func stoppingWithoutALeaseIsReleasedAtOnce() {
         var harness = Harness()
         #expect(harness.stopWanting() == [.released])
