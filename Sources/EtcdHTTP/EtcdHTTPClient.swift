@@ -218,10 +218,13 @@ public final class EtcdHTTPClient {
             swiftcarp_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, transfer.errorBuffer),
             swiftcarp_curl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers),
             swiftcarp_curl_easy_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.body.count),
-            request.body.withUnsafeBytes {
-                swiftcarp_curl_easy_setopt_pointer(
-                    handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
-            },
+            // libcurl copies the body; a null pointer would make it read the body from stdin.
+            request.body.isEmpty
+                ? swiftcarp_curl_easy_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, "")
+                : request.body.withUnsafeBytes {
+                    swiftcarp_curl_easy_setopt_pointer(
+                        handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+                },
             swiftcarp_curl_easy_setopt_write_callback(handle, writeCallback),
             swiftcarp_curl_easy_setopt_pointer(
                 handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(transfer).toOpaque()),

@@ -31,6 +31,15 @@ import Testing
         #expect(sent.hasSuffix("\r\n\r\n" + #"{"TTL":"3"}"#))
     }
 
+    @Test func anEmptyBodyIsSentAsAnEmptyPost() throws {
+        let server = CannedHTTPServer()
+        let client = try EtcdHTTPClient()
+        try client.start(request(1, server.url, body: ""), at: PollLoop.now())
+        let completions = PollLoop.run(client, server: server) { !$0.isEmpty }
+        #expect((try? completions.first?.result.get().status) == 200)
+        #expect(server.requests.first?.lowercased().contains("\r\ncontent-length: 0\r\n") == true)
+    }
+
     @Test func severalRequestsShareTheLoopAndFinishIndependently() throws {
         let server = CannedHTTPServer()
         let client = try EtcdHTTPClient()
