@@ -79,6 +79,18 @@ private struct Harness {
         precondition(guardian.isMaster)
     }
 
+    /// A master with credentials whose renewal etcd refused for its token.
+    static func masterWhoseTokenExpired() -> Harness {
+        var harness = Harness(credentials: .init(user: "carp", password: "carppw"))
+        harness.want()
+        harness.answer(CapturedEtcdAnswers.authenticated)
+        harness.answer(CapturedEtcdAnswers.grant)
+        harness.answer(CapturedEtcdAnswers.txnSucceeded)
+        harness.advance(by: 0.98)
+        harness.answer(CapturedEtcdAnswers.invalidToken)
+        return harness
+    }
+
     /// Calls sent in `actions`.
     static func calls(_ actions: [Action]) -> [EtcdCall] {
         actions.compactMap { if case .send(let request) = $0 { request.call } else { nil } }
@@ -309,13 +321,7 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
     }
 
     @Test func aLeavingMasterWhoseTokenExpiredAuthenticatesAgainBeforeRevoking() {
-        var harness = Harness(credentials: .init(user: "carp", password: "carppw"))
-        harness.want()
-        harness.answer(CapturedEtcdAnswers.authenticated)
-        harness.answer(CapturedEtcdAnswers.grant)
-        harness.answer(CapturedEtcdAnswers.txnSucceeded)
-        harness.advance(by: 0.98)
-        harness.answer(CapturedEtcdAnswers.invalidToken)  // the renewal
+        var harness = Harness.masterWhoseTokenExpired()
         #expect(harness.inFlight?.call == .authenticate(user: "carp", password: "carppw"))
         let leaving = harness.stopWanting()
         #expect(Harness.calls(leaving) == [.authenticate(user: "carp", password: "carppw")])
@@ -326,13 +332,7 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
     }
 
     @Test func aLeavingMasterThatCannotAuthenticateIsReleasedAnyway() {
-        var harness = Harness(credentials: .init(user: "carp", password: "carppw"))
-        harness.want()
-        harness.answer(CapturedEtcdAnswers.authenticated)
-        harness.answer(CapturedEtcdAnswers.grant)
-        harness.answer(CapturedEtcdAnswers.txnSucceeded)
-        harness.advance(by: 0.98)
-        harness.answer(CapturedEtcdAnswers.invalidToken)
+        var harness = Harness.masterWhoseTokenExpired()
         harness.stopWanting()
         let failed = harness.answer(CapturedEtcdAnswers.authenticationFailed)
         #expect(failed.contains(.released))

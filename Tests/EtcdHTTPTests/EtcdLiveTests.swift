@@ -40,14 +40,20 @@ struct EtcdLiveTests {
         throw LiveTestError("etcd at \(url) does not answer")
     }
 
-    @Test func aGuardTakesKeepsAndHandsTheKeyOverOnARealEtcd() throws {
+    /// An etcd, host A master on it, host B not yet contending: TTL 2 s.
+    private func masterAndContender() throws -> (EtcdServer, GuardRunner, GuardRunner) {
         let etcd = try EtcdServer()
-        defer { etcd.stop() }
         try waitUntilServing(etcd.clientURL)
         let hostA = try GuardRunner(value: "192.0.2.1 hostA", ttl: 2, endpoints: [etcd.clientURL])
         let hostB = try GuardRunner(value: "192.0.2.2 hostB", ttl: 2, endpoints: [etcd.clientURL])
         hostA.want()
         LiveLoop.run([hostA, hostB], seconds: 3) { hostA.guardian.isMaster }
+        return (etcd, hostA, hostB)
+    }
+
+    @Test func aGuardTakesKeepsAndHandsTheKeyOverOnARealEtcd() throws {
+        let (etcd, hostA, hostB) = try masterAndContender()
+        defer { etcd.stop() }
         #expect(hostA.guardian.isMaster)
 
         // Three TTLs of renewals on the real clock: still master, renewed about every TTL/3.
@@ -70,13 +76,8 @@ struct EtcdLiveTests {
     }
 
     @Test func aMasterCutOffFromEtcdLeavesBeforeAnotherHostCanTakeTheKey() throws {
-        let etcd = try EtcdServer()
+        let (etcd, hostA, hostB) = try masterAndContender()
         defer { etcd.stop() }
-        try waitUntilServing(etcd.clientURL)
-        let hostA = try GuardRunner(value: "192.0.2.1 hostA", ttl: 2, endpoints: [etcd.clientURL])
-        let hostB = try GuardRunner(value: "192.0.2.2 hostB", ttl: 2, endpoints: [etcd.clientURL])
-        hostA.want()
-        LiveLoop.run([hostA, hostB], seconds: 3) { hostA.guardian.isMaster }
         try #require(hostA.guardian.isMaster)
         LiveLoop.run([hostA, hostB], seconds: 1)
 
