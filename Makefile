@@ -5,6 +5,11 @@ SWIFT ?= swift
 STRIP ?= strip
 # g++ brings libstdc++.a, which the release binary links statically.
 DEBIAN_PACKAGES = libpcap-dev pkg-config g++ iproute2 ucarp tcpdump nftables faketime procps binutils file man-db keepalived python3
+# The etcd guard: libcurl's headers for its HTTP client (the EtcdHTTP target, built with the
+# package), Debian's etcd 3.4 for the tests that run one (make etcd-test), openssl for their
+# certificates. Installing etcd-server enables its unit: where systemd runs, an etcd listens on
+# 127.0.0.1:2379 afterwards; the tests use ports of their own.
+ETCD_PACKAGES = libcurl4-openssl-dev etcd-server etcd-client openssl
 
 # `make install` (DESTDIR honoured). The configuration stays in /etc/ucarp whatever PREFIX is;
 # the systemd units go to $(PREFIX)/lib/systemd/system: with PREFIX=/usr that is
@@ -17,7 +22,7 @@ CONFDIR ?= /etc/ucarp
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 RELEASE_BINARY = .build/release/ucarp
 
-.PHONY: all build deps test unit-test e2e-test demo clean release install uninstall bench symbol-order sanitize fuzz fuzz-smoke
+.PHONY: all build deps test unit-test e2e-test etcd-test demo clean release install uninstall bench symbol-order sanitize fuzz fuzz-smoke
 
 all: build
 
@@ -33,7 +38,7 @@ define install_missing
 endef
 
 deps:
-	$(call install_missing,$(DEBIAN_PACKAGES))
+	$(call install_missing,$(DEBIAN_PACKAGES) $(ETCD_PACKAGES))
 
 build: deps
 	$(SWIFT) build
@@ -45,6 +50,12 @@ unit-test: deps
 
 e2e-test: build
 	Tests/EndToEnd/run
+
+# The etcd guard's HTTP client and lease logic against real etcd members on loopback, started
+# by the tests (EtcdLiveTests; skipped, visibly, by unit-test, which needs no etcd). Seconds.
+etcd-test: deps
+	$(SWIFT) build --build-tests
+	SWIFTCARP_ETCD_TESTS=1 $(SWIFT) test --skip-build --filter EtcdLiveTests
 
 # The sanitizers and the fuzz smoke run before the end-to-end tests, whose summary ends the output.
 test: unit-test sanitize fuzz-smoke package-test e2e-test

@@ -19,6 +19,12 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"]), .yum(["libpcap-devel"])]
         ),
+        // libcurl, found with pkg-config (libcurl4-openssl-dev): the etcd guard's HTTP client only.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"])]
+        ),
         // A few Linux calls whose argument structures (unions, variadic ioctl) Swift imports badly.
         .target(name: "CSystemShims"),
         // The protocol: codec, checksum, HMAC, election and timers. No I/O.
@@ -40,6 +46,11 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The etcd lease guard's logic (a state machine on virtual time) and the JSON gateway's
+        // bodies. No I/O; the daemon carries out its requests.
+        .target(name: "EtcdGuard", dependencies: ["CARPCore"]),
+        // Non-blocking HTTP POSTs to etcd for the daemon's poll loop: libcurl's multi interface.
+        .target(name: "EtcdHTTP", dependencies: ["CARPCore", "CCurl"]),
         .executableTarget(
             name: "ucarp",
             dependencies: [
@@ -61,6 +72,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ucarpTests", dependencies: ["ucarp"]),
+        .testTarget(name: "EtcdGuardTests", dependencies: ["EtcdGuard", "CARPCore"]),
+        .testTarget(name: "EtcdHTTPTests", dependencies: ["EtcdHTTP", "EtcdGuard", "CARPCore"]),
     ]
 )
 

@@ -1,0 +1,39 @@
+/// One call of etcd v3's JSON gateway that the lease guard makes: what to ask, not how.
+///
+/// Keys and values are text (the key names the vhid and the address, the value the holder);
+/// ``EtcdGatewayCodec`` turns a call into the gateway's path and JSON body.
+public enum EtcdCall: Equatable, Sendable {
+    /// `lease/grant`: a new lease of `ttl` seconds (etcd raises it to its minimum, 2 s by default).
+    case grant(ttl: Int64)
+    /// `kv/txn`: put `key` = `value` bound to `lease` if the key does not exist (its create
+    /// revision is 0), else read it, so that a failure names the holder. Patroni's acquire.
+    case acquire(key: String, value: String, lease: Int64)
+    /// `lease/keepalive`: one renewal, one POST (the gateway's stream ends with the body).
+    case keepAlive(lease: Int64)
+    /// `lease/revoke`: the lease ends now and every key bound to it is deleted.
+    case revoke(lease: Int64)
+    /// `auth/authenticate`: a token for the `Authorization` header of the calls that follow.
+    case authenticate(user: String, password: String)
+
+    /// The path on the gateway, after the endpoint's URL (`/v3/`: etcd 3.4 and later).
+    public var path: String {
+        switch self {
+        case .grant: "/v3/lease/grant"
+        case .acquire: "/v3/kv/txn"
+        case .keepAlive: "/v3/lease/keepalive"
+        case .revoke: "/v3/lease/revoke"
+        case .authenticate: "/v3/auth/authenticate"
+        }
+    }
+
+    /// The call's name in log lines.
+    public var name: String {
+        switch self {
+        case .grant: "grant"
+        case .acquire: "acquire"
+        case .keepAlive: "keepalive"
+        case .revoke: "revoke"
+        case .authenticate: "authenticate"
+        }
+    }
+}
