@@ -58,7 +58,7 @@ etcd-test: deps
 	SWIFTCARP_ETCD_TESTS=1 $(SWIFT) test --skip-build --filter EtcdLiveTests
 
 # The sanitizers and the fuzz smoke run before the end-to-end tests, whose summary ends the output.
-test: unit-test sanitize fuzz-smoke package-test e2e-test
+test: unit-test etcd-test sanitize fuzz-smoke package-test e2e-test
 
 # The unit tests under AddressSanitizer (with LeakSanitizer) and ThreadSanitizer, each built in
 # its own scratch path (.build-asan, .build-tsan).
