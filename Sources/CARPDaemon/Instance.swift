@@ -74,6 +74,8 @@ struct Instance {
     /// `--check`'s schedule and verdicts; nil without a health check.
     var health: HealthCheck?
     private var lastChildID: UInt64 = 0
+    /// With `--daemonize`, the ``Supervisor`` follows every state change, state file or not.
+    var reportsRole = false
 
     /// `initialCounter` is the first advertisement's counter, which the shell draws at random.
     init(settings: Settings, interfaceName: String, initialCounter: UInt64) {
@@ -223,6 +225,14 @@ struct Instance {
         return []
     }
 
+    /// The ``Supervisor`` is gone (killed, or its process group): no one would clean up after
+    /// this instance any more, so it leaves as with `--shutdown`, as keepalived's children
+    /// leave with their parent, handing the address over.
+    mutating func supervisorLost(at now: MonotonicInstant) -> [Action] {
+        guard phase == .running else { return [] }
+        return [.log(.error, "The supervisor is gone: leaving")] + leave(.runtimeFailure, handingOver: true, at: now)
+    }
+
     /// The shell cannot go on (the pid file, poll): log why and leave with `status`.
     mutating func failed(_ message: String, _ status: CARPDaemon.ExitStatus, at now: MonotonicInstant) -> [Action] {
         guard phase == .running else { return [] }
@@ -293,7 +303,8 @@ struct Instance {
     }
 
     func record(_ state: String, previous: String, reason: String) -> [Action] {
-        settings.stateFile == nil ? [] : [.recordState(state: state, previous: previous, reason: reason)]
+        settings.stateFile == nil && !reportsRole
+            ? [] : [.recordState(state: state, previous: previous, reason: reason)]
     }
 
     mutating func newChildID() -> ChildSupervisor.ID {
@@ -303,9 +314,11 @@ struct Instance {
 
     /// Leaving: with `--shutdown`, a master runs its down script; scripts already running or
     /// queued finish first, so the address is never left behind by an out-of-order script.
-    private mutating func leave(_ status: CARPDaemon.ExitStatus, at now: MonotonicInstant) -> [Action] {
+    private mutating func leave(
+        _ status: CARPDaemon.ExitStatus, handingOver: Bool? = nil, at now: MonotonicInstant
+    ) -> [Action] {
         var actions: [Action] = []
-        if settings.shutdown {
+        if handingOver ?? settings.shutdown {
             actions += carryOut(machine.shutdown(at: now), at: now)
         }
         phase = .leaving(status)

@@ -99,7 +99,7 @@ struct SettingsBuilder {
         case .statefile: stateFile = try OptionValue.nonEmpty(value, option: "--statefile")
         case .scriptTimeout:
             scriptTimeout = try OptionValue.duration(value, option: "--script-timeout", maximum: 86_400)
-        case .help, .version, .config: break
+        case .help, .version, .config, .cleanup: break
         }
     }
 

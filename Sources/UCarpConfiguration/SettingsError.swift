@@ -25,6 +25,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case noSuchInterface(String)
     case peerNotUnicast(value: String)
     case peerIsSelf(value: String)
+    /// `--cleanup` reads the state file the instance kept.
+    case cleanupWithoutStateFile
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -73,6 +75,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .peerNotUnicast(let value):
             "--peer '\(value)' is a multicast address: peers are the other hosts' unicast addresses"
         case .peerIsSelf(let value): "--peer \(value) is this host's own --srcip: list the other hosts"
+        case .cleanupWithoutStateFile:
+            "--cleanup needs the --statefile the instance kept: it releases the address only if that says it held it"
         }
     }
 }

@@ -5,6 +5,8 @@ enum UCarpOption: String, Hashable, Sendable {
     case nomcast, passfile, xparam, version
     case pidfile, statefile, scriptTimeout, config, peer
     case check, checkInterval, checkFall, checkRise, checkTimeout
+    // The address never outlives its daemon (issue 17).
+    case cleanup
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -50,6 +52,8 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("check-fall", takesArgument: true, id: .checkFall),
         Spelling("check-rise", takesArgument: true, id: .checkRise),
         Spelling("check-timeout", takesArgument: true, id: .checkTimeout),
+        // The address never outlives its daemon (issue 17).
+        Spelling("cleanup", takesArgument: false, id: .cleanup),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

@@ -40,6 +40,8 @@ enum Usage {
         --check=<command>: health check (/bin/sh -c); failing, the instance goes FAULT
         --check-interval=<seconds>, --check-timeout=<seconds>: default 1, and the interval
         --check-fall=<n>, --check-rise=<n>: results in a row that change health (default 2)
+        --cleanup: release the address if --statefile says the instance died holding it
+                   (for ExecStopPost=; the same options as the instance)
 
         Sample usage:
 
