@@ -31,7 +31,8 @@ extension CARPDaemon {
 
     /// Runs the down script as `SCRIPT <interface> <vip> [<xparam>]` with `CARP_STATE=BACKUP`
     /// and `CARP_REASON=daemon-died`, and waits for it: at most `--script-timeout`, then its
-    /// process group is killed.
+    /// process group is killed. The notify script (`--notify`, being added) gets its STOP
+    /// here too, after the down script: the Supervisor and `--cleanup` both come this way.
     func runDownScript(previous: String) {
         Self.runDownScript(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
     }

@@ -32,7 +32,7 @@ struct Instance {
         case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
         /// Announce the virtual address with our MAC.
         case sendGratuitousARP
-        /// Replace the `--statefile` (only asked for when there is one).
+        /// Replace the `--statefile` and tell the ``Supervisor`` (asked for only when there is one of them).
         case recordState(state: String, previous: String, reason: String)
         /// Start a child in its own process group; report a failure with ``spawnFailed(_:reason:at:)``.
         case spawn(ChildSupervisor.ID, ChildSupervisor.Command)
