@@ -44,15 +44,10 @@ extension CARPDaemon {
 
     static func runDownScript(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
         guard let path = settings.downscript else { return }
-        let arguments = [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
-        let environment: [ChildSupervisor.Variable] =
-            [
-                .init("CARP_STATE", "BACKUP"), .init("CARP_PREVIOUS_STATE", previous),
-                .init("CARP_REASON", Self.deathReason), .init("CARP_VHID", "\(settings.vhid)"),
-                .init("CARP_INTERFACE", interfaceName),
-                .init("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
-                .init("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
-            ] + (settings.xparam.map { [.init("CARP_XPARAM", $0)] } ?? [])
+        let arguments = Instance.scriptArguments(settings: settings, interfaceName: interfaceName)
+        let environment = Instance.scriptEnvironment(
+            settings: settings, interfaceName: interfaceName, state: "BACKUP", previous: previous,
+            reason: deathReason)
         let commandLine = ([path] + arguments).joined(separator: " ")
         let runner = ChildSupervisor()
         let id = ChildSupervisor.ID(value: 1)

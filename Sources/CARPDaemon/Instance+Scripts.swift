@@ -1,5 +1,6 @@
 import CARPCore
 import SystemPackage
+import UCarpConfiguration
 
 /// The up and down scripts: one at a time, in the order asked, never blocking the loop.
 ///
@@ -32,20 +33,32 @@ extension Instance {
     }
 
     /// `<interface> <vip> [<xparam>]`, the address as it was given, as ucarp passes them.
-    var scriptArguments: [String] {
-        [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
-    }
+    var scriptArguments: [String] { Self.scriptArguments(settings: settings, interfaceName: interfaceName) }
 
     /// What the scripts find in their environment besides the daemon's own.
     func scriptEnvironment(
         from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason
     ) -> [ChildSupervisor.Variable] {
+        Self.scriptEnvironment(
+            settings: settings, interfaceName: interfaceName, state: to.rawValue, previous: from.rawValue,
+            reason: reason.rawValue)
+    }
+
+    /// The same, for a script run on a dead instance's behalf (``Supervisor``, `--cleanup`).
+    static func scriptEnvironment(
+        settings: Settings, interfaceName: String, state: String, previous: String, reason: String
+    ) -> [ChildSupervisor.Variable] {
         [
-            .init("CARP_STATE", to.rawValue), .init("CARP_PREVIOUS_STATE", from.rawValue),
-            .init("CARP_REASON", reason.rawValue), .init("CARP_VHID", "\(settings.vhid)"),
+            .init("CARP_STATE", state), .init("CARP_PREVIOUS_STATE", previous),
+            .init("CARP_REASON", reason), .init("CARP_VHID", "\(settings.vhid)"),
             .init("CARP_INTERFACE", interfaceName), .init("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
             .init("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
         ] + (settings.xparam.map { [.init("CARP_XPARAM", $0)] } ?? [])
+    }
+
+    /// `<interface> <vip> [<xparam>]`, as ucarp passes them.
+    static func scriptArguments(settings: Settings, interfaceName: String) -> [String] {
+        [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
     }
 
     mutating func enqueue(_ script: Script, at now: MonotonicInstant) -> [Action] {

@@ -25,6 +25,11 @@ start_supervised() {
 }
 
 supervisor_of() { cat "$WORK/$1.pidfile"; }
+# stop_supervised HOST: TERM to the pid file's pid ends the supervised instance.
+stop_supervised() {
+    kill -TERM "$(supervisor_of $1)"
+    wait_for 3 test ! -e "$WORK/$1.pidfile" || fail "TERM did not end the supervised instance on $1"
+}
 # worker_of HOST: the pid of the worker, the supervisor's one child.
 worker_of() { ps -o pid= --ppid "$(supervisor_of $1)" | tr -d ' ' | head -n 1; }
 state_is() { grep -qx "STATE=$2" "$WORK/$1.state" 2>/dev/null; }
@@ -76,8 +81,7 @@ test_death_sigkill_of_the_master_worker_hands_over_and_it_rejoins_as_backup() {
     only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
     [ "$(supervisor_of h1)" = "$supervisor" ] || fail "the pid file changed: $(supervisor_of h1)"
     # The pid file's pid still reaches the instance, and TERM still ends it.
-    kill -TERM "$supervisor"
-    wait_for 3 test ! -e "$WORK/h1.pidfile" || fail "TERM did not end the supervised instance"
+    stop_supervised h1
 }
 
 test_death_sigkill_of_the_workers_process_group_hands_over() {
@@ -88,6 +92,7 @@ test_death_sigkill_of_the_workers_process_group_hands_over() {
     kill -KILL -- "-$worker"
     hand_over_sampled "$killed"
     wait_for 5 new_worker h1 "$worker" || fail "the supervisor did not restart the worker"
+    stop_supervised h1
 }
 
 # The supervisor's process group (the pid file's): the worker, in a group of its own, outlives
@@ -107,6 +112,7 @@ test_death_sigkill_of_the_supervisors_process_group_hands_over() {
     wait_for 5 state_is h1 BACKUP || fail "the new instance did not start"
     sleep 2
     only_owner h2 || fail "the new instance took the address (owners: $(owners))"
+    stop_supervised h1
 }
 
 # Under systemd (Type=exec, no --daemonize) the whole unit dies at once and systemd runs
@@ -167,4 +173,16 @@ test_death_worker_crashing_in_a_loop_is_given_up_with_no_address_left() {
     [ ! -e "$WORK/h1.pidfile" ] || fail "the pid file was left behind"
     grep -qx "REASON=daemon-died" "$WORK/h1.state" || fail "state file: $(cat "$WORK/h1.state")"
     [ -z "$(ip netns pids "$(ns h1)")" ] || fail "processes left: $(ip netns pids "$(ns h1)")"
+}
+
+# The pid file holds the supervisor: TERM to it reaches the worker, which with --shutdown
+# hands over at once, as it does without a supervisor.
+test_death_term_with_shutdown_to_the_supervisor_still_hands_over_at_once() {
+    supervised_master_and_backup --shutdown
+    local signalled
+    signalled=$(now_ms)
+    kill -TERM "$(supervisor_of h1)"
+    hand_over_sampled "$signalled"
+    wait_for 3 test ! -e "$WORK/h1.pidfile" || fail "the supervisor did not exit"
+    [ "$(reasons h1 | sed -n 2p)" = shutdown ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
 }
