@@ -41,13 +41,16 @@ extension CARPDaemon {
             case .spawn(let id, let command):
                 do {
                     try children.spawn(id, command)
+                    report(.children(children.pids))
                 } catch {
                     perform(instance.spawnFailed(id, reason: error, at: now), at: now)
                 }
             case .kill(let id):
                 children.kill(id)
             case .reapChildren:
-                for (id, status) in children.reap() {
+                let ended = children.reap()
+                if !ended.isEmpty { report(.children(children.pids)) }
+                for (id, status) in ended {
                     perform(instance.childExited(id, status: status, at: now), at: now)
                 }
             case .exit(let status):
@@ -57,12 +60,13 @@ extension CARPDaemon {
             case .dieOf(let signal):
                 children.waitForKilled()
                 pidFile?.remove()
-                dieOfSignal(signal.rawValue)
+                Self.dieOfSignal(signal.rawValue)
             }
         }
     }
 
     func recordState(_ state: String, previous: String, reason: String) {
+        report(.role(state))
         guard let stateFile else { return }
         do {
             try stateFile.write(
@@ -75,9 +79,16 @@ extension CARPDaemon {
         }
     }
 
+    /// Tells the supervisor, if there is one. Deliberately best effort: a write fails only
+    /// when the supervisor is gone, which the poll loop hears of as `POLLERR`.
+    func report(_ report: Supervision.Report) {
+        guard let supervisorLink else { return }
+        try? System.write(Array(report.line.utf8), to: supervisorLink, subject: "the supervisor")
+    }
+
     /// Without `--shutdown` a termination signal ends the process as it ends ucarp: no script,
     /// killed by the signal. Only our own files are tidied first.
-    func dieOfSignal(_ signal: CInt) -> Never {
+    static func dieOfSignal(_ signal: CInt) -> Never {
         Glibc.signal(signal, SIG_DFL)
         var mask = sigset_t()
         sigemptyset(&mask)

@@ -1,6 +1,7 @@
 import CARPCore
 import Glibc
 import Logging
+import SystemPackage
 import UCarpConfiguration
 
 /// One running instance, the shell: the poll loop that feeds packets, signals, child exits, the
@@ -14,6 +15,8 @@ public final class CARPDaemon {
         case startupFailed = 2
         /// The interface disappeared or the capture failed while running.
         case runtimeFailure = 3
+        /// With `--daemonize`: the instance kept dying (5 times in a minute) and was given up on.
+        case gaveUp = 4
     }
 
     let settings: Settings
@@ -28,9 +31,13 @@ public final class CARPDaemon {
     let signals: SignalSource
     let children = ChildSupervisor()
     var random = SystemRandomNumberGenerator()
-    let pidFile: PidFile?
+    /// Taken by the ``Supervisor`` with `--daemonize`: the pid file then holds its pid.
+    var pidFile: PidFile?
     let stateFile: StateFile?
     let unicast: UnicastSender?
+    /// With `--daemonize`: the pipe to the ``Supervisor``, for ``Supervision/Report``s; its
+    /// reader gone (`POLLERR`) means the supervisor is.
+    var supervisorLink: FileDescriptor?
     /// Set by the instance's ``Instance/Action/exit(_:)``: ``run()`` returns it.
     var exitStatus: ExitStatus?
 
@@ -103,6 +110,8 @@ public final class CARPDaemon {
         var descriptors = [
             pollfd(fd: capture.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
+            // Only POLLERR and POLLHUP, which poll reports unasked.
+            pollfd(fd: supervisorLink?.rawValue ?? -1, events: 0, revents: 0),
         ]
         while exitStatus == nil {
             let timeout = pollTimeout(at: MonotonicClock.now())
@@ -123,6 +132,10 @@ public final class CARPDaemon {
             }
             if descriptors[0].revents != 0 {
                 drainCapture(at: now)
+            }
+            if descriptors[2].revents != 0 {
+                descriptors[2].fd = -1
+                perform(instance.supervisorLost(at: now), at: now)
             }
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
             perform(instance.timePassed(at: now), at: now)

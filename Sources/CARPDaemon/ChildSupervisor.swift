@@ -40,6 +40,9 @@ final class ChildSupervisor {
 
     var isEmpty: Bool { children.isEmpty }
 
+    /// The children not yet reaped, each the leader of its process group, in pid order.
+    var pids: [Int32] { children.values.map(\.pid).sorted() }
+
     /// ``System/spawn(_:argv:environment:)``: a new process group, every signal unblocked and
     /// at its default disposition. Throws the spawn's error.
     func spawn(_ id: ID, _ command: Command) throws(Errno) {

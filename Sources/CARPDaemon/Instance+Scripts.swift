@@ -1,5 +1,6 @@
 import CARPCore
 import SystemPackage
+import UCarpConfiguration
 
 /// The up, down and notify scripts: one at a time, in the order asked, never blocking the loop.
 ///
@@ -32,9 +33,7 @@ extension Instance {
     }
 
     /// `<interface> <vip> [<xparam>]`, the address as it was given, as ucarp passes them.
-    var scriptArguments: [String] {
-        [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
-    }
+    var scriptArguments: [String] { Self.scriptArguments(settings: settings, interfaceName: interfaceName) }
 
     /// What the scripts find in their environment besides the daemon's own.
     func scriptEnvironment(
@@ -45,12 +44,25 @@ extension Instance {
 
     /// The scripts' environment for any state, STOP included.
     func scriptEnvironment(state: String, previous: String, reason: String) -> [ChildSupervisor.Variable] {
+        Self.scriptEnvironment(
+            settings: settings, interfaceName: interfaceName, state: state, previous: previous, reason: reason)
+    }
+
+    /// The same, for a script run on a dead instance's behalf (``Supervisor``, `--cleanup`).
+    static func scriptEnvironment(
+        settings: Settings, interfaceName: String, state: String, previous: String, reason: String
+    ) -> [ChildSupervisor.Variable] {
         [
             .init("CARP_STATE", state), .init("CARP_PREVIOUS_STATE", previous),
             .init("CARP_REASON", reason), .init("CARP_VHID", "\(settings.vhid)"),
             .init("CARP_INTERFACE", interfaceName), .init("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
             .init("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
         ] + (settings.xparam.map { [.init("CARP_XPARAM", $0)] } ?? [])
+    }
+
+    /// `<interface> <vip> [<xparam>]`, as ucarp passes them.
+    static func scriptArguments(settings: Settings, interfaceName: String) -> [String] {
+        [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
     }
 
     mutating func enqueue(_ script: Script, at now: MonotonicInstant) -> [Action] {

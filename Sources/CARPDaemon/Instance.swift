@@ -32,7 +32,7 @@ struct Instance {
         case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
         /// Announce the virtual address with our MAC.
         case sendGratuitousARP
-        /// Replace the `--statefile` (only asked for when there is one).
+        /// Replace the `--statefile` and tell the ``Supervisor`` (asked for only when there is one of them).
         case recordState(state: String, previous: String, reason: String)
         /// Start a child in its own process group; report a failure with ``spawnFailed(_:reason:at:)``.
         case spawn(ChildSupervisor.ID, ChildSupervisor.Command)
@@ -82,6 +82,8 @@ struct Instance {
     /// `--check`'s schedule and verdicts; nil without a health check.
     var health: HealthCheck?
     private var lastChildID: UInt64 = 0
+    /// With `--daemonize`, the ``Supervisor`` follows every state change, state file or not.
+    var reportsRole = false
 
     /// `initialCounter` is the first advertisement's counter, which the shell draws at random.
     init(settings: Settings, interfaceName: String, initialCounter: UInt64) {
@@ -247,6 +249,14 @@ struct Instance {
         return []
     }
 
+    /// The ``Supervisor`` is gone (killed, or its process group): no one would clean up after
+    /// this instance any more, so it leaves as with `--shutdown`, as keepalived's children
+    /// leave with their parent, handing the address over.
+    mutating func supervisorLost(at now: MonotonicInstant) -> [Action] {
+        guard phase == .running else { return [] }
+        return [.log(.error, "The supervisor is gone: leaving")] + leave(.exit(.runtimeFailure), reason: "supervisor-lost", handingOver: true, at: now)
+    }
+
     /// The shell cannot go on (the pid file, poll): log why and leave with `status`.
     mutating func failed(_ message: String, _ status: CARPDaemon.ExitStatus, at now: MonotonicInstant) -> [Action] {
         guard phase == .running else { return [] }
@@ -318,7 +328,8 @@ struct Instance {
     }
 
     func record(_ state: String, previous: String, reason: String) -> [Action] {
-        settings.stateFile == nil ? [] : [.recordState(state: state, previous: previous, reason: reason)]
+        settings.stateFile == nil && !reportsRole
+            ? [] : [.recordState(state: state, previous: previous, reason: reason)]
     }
 
     mutating func newChildID() -> ChildSupervisor.ID {
@@ -326,13 +337,15 @@ struct Instance {
         return ChildSupervisor.ID(value: lastChildID)
     }
 
-    /// Leaving: with `--shutdown`, a master runs its down script; then the notify script
-    /// hears STOP (`reason` in its `CARP_REASON`). Scripts already running or queued finish
-    /// first, so the address is never left behind by an out-of-order script.
-    private mutating func leave(_ ending: Ending, reason: String, at now: MonotonicInstant) -> [Action] {
+    /// Leaving: with `--shutdown` (or `handingOver`), a master runs its down script; then the
+    /// notify script hears STOP (`reason` in its `CARP_REASON`). Scripts already running or
+    /// queued finish first, so the address is never left behind by an out-of-order script.
+    private mutating func leave(
+        _ ending: Ending, reason: String, handingOver: Bool? = nil, at now: MonotonicInstant
+    ) -> [Action] {
         let stoppingFrom = machine.role
         var actions: [Action] = []
-        if settings.shutdown {
+        if handingOver ?? settings.shutdown {
             actions += carryOut(machine.shutdown(at: now), at: now)
         }
         actions += notifyStop(from: stoppingFrom, reason: reason, at: now)

@@ -156,6 +156,28 @@ enum System {
         try call("fork", on: subject) { Glibc.fork() }
     }
 
+    /// `setpgid(pid, pid)`: `pid` (0: this process) leads a process group of its own.
+    static func leadProcessGroup(_ pid: pid_t, subject: String) throws(DaemonError) {
+        _ = try call("setpgid", on: subject) { setpgid(pid, pid) }
+    }
+
+    /// `prctl(PR_SET_CHILD_SUBREAPER)`: the orphans of our descendants become our children.
+    static func becomeSubreaper() throws(DaemonError) {
+        _ = try call("prctl(PR_SET_CHILD_SUBREAPER)", on: "the supervisor") { swiftcarp_become_subreaper() }
+    }
+
+    /// `waitpid(-1, WNOHANG)`: a child that ended and its raw wait status, nil when none has
+    /// (or there are no children).
+    static func reapAny() -> (pid: pid_t, status: CInt)? {
+        var status: CInt = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 { return (pid, status) }
+            if pid < 0 && Glibc.errno == EINTR { continue }
+            return nil
+        }
+    }
+
     /// `setsid`: a new session, without a controlling terminal, led by this process.
     static func createSession(subject: String) throws(DaemonError) {
         _ = try call("setsid", on: subject) { setsid() }

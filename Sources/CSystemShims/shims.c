@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -114,3 +115,7 @@ __attribute__((constructor)) static void swiftcarp_capture_arguments(int argc, c
 int swiftcarp_argc(void) { return captured_argv == NULL ? 0 : captured_argc; }
 
 char **swiftcarp_argv(void) { return captured_argv; }
+
+int swiftcarp_become_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}

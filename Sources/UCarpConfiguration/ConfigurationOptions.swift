@@ -106,7 +106,7 @@ enum ConfigurationOptions {
                 throw .inConfiguration(origin: origin, .strayArgument(stray))
             }
             for (id, argument) in parsed.options {
-                if id == .config || id == .help || id == .version {
+                if id == .config || id == .help || id == .version || id == .cleanup {
                     throw .inConfiguration(origin: origin, .syntax("OPTIONS cannot hold --\(id.rawValue)"))
                 }
                 options.append(Option(id: id, value: argument ?? "", origin: origin))

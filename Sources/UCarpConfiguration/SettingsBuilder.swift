@@ -125,7 +125,7 @@ struct SettingsBuilder {
                 throw .tooShort(option: "--garp-refresh", value: value, minimum: "0.1")
             }
             garpRefresh = refresh
-        case .help, .version, .config: break
+        case .help, .version, .config, .cleanup: break
         }
     }
 

@@ -27,6 +27,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case peerIsSelf(value: String)
     /// A period of seconds more than 0 but below `minimum`, where 0 turns the feature off.
     case tooShort(option: String, value: String, minimum: String)
+    /// `--cleanup` reads the state file the instance kept.
+    case cleanupWithoutStateFile
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -77,6 +79,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .peerIsSelf(let value): "--peer \(value) is this host's own --srcip: list the other hosts"
         case .tooShort(let option, let value, let minimum):
             "\(option) '\(value)' is too short: 0 (off) or at least \(minimum) seconds"
+        case .cleanupWithoutStateFile:
+            "--cleanup needs the --statefile the instance kept: it releases the address only if that says it held it"
         }
     }
 }

@@ -10,6 +10,9 @@ public enum UCarpCommandLine {
         case run(Settings, warnings: [StartupWarning])
         case help
         case version
+        /// `--cleanup`: instead of running, release the address of the instance these settings
+        /// describe if its state file says it died holding it (systemd's `ExecStopPost=`).
+        case cleanUp(Settings)
     }
 
     /// What the stage asks of the system, so that tests can answer instead.
@@ -85,6 +88,10 @@ public enum UCarpCommandLine {
 
         if let path = settings.passfile, let mode = environment.permissions(path), mode & 0o044 != 0 {
             warnings.insert(.passfileReadable(path: path, mode: mode & 0o777), at: 0)
+        }
+        if parsed.options.contains(where: { $0.id == .cleanup }) {
+            guard settings.stateFile != nil else { throw .cleanupWithoutStateFile }
+            return .cleanUp(settings)
         }
         if settings.upscript == nil { warnings.append(.noUpscript) }
         if settings.downscript == nil { warnings.append(.noDownscript) }

@@ -6,6 +6,8 @@ enum UCarpOption: String, Hashable, Sendable {
     case pidfile, statefile, scriptTimeout, config, peer
     case check, checkInterval, checkFall, checkRise, checkTimeout
     case notify, name, garpRepeat, garpInterval, garpRefresh
+    // The address never outlives its daemon (issue 17).
+    case cleanup
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -56,6 +58,8 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("garp-repeat", takesArgument: true, id: .garpRepeat),
         Spelling("garp-interval", takesArgument: true, id: .garpInterval),
         Spelling("garp-refresh", takesArgument: true, id: .garpRefresh),
+        // The address never outlives its daemon (issue 17).
+        Spelling("cleanup", takesArgument: false, id: .cleanup),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

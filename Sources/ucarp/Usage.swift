@@ -46,6 +46,8 @@ enum Usage {
         --garp-repeat=<n>: gratuitous ARPs on becoming master (1-255, default 2)
         --garp-interval=<seconds>: between them (default: each with the 2nd advert after the last)
         --garp-refresh=<seconds>: one more every <seconds> while master (default 0 = never)
+        --cleanup: release the address if --statefile says the instance died holding it
+                   (for ExecStopPost=; the same options as the instance)
 
         Sample usage:
 

@@ -21,6 +21,11 @@ case .help:
 case .version:
     Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
     exit(0)
+case .cleanUp(let settings):
+    let output = LogOutput(facility: settings.facility?.code, terminal: .all)
+    let level: Logger.Level = settings.debug ? .debug : .info
+    LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
+    exit(DeathCleanup.run(settings: settings, logger: Logger(label: "ucarp"), logOutput: output).rawValue)
 case .run(let settings, let warnings):
     ProcessArguments.blankPasswords(of: arguments)
     let output = LogOutput(facility: settings.facility?.code, terminal: settings.daemonize ? .errors : .all)
@@ -38,5 +43,7 @@ case .run(let settings, let warnings):
         logger.error("\(error.description)")
         exit(CARPDaemon.ExitStatus.startupFailed.rawValue)
     }
+    // Detached, no one else would clean up after the instance: a supervisor does (README).
+    if settings.daemonize { daemon.runSupervised() }
     exit(daemon.run().rawValue)
 }

@@ -304,3 +304,24 @@ import UCarpConfiguration
         #expect(driver.instance.started(at: t0).isEmpty)
     }
 }
+
+@Suite struct InstanceSupervisorTests {
+    @Test func aMasterWhoseSupervisorIsGoneHandsOverAndLeavesEvenWithoutShutdown() throws {
+        var driver = InstanceDriver()
+        let now = driver.becomeMaster()
+        let leaving = driver.carryOut(driver.instance.supervisorLost(at: now + .milliseconds(10)), at: now)
+        #expect(leaving.messages(at: .error) == ["The supervisor is gone: leaving"])
+        #expect(leaving.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1001)])
+        #expect(leaving.spawnedPaths == ["/etc/down"])
+        let down = try #require(leaving.spawned.first?.0)
+        #expect(driver.exited(down, .exited(0), at: now + .seconds(1)).exits == [.exit(.runtimeFailure)])
+    }
+
+    @Test func aSupervisedInstanceReportsEveryChangeWithoutAStateFile() {
+        var driver = InstanceDriver(testSettings { $0.stateFile = nil })
+        driver.instance.reportsRole = true
+        #expect(driver.start().states == ["BACKUP"])
+        var plain = InstanceDriver(testSettings { $0.stateFile = nil })
+        #expect(plain.start().states == [])
+    }
+}

@@ -46,7 +46,7 @@ usr/share/man/man5/ucarp.conf.5
 usr/share/man/man8/ucarp.8"
     [ "$(installed_files)" = "$expected" ] || fail_install "installed: $(installed_files | tr '\n' ' ')"
     [ -x "$root/etc/ucarp/vip-up" ] && [ -x "$root/etc/ucarp/vip-down" ] || fail_install "scripts not executable"
-    grep -qx 'ExecStart=/usr/sbin/ucarp --config=/etc/ucarp/vip-%i.conf --shutdown' "$units/ucarp@.service" \
+    grep -qx 'ExecStart=/usr/sbin/ucarp --config=/etc/ucarp/vip-%i.conf --shutdown --statefile=/run/ucarp/%i/state' "$units/ucarp@.service" \
         || fail_install "ExecStart: $(grep ExecStart "$units/ucarp@.service")"
 
     # An operator's vip-common.conf survives a second install and an uninstall.

@@ -196,6 +196,11 @@ struct ConfigurationOptionsTests {
         #expect(
             rejection(["--config=/etc/ucarp/vip-001.conf"], files)?.description.contains("cannot hold --config") == true
         )
+        files.contents["/etc/ucarp/vip-001.conf"] = Self.redHatExample + "\nOPTIONS=\"--cleanup\"\n"
+        #expect(
+            rejection(["--config=/etc/ucarp/vip-001.conf"], files)?.description.contains("cannot hold --cleanup")
+                == true
+        )
         files.contents["/etc/ucarp/vip-001.conf"] = Self.redHatExample + "\nOPTIONS=\"--xparam='open\"\n"
         #expect(
             rejection(["--config=/etc/ucarp/vip-001.conf"], files)?.description

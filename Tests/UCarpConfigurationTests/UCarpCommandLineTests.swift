@@ -476,4 +476,25 @@ import Testing
             #expect(error?.description.contains("Zebra") == false, "\(arguments)")
         }
     }
+
+    // MARK: --cleanup (the address never outlives its daemon)
+
+    @Test func cleanupTakesTheInstancesOwnOptionsAndItsStateFile() throws {
+        let command = try command(Self.required + ["-d", "/etc/down", "--statefile=/run/ucarp/001/state", "--cleanup"])
+        guard case .cleanUp(let settings) = command else {
+            Issue.record("expected a clean-up, got \(command)")
+            return
+        }
+        #expect(settings.downscript == "/etc/down")
+        #expect(settings.stateFile == "/run/ucarp/001/state")
+    }
+
+    @Test func cleanupWithoutAStateFileIsRefused() {
+        #expect(rejection(Self.required + ["--cleanup"]) == .cleanupWithoutStateFile)
+        #expect(rejection(Self.required + ["--cleanup"])?.description.contains("--statefile") == true)
+    }
+
+    @Test func cleanupStillChecksTheSettings() {
+        #expect(rejection(["-s", "192.0.2.11", "--statefile=/s", "--cleanup"]) != nil)
+    }
 }

@@ -25,6 +25,9 @@ int swiftcarp_read_signal(int fd);
 /// signal unblocked and at its default disposition. Returns 0 or an errno value.
 int swiftcarp_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[]);
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of our descendants become our children. 0 or -1.
+int swiftcarp_become_subreaper(void);
+
 /// IFF_RUNNING and IFF_UP, which Swift does not import as constants.
 unsigned int swiftcarp_iff_running(void);
 unsigned int swiftcarp_iff_up(void);

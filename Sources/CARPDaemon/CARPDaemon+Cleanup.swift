@@ -1,0 +1,121 @@
+import CARPCore
+import Glibc
+import Logging
+import UCarpConfiguration
+
+/// Releasing the address of an instance that died without leaving: what its ``Supervisor``
+/// does, and what `ucarp --cleanup` (systemd's `ExecStopPost=`) does from the state file.
+extension CARPDaemon {
+    /// The reason the down script and the state file are given.
+    static let deathReason = "daemon-died"
+
+    /// The advertisement with advbase 255 and advskew 255 that a leaving master sends, with a
+    /// fresh random counter: receivers, ucarp and SwiftCARP alike, never check the counter
+    /// against replay, it only enters the digest.
+    func sendLeavingAdvertisement() {
+        let counter = UInt64.random(in: .min ... .max, using: &random)
+        do throws(DaemonError) {
+            if let unicast {
+                try unicast.send(codec.header(advbase: 255, advskew: 255, counter: counter))
+            } else {
+                try capture.send(
+                    codec.frame(
+                        advbase: 255, advskew: 255, counter: counter,
+                        ipIdentification: UInt16.random(in: .min ... .max, using: &random)))
+            }
+            logger.info("Sent the leaving advertisement: the backup takes over at once")
+        } catch {
+            logger.error("Unable to send the leaving advertisement: \(error.description)")
+        }
+    }
+
+    /// Runs the down script as `SCRIPT <interface> <vip> [<xparam>]` with `CARP_STATE=BACKUP`
+    /// and `CARP_REASON=daemon-died`, and waits for it: at most `--script-timeout`, then its
+    /// process group is killed. The Supervisor and `--cleanup` both come this way.
+    func runDownScript(previous: String) {
+        Self.runDownScript(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+    }
+
+    /// Runs the notify script, if any, with STOP for the dead instance, and waits for it.
+    func notifyStop(previous: String) {
+        Self.notifyStop(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+    }
+
+    /// Replaces the state file, if any, with STOPPED after `previous`, reason `daemon-died`.
+    func recordStopped(previous: String) {
+        Self.recordStopped(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+    }
+
+    static func runDownScript(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
+        guard let path = settings.downscript else { return }
+        let environment = Instance.scriptEnvironment(
+            settings: settings, interfaceName: interfaceName, state: "BACKUP", previous: previous,
+            reason: deathReason)
+        runAndWait(
+            .init(
+                path: path, arguments: Instance.scriptArguments(settings: settings, interfaceName: interfaceName),
+                environment: environment),
+            timeout: settings.scriptTimeout, logger: logger)
+    }
+
+    /// keepalived's `notify ... INSTANCE <name> STOP <priority>`, the priority from the
+    /// configured skew (a dead instance's demotion is not known).
+    static func notifyStop(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
+        guard let command = settings.notify, let program = command.first else { return }
+        let arguments =
+            command.dropFirst() + [
+                Instance.notifyInstanceType, settings.instanceName, Instance.NotifiedState.stop.rawValue,
+                "\(255 - Int(settings.advskew))",
+            ]
+        let environment = Instance.scriptEnvironment(
+            settings: settings, interfaceName: interfaceName, state: Instance.NotifiedState.stop.rawValue,
+            previous: previous, reason: deathReason)
+        runAndWait(
+            .init(path: program, arguments: Array(arguments), environment: environment), timeout: settings.scriptTimeout,
+            logger: logger)
+    }
+
+    /// Runs `command` and waits for it: at most `timeout`, then its process group is killed.
+    private static func runAndWait(
+        _ command: ChildSupervisor.Command, timeout: MonotonicDuration?, logger: Logger
+    ) {
+        let commandLine = ([command.path] + command.arguments).joined(separator: " ")
+        let runner = ChildSupervisor()
+        let id = ChildSupervisor.ID(value: 1)
+        logger.warning("Spawning [\(commandLine)]")
+        do {
+            try runner.spawn(id, command)
+        } catch {
+            logger.error("Unable to exec \(commandLine): \(error.description)")
+            return
+        }
+        let deadline = timeout.map { MonotonicClock.now() + $0 }
+        while true {
+            if let (_, status) = runner.reap().first {
+                if status != .exited(0) { logger.warning("Script [\(commandLine)] ended: \(status)") }
+                return
+            }
+            if let deadline, MonotonicClock.now() >= deadline {
+                logger.error("Script [\(commandLine)] still running after its timeout: killing its process group")
+                runner.kill(id)
+                runner.waitForKilled()
+                return
+            }
+            var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+            nanosleep(&pause, nil)
+        }
+    }
+
+    static func recordStopped(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
+        guard let path = settings.stateFile else { return }
+        do {
+            try StateFile(path: path).write(
+                .init(
+                    state: "STOPPED", previousState: previous, reason: Self.deathReason, vhid: settings.vhid,
+                    interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
+                    sourceAddress: settings.sourceAddress))
+        } catch {
+            logger.error("Unable to update the state file: \(error.description)")
+        }
+    }
+}

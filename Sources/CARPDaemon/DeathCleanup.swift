@@ -1,0 +1,101 @@
+import CARPCore
+import Glibc
+import Logging
+import SystemPackage
+import UCarpConfiguration
+
+/// `ucarp --cleanup`, for a service manager to run once an instance has ended (systemd's
+/// `ExecStopPost=`): when its state file says it died holding a role, its address is released
+/// as its ``Supervisor`` would: the leaving advertisement if it was MASTER, the down script
+/// with `CARP_REASON=daemon-died`, STOPPED in the state file.
+///
+/// The state file, not a guess: an instance that left (`--shutdown`) or was never up wrote
+/// STOPPED, or nothing, and is left alone; so is one whose `PID` still runs.
+public enum DeathCleanup {
+    enum Verdict: Equatable {
+        /// Release the address the instance held: it was `previous` on `interface`.
+        case release(previous: String, interface: String?)
+        /// Nothing to do, and why.
+        case nothing(String)
+    }
+
+    /// What to do, from the state file's text (nil: none), systemd's `$SERVICE_RESULT` (nil
+    /// when run by hand) and whether a pid still runs.
+    static func verdict(stateFile text: String?, serviceResult: String?, isRunning: (Int32) -> Bool) -> Verdict {
+        if serviceResult == "success" { return .nothing("the service ended cleanly") }
+        guard let text else { return .nothing("no state file: the instance never started") }
+        var fields: [Substring: Substring] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            fields[line[..<equals]] = line[line.index(after: equals)...]
+        }
+        guard let state = fields["STATE"] else { return .nothing("the state file has no STATE") }
+        if let pid = fields["PID"].flatMap({ Int32($0) }), pid > 0, isRunning(pid) {
+            return .nothing("the instance (pid \(pid)) is still running")
+        }
+        switch state {
+        case "MASTER", "BACKUP", "FAULT":
+            // A BACKUP or FAULT may have died during its down script: run it again.
+            return .release(previous: String(state), interface: fields["INTERFACE"].map(String.init))
+        default:
+            return .nothing("the instance was \(state)")
+        }
+    }
+
+    /// Runs the clean-up; exit status 0 unless the state file cannot be read.
+    public static func run(settings: Settings, logger: Logger, logOutput: LogOutput) -> CARPDaemon.ExitStatus {
+        guard let path = settings.stateFile else { return .invalidSettings }
+        let text: String?
+        do throws(DaemonError) {
+            text = try read(path)
+        } catch {
+            logger.error("Unable to read the state file: \(error.description)")
+            return .startupFailed
+        }
+        let result = getenv("SERVICE_RESULT").map { String(cString: $0) }
+        let verdict = verdict(stateFile: text, serviceResult: result) { pid in
+            kill(pid, 0) == 0 || errno == EPERM
+        }
+        guard case .release(let previous, let recorded) = verdict else {
+            if case .nothing(let reason) = verdict { logger.info("Nothing to clean up: \(reason)") }
+            return .success
+        }
+        var settings = settings
+        settings.pidFile = nil
+        if settings.interface == nil { settings.interface = recorded }
+        let cause = result.map { " (the service ended with \($0))" } ?? ""
+        logger.error("The instance died while \(previous)\(cause): releasing \(settings.virtualAddressArgument)")
+        // The capture is for the advertisement alone: the down script runs without it.
+        let interfaceName = settings.interface ?? recorded ?? "?"
+        if previous == "MASTER" {
+            do {
+                try CARPDaemon(settings: settings, logger: logger, logOutput: logOutput).sendLeavingAdvertisement()
+            } catch {
+                logger.error("Unable to send the leaving advertisement: \(error.description)")
+            }
+        }
+        CARPDaemon.runDownScript(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+        CARPDaemon.notifyStop(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+        CARPDaemon.recordStopped(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+        return .success
+    }
+
+    /// The file's text, nil if it does not exist.
+    private static func read(_ path: String) throws(DaemonError) -> String? {
+        let file: FileDescriptor
+        do throws(DaemonError) {
+            file = try System.open(path, .readOnly, options: [.closeOnExec])
+        } catch {
+            if case .system(_, _, let code) = error, code == .noSuchFileOrDirectory { return nil }
+            throw error
+        }
+        defer { System.release(file) }
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = try System.read(file, upTo: 4096, subject: path)
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
