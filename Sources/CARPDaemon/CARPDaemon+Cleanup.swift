@@ -71,7 +71,8 @@ extension CARPDaemon {
             settings: settings, interfaceName: interfaceName, state: Instance.NotifiedState.stop.rawValue,
             previous: previous, reason: deathReason)
         runAndWait(
-            .init(path: program, arguments: Array(arguments), environment: environment), timeout: settings.scriptTimeout,
+            .init(path: program, arguments: Array(arguments), environment: environment),
+            timeout: settings.scriptTimeout,
             logger: logger)
     }
 

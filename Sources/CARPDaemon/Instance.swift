@@ -254,7 +254,8 @@ struct Instance {
     /// leave with their parent, handing the address over.
     mutating func supervisorLost(at now: MonotonicInstant) -> [Action] {
         guard phase == .running else { return [] }
-        return [.log(.error, "The supervisor is gone: leaving")] + leave(.exit(.runtimeFailure), reason: "supervisor-lost", handingOver: true, at: now)
+        return [.log(.error, "The supervisor is gone: leaving")]
+            + leave(.exit(.runtimeFailure), reason: "supervisor-lost", handingOver: true, at: now)
     }
 
     /// The shell cannot go on (the pid file, poll): log why and leave with `status`.

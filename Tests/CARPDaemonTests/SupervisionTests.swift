@@ -28,7 +28,8 @@ extension [Supervision.Action] {
         let actions = supervision.workerEnded(.killed(signal: 9), at: t0 + .seconds(10))
         #expect(
             actions.withoutLogs == [
-                .sendLeavingAdvertisement, .runDownScript(previous: "MASTER"), .notifyStop(previous: "MASTER"), .recordStopped(previous: "MASTER"),
+                .sendLeavingAdvertisement, .runDownScript(previous: "MASTER"), .notifyStop(previous: "MASTER"),
+                .recordStopped(previous: "MASTER"),
             ])
         #expect(
             actions.contains(
@@ -64,7 +65,8 @@ extension [Supervision.Action] {
         let actions = supervision.workerEnded(.killed(signal: 9), at: t0)
         #expect(
             actions.withoutLogs == [
-                .killOrphans([300]), .runDownScript(previous: "BACKUP"), .notifyStop(previous: "BACKUP"), .recordStopped(previous: "BACKUP"),
+                .killOrphans([300]), .runDownScript(previous: "BACKUP"), .notifyStop(previous: "BACKUP"),
+                .recordStopped(previous: "BACKUP"),
             ])
     }
 
@@ -134,7 +136,8 @@ extension [Supervision.Action] {
         let actions = supervision.workerEnded(.killed(signal: 11), at: now)
         #expect(
             actions.withoutLogs == [
-                .sendLeavingAdvertisement, .runDownScript(previous: "MASTER"), .notifyStop(previous: "MASTER"), .recordStopped(previous: "MASTER"),
+                .sendLeavingAdvertisement, .runDownScript(previous: "MASTER"), .notifyStop(previous: "MASTER"),
+                .recordStopped(previous: "MASTER"),
                 .exit(.gaveUp),
             ])
         #expect(actions.contains(.log(.error, "The instance died 5 times in 60 s: giving up")))

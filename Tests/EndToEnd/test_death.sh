@@ -17,8 +17,8 @@ SCRIPT
     chmod +x "$WORK/notify"
 }
 
-# notified HOST: the states (and reasons) HOST's notify script was told.
-notified() { cat "$WORK/notified.$(ns $1)" 2>/dev/null; }
+# death_notified HOST: the states (and reasons) HOST's notify script was told.
+death_notified() { cat "$WORK/notified.$(ns $1)" 2>/dev/null; }
 
 # reasons HOST: the CARP_REASON of each down script HOST ran.
 reasons() { cat "$WORK/reasons.$(ns $1)" 2>/dev/null; }
@@ -100,8 +100,8 @@ test_death_sigkill_of_the_workers_process_group_hands_over() {
     killed=$(now_ms)
     kill -KILL -- "-$worker"
     hand_over_sampled "$killed"
-    wait_for 3 eval 'notified h1 | grep -qx "STOP daemon-died"' \
-        || fail "the notify script did not hear STOP for the dead worker: $(notified h1 | tr '\n' ' ')"
+    wait_for 3 eval 'death_notified h1 | grep -qx "STOP daemon-died"' \
+        || fail "the notify script did not hear STOP for the dead worker: $(death_notified h1 | tr "\n" " ")"
     wait_for 5 new_worker h1 "$worker" || fail "the supervisor did not restart the worker"
     stop_supervised h1
 }
