@@ -14,7 +14,8 @@ enum ConfigurationOptions {
         ("ID", .vhid), ("BIND_INTERFACE", .interface), ("SOURCE_ADDRESS", .srcip), ("VIP_ADDRESS", .addr),
         ("PASSWORD", .pass), ("PASSFILE", .passfile), ("UPSCRIPT", .upscript), ("DOWNSCRIPT", .downscript),
         ("PEERS", .peer), ("CHECK", .check), ("CHECK_INTERVAL", .checkInterval), ("CHECK_FALL", .checkFall),
-        ("CHECK_RISE", .checkRise), ("CHECK_TIMEOUT", .checkTimeout), ("OPTIONS", nil),
+        ("CHECK_RISE", .checkRise), ("CHECK_TIMEOUT", .checkTimeout),
+        ("METRICS_FILE", .metricsFile), ("OPTIONS", nil),
     ]
 
     static let commonFileName = "vip-common.conf"

@@ -43,6 +43,8 @@ public struct Settings: Equatable, Sendable {
     public var stateFile: String?
     /// `--script-timeout`: a script still running after this is killed; nil never.
     public var scriptTimeout: MonotonicDuration? = .seconds(60)
+    /// `--metrics-file`: Prometheus text for node_exporter's textfile collector; nil none.
+    public var metricsFile: String?
 
     public init(
         interface: String?, sourceAddress: IPv4Address, vhid: UInt8, password: [UInt8],

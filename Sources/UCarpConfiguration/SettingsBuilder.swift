@@ -36,6 +36,7 @@ struct SettingsBuilder {
     var stateFile: String?
     /// 0 is "never".
     var scriptTimeout: MonotonicDuration?
+    var metricsFile: String?
 
     /// Takes one option. `--passfile` is read here, so that an unreadable one is refused even if
     /// a later `--pass` replaces it, as in ucarp.
@@ -99,6 +100,11 @@ struct SettingsBuilder {
         case .statefile: stateFile = try OptionValue.nonEmpty(value, option: "--statefile")
         case .scriptTimeout:
             scriptTimeout = try OptionValue.duration(value, option: "--script-timeout", maximum: 86_400)
+        case .metricsFile:
+            let path = try OptionValue.nonEmpty(value, option: "--metrics-file")
+            // node_exporter's textfile collector reads `*.prom` files and nothing else.
+            guard path.hasSuffix(".prom"), !path.hasSuffix("/.prom") else { throw .metricsFileName(path) }
+            metricsFile = path
         case .help, .version, .config: break
         }
     }
@@ -150,6 +156,7 @@ struct SettingsBuilder {
         settings.checkTimeout = checkTimeout
         settings.pidFile = pidFile
         settings.stateFile = stateFile
+        settings.metricsFile = metricsFile
         return settings
     }
 }

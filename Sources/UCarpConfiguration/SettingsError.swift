@@ -25,6 +25,7 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case noSuchInterface(String)
     case peerNotUnicast(value: String)
     case peerIsSelf(value: String)
+    case metricsFileName(String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -73,6 +74,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .peerNotUnicast(let value):
             "--peer '\(value)' is a multicast address: peers are the other hosts' unicast addresses"
         case .peerIsSelf(let value): "--peer \(value) is this host's own --srcip: list the other hosts"
+        case .metricsFileName(let path):
+            "--metrics-file '\(path)' does not end in .prom: node_exporter's textfile collector reads only *.prom files"
         }
     }
 }

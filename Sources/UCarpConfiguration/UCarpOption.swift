@@ -5,6 +5,7 @@ enum UCarpOption: String, Hashable, Sendable {
     case nomcast, passfile, xparam, version
     case pidfile, statefile, scriptTimeout, config, peer
     case check, checkInterval, checkFall, checkRise, checkTimeout
+    case metricsFile
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -50,6 +51,7 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("check-fall", takesArgument: true, id: .checkFall),
         Spelling("check-rise", takesArgument: true, id: .checkRise),
         Spelling("check-timeout", takesArgument: true, id: .checkTimeout),
+        Spelling("metrics-file", takesArgument: true, id: .metricsFile),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
