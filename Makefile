@@ -4,7 +4,7 @@
 SWIFT ?= swift
 STRIP ?= strip
 # g++ brings libstdc++.a, which the release binary links statically.
-DEBIAN_PACKAGES = libpcap-dev pkg-config g++ iproute2 ucarp tcpdump nftables faketime procps binutils file man-db keepalived python3
+DEBIAN_PACKAGES = libpcap-dev pkg-config g++ iproute2 ucarp tcpdump nftables faketime procps binutils file man-db keepalived python3 python3-prometheus-client iputils-ping
 
 # `make install` (DESTDIR honoured). The configuration stays in /etc/ucarp whatever PREFIX is;
 # the systemd units go to $(PREFIX)/lib/systemd/system: with PREFIX=/usr that is

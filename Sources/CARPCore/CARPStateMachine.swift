@@ -328,4 +328,13 @@ public struct CARPStateMachine: Sendable {
             return []
         }
     }
+
+    /// The virtual address vanished from a master's interface (or the link came back) and is
+    /// being put back: announce it again now, and once more two advertisements later, as on
+    /// becoming master. Nothing for any other state.
+    public mutating func reannounce(at now: MonotonicInstant) -> [Action] {
+        guard case .master(let master) = state else { return [] }
+        state = .master(Master(advertiseAt: master.advertiseAt, advertsBeforeDelayedARP: 2))
+        return [.sendGratuitousARP]
+    }
 }

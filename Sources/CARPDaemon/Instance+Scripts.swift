@@ -38,11 +38,11 @@ extension Instance {
 
     /// What the scripts find in their environment besides the daemon's own.
     func scriptEnvironment(
-        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason
+        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: String
     ) -> [ChildSupervisor.Variable] {
         [
             .init("CARP_STATE", to.rawValue), .init("CARP_PREVIOUS_STATE", from.rawValue),
-            .init("CARP_REASON", reason.rawValue), .init("CARP_VHID", "\(settings.vhid)"),
+            .init("CARP_REASON", reason), .init("CARP_VHID", "\(settings.vhid)"),
             .init("CARP_INTERFACE", interfaceName), .init("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
             .init("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
         ] + (settings.xparam.map { [.init("CARP_XPARAM", $0)] } ?? [])

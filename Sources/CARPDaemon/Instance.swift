@@ -44,6 +44,9 @@ struct Instance {
         case exit(CARPDaemon.ExitStatus)
         /// End the process by this signal at its default disposition, as ucarp dies of it.
         case dieOf(Signal)
+        /// Replace the `--metrics-file` with this snapshot's text; report with
+        /// ``metricsWritten(failure:at:)``.
+        case writeMetrics(MetricsSnapshot)
     }
 
     enum Phase: Equatable {
@@ -62,8 +65,10 @@ struct Instance {
 
     let settings: Settings
     let interfaceName: String
+    /// SwiftCARP's version, for `ucarp_build_info`.
+    let version: String
     private(set) var machine: CARPStateMachine
-    private(set) var statistics = Statistics()
+    var statistics = Statistics()
     private(set) var phase = Phase.running
     private var dropWarnings = WarningRateLimiter<DropReason>(interval: Instance.dropWarningInterval)
     /// When the carrier should be read again, unless `--ignoreifstate`.
@@ -74,11 +79,21 @@ struct Instance {
     /// `--check`'s schedule and verdicts; nil without a health check.
     var health: HealthCheck?
     private var lastChildID: UInt64 = 0
+    /// `--metrics-file`'s schedule; nil without one.
+    var metrics: MetricsSchedule?
+    /// The last wall-clock reading the shell reported, and when (``wallClockRead(secondsSinceEpoch:at:)``).
+    var wallClock: (secondsSinceEpoch: Double, at: MonotonicInstant)?
+    /// When the state last changed, by the wall clock (seconds since the epoch), for the
+    /// metrics; fixed then, so that a later step of the clock does not move it.
+    var lastTransitionTime: Double?
+    /// The virtual address watched over rtnetlink; nil until the shell watches.
+    var addressWatch: AddressWatch?
 
     /// `initialCounter` is the first advertisement's counter, which the shell draws at random.
-    init(settings: Settings, interfaceName: String, initialCounter: UInt64) {
+    init(settings: Settings, interfaceName: String, initialCounter: UInt64, version: String) {
         self.settings = settings
         self.interfaceName = interfaceName
+        self.version = version
         machine = CARPStateMachine(
             configuration: .init(
                 vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
@@ -86,6 +101,7 @@ struct Instance {
                 sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
                 healthChecked: settings.check != nil))
         health = settings.check.map { HealthCheck(command: $0, settings: settings) }
+        metrics = settings.metricsFile == nil ? nil : MetricsSchedule()
     }
 
     /// The earliest instant at which ``timePassed(at:)`` has work to do.
@@ -101,8 +117,10 @@ struct Instance {
             consider(carrierCheckDue)
             consider(scriptDeadline)
             consider(health?.nextDeadline)
+            consider(metrics?.due)
         case .leaving:
             consider(scriptDeadline)
+            consider(metrics?.due)
         case .finished:
             break
         }
@@ -211,14 +229,18 @@ struct Instance {
     mutating func childExited(
         _ id: ChildSupervisor.ID, status: ChildSupervisor.Status, at now: MonotonicInstant
     ) -> [Action] {
-        if runningScript?.id == id { return scriptEnded(status: status, at: now) + finishIfDone() }
+        if runningScript?.id == id {
+            return scriptEnded(status: status, at: now) + finishIfDone() + restoreLostAddress(at: now)
+        }
         if health?.running?.id == id { return healthCheckEnded(status: status, at: now) }
         return []
     }
 
     /// A ``Action/spawn(_:_:)`` failed: `reason` is the error of `posix_spawn`.
     mutating func spawnFailed(_ id: ChildSupervisor.ID, reason: Errno, at now: MonotonicInstant) -> [Action] {
-        if runningScript?.id == id { return scriptFailedToStart(reason: reason, at: now) + finishIfDone() }
+        if runningScript?.id == id {
+            return scriptFailedToStart(reason: reason, at: now) + finishIfDone() + restoreLostAddress(at: now)
+        }
         if health?.running?.id == id { return healthCheckFailedToStart(reason: reason, at: now) }
         return []
     }
@@ -240,8 +262,10 @@ struct Instance {
             }
             actions += enforceScriptTimeout(at: now)
             actions += checkHealth(at: now)
+            actions += refreshMetrics(at: now)
         case .leaving:
             actions += enforceScriptTimeout(at: now)
+            actions += refreshMetrics(at: now)
         case .finished:
             break
         }
@@ -258,11 +282,14 @@ struct Instance {
             case .changeState(let from, let to, let reason, let runScript):
                 actions.append(.log(.warning, "Switching to state: \(to.rawValue)"))
                 statistics.transitions += 1
+                statistics.transitionsTo[to, default: 0] += 1
+                lastTransitionTime = wallClock(at: now)
+                forgetAddressLoss()
                 if runScript, let script = to == .master ? settings.upscript : settings.downscript {
                     actions += enqueue(
                         Script(
                             path: script, arguments: scriptArguments,
-                            environment: scriptEnvironment(from: from, to: to, reason: reason)),
+                            environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue)),
                         at: now)
                 }
                 actions += record(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
@@ -279,12 +306,17 @@ struct Instance {
                 }
             }
         }
-        return actions
+        return actions + writeMetrics(at: now)
     }
 
     /// The health check's verdict changed (or came for the first time).
     mutating func healthChanged(healthy: Bool, at now: MonotonicInstant) -> [Action] {
         carryOut(machine.healthChanged(healthy: healthy, at: now), at: now)
+    }
+
+    /// A master announces the virtual address again (address-lost).
+    mutating func reannounce(at now: MonotonicInstant) -> [Action] {
+        carryOut(machine.reannounce(at: now), at: now)
     }
 
     /// A debug line, only built when `--debug` would show it (this runs for every advert).
@@ -326,6 +358,6 @@ struct Instance {
             health?.running = nil
             if !running.timedOut { actions.append(.kill(running.id)) }
         }
-        return actions + record("STOPPED", previous: machine.role.rawValue, reason: "exit")
+        return actions + record("STOPPED", previous: machine.role.rawValue, reason: "exit") + writeStoppedMetrics()
     }
 }

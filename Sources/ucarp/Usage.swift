@@ -40,6 +40,7 @@ enum Usage {
         --check=<command>: health check (/bin/sh -c); failing, the instance goes FAULT
         --check-interval=<seconds>, --check-timeout=<seconds>: default 1, and the interval
         --check-fall=<n>, --check-rise=<n>: results in a row that change health (default 2)
+        --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)
 
         Sample usage:
 

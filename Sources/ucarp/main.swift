@@ -32,7 +32,7 @@ case .run(let settings, let warnings):
     }
     let daemon: CARPDaemon
     do {
-        daemon = try CARPDaemon(settings: settings, logger: logger, logOutput: output)
+        daemon = try CARPDaemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
         if settings.daemonize { try daemon.daemonize() }
     } catch {
         logger.error("\(error.description)")
