@@ -52,10 +52,10 @@ extension CARPDaemon {
                 children.waitForKilled()
                 pidFile?.remove()
                 exitStatus = status
-            case .writeMetrics(let snapshot):
+            case .writeMetrics:
                 var failure: String?
                 do throws(DaemonError) {
-                    try metricsFile?.write(snapshot.text)
+                    try metricsFile?.write(instance.metricsSnapshot.text)
                 } catch {
                     failure = error.description
                 }

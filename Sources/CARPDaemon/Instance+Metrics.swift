@@ -41,10 +41,11 @@ extension Instance {
         return wallClock.secondsSinceEpoch + offset / 1e9
     }
 
-    func metricsSnapshot(running: Bool = true) -> MetricsSnapshot {
+    /// What the file shows now: stopped once the instance has finished.
+    var metricsSnapshot: MetricsSnapshot {
         MetricsSnapshot(
             version: version, instanceName: metricsInstanceName, interface: interfaceName, vhid: settings.vhid,
-            virtualAddress: settings.virtualAddressArgument, running: running, role: machine.role,
+            virtualAddress: settings.virtualAddressArgument, running: phase != .finished, role: machine.role,
             statistics: statistics, lastTransition: lastTransitionTime, advbase: settings.advbase,
             advskew: machine.effectiveSkew,
             healthCheck: health.map { _ in
@@ -69,14 +70,14 @@ extension Instance {
         schedule.written = headline
         schedule.due = now + Self.metricsRefreshInterval
         metrics = schedule
-        return [.writeMetrics(metricsSnapshot())]
+        return [.writeMetrics]
     }
 
-    /// The file's last version, at exit.
+    /// The file's last version, at exit (once ``phase`` is finished).
     mutating func writeStoppedMetrics() -> [Action] {
         guard metrics != nil else { return [] }
         metrics?.due = nil
-        return [.writeMetrics(metricsSnapshot(running: false))]
+        return [.writeMetrics]
     }
 
     /// The periodic write, when it is due.
@@ -93,7 +94,7 @@ extension Instance {
         wallClock = (secondsSinceEpoch, now)
     }
 
-    /// The outcome of a ``Action/writeMetrics(_:)``: nil when the file was replaced, else the
+    /// The outcome of a ``Action/writeMetrics``: nil when the file was replaced, else the
     /// system's reason. The first failure of a run of them is logged, and the recovery.
     mutating func metricsWritten(failure: String?, at now: MonotonicInstant) -> [Action] {
         guard let path = settings.metricsFile, var schedule = metrics else { return [] }

@@ -44,9 +44,10 @@ struct Instance {
         case exit(CARPDaemon.ExitStatus)
         /// End the process by this signal at its default disposition, as ucarp dies of it.
         case dieOf(Signal)
-        /// Replace the `--metrics-file` with this snapshot's text; report with
+        /// Replace the `--metrics-file` with the text of ``metricsSnapshot`` as it is when this
+        /// action is carried out (after the outcomes of those before it); report with
         /// ``metricsWritten(failure:at:)``.
-        case writeMetrics(MetricsSnapshot)
+        case writeMetrics
     }
 
     enum Phase: Equatable {

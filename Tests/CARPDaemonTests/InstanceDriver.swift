@@ -34,6 +34,8 @@ struct InstanceDriver {
     var sendFailure: String?
     var failingSpawns: [String: Errno] = [:]
     var metricsFailure: String?
+    /// The snapshots of the metrics files written since the last ``takeWritten()``.
+    var written: [MetricsSnapshot] = []
 
     init(_ settings: Settings = testSettings()) {
         instance = Instance(settings: settings, interfaceName: "eth0", initialCounter: 1000, version: "9.9.9")
@@ -52,6 +54,7 @@ struct InstanceDriver {
                     done += carryOut(instance.spawnFailed(id, reason: reason, at: now), at: now)
                 }
             case .writeMetrics:
+                written.append(instance.metricsSnapshot)
                 done += carryOut(instance.metricsWritten(failure: metricsFailure, at: now), at: now)
             default:
                 break
@@ -84,6 +87,12 @@ struct InstanceDriver {
         -> [Action]
     {
         carryOut(instance.childExited(id, status: status, at: now), at: now)
+    }
+
+    /// The metrics files written since the last call.
+    mutating func takeWritten() -> [MetricsSnapshot] {
+        defer { written = [] }
+        return written
     }
 
     mutating func routes(_ messages: [RouteNetlink.Message], at now: MonotonicInstant) -> [Action] {
@@ -167,13 +176,6 @@ extension [Action] {
             case .exit, .dieOf: true
             default: false
             }
-        }
-    }
-
-    var metricsWritten: [MetricsSnapshot] {
-        compactMap {
-            guard case .writeMetrics(let snapshot) = $0 else { return nil }
-            return snapshot
         }
     }
 
