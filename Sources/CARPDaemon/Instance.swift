@@ -4,7 +4,8 @@ import SystemPackage
 import UCarpConfiguration
 
 /// What one running instance decides, with the I/O taken out: which signal does what, the
-/// carrier, bad packets, the scripts' queue and timeout, the health check's schedule, leaving.
+/// carrier, bad packets, the scripts' queue and timeout, the health check's schedule, the
+/// metrics file's, a vanished address put back, leaving.
 ///
 /// Each event method takes the current monotonic instant and returns the actions the shell
 /// must carry out, in order. Some actions want their outcome back: a
