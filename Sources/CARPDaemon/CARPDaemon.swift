@@ -170,13 +170,16 @@ public final class CARPDaemon {
     func drainRoutes(at now: MonotonicInstant) {
         guard let routes else { return }
         var messages: [RouteNetlink.Message] = []
+        var newsLost = false
         do throws(DaemonError) {
             while let more = try routes.next() { messages += more }
         } catch {
             // Poll wakes us again for what is left.
+            if case .system(_, _, .noBufferSpace) = error { newsLost = true }
             logger.warning("Reading rtnetlink on [\(interfaceName)]: \(error.description)")
         }
         perform(instance.routeChanged(messages, at: now), at: now)
+        if newsLost { perform(instance.routeNewsLost(at: now), at: now) }
     }
 
     func drainCapture(at now: MonotonicInstant) {

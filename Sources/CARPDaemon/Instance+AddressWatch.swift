@@ -15,6 +15,9 @@ extension Instance {
         enum Loss: Equatable {
             case addressRemoved
             case linkUp
+            /// The kernel dropped news that did not fit in the socket (`ENOBUFS`): a removal
+            /// may be among them.
+            case newsLost
         }
 
         let interfaceIndex: UInt32
@@ -50,6 +53,15 @@ extension Instance {
         return restoreLostAddress(at: now)
     }
 
+    /// The rtnetlink socket overflowed (`ENOBUFS`): while MASTER the address may have gone
+    /// unseen, so it is put back as if it had (the up script runs again, harmless when it
+    /// only adds the address, as `vip-up` does).
+    mutating func routeNewsLost(at now: MonotonicInstant) -> [Action] {
+        guard addressWatch != nil, phase == .running, machine.role == .master else { return [] }
+        addressWatch?.pending = .newsLost
+        return restoreLostAddress(at: now)
+    }
+
     /// A pending loss repaired, once it may be: MASTER, running, no script running or queued.
     mutating func restoreLostAddress(at now: MonotonicInstant) -> [Action] {
         guard let loss = addressWatch?.pending, machine.role == .master, phase == .running, runningScript == nil,
@@ -64,6 +76,8 @@ extension Instance {
                 "Virtual address \(address) vanished from [\(interfaceName)] while MASTER: running the up script and announcing it again (address-lost)"
             case .linkUp:
                 "Interface [\(interfaceName)] is up again while MASTER: running the up script and announcing \(address) again (address-lost)"
+            case .newsLost:
+                "News of [\(interfaceName)]'s addresses was lost while MASTER: running the up script and announcing \(address) again (address-lost)"
             }
         var actions: [Action] = [.log(.warning, message)]
         if let upscript = settings.upscript {

@@ -107,6 +107,22 @@ import UCarpConfiguration
         #expect(driver.instance.machine.role == .master)
     }
 
+    @Test func newsLostWhileMasterIsTakenForALossAndIgnoredOtherwise() {
+        var backup = InstanceDriver()
+        _ = backup.start()
+        #expect(backup.instance.routeNewsLost(at: t0 + .seconds(1)) == [])
+        var driver = InstanceDriver()
+        let now = driver.becomeMaster()
+        let actions = driver.carryOut(driver.instance.routeNewsLost(at: now), at: now)
+        #expect(
+            actions.messages(at: .warning).first
+                == "News of [eth0]'s addresses was lost while MASTER: running the up script and announcing 192.0.2.100 again (address-lost)"
+        )
+        #expect(actions.spawnedPaths == ["/etc/up"])
+        #expect(actions.contains(.sendGratuitousARP))
+        #expect(driver.instance.statistics.addressRestores == 1)
+    }
+
     @Test func withoutAnUpScriptTheAddressIsStillAnnounced() {
         var driver = InstanceDriver(testSettings { $0.upscript = nil })
         let now = driver.becomeMaster()
