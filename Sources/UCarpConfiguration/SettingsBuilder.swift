@@ -103,7 +103,8 @@ struct SettingsBuilder {
         case .metricsFile:
             let path = try OptionValue.nonEmpty(value, option: "--metrics-file")
             // node_exporter's textfile collector reads `*.prom` files and nothing else.
-            guard path.hasSuffix(".prom"), !path.hasSuffix("/.prom") else { throw .metricsFileName(path) }
+            let name = path.hasSuffix("/") ? "" : path.split(separator: "/").last ?? ""
+            guard name.hasSuffix(".prom"), name.count > ".prom".count else { throw .metricsFileName(path) }
             metricsFile = path
         case .help, .version, .config: break
         }

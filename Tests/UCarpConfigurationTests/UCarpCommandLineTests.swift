@@ -424,7 +424,10 @@ import Testing
         let settings = try settings(Self.required + ["--metrics-file=/var/lib/node_exporter/ucarp-7.prom"])
         #expect(settings.metricsFile == "/var/lib/node_exporter/ucarp-7.prom")
         #expect(rejection(Self.required + ["--metrics-file="]) == .emptyValue(option: "--metrics-file"))
-        for path in ["/var/lib/node_exporter/ucarp.txt", "/var/lib/node_exporter/", "/var/lib/node_exporter/.prom"] {
+        for path in [
+            "/var/lib/node_exporter/ucarp.txt", "/var/lib/node_exporter/", "/var/lib/node_exporter/.prom", ".prom",
+            "/var/lib/node_exporter/ucarp.prom/",
+        ] {
             let error = rejection(Self.required + ["--metrics-file", path])
             #expect(error == .metricsFileName(path))
             #expect(
