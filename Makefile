@@ -4,7 +4,7 @@
 SWIFT ?= swift
 STRIP ?= strip
 # g++ brings libstdc++.a, which the release binary links statically.
-DEBIAN_PACKAGES = libpcap-dev pkg-config g++ iproute2 ucarp tcpdump nftables faketime procps binutils file man-db keepalived python3
+DEBIAN_PACKAGES = libpcap-dev pkg-config g++ iproute2 ucarp tcpdump nftables faketime procps binutils file man-db keepalived python3 python3-prometheus-client iputils-ping
 # The etcd guard: libcurl's headers for its HTTP client (the EtcdHTTP target, built with the
 # package), Debian's etcd 3.4 for the tests that run one (make etcd-test), openssl for their
 # certificates. Installing etcd-server enables its unit: where systemd runs, an etcd listens on

@@ -341,4 +341,15 @@ public struct CARPStateMachine: Sendable {
             return []
         }
     }
+
+    /// The virtual address vanished from a master's interface (or the link came back) and is
+    /// being put back: a new series of announcements, as on becoming master (`--garp-*`);
+    /// the advertisement and refresh timers run on. Nothing for any other state.
+    public mutating func reannounce(at now: MonotonicInstant) -> [Action] {
+        guard case .master(var master) = state else { return [] }
+        let (atOnce, pending) = announcementSeries(at: now)
+        master.announcements = pending
+        state = .master(master)
+        return Array(repeating: .sendGratuitousARP, count: atOnce)
+    }
 }

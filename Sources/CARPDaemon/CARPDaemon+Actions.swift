@@ -57,6 +57,14 @@ extension CARPDaemon {
                 children.waitForKilled()
                 pidFile?.remove()
                 exitStatus = status
+            case .writeMetrics:
+                var failure: String?
+                do throws(DaemonError) {
+                    try metricsFile?.write(instance.metricsSnapshot.text)
+                } catch {
+                    failure = error.description
+                }
+                perform(instance.metricsWritten(failure: failure, at: now), at: now)
             case .dieOf(let signal):
                 children.waitForKilled()
                 pidFile?.remove()

@@ -23,6 +23,8 @@ public final class CARPDaemon {
     let interfaceName: String
     let logger: Logger
     let logOutput: LogOutput
+    /// SwiftCARP's version, for the metrics (and a restarted worker's).
+    let version: String
     /// Every decision: the election, signals, carrier, scripts, checks, leaving.
     var instance: Instance
     let codec: AdvertisementCodec
@@ -34,16 +36,22 @@ public final class CARPDaemon {
     /// Taken by the ``Supervisor`` with `--daemonize`: the pid file then holds its pid.
     var pidFile: PidFile?
     let stateFile: StateFile?
+    let metricsFile: MetricsFile?
     let unicast: UnicastSender?
     /// With `--daemonize`: the pipe to the ``Supervisor``, for ``Supervision/Report``s; its
     /// reader gone (`POLLERR`) means the supervisor is.
     var supervisorLink: FileDescriptor?
+    /// The interface's addresses and link over rtnetlink; nil if the socket could not be had.
+    let routes: RouteWatcher?
     /// Set by the instance's ``Instance/Action/exit(_:)``: ``run()`` returns it.
     var exitStatus: ExitStatus?
 
     /// Opens the interface, the capture and the signal descriptor; every start-up failure
     /// is thrown here, before daemonizing.
-    public init(settings: Settings, logger: Logger, logOutput: LogOutput) throws(DaemonError) {
+    ///
+    /// - Parameter version: SwiftCARP's version, which `--metrics-file` shows.
+    public init(settings: Settings, logger: Logger, logOutput: LogOutput, version: String) throws(DaemonError) {
+        self.version = version
         self.settings = settings
         self.logger = logger
         self.logOutput = logOutput
@@ -68,6 +76,14 @@ public final class CARPDaemon {
             logger.info("Unicast advertisements to \(settings.peers.map(\.description).joined(separator: ", "))")
         }
         stateFile = settings.stateFile.map { StateFile(path: $0) }
+        do throws(DaemonError) {
+            routes = try RouteWatcher()
+        } catch {
+            routes = nil
+            logger.warning(
+                "Not watching the addresses of [\(name)]: \(error.description): a vanished address stays gone")
+        }
+        metricsFile = settings.metricsFile.map { MetricsFile(path: $0) }
         // Termination signals are always ours: with --shutdown to run the down script, without
         // it to remove the pid file before dying of the signal as ucarp would.
         signals = try SignalSource(signals: Instance.Signal.allCases.map(\.rawValue))
@@ -79,7 +95,8 @@ public final class CARPDaemon {
         codec.peers = settings.peers
         self.codec = codec
         instance = Instance(
-            settings: settings, interfaceName: name, initialCounter: UInt64.random(in: .min ... .max, using: &random))
+            settings: settings, interfaceName: name, initialCounter: UInt64.random(in: .min ... .max, using: &random),
+            version: version)
     }
 
     /// Detaches from the terminal (`--daemonize`). The starting command waits until ``run()``
@@ -101,6 +118,8 @@ public final class CARPDaemon {
                 logOutput.terminal = .none
             }
             let now = MonotonicClock.now()
+            readWallClock(at: now)
+            if routes != nil { instance.addressWatchStarted(interfaceIndex: interface.index) }
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
             perform(instance.started(at: now), at: now)
         } catch {
@@ -113,16 +132,22 @@ public final class CARPDaemon {
             // Only POLLERR and POLLHUP, which poll reports unasked.
             pollfd(fd: supervisorLink?.rawValue ?? -1, events: 0, revents: 0),
         ]
+        if let routes { descriptors.append(pollfd(fd: routes.descriptor.rawValue, events: Int16(POLLIN), revents: 0)) }
         while exitStatus == nil {
             let timeout = pollTimeout(at: MonotonicClock.now())
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             let pollError = errno
             let now = MonotonicClock.now()
+            readWallClock(at: now)
             if ready < 0 && pollError != EINTR {
                 let message = "exiting: poll() error: \(String(cString: strerror(pollError)))"
                 perform(instance.failed(message, .runtimeFailure, at: now), at: now)
                 // Leaving still goes on: the scripts' timeouts below, their exits on SIGCHLD.
                 for index in descriptors.indices { descriptors[index].revents = 0 }
+            }
+            // Before the signals: an up script's address is news here before its exit is.
+            if descriptors.count > 2, descriptors[2].revents != 0 {
+                drainRoutes(at: now)
             }
             if descriptors[1].revents != 0 {
                 for number in signals.pending() {
@@ -149,6 +174,28 @@ public final class CARPDaemon {
     func pollTimeout(at now: MonotonicInstant) -> CInt {
         guard let deadline = instance.nextDeadline else { return -1 }
         return CInt(min(deadline.duration(since: now).millisecondsRoundedUp, UInt64(CInt.max)))
+    }
+
+    /// Tells the instance the wall-clock time, which only the metrics' timestamps need.
+    func readWallClock(at now: MonotonicInstant) {
+        guard metricsFile != nil else { return }
+        let wall = System.clock(CLOCK_REALTIME)
+        instance.wallClockRead(secondsSinceEpoch: Double(wall.tv_sec) + Double(wall.tv_nsec) / 1e9, at: now)
+    }
+
+    func drainRoutes(at now: MonotonicInstant) {
+        guard let routes else { return }
+        var messages: [RouteNetlink.Message] = []
+        var newsLost = false
+        do throws(DaemonError) {
+            while let more = try routes.next() { messages += more }
+        } catch {
+            // Poll wakes us again for what is left.
+            if case .system(_, _, .noBufferSpace) = error { newsLost = true }
+            logger.warning("Reading rtnetlink on [\(interfaceName)]: \(error.description)")
+        }
+        perform(instance.routeChanged(messages, at: now), at: now)
+        if newsLost { perform(instance.routeNewsLost(at: now), at: now) }
     }
 
     func drainCapture(at now: MonotonicInstant) {

@@ -43,7 +43,9 @@ public enum DeathCleanup {
     }
 
     /// Runs the clean-up; exit status 0 unless the state file cannot be read.
-    public static func run(settings: Settings, logger: Logger, logOutput: LogOutput) -> CARPDaemon.ExitStatus {
+    public static func run(
+        settings: Settings, logger: Logger, logOutput: LogOutput, version: String
+    ) -> CARPDaemon.ExitStatus {
         guard let path = settings.stateFile else { return .invalidSettings }
         let text: String?
         do throws(DaemonError) {
@@ -69,7 +71,8 @@ public enum DeathCleanup {
         let interfaceName = settings.interface ?? recorded ?? "?"
         if previous == "MASTER" {
             do {
-                try CARPDaemon(settings: settings, logger: logger, logOutput: logOutput).sendLeavingAdvertisement()
+                try CARPDaemon(settings: settings, logger: logger, logOutput: logOutput, version: version)
+                    .sendLeavingAdvertisement()
             } catch {
                 logger.error("Unable to send the leaving advertisement: \(error.description)")
             }

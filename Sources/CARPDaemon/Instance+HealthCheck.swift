@@ -91,6 +91,7 @@ extension Instance {
         _ check: inout HealthCheck, passed: Bool, detail: String, at now: MonotonicInstant
     ) -> [Action] {
         var actions = passed ? [] : debug("Health check [\(check.command)] failed: \(detail)")
+        if passed { statistics.healthChecksPassed += 1 } else { statistics.healthChecksFailed += 1 }
         switch check.monitor.record(passed: passed) {
         case false?:
             actions.append(

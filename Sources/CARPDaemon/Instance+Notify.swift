@@ -39,7 +39,7 @@ extension Instance {
         case .initial: return []
         }
         return notify(
-            state, environment: scriptEnvironment(from: from, to: to, reason: reason), at: now)
+            state, environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue), at: now)
     }
 
     /// The notify script's STOP, leaving from the role `from`.

@@ -37,9 +37,9 @@ extension Instance {
 
     /// What the scripts find in their environment besides the daemon's own.
     func scriptEnvironment(
-        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason
+        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: String
     ) -> [ChildSupervisor.Variable] {
-        scriptEnvironment(state: to.rawValue, previous: from.rawValue, reason: reason.rawValue)
+        scriptEnvironment(state: to.rawValue, previous: from.rawValue, reason: reason)
     }
 
     /// The scripts' environment for any state, STOP included.

@@ -4,7 +4,8 @@ import SystemPackage
 import UCarpConfiguration
 
 /// What one running instance decides, with the I/O taken out: which signal does what, the
-/// carrier, bad packets, the scripts' queue and timeout, the health check's schedule, leaving.
+/// carrier, bad packets, the scripts' queue and timeout, the health check's schedule, the
+/// metrics file's, a vanished address put back, leaving.
 ///
 /// Each event method takes the current monotonic instant and returns the actions the shell
 /// must carry out, in order. Some actions want their outcome back: a
@@ -44,6 +45,10 @@ struct Instance {
         case exit(CARPDaemon.ExitStatus)
         /// End the process by this signal at its default disposition, as ucarp dies of it.
         case dieOf(Signal)
+        /// Replace the `--metrics-file` with the text of ``metricsSnapshot`` as it is when this
+        /// action is carried out (after the outcomes of those before it); report with
+        /// ``metricsWritten(failure:at:)``.
+        case writeMetrics
     }
 
     enum Phase: Equatable {
@@ -70,8 +75,10 @@ struct Instance {
 
     let settings: Settings
     let interfaceName: String
+    /// SwiftCARP's version, for `ucarp_build_info`.
+    let version: String
     private(set) var machine: CARPStateMachine
-    private(set) var statistics = Statistics()
+    var statistics = Statistics()
     private(set) var phase = Phase.running
     private var dropWarnings = WarningRateLimiter<DropReason>(interval: Instance.dropWarningInterval)
     /// When the carrier should be read again, unless `--ignoreifstate`.
@@ -84,11 +91,21 @@ struct Instance {
     private var lastChildID: UInt64 = 0
     /// With `--daemonize`, the ``Supervisor`` follows every state change, state file or not.
     var reportsRole = false
+    /// `--metrics-file`'s schedule; nil without one.
+    var metrics: MetricsSchedule?
+    /// The last wall-clock reading the shell reported, and when (``wallClockRead(secondsSinceEpoch:at:)``).
+    var wallClock: (secondsSinceEpoch: Double, at: MonotonicInstant)?
+    /// When the state last changed, by the wall clock (seconds since the epoch), for the
+    /// metrics; fixed then, so that a later step of the clock does not move it.
+    var lastTransitionTime: Double?
+    /// The virtual address watched over rtnetlink; nil until the shell watches.
+    var addressWatch: AddressWatch?
 
     /// `initialCounter` is the first advertisement's counter, which the shell draws at random.
-    init(settings: Settings, interfaceName: String, initialCounter: UInt64) {
+    init(settings: Settings, interfaceName: String, initialCounter: UInt64, version: String) {
         self.settings = settings
         self.interfaceName = interfaceName
+        self.version = version
         machine = CARPStateMachine(
             configuration: .init(
                 vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
@@ -96,6 +113,7 @@ struct Instance {
                 sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
                 healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings)))
         health = settings.check.map { HealthCheck(command: $0, settings: settings) }
+        metrics = settings.metricsFile == nil ? nil : MetricsSchedule()
     }
 
     /// How the machine announces the address: ucarp's two gratuitous ARPs unless the
@@ -120,8 +138,10 @@ struct Instance {
             consider(carrierCheckDue)
             consider(scriptDeadline)
             consider(health?.nextDeadline)
+            consider(metrics?.due)
         case .leaving:
             consider(scriptDeadline)
+            consider(metrics?.due)
         case .finished:
             break
         }
@@ -237,14 +257,18 @@ struct Instance {
     mutating func childExited(
         _ id: ChildSupervisor.ID, status: ChildSupervisor.Status, at now: MonotonicInstant
     ) -> [Action] {
-        if runningScript?.id == id { return scriptEnded(status: status, at: now) + finishIfDone() }
+        if runningScript?.id == id {
+            return scriptEnded(status: status, at: now) + finishIfDone() + restoreLostAddress(at: now)
+        }
         if health?.running?.id == id { return healthCheckEnded(status: status, at: now) }
         return []
     }
 
     /// A ``Action/spawn(_:_:)`` failed: `reason` is the error of `posix_spawn`.
     mutating func spawnFailed(_ id: ChildSupervisor.ID, reason: Errno, at now: MonotonicInstant) -> [Action] {
-        if runningScript?.id == id { return scriptFailedToStart(reason: reason, at: now) + finishIfDone() }
+        if runningScript?.id == id {
+            return scriptFailedToStart(reason: reason, at: now) + finishIfDone() + restoreLostAddress(at: now)
+        }
         if health?.running?.id == id { return healthCheckFailedToStart(reason: reason, at: now) }
         return []
     }
@@ -275,8 +299,10 @@ struct Instance {
             }
             actions += enforceScriptTimeout(at: now)
             actions += checkHealth(at: now)
+            actions += refreshMetrics(at: now)
         case .leaving:
             actions += enforceScriptTimeout(at: now)
+            actions += refreshMetrics(at: now)
         case .finished:
             break
         }
@@ -293,11 +319,14 @@ struct Instance {
             case .changeState(let from, let to, let reason, let runScript):
                 actions.append(.log(.warning, "Switching to state: \(to.rawValue)"))
                 statistics.transitions += 1
+                statistics.transitionsTo[to, default: 0] += 1
+                lastTransitionTime = wallClock(at: now)
+                forgetAddressLoss()
                 if runScript, let script = to == .master ? settings.upscript : settings.downscript {
                     actions += enqueue(
                         Script(
                             path: script, arguments: scriptArguments,
-                            environment: scriptEnvironment(from: from, to: to, reason: reason)),
+                            environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue)),
                         at: now)
                 }
                 actions += notify(from: from, to: to, reason: reason, at: now)
@@ -315,12 +344,17 @@ struct Instance {
                 }
             }
         }
-        return actions
+        return actions + writeMetrics(at: now)
     }
 
     /// The health check's verdict changed (or came for the first time).
     mutating func healthChanged(healthy: Bool, at now: MonotonicInstant) -> [Action] {
         carryOut(machine.healthChanged(healthy: healthy, at: now), at: now)
+    }
+
+    /// A master announces the virtual address again (address-lost).
+    mutating func reannounce(at now: MonotonicInstant) -> [Action] {
+        carryOut(machine.reannounce(at: now), at: now)
     }
 
     /// A debug line, only built when `--debug` would show it (this runs for every advert).
@@ -371,6 +405,6 @@ struct Instance {
             health?.running = nil
             if !running.timedOut { actions.append(.kill(running.id)) }
         }
-        return actions + record("STOPPED", previous: machine.role.rawValue, reason: "exit")
+        return actions + record("STOPPED", previous: machine.role.rawValue, reason: "exit") + writeStoppedMetrics()
     }
 }

@@ -1,12 +1,18 @@
 import CARPCore
 
-/// Counters of one instance, for the status line (SIGUSR1).
+/// Counters of one instance, for the status line (SIGUSR1) and `--metrics-file`.
 struct Statistics: Equatable, Sendable {
     var advertisementsSent: UInt64 = 0
     var advertisementsReceived: UInt64 = 0
     var sendErrors: UInt64 = 0
     var transitions: UInt64 = 0
     var dropped: [DropReason: UInt64] = [:]
+    /// The changes of state, by the state changed to (the metrics' alone, as those below).
+    var transitionsTo: [CARPStateMachine.Role: UInt64] = [:]
+    /// The up script run again while master because the address vanished (`address-lost`).
+    var addressRestores: UInt64 = 0
+    var healthChecksPassed: UInt64 = 0
+    var healthChecksFailed: UInt64 = 0
 
     init() {}
 

@@ -140,7 +140,8 @@ final class Supervisor {
             var settings = first.settings
             settings.pidFile = nil
             do {
-                daemon = try CARPDaemon(settings: settings, logger: logger, logOutput: first.logOutput)
+                daemon = try CARPDaemon(
+                    settings: settings, logger: logger, logOutput: first.logOutput, version: first.version)
             } catch {
                 logger.error("\(error.description)")
                 exit(CARPDaemon.ExitStatus.startupFailed.rawValue)

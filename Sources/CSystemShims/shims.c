@@ -2,6 +2,8 @@
 #include "CSystemShims.h"
 
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
@@ -100,6 +102,22 @@ int swiftcarp_spawn(pid_t *pid, const char *path, char *const argv[], char *cons
 unsigned int swiftcarp_iff_running(void) { return IFF_RUNNING; }
 unsigned int swiftcarp_iff_up(void) { return IFF_UP; }
 unsigned int swiftcarp_arphrd_ether(void) { return ARPHRD_ETHER; }
+
+int swiftcarp_route_netlink_socket(void) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -1;
+    struct sockaddr_nl address;
+    memset(&address, 0, sizeof address);
+    address.nl_family = AF_NETLINK;
+    address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
 
 static int captured_argc;
 static char **captured_argv;

@@ -58,6 +58,8 @@ public struct Settings: Equatable, Sendable {
 
     /// The name the notify script gets: `--name`, else `vhid<N>`.
     public var instanceName: String { name ?? "vhid\(vhid)" }
+    /// `--metrics-file`: Prometheus text for node_exporter's textfile collector; nil none.
+    public var metricsFile: String?
 
     public init(
         interface: String?, sourceAddress: IPv4Address, vhid: UInt8, password: [UInt8],

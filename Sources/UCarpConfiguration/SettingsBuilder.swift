@@ -42,6 +42,7 @@ struct SettingsBuilder {
     var garpInterval: MonotonicDuration?
     /// 0 is "never".
     var garpRefresh: MonotonicDuration?
+    var metricsFile: String?
 
     /// Takes one option. `--passfile` is read here, so that an unreadable one is refused even if
     /// a later `--pass` replaces it, as in ucarp.
@@ -125,6 +126,12 @@ struct SettingsBuilder {
                 throw .tooShort(option: "--garp-refresh", value: value, minimum: "0.1")
             }
             garpRefresh = refresh
+        case .metricsFile:
+            let path = try OptionValue.nonEmpty(value, option: "--metrics-file")
+            // node_exporter's textfile collector reads `*.prom` files and nothing else.
+            let name = path.hasSuffix("/") ? "" : path.split(separator: "/").last ?? ""
+            guard name.hasSuffix(".prom"), name.count > ".prom".count else { throw .metricsFileName(path) }
+            metricsFile = path
         case .help, .version, .config, .cleanup: break
         }
     }
@@ -181,6 +188,7 @@ struct SettingsBuilder {
         if let garpRepeat { settings.garpRepeat = garpRepeat }
         settings.garpInterval = garpInterval
         settings.garpRefresh = garpRefresh.flatMap { $0.nanoseconds == 0 ? nil : $0 }
+        settings.metricsFile = metricsFile
         return settings
     }
 }

@@ -29,6 +29,7 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case tooShort(option: String, value: String, minimum: String)
     /// `--cleanup` reads the state file the instance kept.
     case cleanupWithoutStateFile
+    case metricsFileName(String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -81,6 +82,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
             "\(option) '\(value)' is too short: 0 (off) or at least \(minimum) seconds"
         case .cleanupWithoutStateFile:
             "--cleanup needs the --statefile the instance kept: it releases the address only if that says it held it"
+        case .metricsFileName(let path):
+            "--metrics-file '\(path)' does not end in .prom: node_exporter's textfile collector reads only *.prom files"
         }
     }
 }

@@ -84,6 +84,7 @@ public enum UCarpCommandLine {
         // --daemonize moves to /: files written later must not depend on where we started.
         settings.pidFile = settings.pidFile.map { absolute($0, in: environment) }
         settings.stateFile = settings.stateFile.map { absolute($0, in: environment) }
+        settings.metricsFile = settings.metricsFile.map { absolute($0, in: environment) }
         if let name = settings.interface, !environment.interfaceExists(name) { throw .noSuchInterface(name) }
 
         if let path = settings.passfile, let mode = environment.permissions(path), mode & 0o044 != 0 {

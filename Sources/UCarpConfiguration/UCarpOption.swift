@@ -8,6 +8,7 @@ enum UCarpOption: String, Hashable, Sendable {
     case notify, name, garpRepeat, garpInterval, garpRefresh
     // The address never outlives its daemon (issue 17).
     case cleanup
+    case metricsFile
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -60,6 +61,7 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("garp-refresh", takesArgument: true, id: .garpRefresh),
         // The address never outlives its daemon (issue 17).
         Spelling("cleanup", takesArgument: false, id: .cleanup),
+        Spelling("metrics-file", takesArgument: true, id: .metricsFile),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

@@ -48,6 +48,7 @@ enum Usage {
         --garp-refresh=<seconds>: one more every <seconds> while master (default 0 = never)
         --cleanup: release the address if --statefile says the instance died holding it
                    (for ExecStopPost=; the same options as the instance)
+        --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)
 
         Sample usage:
 

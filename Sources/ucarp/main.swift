@@ -25,7 +25,9 @@ case .cleanUp(let settings):
     let output = LogOutput(facility: settings.facility?.code, terminal: .all)
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
-    exit(DeathCleanup.run(settings: settings, logger: Logger(label: "ucarp"), logOutput: output).rawValue)
+    exit(
+        DeathCleanup.run(settings: settings, logger: Logger(label: "ucarp"), logOutput: output, version: Usage.version)
+            .rawValue)
 case .run(let settings, let warnings):
     ProcessArguments.blankPasswords(of: arguments)
     let output = LogOutput(facility: settings.facility?.code, terminal: settings.daemonize ? .errors : .all)
@@ -37,7 +39,7 @@ case .run(let settings, let warnings):
     }
     let daemon: CARPDaemon
     do {
-        daemon = try CARPDaemon(settings: settings, logger: logger, logOutput: output)
+        daemon = try CARPDaemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
         if settings.daemonize { try daemon.daemonize() }
     } catch {
         logger.error("\(error.description)")

@@ -644,6 +644,26 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(machine.nextDeadline == t0 + .seconds(8))
     }
 
+    // MARK: Re-announcing (address-lost)
+
+    @Test func reannounceSendsAnARPNowAndAnotherTwoAdvertisementsLaterWithoutAChangeOfRole() throws {
+        var (machine, since) = try master()
+        _ = machine.deadlinePassed(at: since + .seconds(1))
+        _ = machine.deadlinePassed(at: since + .seconds(2))
+        #expect(machine.reannounce(at: since + .milliseconds(2500)) == [.sendGratuitousARP])
+        #expect(machine.role == .master)
+        // The advertisement timer is untouched.
+        #expect(machine.nextDeadline == since + .seconds(3))
+        #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(3))).contains(.sendGratuitousARP) == false)
+        #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(4))).last == .sendGratuitousARP)
+    }
+
+    @Test func reannounceDoesNothingUnlessMaster() {
+        var machine = backup()
+        #expect(machine.reannounce(at: t0 + .seconds(1)) == [])
+        #expect(machine.role == .backup)
+    }
+
     // MARK: The captured hand-over, replayed
 
     /// Replays `CapturedFrames`' hand-over: h2 (skew 100) alone as master, h1 (skew 0, -P)

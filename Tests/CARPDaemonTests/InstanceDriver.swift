@@ -25,14 +25,21 @@ func testSettings(_ adjust: (inout Settings) -> Void = { _ in }) -> Settings {
 
 /// Drives an ``Instance`` as the shell does, on virtual time: every advertisement goes out
 /// unless `sendFailure` says otherwise, spawns succeed unless their path is in
-/// `failingSpawns`. Each event returns every action carried out, outcomes included, in order.
+/// `failingSpawns`, metrics files are written unless `metricsFailure` says otherwise. The
+/// addresses of interface 2 are watched. Each event returns every action carried out,
+/// outcomes included, in order.
 struct InstanceDriver {
+    static let interfaceIndex: UInt32 = 2
     var instance: Instance
     var sendFailure: String?
     var failingSpawns: [String: Errno] = [:]
+    var metricsFailure: String?
+    /// The snapshots of the metrics files written since the last ``takeWritten()``.
+    var written: [MetricsSnapshot] = []
 
     init(_ settings: Settings = testSettings()) {
-        instance = Instance(settings: settings, interfaceName: "eth0", initialCounter: 1000)
+        instance = Instance(settings: settings, interfaceName: "eth0", initialCounter: 1000, version: "9.9.9")
+        instance.addressWatchStarted(interfaceIndex: Self.interfaceIndex)
     }
 
     mutating func carryOut(_ actions: [Action], at now: MonotonicInstant) -> [Action] {
@@ -46,6 +53,9 @@ struct InstanceDriver {
                 if let reason = failingSpawns[command.path] {
                     done += carryOut(instance.spawnFailed(id, reason: reason, at: now), at: now)
                 }
+            case .writeMetrics:
+                written.append(instance.metricsSnapshot)
+                done += carryOut(instance.metricsWritten(failure: metricsFailure, at: now), at: now)
             default:
                 break
             }
@@ -77,6 +87,16 @@ struct InstanceDriver {
         -> [Action]
     {
         carryOut(instance.childExited(id, status: status, at: now), at: now)
+    }
+
+    /// The metrics files written since the last call.
+    mutating func takeWritten() -> [MetricsSnapshot] {
+        defer { written = [] }
+        return written
+    }
+
+    mutating func routes(_ messages: [RouteNetlink.Message], at now: MonotonicInstant) -> [Action] {
+        carryOut(instance.routeChanged(messages, at: now), at: now)
     }
 
     mutating func time(_ now: MonotonicInstant) -> [Action] {

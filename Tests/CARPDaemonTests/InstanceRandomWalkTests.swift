@@ -11,6 +11,8 @@ import UCarpConfiguration
     struct Observer {
         var transitions: [[String]] = []
         var scriptsStarted: [[String]] = []
+        /// Up scripts run again for a lost address, and the state they found recorded last.
+        var restores: [String] = []
         var runningScript: ChildSupervisor.ID?
         var runningCheck: ChildSupervisor.ID?
         var exits: [Action] = []
@@ -27,6 +29,10 @@ import UCarpConfiguration
                     #expect(runningScript == nil, "a second script while one runs")
                     runningScript = id
                     let environment = Dictionary(uniqueKeysWithValues: command.environment.map { ($0.name, $0.value) })
+                    guard environment["CARP_REASON"] != "address-lost" else {
+                        restores.append(transitions.last?.first ?? "none")
+                        break
+                    }
                     scriptsStarted.append(
                         ["CARP_STATE", "CARP_PREVIOUS_STATE", "CARP_REASON"].map { environment[$0] ?? "?" })
                 case .kill(let id):
@@ -42,6 +48,7 @@ import UCarpConfiguration
 
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func scriptsStaySerializedInTransitionOrderAndTheLoopAlwaysMovesOn(seed: UInt64) {
+        // Route news and the metrics file too: restores only as master, the file's deadline never left behind.
         var random = SplitMix(state: seed)
         var driver = InstanceDriver(
             testSettings {
@@ -50,13 +57,14 @@ import UCarpConfiguration
                 $0.scriptTimeout = .seconds(5)
                 $0.shutdown = true
                 $0.preempt = seed % 2 == 0
+                $0.metricsFile = "/run/ucarp.prom"
             })
         var seen = Observer()
         var now = t0
         var carrier = NetworkInterface.LinkState.running
         seen.absorb(driver.start())
         for _ in 0..<400 {
-            switch Int.random(in: 0..<12, using: &random) {
+            switch Int.random(in: 0..<13, using: &random) {
             case 0..<3:
                 guard let deadline = driver.instance.nextDeadline else { break }
                 now = max(now, deadline)
@@ -84,6 +92,15 @@ import UCarpConfiguration
                 seen.runningCheck = nil
                 let status: ChildSupervisor.Status = Int.random(in: 0..<4, using: &random) > 0 ? .exited(0) : .exited(1)
                 seen.absorb(driver.exited(check, status, at: now))
+            case 11:
+                let index = InstanceDriver.interfaceIndex
+                let vip = driver.instance.settings.virtualAddress
+                let news: [RouteNetlink.Message] = [
+                    .addressRemoved(interfaceIndex: index, address: vip),
+                    .addressAdded(interfaceIndex: index, address: vip),
+                    .link(interfaceIndex: index, running: false), .link(interfaceIndex: index, running: true),
+                ]
+                seen.absorb(driver.routes([news[Int.random(in: 0..<news.count, using: &random)]], at: now))
             default:
                 seen.absorb(driver.frame(.dropped(.badTTL(1)), at: now))
             }
@@ -108,5 +125,10 @@ import UCarpConfiguration
             remaining = remaining[(index + 1)...]
         }
         #expect(seen.scriptsStarted.count >= 5)
+        // A lost address is restored only by a master, each time counted.
+        #expect(seen.restores.allSatisfy { $0 == "MASTER" }, "\(seen.restores)")
+        #expect(driver.instance.statistics.addressRestores == UInt64(seen.restores.count))
+        // The last metrics file says the instance stopped.
+        #expect(driver.takeWritten().last?.running == false)
     }
 }

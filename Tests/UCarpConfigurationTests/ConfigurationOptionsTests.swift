@@ -207,6 +207,22 @@ struct ConfigurationOptionsTests {
                 == "/etc/ucarp/vip-001.conf:8: OPTIONS: unterminated single quote")
     }
 
+    @Test func metricsFileIsAVariableAndTheCommandLineWins() throws {
+        let files = Files()
+        files.contents["/etc/ucarp/vip-001.conf"] = Self.redHatExample + "\nMETRICS_FILE=/run/textfile/vip-001.prom\n"
+        #expect(try settings(["--config=/etc/ucarp/vip-001.conf"], files).metricsFile == "/run/textfile/vip-001.prom")
+        #expect(
+            !(try warnings(["--config=/etc/ucarp/vip-001.conf"], files)).contains(
+                .unknownVariable(name: "METRICS_FILE", origin: "/etc/ucarp/vip-001.conf:8")))
+        #expect(
+            try settings(["--config=/etc/ucarp/vip-001.conf", "--metrics-file=/run/other.prom"], files).metricsFile
+                == "/run/other.prom")
+        files.contents["/etc/ucarp/vip-001.conf"] = Self.redHatExample + "\nMETRICS_FILE=/run/vip-001.txt\n"
+        #expect(
+            rejection(["--config=/etc/ucarp/vip-001.conf"], files)
+                == .inConfiguration(origin: "/etc/ucarp/vip-001.conf:8", .metricsFileName("/run/vip-001.txt")))
+    }
+
     @Test func aRelativeConfigPathGivesAbsoluteDefaultScripts() throws {
         let files = Files()
         files.contents["/srv/ucarp/vip-001.conf"] = Self.redHatExample

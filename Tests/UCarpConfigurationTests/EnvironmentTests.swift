@@ -40,6 +40,12 @@ struct EnvironmentTests {
         #expect(try settings(relative, environment(in: nil)).pidFile == "run/ucarp.pid")
     }
 
+    @Test func theMetricsFileIsMadeAbsoluteAgainstTheStartingDirectory() throws {
+        let relative = Self.required + ["--metrics-file=textfile/ucarp.prom"]
+        #expect(try settings(relative, environment(in: "/srv")).metricsFile == "/srv/textfile/ucarp.prom")
+        #expect(try settings(relative, environment(in: nil)).metricsFile == "textfile/ucarp.prom")
+    }
+
     /// ucarp(8): scripts are run as given; with --daemonize they must be absolute.
     @Test func scriptsStayAsGiven() throws {
         let settings = try settings(Self.required + ["-u", "up.sh", "-d", "./down.sh"], environment(in: "/srv"))

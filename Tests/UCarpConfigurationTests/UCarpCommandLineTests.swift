@@ -419,6 +419,25 @@ import Testing
         #expect(rejection(Self.required + ["--statefile="]) == .emptyValue(option: "--statefile"))
     }
 
+    @Test func metricsFileNamesAPromFileAndIsOffByDefault() throws {
+        #expect(try settings(Self.required).metricsFile == nil)
+        let settings = try settings(Self.required + ["--metrics-file=/var/lib/node_exporter/ucarp-7.prom"])
+        #expect(settings.metricsFile == "/var/lib/node_exporter/ucarp-7.prom")
+        #expect(rejection(Self.required + ["--metrics-file="]) == .emptyValue(option: "--metrics-file"))
+        for path in [
+            "/var/lib/node_exporter/ucarp.txt", "/var/lib/node_exporter/", "/var/lib/node_exporter/.prom", ".prom",
+            "/var/lib/node_exporter/ucarp.prom/",
+        ] {
+            let error = rejection(Self.required + ["--metrics-file", path])
+            #expect(error == .metricsFileName(path))
+            #expect(
+                error?.description
+                    == "--metrics-file '\(path)' does not end in .prom: node_exporter's textfile collector reads only *.prom files"
+            )
+            #expect(error?.isCommandLineError == true)
+        }
+    }
+
     @Test(arguments: [
         ("2", MonotonicDuration.seconds(2) as MonotonicDuration?), ("0.25", .milliseconds(250)),
         (".5", .milliseconds(500)),

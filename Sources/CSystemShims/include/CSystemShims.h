@@ -33,6 +33,11 @@ unsigned int swiftcarp_iff_running(void);
 unsigned int swiftcarp_iff_up(void);
 unsigned int swiftcarp_arphrd_ether(void);
 
+/// socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE) bound to the
+/// RTMGRP_LINK and RTMGRP_IPV4_IFADDR groups: the kernel's news of links and IPv4 addresses.
+/// The descriptor, or -1 with errno set (nothing left open).
+int swiftcarp_route_netlink_socket(void);
+
 
 /// The process's argc and argv as glibc handed them to the program's constructors (it passes
 /// argc, argv and envp to every ELF constructor). Unlike the Swift runtime's copy, which it

@@ -1,0 +1,100 @@
+import CARPCore
+
+/// Addresses that vanish come back: `systemctl restart networking`, NetworkManager or an
+/// `ip addr flush` remove the virtual address from a master that goes on advertising. While
+/// MASTER, a removal of the virtual address from our interface (or the link coming back up)
+/// runs the up script again and announces the address, with reason `address-lost` and no
+/// change of role.
+///
+/// Our own scripts add and remove the address too, so the watch only reacts while MASTER,
+/// and never while an up or down script is running or queued: a loss seen meanwhile waits
+/// for the queue to drain, and is forgotten if the address comes back first (the up script
+/// behind a down script of a quick BACKUP → MASTER) or the role changes.
+extension Instance {
+    struct AddressWatch: Equatable {
+        enum Loss: Equatable {
+            case addressRemoved
+            case linkUp
+            /// The kernel dropped news that did not fit in the socket (`ENOBUFS`): a removal
+            /// may be among them.
+            case newsLost
+        }
+
+        let interfaceIndex: UInt32
+        /// Whether the link was RUNNING in its last news; nil before any.
+        var linkRunning: Bool?
+        /// A loss to repair once no script is running or queued.
+        var pending: Loss?
+    }
+
+    /// The shell opened its rtnetlink socket: news of the interface with this index counts.
+    mutating func addressWatchStarted(interfaceIndex: UInt32) {
+        addressWatch = AddressWatch(interfaceIndex: interfaceIndex)
+    }
+
+    /// rtnetlink's news, decoded (``RouteNetlink/messages(in:)``).
+    mutating func routeChanged(_ messages: [RouteNetlink.Message], at now: MonotonicInstant) -> [Action] {
+        guard var watch = addressWatch, phase == .running else { return [] }
+        let master = machine.role == .master
+        for message in messages {
+            switch message {
+            case .addressRemoved(watch.interfaceIndex, settings.virtualAddress) where master:
+                watch.pending = .addressRemoved
+            case .addressAdded(watch.interfaceIndex, settings.virtualAddress):
+                if watch.pending == .addressRemoved { watch.pending = nil }
+            case .link(watch.interfaceIndex, let running):
+                if master, running, watch.linkRunning == false { watch.pending = .linkUp }
+                watch.linkRunning = running
+            default:
+                break
+            }
+        }
+        addressWatch = watch
+        return restoreLostAddress(at: now)
+    }
+
+    /// The rtnetlink socket overflowed (`ENOBUFS`): while MASTER the address may have gone
+    /// unseen, so it is put back as if it had (the up script runs again, harmless when it
+    /// only adds the address, as `vip-up` does).
+    mutating func routeNewsLost(at now: MonotonicInstant) -> [Action] {
+        guard addressWatch != nil, phase == .running, machine.role == .master else { return [] }
+        addressWatch?.pending = .newsLost
+        return restoreLostAddress(at: now)
+    }
+
+    /// A pending loss repaired, once it may be: MASTER, running, no script running or queued.
+    mutating func restoreLostAddress(at now: MonotonicInstant) -> [Action] {
+        guard let loss = addressWatch?.pending, machine.role == .master, phase == .running, runningScript == nil,
+            scriptQueue.isEmpty
+        else { return [] }
+        addressWatch?.pending = nil
+        statistics.addressRestores += 1
+        let address = settings.virtualAddressArgument
+        let message =
+            switch loss {
+            case .addressRemoved:
+                "Virtual address \(address) vanished from [\(interfaceName)] while MASTER: running the up script and announcing it again (address-lost)"
+            case .linkUp:
+                "Interface [\(interfaceName)] is up again while MASTER: running the up script and announcing \(address) again (address-lost)"
+            case .newsLost:
+                "News of [\(interfaceName)]'s addresses was lost while MASTER: running the up script and announcing \(address) again (address-lost)"
+            }
+        var actions: [Action] = [.log(.warning, message)]
+        if let upscript = settings.upscript {
+            actions += enqueue(
+                Script(
+                    path: upscript, arguments: scriptArguments,
+                    environment: scriptEnvironment(from: .master, to: .master, reason: Self.addressLostReason)),
+                at: now)
+        }
+        return actions + reannounce(at: now)
+    }
+
+    /// `CARP_REASON` of the up script run again.
+    static let addressLostReason = "address-lost"
+
+    /// Forgets a loss seen in the last role: a new role runs its own script.
+    mutating func forgetAddressLoss() {
+        addressWatch?.pending = nil
+    }
+}
