@@ -126,13 +126,16 @@ public final class CARPDaemon {
             let now = MonotonicClock.now()
             perform(instance.failed(error.description, .startupFailed, at: now), at: now)
         }
+        // At fixed places: the capture, the signals, the supervisor's pipe, the rtnetlink news
+        // (a descriptor of -1 is left out by poll).
+        let (captureSlot, signalSlot, supervisorSlot, routeSlot) = (0, 1, 2, 3)
         var descriptors = [
             pollfd(fd: capture.descriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
             // Only POLLERR and POLLHUP, which poll reports unasked.
             pollfd(fd: supervisorLink?.rawValue ?? -1, events: 0, revents: 0),
+            pollfd(fd: routes?.descriptor.rawValue ?? -1, events: Int16(POLLIN), revents: 0),
         ]
-        if let routes { descriptors.append(pollfd(fd: routes.descriptor.rawValue, events: Int16(POLLIN), revents: 0)) }
         while exitStatus == nil {
             let timeout = pollTimeout(at: MonotonicClock.now())
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
@@ -146,20 +149,20 @@ public final class CARPDaemon {
                 for index in descriptors.indices { descriptors[index].revents = 0 }
             }
             // Before the signals: an up script's address is news here before its exit is.
-            if descriptors.count > 2, descriptors[2].revents != 0 {
+            if descriptors[routeSlot].revents != 0 {
                 drainRoutes(at: now)
             }
-            if descriptors[1].revents != 0 {
+            if descriptors[signalSlot].revents != 0 {
                 for number in signals.pending() {
                     guard let signal = Instance.Signal(rawValue: number) else { continue }
                     perform(instance.received(signal: signal, at: now), at: now)
                 }
             }
-            if descriptors[0].revents != 0 {
+            if descriptors[captureSlot].revents != 0 {
                 drainCapture(at: now)
             }
-            if descriptors[2].revents != 0 {
-                descriptors[2].fd = -1
+            if descriptors[supervisorSlot].revents != 0 {
+                descriptors[supervisorSlot].fd = -1
                 perform(instance.supervisorLost(at: now), at: now)
             }
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
