@@ -17,9 +17,19 @@ extension CARPStateMachine {
         let from = state.role
         precondition(from != role, "a transition from \(from) to itself")
         let carrier = carrier ?? state.carrier
+        // A planned departure keeps the address for the new master; a master coming back
+        // before it went still has it, and runs no up script.
+        let keepsAddress = handsOver(from: from, to: role, reason: reason)
+        let stillHeld = role == .master && addressRelease != nil
         var actions: [Action] = [
-            .changeState(from: from, to: role, reason: reason, runScript: runsScript(from: from, to: role, reason))
+            .changeState(
+                from: from, to: role, reason: reason,
+                runScript: runsScript(from: from, to: role, reason) && !keepsAddress && !stillHeld)
         ]
+        if stillHeld { addressRelease = nil }
+        if keepsAddress, let wait = configuration.handOverWait {
+            addressRelease = AddressRelease(reason: reason, deadline: now + wait, advertisementsHeard: 0)
+        }
         if case .master(let master) = state {
             delayedARPLeftOver = master.announcements.dueWithNextAdvertisement
         }

@@ -32,13 +32,17 @@ public struct CARPStateMachine: Sendable {
         public var healthChecked: Bool
         /// How a master announces the address (`--garp-repeat`, `--garp-interval`, `--garp-refresh`).
         public var announcements: AnnouncementSchedule
+        /// How long at most a leaving master keeps the address for the new master
+        /// (``AddressRelease``, `--handover-wait`); nil lets it go at once, as ucarp does.
+        public var handOverWait: MonotonicDuration?
 
         public init(
             vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,
             sourceAddress: IPv4Address, initialCounter: UInt64, healthChecked: Bool = false,
-            announcements: AnnouncementSchedule = .ucarp
+            announcements: AnnouncementSchedule = .ucarp, handOverWait: MonotonicDuration? = nil
         ) {
             self.healthChecked = healthChecked
+            self.handOverWait = handOverWait
             self.announcements = announcements
             self.vhid = vhid
             self.advbase = advbase
@@ -76,6 +80,9 @@ public struct CARPStateMachine: Sendable {
         /// with ``advertisementSent(succeeded:at:)``.
         case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
         case sendGratuitousARP
+        /// Run the down script now for the MASTER term left earlier for `reason`: the new
+        /// master has announced the address, or waited for long enough (``AddressRelease``).
+        case releaseAddress(reason: TransitionReason)
         case log(LogLevel, String)
     }
 
@@ -103,6 +110,8 @@ public struct CARPStateMachine: Sendable {
     /// announcement goes out with the first advertisement of its next term (ucarp's
     /// `sc_delayed_arp` outlives the state).
     var delayedARPLeftOver = false
+    /// A planned departure's address, still held for the new master (``AddressRelease``).
+    public internal(set) var addressRelease: AddressRelease?
 
     /// nil until the first health check result; always true without a health check.
     public private(set) var healthy: Bool?
@@ -123,11 +132,14 @@ public struct CARPStateMachine: Sendable {
 
     /// The earliest instant at which ``deadlinePassed(at:)`` has work to do.
     public var nextDeadline: MonotonicInstant? {
-        switch state {
-        case .master(let master): master.nextDeadline
-        case .backup(let backup): backup.masterDownAt
-        case .initial, .fault: nil
-        }
+        let stateDeadline: MonotonicInstant? =
+            switch state {
+            case .master(let master): master.nextDeadline
+            case .backup(let backup): backup.masterDownAt
+            case .initial, .fault: nil
+            }
+        guard let release = addressRelease?.deadline else { return stateDeadline }
+        return stateDeadline.map { min($0, release) } ?? release
     }
 
     /// The skew we advertise with and compare with: raised to 240 while demoted.
@@ -163,7 +175,7 @@ public struct CARPStateMachine: Sendable {
         let remote = advert.interval
         let theirKey = advert.source.ucarpTieBreakKey
         let ourKey = configuration.sourceAddress.ucarpTieBreakKey
-        var actions: [Action] = []
+        var actions = heardWhileReleasing(advert)
 
         switch state {
         case .initial, .fault:
@@ -212,6 +224,12 @@ public struct CARPStateMachine: Sendable {
     /// Time has reached ``nextDeadline``: advertise or announce the address (MASTER), or take
     /// over (BACKUP).
     public mutating func deadlinePassed(at now: MonotonicInstant) -> [Action] {
+        var released: [Action] = []
+        if let release = addressRelease, now >= release.deadline { released = releaseAddress() }
+        return released + stateDeadlinePassed(at: now)
+    }
+
+    private mutating func stateDeadlinePassed(at now: MonotonicInstant) -> [Action] {
         switch state {
         case .master(let master):
             var actions = now >= master.advertiseAt ? advertiseAsMaster(at: now) : []
@@ -299,7 +317,8 @@ public struct CARPStateMachine: Sendable {
         case .initial(.down), .fault(.down), .backup:
             break
         }
-        return []
+        // Without a link there is no one to hand the address over to.
+        return releaseAddress()
     }
 
     /// The carrier is back: listen as a BACKUP again.

@@ -84,7 +84,8 @@ extension Instance {
             actions += enqueue(
                 Script(
                     path: upscript, arguments: scriptArguments,
-                    environment: scriptEnvironment(from: .master, to: .master, reason: Self.addressLostReason)),
+                    environment: scriptEnvironment(from: .master, to: .master, reason: Self.addressLostReason),
+                    addsAddress: true),
                 at: now)
         }
         return actions + reannounce(at: now)

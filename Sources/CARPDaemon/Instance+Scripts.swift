@@ -14,6 +14,9 @@ extension Instance {
         var arguments: [String]
         /// Variables added to (or replacing those of) the daemon's environment.
         var environment: [ChildSupervisor.Variable] = []
+        /// An up script, which adds the address: a gratuitous ARP waits for it (an announcement
+        /// of an address not yet there would send the clients where nothing answers).
+        var addsAddress = false
 
         var commandLine: String { ([path] + arguments).joined(separator: " ") }
     }
@@ -99,14 +102,27 @@ extension Instance {
             // Someone else reaped it (never in the daemon): it is gone all the same.
             actions = [.log(.warning, "Script [\(commandLine)] ended, its exit status unknown")]
         }
-        return actions + startNextScript(at: now)
+        return actions + announceIfHeld(after: running.script) + startNextScript(at: now)
+    }
+
+    /// Whether an up script is queued or running: announcements wait for it.
+    var addressBeingAdded: Bool {
+        runningScript?.script.addsAddress == true || scriptQueue.contains(where: \.addsAddress)
+    }
+
+    /// The gratuitous ARP held back while the up script added the address, now that it has
+    /// (or has failed to: the address may be there all the same), if we are still master.
+    mutating func announceIfHeld(after script: Script) -> [Action] {
+        guard script.addsAddress, announcementHeld, !addressBeingAdded else { return [] }
+        announcementHeld = false
+        return machine.role == .master ? [.sendGratuitousARP] : []
     }
 
     mutating func scriptFailedToStart(reason: Errno, at now: MonotonicInstant) -> [Action] {
         guard let running = runningScript else { return [] }
         runningScript = nil
         return [.log(.error, "Unable to exec \(running.script.commandLine): \(reason.description)")]
-            + startNextScript(at: now)
+            + announceIfHeld(after: running.script) + startNextScript(at: now)
     }
 
     /// Starts the first queued script if none is running.

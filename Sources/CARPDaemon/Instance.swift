@@ -100,6 +100,11 @@ struct Instance {
     var lastTransitionTime: Double?
     /// The virtual address watched over rtnetlink; nil until the shell watches.
     var addressWatch: AddressWatch?
+    /// A gratuitous ARP waits for the up script that adds the address.
+    var announcementHeld = false
+    /// The notify script's STOP while leaving, told once the address held for the new master
+    /// is let go (after the down script, as always): the role left and the reason.
+    var stopNotice: (from: CARPStateMachine.Role, reason: String)?
 
     /// `initialCounter` is the first advertisement's counter, which the shell draws at random.
     init(settings: Settings, interfaceName: String, initialCounter: UInt64, version: String) {
@@ -111,9 +116,17 @@ struct Instance {
                 vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
                 deadRatio: settings.deadRatio, preempt: settings.preempt, neutral: settings.neutral,
                 sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
-                healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings)))
+                healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings),
+                handOverWait: Self.handOverWait(settings)))
         health = settings.check.map { HealthCheck(command: $0, settings: settings) }
         metrics = settings.metricsFile == nil ? nil : MetricsSchedule()
+    }
+
+    /// How long a master leaving on purpose keeps the address for the new master; nil (with
+    /// `--handover-wait=0`) releases it at once, in ucarp's order.
+    static func handOverWait(_ settings: Settings) -> MonotonicDuration? {
+        let wait = settings.handOverWait ?? settings.defaultHandOverWait
+        return wait.nanoseconds == 0 ? nil : wait
     }
 
     /// How the machine announces the address: ucarp's two gratuitous ARPs unless the
@@ -142,6 +155,7 @@ struct Instance {
         case .leaving:
             consider(scriptDeadline)
             consider(metrics?.due)
+            consider(machine.addressRelease?.deadline)
         case .finished:
             break
         }
@@ -187,7 +201,8 @@ struct Instance {
             // Without --shutdown ucarp dies at once; only a notify script's STOP is waited for.
             guard settings.notify != nil else {
                 phase = .finished
-                return caught + tidyUp() + [.dieOf(signal)]
+                // An address still held after a step-down goes with us.
+                return caught + carryOut(machine.releaseAddress(), at: now) + tidyUp() + [.dieOf(signal)]
             }
             return caught + leave(.signal(signal), reason: "shutdown", at: now)
         }
@@ -219,6 +234,10 @@ struct Instance {
     /// A captured frame, decoded: adverts go to the election, bad packets are counted and
     /// warned about at most once per kind every ``dropWarningInterval``.
     mutating func received(_ outcome: AdvertisementCodec.Outcome, at now: MonotonicInstant) -> [Action] {
+        // Leaving, only the new master's advertisements still matter: the address held for it.
+        if case .leaving = phase, case .accepted(let advert) = outcome {
+            return carryOut(machine.heardWhileReleasing(advert), at: now) + finishIfDone()
+        }
         guard phase == .running else { return [] }
         switch outcome {
         case .ignored:
@@ -279,7 +298,8 @@ struct Instance {
     mutating func supervisorLost(at now: MonotonicInstant) -> [Action] {
         guard phase == .running else { return [] }
         return [.log(.error, "The supervisor is gone: leaving")]
-            + leave(.exit(.runtimeFailure), reason: "supervisor-lost", handingOver: true, at: now)
+            + leave(
+                .exit(.runtimeFailure), reason: "supervisor-lost", handingOver: true, keepingAddress: false, at: now)
     }
 
     /// The shell cannot go on (the pid file, poll): log why and leave with `status`.
@@ -301,6 +321,9 @@ struct Instance {
             actions += checkHealth(at: now)
             actions += refreshMetrics(at: now)
         case .leaving:
+            if let release = machine.addressRelease, now >= release.deadline {
+                actions += carryOut(machine.releaseAddress(), at: now) + finishIfDone()
+            }
             actions += enforceScriptTimeout(at: now)
             actions += refreshMetrics(at: now)
         case .finished:
@@ -322,11 +345,13 @@ struct Instance {
                 statistics.transitionsTo[to, default: 0] += 1
                 lastTransitionTime = wallClock(at: now)
                 forgetAddressLoss()
+                if to != .master { announcementHeld = false }
                 if runScript, let script = to == .master ? settings.upscript : settings.downscript {
                     actions += enqueue(
                         Script(
                             path: script, arguments: scriptArguments,
-                            environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue)),
+                            environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue),
+                            addsAddress: to == .master),
                         at: now)
                 }
                 actions += notify(from: from, to: to, reason: reason, at: now)
@@ -334,7 +359,27 @@ struct Instance {
             case .sendAdvertisement(let advbase, let advskew, let counter):
                 actions.append(.sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter))
             case .sendGratuitousARP:
-                actions.append(.sendGratuitousARP)
+                if addressBeingAdded {
+                    announcementHeld = true
+                } else {
+                    actions.append(.sendGratuitousARP)
+                }
+            case .releaseAddress(let reason):
+                actions.append(
+                    .log(.info, "The new master has [\(settings.virtualAddressArgument)] (or none came): releasing it"))
+                if let script = settings.downscript {
+                    actions += enqueue(
+                        Script(
+                            path: script, arguments: scriptArguments,
+                            environment: scriptEnvironment(
+                                state: machine.role.rawValue, previous: CARPStateMachine.Role.master.rawValue,
+                                reason: reason.rawValue)),
+                        at: now)
+                }
+                if let notice = stopNotice {
+                    stopNotice = nil
+                    actions += notifyStop(from: notice.from, reason: notice.reason, at: now)
+                }
             case .log(let level, let message):
                 switch level {
                 case .debug: actions.append(.log(.debug, message))
@@ -375,22 +420,35 @@ struct Instance {
     /// Leaving: with `--shutdown` (or `handingOver`), a master runs its down script; then the
     /// notify script hears STOP (`reason` in its `CARP_REASON`). Scripts already running or
     /// queued finish first, so the address is never left behind by an out-of-order script.
+    /// `keepingAddress: false` lets the address go with the leaving advertisement (no make
+    /// before break: the supervisor is gone, this is a death, not a planned departure).
     private mutating func leave(
-        _ ending: Ending, reason: String, handingOver: Bool? = nil, at now: MonotonicInstant
+        _ ending: Ending, reason: String, handingOver: Bool? = nil, keepingAddress: Bool = true,
+        at now: MonotonicInstant
     ) -> [Action] {
         let stoppingFrom = machine.role
         var actions: [Action] = []
         if handingOver ?? settings.shutdown {
             actions += carryOut(machine.shutdown(at: now), at: now)
+            if !keepingAddress { actions += carryOut(machine.releaseAddress(), at: now) }
+        } else {
+            // Not handing over: an address still held after a step-down goes now.
+            actions += carryOut(machine.releaseAddress(), at: now)
         }
-        actions += notifyStop(from: stoppingFrom, reason: reason, at: now)
+        if machine.addressRelease != nil {
+            stopNotice = (stoppingFrom, reason)
+        } else {
+            actions += notifyStop(from: stoppingFrom, reason: reason, at: now)
+        }
         phase = .leaving(ending)
         return actions + finishIfDone()
     }
 
     /// Once leaving and the scripts are done: tidy up and exit (or die of the signal).
     private mutating func finishIfDone() -> [Action] {
-        guard case .leaving(let ending) = phase, runningScript == nil, scriptQueue.isEmpty else { return [] }
+        guard case .leaving(let ending) = phase, runningScript == nil, scriptQueue.isEmpty,
+            machine.addressRelease == nil
+        else { return [] }
         phase = .finished
         switch ending {
         case .exit(let status): return tidyUp() + [.exit(status)]

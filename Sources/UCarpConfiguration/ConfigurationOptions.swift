@@ -17,6 +17,7 @@ enum ConfigurationOptions {
         ("CHECK_RISE", .checkRise), ("CHECK_TIMEOUT", .checkTimeout),
         ("NOTIFY", .notify), ("NAME", .name),
         ("GARP_REPEAT", .garpRepeat), ("GARP_INTERVAL", .garpInterval), ("GARP_REFRESH", .garpRefresh),
+        ("HANDOVER_WAIT", .handoverWait),
         ("METRICS_FILE", .metricsFile), ("OPTIONS", nil),
     ]
 

@@ -55,6 +55,14 @@ public struct Settings: Equatable, Sendable {
     public var garpInterval: MonotonicDuration?
     /// `--garp-refresh`: one more ARP this often while master; nil never.
     public var garpRefresh: MonotonicDuration?
+    /// `--handover-wait`: how long at most a master leaving on purpose keeps the address for
+    /// the new master; nil is the default, ``defaultHandOverWait``; zero lets it go at once.
+    public var handOverWait: MonotonicDuration?
+
+    /// Two advertisement intervals, at least a second: a backup (ours or ucarp) takes over
+    /// at once on the leaving advertisement, and its second advertisement comes one of its
+    /// intervals later.
+    public var defaultHandOverWait: MonotonicDuration { .seconds(UInt64(max(1, 2 * UInt32(advbase)))) }
 
     /// The name the notify script gets: `--name`, else `vhid<N>`.
     public var instanceName: String { name ?? "vhid\(vhid)" }

@@ -42,6 +42,7 @@ struct SettingsBuilder {
     var garpInterval: MonotonicDuration?
     /// 0 is "never".
     var garpRefresh: MonotonicDuration?
+    var handOverWait: MonotonicDuration?
     var metricsFile: String?
 
     /// Takes one option. `--passfile` is read here, so that an unreadable one is refused even if
@@ -126,6 +127,8 @@ struct SettingsBuilder {
                 throw .tooShort(option: "--garp-refresh", value: value, minimum: "0.1")
             }
             garpRefresh = refresh
+        case .handoverWait:
+            handOverWait = try OptionValue.duration(value, option: "--handover-wait", maximum: 60)
         case .metricsFile:
             let path = try OptionValue.nonEmpty(value, option: "--metrics-file")
             // node_exporter's textfile collector reads `*.prom` files and nothing else.
@@ -188,6 +191,7 @@ struct SettingsBuilder {
         if let garpRepeat { settings.garpRepeat = garpRepeat }
         settings.garpInterval = garpInterval
         settings.garpRefresh = garpRefresh.flatMap { $0.nanoseconds == 0 ? nil : $0 }
+        settings.handOverWait = handOverWait
         settings.metricsFile = metricsFile
         return settings
     }

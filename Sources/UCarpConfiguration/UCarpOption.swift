@@ -6,6 +6,8 @@ enum UCarpOption: String, Hashable, Sendable {
     case pidfile, statefile, scriptTimeout, config, peer
     case check, checkInterval, checkFall, checkRise, checkTimeout
     case notify, name, garpRepeat, garpInterval, garpRefresh
+    // Make-before-break hand-over (issue 16).
+    case handoverWait
     // The address never outlives its daemon (issue 17).
     case cleanup
     case metricsFile
@@ -59,6 +61,7 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("garp-repeat", takesArgument: true, id: .garpRepeat),
         Spelling("garp-interval", takesArgument: true, id: .garpInterval),
         Spelling("garp-refresh", takesArgument: true, id: .garpRefresh),
+        Spelling("handover-wait", takesArgument: true, id: .handoverWait),
         // The address never outlives its daemon (issue 17).
         Spelling("cleanup", takesArgument: false, id: .cleanup),
         Spelling("metrics-file", takesArgument: true, id: .metricsFile),

@@ -46,6 +46,9 @@ enum Usage {
         --garp-repeat=<n>: gratuitous ARPs on becoming master (1-255, default 2)
         --garp-interval=<seconds>: between them (default: each with the 2nd advert after the last)
         --garp-refresh=<seconds>: one more every <seconds> while master (default 0 = never)
+        --handover-wait=<seconds>: a master leaving on purpose (TERM with --shutdown, USR2, a
+          failed check) keeps the address until the new master announces it, for at most
+          <seconds> (default 2 x advbase, at least 1; 0 = release at once, as ucarp)
         --cleanup: release the address if --statefile says the instance died holding it
                    (for ExecStopPost=; the same options as the instance)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)

@@ -760,6 +760,8 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         let initial: UInt64 = .max - 3
         var settings = configuration(advbase: advbase, advskew: advskew, preempt: preempt, initialCounter: initial)
         settings.healthChecked = healthChecked
+        // Make before break in three of the five walks.
+        settings.handOverWait = preempt ? .seconds(2) : nil
         var machine = CARPStateMachine(configuration: settings)
         var now = t0
         // What the walk knows without looking inside the machine.
@@ -768,6 +770,8 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         var healthy: Bool? = healthChecked ? nil : true
         var expectedCounter = initial
         var transitions: [CARPStateMachine.TransitionReason: Int] = [:]
+        // A planned departure's address, not yet released.
+        var held = false
 
         func check(_ actions: [Action], adopted: UInt64? = nil, _ note: String) {
             if let adopted { expectedCounter = adopted &+ 1 }
@@ -776,8 +780,22 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 case .changeState(let from, let to, let reason, let runScript):
                     #expect(from == state, "\(note)")
                     #expect(from != to, "\(note)")
-                    // The up script on entering MASTER, the down script on leaving it.
-                    if from == .master || to == .master { #expect(runScript, "\(note)") }
+                    // The up script on entering MASTER, the down script on leaving it; a planned
+                    // departure with a hand-over keeps the address, and a master coming back
+                    // before it went runs no up script.
+                    if from == .master {
+                        let planned = [.stepDown, .shutdown, .healthCheckFailed].contains(reason)
+                        if planned && settings.handOverWait != nil {
+                            #expect(!runScript, "\(note)")
+                            held = true
+                        } else {
+                            #expect(runScript, "\(note)")
+                        }
+                    }
+                    if to == .master {
+                        #expect(runScript == !held, "\(note)")
+                        held = false
+                    }
                     if to == .fault { #expect(reason == .healthCheckFailed && healthy == false, "\(note)") }
                     if from == .fault { #expect(reason == .healthCheckPassed && healthy == true, "\(note)") }
                     if to == .master {
@@ -803,10 +821,15 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                     expectedCounter = counter &+ 1
                 case .sendGratuitousARP:
                     #expect(state == .master, "\(note): \(actions)")
+                case .releaseAddress(let reason):
+                    #expect(held && state != .master, "\(note): \(actions)")
+                    #expect([.stepDown, .shutdown, .healthCheckFailed].contains(reason), "\(note)")
+                    held = false
                 case .log:
                     break
                 }
             }
+            #expect((machine.addressRelease != nil) == held, "\(note)")
             #expect(state == machine.role, "\(note)")
             #expect(machine.carrierDown == carrierDown, "\(note)")
             #expect(machine.healthy == healthy, "\(note)")
@@ -818,9 +841,11 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 #expect(machine.nextDeadline != nil, "\(note): a master with no next advertisement")
                 #expect(healthy == true && !carrierDown, "\(note)")
             case .backup:
-                if healthy != true || carrierDown { #expect(machine.nextDeadline == nil, "\(note)") }
+                if healthy != true || carrierDown {
+                    #expect(machine.nextDeadline == machine.addressRelease?.deadline, "\(note)")
+                }
             case .fault:
-                #expect(healthy == false && machine.nextDeadline == nil, "\(note)")
+                #expect(healthy == false && machine.nextDeadline == machine.addressRelease?.deadline, "\(note)")
             case .initial:
                 Issue.record("\(note): back in INIT")
             }

@@ -29,7 +29,10 @@ import UCarpConfiguration
         #expect(up.environment.contains(.init("CARP_REASON", "address-lost")))
         #expect(up.environment.contains(.init("CARP_STATE", "MASTER")))
         #expect(up.environment.contains(.init("CARP_PREVIOUS_STATE", "MASTER")))
-        #expect(actions.contains(.sendGratuitousARP))
+        // The announcement waits for the up script that puts the address back.
+        #expect(!actions.contains(.sendGratuitousARP))
+        let upID = try #require(actions.spawned.first?.0)
+        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(5)).contains(.sendGratuitousARP))
         // No change of role: no state file, no transition.
         #expect(actions.states.isEmpty)
         #expect(driver.instance.machine.role == .master)
@@ -90,7 +93,7 @@ import UCarpConfiguration
         #expect(driver.instance.statistics.addressRestores == 0)
     }
 
-    @Test func theLinkComingBackUpWhileMasterRestoresTooButItsFirstNewsDoesNot() {
+    @Test func theLinkComingBackUpWhileMasterRestoresTooButItsFirstNewsDoesNot() throws {
         var driver = InstanceDriver(testSettings { $0.ignoreInterfaceState = true })
         let now = driver.becomeMaster()
         #expect(driver.routes([.link(interfaceIndex: index, running: true)], at: now) == [])
@@ -103,11 +106,13 @@ import UCarpConfiguration
                 == "Interface [eth0] is up again while MASTER: running the up script and announcing 192.0.2.100 again (address-lost)"
         )
         #expect(back.spawnedPaths == ["/etc/up"])
-        #expect(back.contains(.sendGratuitousARP))
+        #expect(!back.contains(.sendGratuitousARP))
+        let upID = try #require(back.spawned.first?.0)
+        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(8)).contains(.sendGratuitousARP))
         #expect(driver.instance.machine.role == .master)
     }
 
-    @Test func newsLostWhileMasterIsTakenForALossAndIgnoredOtherwise() {
+    @Test func newsLostWhileMasterIsTakenForALossAndIgnoredOtherwise() throws {
         var backup = InstanceDriver()
         _ = backup.start()
         #expect(backup.instance.routeNewsLost(at: t0 + .seconds(1)) == [])
@@ -119,7 +124,9 @@ import UCarpConfiguration
                 == "News of [eth0]'s addresses was lost while MASTER: running the up script and announcing 192.0.2.100 again (address-lost)"
         )
         #expect(actions.spawnedPaths == ["/etc/up"])
-        #expect(actions.contains(.sendGratuitousARP))
+        #expect(!actions.contains(.sendGratuitousARP))
+        let upID = try #require(actions.spawned.first?.0)
+        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(5)).contains(.sendGratuitousARP))
         #expect(driver.instance.statistics.addressRestores == 1)
     }
 

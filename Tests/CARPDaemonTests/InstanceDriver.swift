@@ -10,7 +10,9 @@ typealias Action = Instance.Action
 let us = IPv4Address(192, 0, 2, 11)
 let peer = IPv4Address(192, 0, 2, 12)
 
-/// Settings of a test instance on eth0: up and down scripts, a state file, `--debug`.
+/// Settings of a test instance on eth0: up and down scripts, a state file, `--debug`, and the
+/// address released at once on leaving (`--handover-wait=0`, ucarp's order; the hand-over's
+/// own tests turn it on).
 func testSettings(_ adjust: (inout Settings) -> Void = { _ in }) -> Settings {
     var settings = Settings(
         interface: "eth0", sourceAddress: us, vhid: 1, password: Array("love".utf8),
@@ -19,6 +21,7 @@ func testSettings(_ adjust: (inout Settings) -> Void = { _ in }) -> Settings {
     settings.downscript = "/etc/down"
     settings.stateFile = "/run/state"
     settings.debug = true
+    settings.handOverWait = .nanoseconds(0)
     adjust(&settings)
     return settings
 }

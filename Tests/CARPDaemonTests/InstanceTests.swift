@@ -306,8 +306,10 @@ import UCarpConfiguration
 }
 
 @Suite struct InstanceSupervisorTests {
-    @Test func aMasterWhoseSupervisorIsGoneHandsOverAndLeavesEvenWithoutShutdown() throws {
-        var driver = InstanceDriver()
+    /// A death, not a planned departure: the address goes at once even with a hand-over wait.
+    @Test(arguments: [false, true])
+    func aMasterWhoseSupervisorIsGoneHandsOverAndLeavesEvenWithoutShutdown(handOver: Bool) throws {
+        var driver = InstanceDriver(testSettings { if handOver { $0.handOverWait = nil } })
         let now = driver.becomeMaster()
         let leaving = driver.carryOut(driver.instance.supervisorLost(at: now + .milliseconds(10)), at: now)
         #expect(leaving.messages(at: .error) == ["The supervisor is gone: leaving"])
