@@ -9,12 +9,7 @@ import Testing
     static let required = ["-s", "192.0.2.11", "-v", "7", "-p", "secret", "-a", "192.0.2.100"]
 
     func settings(_ extra: [String], files: [String: String] = [:]) throws -> Settings {
-        let environment = UCarpCommandLine.Environment(
-            read: { _ throws(SettingsError) in [] },
-            readIfPresent: { path throws(SettingsError) in files[path].map { Array($0.utf8) } })
-        guard case .run(let settings, _) = try UCarpCommandLine.parse(Self.required + extra, environment: environment)
-        else { throw SettingsError.syntax("not a run command") }
-        return settings
+        try runSettings(Self.required + extra, files: files)
     }
 
     func rejection(_ extra: [String]) -> String? {
