@@ -2,7 +2,7 @@ import CARPCore
 
 /// Addresses that vanish come back: `systemctl restart networking`, NetworkManager or an
 /// `ip addr flush` remove the virtual address from a master that goes on advertising. While
-/// MASTER, a removal of the virtual address from our interface (or the link coming back up)
+/// MASTER, a removal of a virtual address (any of its IPv4 ones) from our interface (or the link coming back up)
 /// runs the up script again and announces the address, with reason `address-lost` and no
 /// change of role.
 ///
@@ -25,6 +25,8 @@ extension Instance {
         var linkRunning: Bool?
         /// A loss to repair once no script is running or queued.
         var pending: Loss?
+        /// The virtual addresses removed since the last repair, while MASTER.
+        var vanished: Set<IPv4Address> = []
     }
 
     /// The shell opened its rtnetlink socket: news of the interface with this index counts.
@@ -36,12 +38,16 @@ extension Instance {
     mutating func routeChanged(_ messages: [RouteNetlink.Message], at now: MonotonicInstant) -> [Action] {
         guard var watch = addressWatch, phase == .running else { return [] }
         let master = machine.role == .master
+        let watched = Set(settings.ipv4VirtualAddresses)
         for message in messages {
             switch message {
-            case .addressRemoved(watch.interfaceIndex, settings.virtualAddress) where master:
+            case .addressRemoved(watch.interfaceIndex, let address) where master && watched.contains(address):
+                watch.vanished.insert(address)
                 watch.pending = .addressRemoved
-            case .addressAdded(watch.interfaceIndex, settings.virtualAddress):
-                if watch.pending == .addressRemoved { watch.pending = nil }
+            case .addressAdded(watch.interfaceIndex, let address) where watched.contains(address):
+                // Every one back before we repaired them: an up script put them there, or an operator.
+                watch.vanished.remove(address)
+                if watch.pending == .addressRemoved, watch.vanished.isEmpty { watch.pending = nil }
             case .link(watch.interfaceIndex, let running):
                 if master, running, watch.linkRunning == false { watch.pending = .linkUp }
                 watch.linkRunning = running
@@ -68,8 +74,9 @@ extension Instance {
             scriptQueue.isEmpty
         else { return [] }
         addressWatch?.pending = nil
+        addressWatch?.vanished = []
         statistics.addressRestores += 1
-        let address = settings.virtualAddressArgument
+        let address = settings.virtualAddressList
         let message =
             switch loss {
             case .addressRemoved:
@@ -81,11 +88,8 @@ extension Instance {
             }
         var actions: [Action] = [.log(.warning, message)]
         if let upscript = settings.upscript {
-            actions += enqueue(
-                Script(
-                    path: upscript, arguments: scriptArguments,
-                    environment: scriptEnvironment(from: .master, to: .master, reason: Self.addressLostReason),
-                    addsAddress: true),
+            actions += enqueueAddressScripts(
+                path: upscript, state: "MASTER", previous: "MASTER", reason: Self.addressLostReason, addsAddress: true,
                 at: now)
         }
         return actions + reannounce(at: now)
@@ -97,5 +101,6 @@ extension Instance {
     /// Forgets a loss seen in the last role: a new role runs its own script.
     mutating func forgetAddressLoss() {
         addressWatch?.pending = nil
+        addressWatch?.vanished = []
     }
 }

@@ -9,7 +9,7 @@ struct StateFileTests {
     static func record(_ state: String, previous: String = "INIT") -> StateFile.Record {
         .init(
             state: state, previousState: previous, reason: "master-silent", vhid: 7, interface: "eth0",
-            virtualAddress: "192.0.2.100", sourceAddress: IPv4Address(192, 0, 2, 1))
+            virtualAddress: "192.0.2.100", sourceAddress: .ipv4(IPv4Address(192, 0, 2, 1)))
     }
 
     @Test func writesTheWholeRecordAndLeavesNoTemporaryFile() throws {
