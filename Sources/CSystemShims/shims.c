@@ -167,7 +167,7 @@ int swiftcarp_route_netlink_socket(void) {
     struct sockaddr_nl address;
     memset(&address, 0, sizeof address);
     address.nl_family = AF_NETLINK;
-    address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR;
+    address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
     if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
         int saved = errno;
         close(fd);

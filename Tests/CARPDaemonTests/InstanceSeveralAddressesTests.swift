@@ -122,6 +122,18 @@ import Testing
         #expect(driver.instance.addressWatch?.pending == nil)
     }
 
+    @Test func anIPv6AddressVanishingWhileMasterIsPutBackToo() {
+        var driver = InstanceDriver(testSettings(severalAddresses))
+        let now = driver.becomeMaster()
+        while let running = driver.instance.runningScript {
+            _ = driver.exited(running.id, .exited(0), at: now)
+        }
+        let index = InstanceDriver.interfaceIndex
+        let lost = driver.routes([.ipv6AddressRemoved(interfaceIndex: index, address: Self.ipv6)], at: now)
+        #expect(lost.spawnedPaths == ["/etc/up"])
+        #expect(driver.instance.statistics.addressRestores == 1)
+    }
+
     @Test func anotherAddressOnTheInterfaceIsNotWatched() {
         var driver = InstanceDriver(testSettings(severalAddresses))
         let master = driver.becomeMaster(keepScriptRunning: true)

@@ -28,6 +28,16 @@ struct StateFileTests {
         #expect(scratch.names == ["state"])
     }
 
+    @Test func severalAddressesAreListedAfterTheFirst() {
+        var record = Self.record("MASTER")
+        record.virtualAddresses = ["192.0.2.100", "2001:db8::100"]
+        let text = StateFile.contents(of: record, now: timespec(tv_sec: 0, tv_nsec: 0), pid: 1)
+        #expect(text.contains("\nVIRTUAL_ADDRESS=192.0.2.100\nVIRTUAL_ADDRESSES=\"192.0.2.100 2001:db8::100\"\nSOURCE"))
+        record.virtualAddresses = ["192.0.2.100"]
+        let one = StateFile.contents(of: record, now: timespec(tv_sec: 0, tv_nsec: 0), pid: 1)
+        #expect(!one.contains("VIRTUAL_ADDRESSES"))
+    }
+
     /// A reader that opened the old file goes on reading it whole: the new one is another
     /// file renamed over it, never the old one rewritten in place.
     @Test func replacesTheFileSoAReaderOfTheOldOneSeesItWhole() throws {

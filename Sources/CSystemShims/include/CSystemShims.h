@@ -50,7 +50,7 @@ unsigned int swiftcarp_iff_up(void);
 unsigned int swiftcarp_arphrd_ether(void);
 
 /// socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE) bound to the
-/// RTMGRP_LINK and RTMGRP_IPV4_IFADDR groups: the kernel's news of links and IPv4 addresses.
+/// RTMGRP_LINK, RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR groups: the kernel's news of links and addresses.
 /// The descriptor, or -1 with errno set (nothing left open).
 int swiftcarp_route_netlink_socket(void);
 
