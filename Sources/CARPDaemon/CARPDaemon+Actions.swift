@@ -65,6 +65,10 @@ extension CARPDaemon {
                     failure = error.description
                 }
                 perform(instance.metricsWritten(failure: failure, at: now), at: now)
+            case .etcdRequest(let request):
+                sendEtcd(request, at: now)
+            case .etcdCancel(let id):
+                etcdClient?.cancel(id: id)
             case .dieOf(let signal):
                 children.waitForKilled()
                 pidFile?.remove()

@@ -45,7 +45,7 @@ extension Instance {
     var metricsSnapshot: MetricsSnapshot {
         MetricsSnapshot(
             version: version, instanceName: metricsInstanceName, interface: interfaceName, vhid: settings.vhid,
-            virtualAddress: settings.virtualAddressArgument, running: phase != .finished, role: machine.role,
+            virtualAddress: settings.virtualAddressArgument, running: phase != .finished, role: reportedRole,
             statistics: statistics, lastTransition: lastTransitionTime, advbase: settings.advbase,
             advskew: machine.effectiveSkew,
             healthCheck: health.map { _ in
@@ -57,7 +57,7 @@ extension Instance {
 
     var metricsHeadline: Headline {
         Headline(
-            role: machine.role, transitions: statistics.transitions, advskew: machine.effectiveSkew,
+            role: reportedRole, transitions: statistics.transitions, advskew: machine.effectiveSkew,
             healthy: machine.healthy, addressRestores: statistics.addressRestores)
     }
 
