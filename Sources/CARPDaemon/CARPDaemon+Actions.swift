@@ -85,7 +85,8 @@ extension CARPDaemon {
                 .init(
                     state: state, previousState: previous, reason: reason, vhid: settings.vhid,
                     interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
-                    sourceAddress: settings.sourceAddress))
+                    sourceAddress: settings.sourceAddress, etcdKey: instance.etcd?.key,
+                    etcdLease: instance.etcd?.heldLease))
         } catch {
             logger.error("Unable to update the state file: \(error.description)")
         }

@@ -52,7 +52,8 @@ extension Instance {
                 .init(
                     healthy: machine.healthy, passed: statistics.healthChecksPassed,
                     failed: statistics.healthChecksFailed)
-            })
+            },
+            etcd: etcd.map { .init(holdsKey: $0.granted, leaseLosses: UInt64($0.losses)) })
     }
 
     var metricsHeadline: Headline {

@@ -241,6 +241,20 @@ import UCarpConfiguration
         #expect(back.etcdRequests.map(\.call) == [.revoke(lease: 42)])
         #expect(driver.instance.reportedRole == .backup)
     }
+
+    @Test func theMetricsFollowTheReportedRoleTheKeyAndTheLosses() {
+        var driver = Self.driver(Self.guarded { $0.metricsFile = "/run/ucarp.prom" })
+        let (now, actions) = Self.wouldBeMaster(&driver)
+        #expect(driver.instance.metricsSnapshot.role == .backup)
+        #expect(driver.instance.metricsSnapshot.etcd == .init(holdsKey: false, leaseLosses: 0))
+        let acquire = driver.answer(actions.etcdRequests, at: now + .milliseconds(10))
+        _ = driver.answer(acquire.etcdRequests, at: now + .milliseconds(20))
+        #expect(driver.instance.metricsSnapshot.role == .master)
+        #expect(driver.instance.metricsSnapshot.etcd == .init(holdsKey: true, leaseLosses: 0))
+        _ = driver.run(until: now + .seconds(3))
+        #expect(driver.instance.metricsSnapshot.role == .backup)
+        #expect(driver.instance.metricsSnapshot.etcd == .init(holdsKey: false, leaseLosses: 1))
+    }
 }
 
 extension InstanceDriver {
