@@ -47,7 +47,7 @@ extension Instance {
                 arguments: Self.scriptArguments(settings: settings, interfaceName: interfaceName, address: address),
                 environment: Self.scriptEnvironment(
                     settings: settings, interfaceName: interfaceName, state: state, previous: previous, reason: reason,
-                    address: address),
+                    address: address) + etcdEnvironment,
                 addsAddress: addsAddress)
         }
     }
@@ -77,6 +77,7 @@ extension Instance {
     func scriptEnvironment(state: String, previous: String, reason: String) -> [ChildSupervisor.Variable] {
         Self.scriptEnvironment(
             settings: settings, interfaceName: interfaceName, state: state, previous: previous, reason: reason)
+            + etcdEnvironment
     }
 
     /// The same, for a script run on a dead instance's behalf (``Supervisor``, `--cleanup`).
@@ -150,7 +151,7 @@ extension Instance {
     mutating func announceIfHeld(after script: Script) -> [Action] {
         guard script.addsAddress, announcementHeld, !addressBeingAdded else { return [] }
         announcementHeld = false
-        return machine.role == .master ? [.sendGratuitousARP] : []
+        return reportedRole == .master ? [.sendGratuitousARP] : []
     }
 
     mutating func scriptFailedToStart(reason: Errno, at now: MonotonicInstant) -> [Action] {

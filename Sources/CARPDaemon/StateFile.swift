@@ -18,6 +18,9 @@ struct StateFile {
         var sourceAddress: IPAddress
         /// Every virtual address as given, when there are several: `VIRTUAL_ADDRESSES`.
         var virtualAddresses: [String] = []
+        /// With `--etcd`: the key, and the lease while it is ours.
+        var etcdKey: String? = nil
+        var etcdLease: Int64? = nil
     }
 
     /// The file's text for `record`, stamped with the wall-clock time (for people; the
@@ -33,6 +36,8 @@ struct StateFile {
         let severalAddresses =
             record.virtualAddresses.count > 1
             ? "\nVIRTUAL_ADDRESSES=\"\(record.virtualAddresses.joined(separator: " "))\"" : ""
+        let etcd =
+            (record.etcdKey.map { "ETCD_KEY=\($0)\n" } ?? "") + (record.etcdLease.map { "ETCD_LEASE=\($0)\n" } ?? "")
         return """
             STATE=\(record.state)
             PREVIOUS_STATE=\(record.previousState)
@@ -45,7 +50,7 @@ struct StateFile {
             SINCE_EPOCH=\(now.tv_sec)
             PID=\(pid)
 
-            """
+            """ + etcd
     }
 
     /// Replaces the file with `record`'s text, or throws and leaves the old file as it was.

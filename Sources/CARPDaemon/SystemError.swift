@@ -27,6 +27,8 @@ public enum DaemonError: Error, CustomStringConvertible {
         default: false
         }
     }
+    /// The etcd guard's HTTP client cannot be had (libcurl missing, or refusing to start).
+    case etcd(String)
 
     public var description: String {
         switch self {
@@ -43,6 +45,7 @@ public enum DaemonError: Error, CustomStringConvertible {
         case .sourceAddressNotOnInterface(let address, let interface):
             "--srcip \(address) is not an address of [\(interface)]: give one that 'ip -6 addr show dev \(interface)' lists"
         case .familyMismatch(let message): message
+        case .etcd(let message): "etcd: \(message)"
         case .noInterface: "You must supply a network interface (--interface): no capture device was found"
         }
     }

@@ -73,6 +73,8 @@ public struct Settings: Equatable, Sendable {
     public var instanceName: String { name ?? "vhid\(vhid)" }
     /// `--metrics-file`: Prometheus text for node_exporter's textfile collector; nil none.
     public var metricsFile: String?
+    /// `--etcd` and its companions: MASTER only while holding an etcd lease; nil without.
+    public var etcd: EtcdSettings?
 
     /// Settings with the defaults; the group is the default one of the source's family.
     ///

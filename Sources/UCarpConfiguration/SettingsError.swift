@@ -42,12 +42,23 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case tooManyVirtualAddresses(count: Int)
     /// `--mcast` or `--peer` of another family than `--srcip`.
     case familyMismatch(option: String, value: String, source: String)
+    /// `--etcd` (or an item of its list) is not an `http://` or `https://` URL.
+    case etcdEndpoint(String)
+    case etcdUnreachable(String)
+    case etcdKeyNotAbsolute(option: String, value: String)
+    /// A certificate, key or passfile of the etcd guard cannot be read.
+    case etcdFileUnreadable(option: String, path: String, reason: String)
+    case etcdPassfileEmpty(path: String)
+    /// `option` is given without the `other` it needs.
+    case etcdNeeds(option: String, other: String)
+    /// An `--etcd-*` option without `--etcd`.
+    case etcdWithoutEndpoint(option: String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
         switch self {
         case .inConfiguration, .configuration, .configurationUnreadable, .passfileUnreadable, .passfileEmpty,
-            .noSuchInterface:
+            .noSuchInterface, .etcdFileUnreadable, .etcdPassfileEmpty:
             false
         default: true
         }
@@ -110,6 +121,14 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .familyMismatch(let option, let value, let source):
             "\(option) '\(value)' is not of the family of --srcip \(source): "
                 + "an instance advertises over IPv4 or over IPv6, as its --srcip"
+        case .etcdEndpoint(let value):
+            "invalid --etcd endpoint '\(value)': expected an http:// or https:// URL such as http://192.0.2.1:2379"
+        case .etcdUnreachable(let value): "invalid --etcd-unreachable '\(value)': expected release or keep"
+        case .etcdKeyNotAbsolute(let option, let value): "\(option) '\(value)' must start with /"
+        case .etcdFileUnreadable(let option, let path, let reason): "cannot read \(option) '\(path)': \(reason)"
+        case .etcdPassfileEmpty(let path): "--etcd-passfile '\(path)' is empty: its first line is the etcd password"
+        case .etcdNeeds(let option, let other): "\(option) needs \(other)"
+        case .etcdWithoutEndpoint(let option): "\(option) needs --etcd: name the etcd endpoints"
         }
     }
 }
