@@ -78,8 +78,9 @@ extension Instance {
         /// What the instance logs at start-up: why it may not be master yet.
         static func startLine(_ settings: Settings) -> String? {
             guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
+            let endpoints = etcd.endpoints.joined(separator: ",")
             return "etcd: MASTER only while holding key \(key) (lease TTL \(etcd.ttl) s, "
-                + "--etcd-unreachable=\(etcd.unreachable.rawValue), \(etcd.endpoints.joined(separator: ","))): BACKUP until then"
+                + "--etcd-unreachable=\(etcd.unreachable.rawValue), \(endpoints)): BACKUP until then"
         }
     }
 
@@ -210,13 +211,7 @@ extension Instance {
             case .grantMastership(let lease): actions += granted(lease, at: now)
             case .revokeMastership(let reason): actions += revoked(reason, at: now)
             case .released: actions += letGo(at: now)
-            case .log(let level, let message):
-                switch level {
-                case .debug: actions.append(.log(.debug, message))
-                case .info: actions.append(.log(.info, message))
-                case .warning: actions.append(.log(.warning, message))
-                case .error: actions.append(.log(.error, message))
-                }
+            case .log(let level, let message): actions.append(.log(Self.loggerLevel(level), message))
             }
         }
         return actions
