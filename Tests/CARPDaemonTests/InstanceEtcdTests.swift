@@ -34,6 +34,15 @@ import UCarpConfiguration
         case .keepAlive: (200, #"{"result":{"ID":"42","TTL":"3"}}"#)
         case .revoke: (200, #"{"header":{}}"#)
         case .authenticate: (200, #"{"token":"t"}"#)
+        case .read:
+            if let holder {
+                (
+                    200,
+                    #"{"kvs":[{"key":"a2V5","value":""# + Array(holder.utf8).base64 + #"","lease":"77"}],"count":"1"}"#
+                )
+            } else {
+                (200, #"{"header":{}}"#)
+            }
         }
     }
 
@@ -239,6 +248,43 @@ import UCarpConfiguration
         #expect(back.spawnedPaths.isEmpty)
         #expect(!back.messages.contains("Switching to state: BACKUP"))
         #expect(back.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(driver.instance.reportedRole == .backup)
+    }
+
+    /// A backup hears the master; after twice the TTL it looks the key up.
+    static func backupHearingAMaster(_ driver: inout InstanceDriver) -> ([Action], MonotonicInstant) {
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        var heard: [Action] = []
+        var now = t0
+        for second in 0...6 {
+            now = t0 + .milliseconds(UInt64(second) * 1000 + 500)
+            heard += driver.run(until: now) + driver.advert(advskew: 0, at: now)
+        }
+        return (heard, now)
+    }
+
+    @Test func aBackupThatHearsAMasterWithoutTheKeySaysSoOnce() throws {
+        var driver = Self.driver(Self.guarded { $0.advskew = 100 })
+        let (heard, now) = Self.backupHearingAMaster(&driver)
+        let read = try #require(heard.etcdRequests.first)
+        #expect(read.call == .read(key: Self.key))
+        let message =
+            "etcd: 192.0.2.12 advertises as MASTER while key \(Self.key) is free: it cannot reach etcd, or runs "
+            + "without --etcd or with another key (every host of the group must run the guard)"
+        #expect(driver.answer([read], at: now).messages(at: .warning) == [message])
+        // Thirty seconds later: the same finding, not said again.
+        var again: [Action] = []
+        for second in 7...38 { again += driver.advert(advskew: 0, at: t0 + .seconds(UInt64(second))) }
+        again += driver.run(until: t0 + .seconds(38))
+        let second = try #require(again.etcdRequests.first)
+        #expect(driver.answer([second], at: t0 + .seconds(38)).messages(at: .warning).isEmpty)
+    }
+
+    @Test func aBackupWhoseMasterHoldsTheKeySaysNothing() throws {
+        var driver = Self.driver(Self.guarded { $0.advskew = 100 })
+        let (heard, now) = Self.backupHearingAMaster(&driver)
+        let read = try #require(heard.etcdRequests.first)
+        #expect(driver.answer([read], holder: "192.0.2.12 beta", at: now).messages(at: .warning).isEmpty)
         #expect(driver.instance.reportedRole == .backup)
     }
 
