@@ -45,7 +45,7 @@ extension Instance {
         /// holding the key is looked up (``EtcdLeaseGuard/lookUp(at:)``) at ``nextLookUp``.
         var masterHeard: (source: String, since: MonotonicInstant, last: MonotonicInstant)?
         var nextLookUp: MonotonicInstant?
-        /// What the last look-up found wrong with the master heard, said once.
+        /// What the last look-up found wrong with the master heard (the warning), said once.
         var lastFinding: String?
         /// How long a master is heard before its key is looked up, and how often after that.
         let lookUpAfter: MonotonicDuration
@@ -279,15 +279,13 @@ extension Instance {
         } else {
             finding = "free"
         }
-        guard finding != gate.lastFinding else { return [] }
-        etcd?.lastFinding = finding
-        guard let finding else { return [] }
-        return [
-            .log(
-                .warning,
-                "etcd: \(master.source) advertises as MASTER while key \(gate.key) is \(finding): it cannot reach "
-                    + "etcd, or runs without --etcd or with another key (every host of the group must run the guard)")
-        ]
+        let message = finding.map {
+            "etcd: \(master.source) advertises as MASTER while key \(gate.key) is \($0): it cannot reach etcd, "
+                + "or runs without --etcd or with another key (every host of the group must run the guard)"
+        }
+        guard message != gate.lastFinding else { return [] }
+        etcd?.lastFinding = message
+        return message.map { [.log(.warning, $0)] } ?? []
     }
 
     /// The key is ours: the MASTER term CARP began is reported now, its up script and
