@@ -251,6 +251,30 @@ import UCarpConfiguration
         #expect(driver.instance.reportedRole == .backup)
     }
 
+    @Test func aCarrierLostRunsTheDownScriptAtOnceAndGivesTheLeaseUp() throws {
+        var driver = Self.driver()
+        let granted = Self.master(&driver)
+        let lost = driver.link(.noCarrier, at: granted + .milliseconds(100))
+        #expect(lost.states == ["BACKUP"])
+        let down = try #require(lost.spawned.first)
+        #expect(down.1.environment.contains(.init("CARP_REASON", "carrier-lost")))
+        #expect(lost.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(driver.instance.etcd?.release == nil)
+    }
+
+    @Test func aBlockedMasterThatFailsItsCheckGoesFromBackupToFaultWithoutADownScript() {
+        var driver = Self.driver()
+        let (now, actions) = Self.wouldBeMaster(&driver)
+        _ = driver.answer(actions.etcdRequests, at: now + .milliseconds(10))
+        let failed = driver.carryOut(
+            driver.instance.healthChanged(healthy: false, at: now + .milliseconds(50)), at: now)
+        #expect(failed.states == ["FAULT"])
+        #expect(failed.spawnedPaths.isEmpty)
+        #expect(failed.adverts.map { if case .sendAdvertisement(255, 255, _) = $0 { true } else { false } } == [true])
+        let record = failed.first { if case .recordState = $0 { true } else { false } }
+        #expect(record == .recordState(state: "FAULT", previous: "BACKUP", reason: "health-check-failed"))
+    }
+
     /// A backup hears the master; after twice the TTL it looks the key up.
     static func backupHearingAMaster(_ driver: inout InstanceDriver) -> ([Action], MonotonicInstant) {
         for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
