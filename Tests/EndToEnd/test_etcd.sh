@@ -410,15 +410,20 @@ test_etcd_tls_with_client_certificates() {
     wait_for 3 etcd_holder_is h2 || fail "h2 is master but the key says '$(etcd_holder)'"
 }
 
-# bad_etcd_option OPTION...: SwiftCARP with the guard's OPTIONs exits 1 at once with one line.
+# bad_etcd_option WORD OPTION...: SwiftCARP with the guard's OPTIONs exits 1 at once with one
+# line that names WORD (besides the usual "Try 'ucarp --help'" of a command-line error).
 bad_etcd_option() {
-    local out="$WORK/bad.out" status
+    local word=$1 out="$WORK/bad.out" status lines
+    shift
     ip netns exec "$(ns h1)" timeout 5 "$SWIFTCARP" --interface=eth0 --srcip="$(host_address 1)" \
         --vhid=7 --pass=hunter2 --addr="$VIP" --facility=none "$@" > "$out" 2>&1
     status=$?
+    lines=$(grep -v "^Try 'ucarp --help'" "$out")
     [ "$status" = 1 ] || fail "with $*: exit status $status, expected 1: $(cat "$out")"
-    [ "$(wc -l < "$out")" = 1 ] || fail "with $*: $(wc -l < "$out") lines, expected one: $(cat "$out")"
-    echo "    $*: $(cat "$out")"
+    [ "$(grep -c . <<<"$lines")" = 1 ] || fail "with $*: expected one line: $(cat "$out")"
+    grep -qF -- "$word" <<<"$lines" || fail "with $*: the message does not name '$word': $lines"
+    ! grep -qi "unrecognized option" <<<"$lines" || fail "with $*: $lines"
+    echo "    $*: $lines"
 }
 
 # A bad endpoint, a TTL below etcd's minimum and a missing certificate file are one line and
@@ -426,9 +431,9 @@ bad_etcd_option() {
 # BACKUP and never takes the address.
 test_etcd_bad_input_is_one_line_and_exit_1() {
     topology_up 1
-    bad_etcd_option --etcd=192.0.2.20:2379
-    bad_etcd_option --etcd=http://192.0.2.11:2379 --etcd-ttl=1
-    bad_etcd_option --etcd=https://192.0.2.11:2379 --etcd-cacert="$WORK/missing-ca.crt"
+    bad_etcd_option 192.0.2.20:2379 --etcd=192.0.2.20:2379
+    bad_etcd_option 1 --etcd=http://192.0.2.11:2379 --etcd-ttl=1
+    bad_etcd_option missing-ca.crt --etcd=https://192.0.2.11:2379 --etcd-cacert="$WORK/missing-ca.crt"
     start_carp h1 "$SWIFTCARP" --etcd=http://192.0.2.20:2379 --etcd-ttl=2
     sleep "$(( $(carp_bound_ms 0) / 1000 + 2 ))"
     ! has_exited h1 || fail "an unreachable etcd at start-up ended the instance: $(log_of h1)"
