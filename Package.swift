@@ -19,12 +19,10 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"]), .yum(["libpcap-devel"])]
         ),
-        // libcurl, found with pkg-config (libcurl4-openssl-dev): the etcd guard's HTTP client only.
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"])]
-        ),
+        // libcurl for the etcd guard's HTTP client, loaded with dlopen only under --etcd (its
+        // headers from libcurl4-openssl-dev at build time, libcurl4 at run time): an instance
+        // without --etcd maps nothing more than before.
+        .target(name: "CCurl"),
         // A few Linux calls whose argument structures (unions, variadic ioctl) Swift imports badly.
         .target(name: "CSystemShims"),
         // The protocol: codec, checksum, HMAC, election and timers. No I/O.
@@ -41,7 +39,7 @@ let package = Package(
         .target(
             name: "CARPDaemon",
             dependencies: [
-                "CARPCore", "UCarpConfiguration", "CPcap", "CSystemShims",
+                "CARPCore", "UCarpConfiguration", "CPcap", "CSystemShims", "EtcdGuard", "EtcdHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -66,7 +64,7 @@ let package = Package(
         .testTarget(
             name: "CARPDaemonTests",
             dependencies: [
-                "CARPCore", "CARPDaemon", "CSystemShims", "TestSupport", "UCarpConfiguration",
+                "CARPCore", "CARPDaemon", "CSystemShims", "EtcdGuard", "TestSupport", "UCarpConfiguration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

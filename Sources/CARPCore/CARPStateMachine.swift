@@ -67,6 +67,11 @@ public struct CARPStateMachine: Sendable {
         case shutdown = "shutdown"
         case healthCheckFailed = "health-check-failed"
         case healthCheckPassed = "health-check-passed"
+        /// The etcd guard took mastership back (``relinquish(_:at:)``): no renewal confirmed in
+        /// time, the lease gone, or the key held by another host.
+        case leaseLost = "lease-lost"
+        case leaseExpired = "lease-expired"
+        case keyTaken = "key-taken"
     }
 
     public enum LogLevel: Sendable {

@@ -65,6 +65,10 @@ extension CARPDaemon {
                     failure = error.description
                 }
                 perform(instance.metricsWritten(failure: failure, at: now), at: now)
+            case .etcdRequest(let request):
+                sendEtcd(request, at: now)
+            case .etcdCancel(let id):
+                etcdClient?.cancel(id: id)
             case .dieOf(let signal):
                 children.waitForKilled()
                 pidFile?.remove()
@@ -81,7 +85,8 @@ extension CARPDaemon {
                 .init(
                     state: state, previousState: previous, reason: reason, vhid: settings.vhid,
                     interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
-                    sourceAddress: settings.sourceAddress))
+                    sourceAddress: settings.sourceAddress, etcdKey: instance.etcd?.key,
+                    etcdLease: instance.etcd?.heldLease))
         } catch {
             logger.error("Unable to update the state file: \(error.description)")
         }

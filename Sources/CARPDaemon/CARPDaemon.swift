@@ -1,4 +1,5 @@
 import CARPCore
+import EtcdHTTP
 import Glibc
 import Logging
 import SystemPackage
@@ -43,6 +44,8 @@ public final class CARPDaemon {
     var supervisorLink: FileDescriptor?
     /// The interface's addresses and link over rtnetlink; nil if the socket could not be had.
     let routes: RouteWatcher?
+    /// `--etcd`: the guard's HTTP client, made when ``run()`` starts.
+    var etcdClient: EtcdHTTPClient?
     /// Set by the instance's ``Instance/Action/exit(_:)``: ``run()`` returns it.
     var exitStatus: ExitStatus?
 
@@ -57,6 +60,14 @@ public final class CARPDaemon {
         self.logOutput = logOutput
         // First, so that a second instance is refused before it touches anything.
         pidFile = try settings.pidFile.map { path throws(DaemonError) in try PidFile(path: path) }
+        // libcurl is loaded only for the etcd guard; its absence is a start-up failure.
+        if settings.etcd != nil {
+            do {
+                try EtcdHTTPClient.loadLibrary()
+            } catch {
+                throw .etcd(error.description)
+            }
+        }
         guard let name = settings.interface ?? PacketCapture.defaultDevice() else { throw .noInterface }
         if settings.interface == nil {
             logger.info("Using [\(name)] as a network interface")
@@ -96,7 +107,7 @@ public final class CARPDaemon {
         self.codec = codec
         instance = Instance(
             settings: settings, interfaceName: name, initialCounter: UInt64.random(in: .min ... .max, using: &random),
-            version: version)
+            version: version, hostName: settings.etcd == nil ? "" : Self.hostName())
     }
 
     /// Detaches from the terminal (`--daemonize`). The starting command waits until ``run()``
@@ -113,6 +124,7 @@ public final class CARPDaemon {
     public func run() -> ExitStatus {
         do {
             try pidFile?.write(pid: getpid())
+            try startEtcdClient()
             if detached {
                 Daemonizer.finishStartup()
                 logOutput.terminal = .none
@@ -137,6 +149,9 @@ public final class CARPDaemon {
             pollfd(fd: routes?.descriptor.rawValue ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         while exitStatus == nil {
+            // The etcd client's sockets after the fixed slots, as it wants them now.
+            descriptors.removeSubrange(Self.firstEtcdSlot...)
+            descriptors += etcdPollDescriptors()
             let timeout = pollTimeout(at: MonotonicClock.now())
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             let pollError = errno
@@ -165,6 +180,7 @@ public final class CARPDaemon {
                 descriptors[supervisorSlot].fd = -1
                 perform(instance.supervisorLost(at: now), at: now)
             }
+            serviceEtcd(descriptors[Self.firstEtcdSlot...], at: now)
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
             perform(instance.timePassed(at: now), at: now)
         }
@@ -175,7 +191,8 @@ public final class CARPDaemon {
 
     /// Until the instance's next deadline, rounded up; -1 (forever) when it has none.
     func pollTimeout(at now: MonotonicInstant) -> CInt {
-        guard let deadline = instance.nextDeadline else { return -1 }
+        let deadlines = [instance.nextDeadline, etcdClient?.nextDeadline].compactMap { $0 }
+        guard let deadline = deadlines.min() else { return -1 }
         return CInt(min(deadline.duration(since: now).millisecondsRoundedUp, UInt64(CInt.max)))
     }
 

@@ -35,7 +35,7 @@ extension Instance {
     /// rtnetlink's news, decoded (``RouteNetlink/messages(in:)``).
     mutating func routeChanged(_ messages: [RouteNetlink.Message], at now: MonotonicInstant) -> [Action] {
         guard var watch = addressWatch, phase == .running else { return [] }
-        let master = machine.role == .master
+        let master = reportedRole == .master
         for message in messages {
             switch message {
             case .addressRemoved(watch.interfaceIndex, settings.virtualAddress) where master:
@@ -57,14 +57,14 @@ extension Instance {
     /// unseen, so it is put back as if it had (the up script runs again, harmless when it
     /// only adds the address, as `vip-up` does).
     mutating func routeNewsLost(at now: MonotonicInstant) -> [Action] {
-        guard addressWatch != nil, phase == .running, machine.role == .master else { return [] }
+        guard addressWatch != nil, phase == .running, reportedRole == .master else { return [] }
         addressWatch?.pending = .newsLost
         return restoreLostAddress(at: now)
     }
 
     /// A pending loss repaired, once it may be: MASTER, running, no script running or queued.
     mutating func restoreLostAddress(at now: MonotonicInstant) -> [Action] {
-        guard let loss = addressWatch?.pending, machine.role == .master, phase == .running, runningScript == nil,
+        guard let loss = addressWatch?.pending, reportedRole == .master, phase == .running, runningScript == nil,
             scriptQueue.isEmpty
         else { return [] }
         addressWatch?.pending = nil

@@ -45,19 +45,20 @@ extension Instance {
     var metricsSnapshot: MetricsSnapshot {
         MetricsSnapshot(
             version: version, instanceName: metricsInstanceName, interface: interfaceName, vhid: settings.vhid,
-            virtualAddress: settings.virtualAddressArgument, running: phase != .finished, role: machine.role,
+            virtualAddress: settings.virtualAddressArgument, running: phase != .finished, role: reportedRole,
             statistics: statistics, lastTransition: lastTransitionTime, advbase: settings.advbase,
             advskew: machine.effectiveSkew,
             healthCheck: health.map { _ in
                 .init(
                     healthy: machine.healthy, passed: statistics.healthChecksPassed,
                     failed: statistics.healthChecksFailed)
-            })
+            },
+            etcd: etcd.map { .init(holdsKey: $0.granted, leaseLosses: UInt64($0.losses)) })
     }
 
     var metricsHeadline: Headline {
         Headline(
-            role: machine.role, transitions: statistics.transitions, advskew: machine.effectiveSkew,
+            role: reportedRole, transitions: statistics.transitions, advskew: machine.effectiveSkew,
             healthy: machine.healthy, addressRestores: statistics.addressRestores)
     }
 

@@ -49,6 +49,7 @@ extension Instance {
     func scriptEnvironment(state: String, previous: String, reason: String) -> [ChildSupervisor.Variable] {
         Self.scriptEnvironment(
             settings: settings, interfaceName: interfaceName, state: state, previous: previous, reason: reason)
+            + etcdEnvironment
     }
 
     /// The same, for a script run on a dead instance's behalf (``Supervisor``, `--cleanup`).
@@ -115,7 +116,7 @@ extension Instance {
     mutating func announceIfHeld(after script: Script) -> [Action] {
         guard script.addsAddress, announcementHeld, !addressBeingAdded else { return [] }
         announcementHeld = false
-        return machine.role == .master ? [.sendGratuitousARP] : []
+        return reportedRole == .master ? [.sendGratuitousARP] : []
     }
 
     mutating func scriptFailedToStart(reason: Errno, at now: MonotonicInstant) -> [Action] {

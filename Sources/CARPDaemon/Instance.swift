@@ -1,4 +1,5 @@
 import CARPCore
+import EtcdGuard
 import Logging
 import SystemPackage
 import UCarpConfiguration
@@ -49,6 +50,11 @@ struct Instance {
         /// action is carried out (after the outcomes of those before it); report with
         /// ``metricsWritten(failure:at:)``.
         case writeMetrics
+        /// POST the etcd guard's request (``EtcdGate``); answer with
+        /// ``etcdAnswered(status:body:for:at:)`` or ``etcdFailed(requestID:reason:at:)``.
+        case etcdRequest(EtcdLeaseGuard.Request)
+        /// Abort the etcd request of this ID; its answer is no longer wanted.
+        case etcdCancel(requestID: UInt64)
     }
 
     enum Phase: Equatable {
@@ -105,9 +111,13 @@ struct Instance {
     /// The notify script's STOP while leaving, told once the address held for the new master
     /// is let go (after the down script, as always): the role left and the reason.
     var stopNotice: (from: CARPStateMachine.Role, reason: String)?
+    /// `--etcd`: mastership gated on an etcd lease; nil without.
+    var etcd: EtcdGate?
 
     /// `initialCounter` is the first advertisement's counter, which the shell draws at random.
-    init(settings: Settings, interfaceName: String, initialCounter: UInt64, version: String) {
+    ///
+    /// `hostName` goes into the etcd key's value (with `--etcd`), naming the holder.
+    init(settings: Settings, interfaceName: String, initialCounter: UInt64, version: String, hostName: String = "") {
         self.settings = settings
         self.interfaceName = interfaceName
         self.version = version
@@ -120,11 +130,14 @@ struct Instance {
                 handOverWait: Self.handOverWait(settings)))
         health = settings.check.map { HealthCheck(command: $0, settings: settings) }
         metrics = settings.metricsFile == nil ? nil : MetricsSchedule()
+        etcd = EtcdGate(settings: settings, hostName: hostName)
     }
 
     /// How long a master leaving on purpose keeps the address for the new master; nil (with
     /// `--handover-wait=0`) releases it at once, in ucarp's order.
+    /// Under the etcd guard the lease rules instead: the old master lets go first.
     static func handOverWait(_ settings: Settings) -> MonotonicDuration? {
+        guard settings.etcd == nil else { return nil }
         let wait = settings.handOverWait ?? settings.defaultHandOverWait
         return wait.nanoseconds == 0 ? nil : wait
     }
@@ -152,10 +165,12 @@ struct Instance {
             consider(scriptDeadline)
             consider(health?.nextDeadline)
             consider(metrics?.due)
+            consider(etcd?.nextDeadline)
         case .leaving:
             consider(scriptDeadline)
             consider(metrics?.due)
             consider(machine.addressRelease?.deadline)
+            if etcd?.release != nil { consider(etcd?.nextDeadline) }
         case .finished:
             break
         }
@@ -167,7 +182,8 @@ struct Instance {
     /// The files and sockets are open: INIT → BACKUP, and the first health check is due.
     mutating func started(at now: MonotonicInstant) -> [Action] {
         guard phase == .running else { return [] }
-        var actions = carryOut(machine.start(at: now), at: now)
+        var actions: [Action] = EtcdGate.startLine(settings).map { [.log(.info, $0)] } ?? []
+        actions += carryOut(machine.start(at: now), at: now)
         health?.schedule(at: now)
         actions += checkHealth(at: now)
         return actions
@@ -188,11 +204,11 @@ struct Instance {
             }
             return []
         case .user1:
-            let role = machine.role == .initial ? "BACKUP" : machine.role.rawValue
+            let role = reportedRole == .initial ? "BACKUP" : reportedRole.rawValue
             return [
                 .log(.info, "\(role) on \(interfaceName) id \(settings.vhid)"),
                 .log(.info, "Counters: \(statistics.summary)"),
-            ]
+            ] + (etcd.map { [.log(.info, $0.statusLine)] } ?? [])
         case .user2:
             return carryOut(machine.stepDown(at: now), at: now)
         case .hangUp, .interrupt, .quit, .terminate:
@@ -254,7 +270,7 @@ struct Instance {
             statistics.advertisementsReceived += 1
             let actions = debug(
                 "Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
-            return actions + carryOut(machine.received(advert, at: now), at: now)
+            return actions + carryOut(machine.received(advert, at: now), at: now) + etcdHeard(advert, at: now)
         }
     }
 
@@ -320,12 +336,14 @@ struct Instance {
             actions += enforceScriptTimeout(at: now)
             actions += checkHealth(at: now)
             actions += refreshMetrics(at: now)
+            actions += etcdTimePassed(at: now)
         case .leaving:
             if let release = machine.addressRelease, now >= release.deadline {
                 actions += carryOut(machine.releaseAddress(), at: now) + finishIfDone()
             }
             actions += enforceScriptTimeout(at: now)
             actions += refreshMetrics(at: now)
+            if etcd?.release != nil { actions += etcdTimePassed(at: now) + finishIfDone() }
         case .finished:
             break
         }
@@ -340,26 +358,18 @@ struct Instance {
         for action in machineActions {
             switch action {
             case .changeState(let from, let to, let reason, let runScript):
-                actions.append(.log(.warning, "Switching to state: \(to.rawValue)"))
-                statistics.transitions += 1
-                statistics.transitionsTo[to, default: 0] += 1
-                lastTransitionTime = wallClock(at: now)
-                forgetAddressLoss()
-                if to != .master { announcementHeld = false }
-                if runScript, let script = to == .master ? settings.upscript : settings.downscript {
-                    actions += enqueue(
-                        Script(
-                            path: script, arguments: scriptArguments,
-                            environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue),
-                            addsAddress: to == .master),
-                        at: now)
+                if etcd != nil {
+                    actions += gatedChange(from: from, to: to, reason: reason, runScript: runScript, at: now)
+                } else {
+                    actions += reportChange(from: from, to: to, reason: reason, runScript: runScript, at: now)
                 }
-                actions += notify(from: from, to: to, reason: reason, at: now)
-                actions += record(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
             case .sendAdvertisement(let advbase, let advskew, let counter):
-                actions.append(.sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter))
+                let advert = Action.sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter)
+                if !holdsLeavingAdvertisement(advert) { actions.append(advert) }
             case .sendGratuitousARP:
-                if addressBeingAdded {
+                if let etcd, !etcd.granted {
+                    // Not ours yet (the key is someone else's): nothing to announce.
+                } else if addressBeingAdded {
                     announcementHeld = true
                 } else {
                     actions.append(.sendGratuitousARP)
@@ -372,7 +382,7 @@ struct Instance {
                         Script(
                             path: script, arguments: scriptArguments,
                             environment: scriptEnvironment(
-                                state: machine.role.rawValue, previous: CARPStateMachine.Role.master.rawValue,
+                                state: reportedRole.rawValue, previous: CARPStateMachine.Role.master.rawValue,
                                 reason: reason.rawValue)),
                         at: now)
                 }
@@ -392,6 +402,30 @@ struct Instance {
         return actions + writeMetrics(at: now)
     }
 
+    /// Log, count, record and notify a change of the reported role, and queue its script.
+    mutating func reportChange(
+        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason,
+        runScript: Bool, at now: MonotonicInstant
+    ) -> [Action] {
+        var actions: [Action] = [.log(.warning, "Switching to state: \(to.rawValue)")]
+        statistics.transitions += 1
+        statistics.transitionsTo[to, default: 0] += 1
+        lastTransitionTime = wallClock(at: now)
+        forgetAddressLoss()
+        if to != .master { announcementHeld = false }
+        if runScript, let script = to == .master ? settings.upscript : settings.downscript {
+            actions += enqueue(
+                Script(
+                    path: script, arguments: scriptArguments,
+                    environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue),
+                    addsAddress: to == .master),
+                at: now)
+        }
+        actions += notify(from: from, to: to, reason: reason, at: now)
+        actions += record(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
+        return actions
+    }
+
     /// The health check's verdict changed (or came for the first time).
     mutating func healthChanged(healthy: Bool, at now: MonotonicInstant) -> [Action] {
         carryOut(machine.healthChanged(healthy: healthy, at: now), at: now)
@@ -400,6 +434,11 @@ struct Instance {
     /// A master announces the virtual address again (address-lost).
     mutating func reannounce(at now: MonotonicInstant) -> [Action] {
         carryOut(machine.reannounce(at: now), at: now)
+    }
+
+    /// The etcd guard took mastership back: leave MASTER at once.
+    mutating func relinquish(_ reason: CARPStateMachine.TransitionReason, at now: MonotonicInstant) -> [Action] {
+        carryOut(machine.relinquish(reason, at: now), at: now)
     }
 
     /// A debug line, only built when `--debug` would show it (this runs for every advert).
@@ -426,7 +465,7 @@ struct Instance {
         _ ending: Ending, reason: String, handingOver: Bool? = nil, keepingAddress: Bool = true,
         at now: MonotonicInstant
     ) -> [Action] {
-        let stoppingFrom = machine.role
+        let stoppingFrom = reportedRole
         var actions: [Action] = []
         if handingOver ?? settings.shutdown {
             actions += carryOut(machine.shutdown(at: now), at: now)
@@ -435,7 +474,7 @@ struct Instance {
             // Not handing over: an address still held after a step-down goes now.
             actions += carryOut(machine.releaseAddress(), at: now)
         }
-        if machine.addressRelease != nil {
+        if machine.addressRelease != nil || etcd?.release != nil {
             stopNotice = (stoppingFrom, reason)
         } else {
             actions += notifyStop(from: stoppingFrom, reason: reason, at: now)
@@ -445,9 +484,9 @@ struct Instance {
     }
 
     /// Once leaving and the scripts are done: tidy up and exit (or die of the signal).
-    private mutating func finishIfDone() -> [Action] {
+    mutating func finishIfDone() -> [Action] {
         guard case .leaving(let ending) = phase, runningScript == nil, scriptQueue.isEmpty,
-            machine.addressRelease == nil
+            machine.addressRelease == nil, etcd?.release == nil
         else { return [] }
         phase = .finished
         switch ending {
@@ -463,6 +502,6 @@ struct Instance {
             health?.running = nil
             if !running.timedOut { actions.append(.kill(running.id)) }
         }
-        return actions + record("STOPPED", previous: machine.role.rawValue, reason: "exit") + writeStoppedMetrics()
+        return actions + record("STOPPED", previous: reportedRole.rawValue, reason: "exit") + writeStoppedMetrics()
     }
 }

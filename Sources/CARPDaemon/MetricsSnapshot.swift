@@ -36,6 +36,15 @@ struct MetricsSnapshot: Equatable, Sendable {
     var advskew: UInt8
     /// nil without `--check`.
     var healthCheck: HealthCheck?
+    /// The etcd guard's part; nil without `--etcd`.
+    var etcd: Etcd?
+
+    struct Etcd: Equatable, Sendable {
+        /// The key is ours (mastership granted).
+        var holdsKey: Bool
+        /// Masterships the guard took back (lease lost, expired, key taken).
+        var leaseLosses: UInt64
+    }
 
     /// keepalived's numbers for its states, which its exporter exports. A stopped instance
     /// takes part in no election: 0, as INIT.
@@ -129,6 +138,17 @@ struct MetricsSnapshot: Equatable, Sendable {
                         .init(instance + [("result", "passed")], Double(healthCheck.passed)),
                         .init(instance + [("result", "failed")], Double(healthCheck.failed)),
                     ]))
+        }
+        if let etcd {
+            families += [
+                .init(
+                    name: "ucarp_etcd_key_held", help: "1 while this instance holds the etcd key (--etcd), 0 not.",
+                    kind: .gauge, samples: one(etcd.holdsKey ? 1 : 0)),
+                .init(
+                    name: "ucarp_etcd_lease_losses_total",
+                    help: "Times the etcd guard took mastership back (lease lost or expired, key taken).",
+                    kind: .counter, samples: count(etcd.leaseLosses)),
+            ]
         }
         return families
     }

@@ -15,6 +15,9 @@ struct StateFile {
         var interface: String
         var virtualAddress: String
         var sourceAddress: IPv4Address
+        /// With `--etcd`: the key, and the lease while it is ours.
+        var etcdKey: String? = nil
+        var etcdLease: Int64? = nil
     }
 
     /// The file's text for `record`, stamped with the wall-clock time (for people; the
@@ -26,6 +29,8 @@ struct StateFile {
         var buffer = [CChar](repeating: 0, count: 32)
         let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         let stamp = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let etcd =
+            (record.etcdKey.map { "ETCD_KEY=\($0)\n" } ?? "") + (record.etcdLease.map { "ETCD_LEASE=\($0)\n" } ?? "")
         return """
             STATE=\(record.state)
             PREVIOUS_STATE=\(record.previousState)
@@ -38,7 +43,7 @@ struct StateFile {
             SINCE_EPOCH=\(now.tv_sec)
             PID=\(pid)
 
-            """
+            """ + etcd
     }
 
     /// Replaces the file with `record`'s text, or throws and leaves the old file as it was.

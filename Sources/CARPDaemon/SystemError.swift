@@ -15,6 +15,8 @@ public enum DaemonError: Error, CustomStringConvertible {
     case notEthernet(interface: String, hardwareType: UInt32)
     case noInterface
     case alreadyRunning(pid: String, pidFile: String)
+    /// The etcd guard's HTTP client cannot be had (libcurl missing, or refusing to start).
+    case etcd(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum DaemonError: Error, CustomStringConvertible {
             "interface [\(interface)] is not Ethernet (hardware type \(type)): CARP needs an Ethernet segment"
         case .alreadyRunning(let pid, let pidFile):
             "already running as pid \(pid) (\(pidFile) is locked): refusing to start a second instance"
+        case .etcd(let message): "etcd: \(message)"
         case .noInterface: "You must supply a network interface (--interface): no capture device was found"
         }
     }

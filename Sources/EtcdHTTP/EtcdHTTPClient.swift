@@ -13,7 +13,9 @@ import Glibc
 /// Our own HTTP/1.1 over a non-blocking socket would be small for plain HTTP, but would still
 /// need OpenSSL's non-blocking handshake state machine wired by hand for TLS: more code of ours
 /// on the one path that must not fail. The cost is the dependency (`libcurl4` and what it pulls
-/// in); the daemon links it only where the guard is wired in.
+/// in: some 30 more shared libraries and a few MB of memory), paid only with `--etcd`: CCurl
+/// loads libcurl with `dlopen` when the first client is made, so that an instance without the
+/// guard maps nothing new.
 ///
 /// How it fits the loop (libcurl 7.88 in Debian bookworm has no `curl_multi_waitfds`, which came
 /// in 8.8; `curl_multi_poll` would block in libcurl's own poll): the socket API. libcurl says
@@ -77,7 +79,20 @@ public final class EtcdHTTPClient {
     /// Answers larger than this are refused (etcd's are a few hundred bytes).
     public static let maximumBodySize = 64 * 1024
 
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    /// libcurl loaded (`dlopen`) and `curl_global_init` done, once: nil, or why not.
+    private static let libraryProblem: String? = {
+        var message = [CChar](repeating: 0, count: 512)
+        guard swiftcarp_curl_load(&message, message.count) == 0 else {
+            return String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return swiftcarp_curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK ? nil : "curl_global_init failed"
+    }()
+
+    /// Loads libcurl (`libcurl.so.4`, Debian's `libcurl4`) if it is not yet: the daemon asks
+    /// at start-up, so that a missing library is one clear line before anything runs.
+    public static func loadLibrary() throws(HTTPClientError) {
+        if let libraryProblem { throw .setup(libraryProblem) }
+    }
 
     private let multi: UnsafeMutableRawPointer
     private let tls: TLS?
@@ -93,10 +108,10 @@ public final class EtcdHTTPClient {
     /// When libcurl next needs ``deadlinePassed(at:)``; nil when it waits for nothing.
     public private(set) var nextDeadline: MonotonicInstant?
 
-    /// `curl_global_init` (once) and `curl_multi_init`.
+    /// libcurl loaded and `curl_global_init` (once), then `curl_multi_init`.
     public init(tls: TLS? = nil) throws(HTTPClientError) {
-        guard Self.globalInit == CURLE_OK else { throw .setup("curl_global_init failed") }
-        guard let multi = curl_multi_init() else { throw .setup("curl_multi_init failed") }
+        try Self.loadLibrary()
+        guard let multi = swiftcarp_curl_multi_init() else { throw .setup("curl_multi_init failed") }
         self.multi = multi
         self.tls = tls
         let client = Unmanaged.passUnretained(self).toOpaque()
@@ -107,15 +122,15 @@ public final class EtcdHTTPClient {
             swiftcarp_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, client),
         ]
         if let failure = results.first(where: { $0 != CURLM_OK }) {
-            curl_multi_cleanup(multi)
-            throw .setup(String(cString: curl_multi_strerror(failure)))
+            swiftcarp_curl_multi_cleanup(multi)
+            throw .setup(String(cString: swiftcarp_curl_multi_strerror(failure)))
         }
     }
 
     deinit {
-        for transfer in transfers.values { curl_multi_remove_handle(multi, transfer.handle) }
+        for transfer in transfers.values { swiftcarp_curl_multi_remove_handle(multi, transfer.handle) }
         transfers.removeAll()
-        curl_multi_cleanup(multi)
+        swiftcarp_curl_multi_cleanup(multi)
     }
 
     /// The descriptors to poll, in descriptor order.
@@ -129,12 +144,12 @@ public final class EtcdHTTPClient {
     /// Starts a POST (`curl_easy_init`, options, `curl_multi_add_handle`); nothing blocks.
     public func start(_ request: Request, at now: MonotonicInstant) throws(HTTPClientError) {
         guard transfers[request.id] == nil else { throw .duplicateID(request.id) }
-        guard let handle = curl_easy_init() else { throw .setup("curl_easy_init failed") }
+        guard let handle = swiftcarp_curl_easy_init() else { throw .setup("curl_easy_init failed") }
         let transfer = HTTPTransfer(id: request.id, handle: handle, limit: Self.maximumBodySize)
         try configure(transfer, for: request)
         self.now = now
-        let added = curl_multi_add_handle(multi, handle)
-        guard added == CURLM_OK else { throw .setup(String(cString: curl_multi_strerror(added))) }
+        let added = swiftcarp_curl_multi_add_handle(multi, handle)
+        guard added == CURLM_OK else { throw .setup(String(cString: swiftcarp_curl_multi_strerror(added))) }
         transfers[request.id] = transfer
         idsByHandle[handle] = request.id
     }
@@ -143,7 +158,7 @@ public final class EtcdHTTPClient {
     public func cancel(id: UInt64) {
         guard let transfer = transfers.removeValue(forKey: id) else { return }
         idsByHandle[transfer.handle] = nil
-        curl_multi_remove_handle(multi, transfer.handle)
+        swiftcarp_curl_multi_remove_handle(multi, transfer.handle)
     }
 
     /// `curl_multi_socket_action` for a descriptor `poll` found ready (`revents`).
@@ -165,7 +180,7 @@ public final class EtcdHTTPClient {
     private func act(on descriptor: Int32, mask: Int32, at now: MonotonicInstant) -> [Completion] {
         self.now = now
         var running: Int32 = 0
-        _ = curl_multi_socket_action(multi, descriptor, mask, &running)
+        _ = swiftcarp_curl_multi_socket_action(multi, descriptor, mask, &running)
         collectFinished()
         defer { finished = [] }
         return finished
@@ -174,12 +189,12 @@ public final class EtcdHTTPClient {
     /// `curl_multi_info_read` until empty: each done transfer becomes a completion.
     private func collectFinished() {
         var queued: Int32 = 0
-        while let message = curl_multi_info_read(multi, &queued) {
+        while let message = swiftcarp_curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
                 let id = idsByHandle.removeValue(forKey: handle), let transfer = transfers.removeValue(forKey: id)
             else { continue }
             let code = swiftcarp_curl_msg_result(message)
-            curl_multi_remove_handle(multi, handle)
+            swiftcarp_curl_multi_remove_handle(multi, handle)
             finished.append(Completion(id: id, result: outcome(of: transfer, code)))
         }
     }
@@ -200,8 +215,8 @@ public final class EtcdHTTPClient {
         for header in ["Content-Type: application/json", "Expect:"]
             + (request.authorization.map { ["Authorization: \($0)"] } ?? [])
         {
-            guard let appended = curl_slist_append(headers, header) else {
-                curl_slist_free_all(headers)
+            guard let appended = swiftcarp_curl_slist_append(headers, header) else {
+                swiftcarp_curl_slist_free_all(headers)
                 throw .setup("curl_slist_append failed")
             }
             headers = appended
@@ -239,7 +254,7 @@ public final class EtcdHTTPClient {
             }
         }
         if let failure = results.first(where: { $0 != CURLE_OK }) {
-            throw .setup(curl_easy_strerror(failure).map { String(cString: $0) } ?? "curl_easy_setopt failed")
+            throw .setup(swiftcarp_curl_easy_strerror(failure).map { String(cString: $0) } ?? "curl_easy_setopt failed")
         }
     }
 

@@ -24,7 +24,7 @@ final class HTTPTransfer {
     func message(for code: CURLcode) -> String {
         let detailed = String(cString: errorBuffer)
         if !detailed.isEmpty { return detailed }
-        return curl_easy_strerror(code).map { String(cString: $0) } ?? "libcurl error \(code.rawValue)"
+        return swiftcarp_curl_easy_strerror(code).map { String(cString: $0) } ?? "libcurl error \(code.rawValue)"
     }
 
     /// Appends what the write callback got; false (abort) past the limit.
@@ -38,8 +38,8 @@ final class HTTPTransfer {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
-        curl_slist_free_all(headers)
+        swiftcarp_curl_easy_cleanup(handle)
+        swiftcarp_curl_slist_free_all(headers)
         errorBuffer.deallocate()
     }
 }

@@ -18,7 +18,10 @@ enum ConfigurationOptions {
         ("NOTIFY", .notify), ("NAME", .name),
         ("GARP_REPEAT", .garpRepeat), ("GARP_INTERVAL", .garpInterval), ("GARP_REFRESH", .garpRefresh),
         ("HANDOVER_WAIT", .handoverWait),
-        ("METRICS_FILE", .metricsFile), ("OPTIONS", nil),
+        ("METRICS_FILE", .metricsFile),
+        ("ETCD_ENDPOINTS", .etcd), ("ETCD_PREFIX", .etcdPrefix), ("ETCD_LOCK", .etcdLock), ("ETCD_TTL", .etcdTTL),
+        ("ETCD_UNREACHABLE", .etcdUnreachable), ("ETCD_CACERT", .etcdCACert), ("ETCD_CERT", .etcdCert),
+        ("ETCD_KEY", .etcdKey), ("ETCD_USER", .etcdUser), ("ETCD_PASSFILE", .etcdPassfile), ("OPTIONS", nil),
     ]
 
     static let commonFileName = "vip-common.conf"
@@ -78,10 +81,10 @@ enum ConfigurationOptions {
         var options: [Option] = []
         for (name, option) in variables {
             guard let (value, origin) = merged[name], !value.isEmpty else { continue }
-            if name == "PEERS" {
-                // A list: one --peer per address.
-                for peer in value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "," }) {
-                    options.append(Option(id: .peer, value: String(peer), origin: origin))
+            if name == "PEERS" || name == "ETCD_ENDPOINTS", let option {
+                // A list: one --peer (or --etcd) per item.
+                for item in value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "," }) {
+                    options.append(Option(id: option, value: String(item), origin: origin))
                 }
                 continue
             }

@@ -68,6 +68,8 @@ public struct Settings: Equatable, Sendable {
     public var instanceName: String { name ?? "vhid\(vhid)" }
     /// `--metrics-file`: Prometheus text for node_exporter's textfile collector; nil none.
     public var metricsFile: String?
+    /// `--etcd` and its companions: MASTER only while holding an etcd lease; nil without.
+    public var etcd: EtcdSettings?
 
     public init(
         interface: String?, sourceAddress: IPv4Address, vhid: UInt8, password: [UInt8],

@@ -44,6 +44,11 @@ struct SettingsBuilder {
     var garpRefresh: MonotonicDuration?
     var handOverWait: MonotonicDuration?
     var metricsFile: String?
+    /// `--etcd`'s endpoints, and the guard's other options (`prefix`, `ttl`, ... as given).
+    var etcdEndpoints: [String] = []
+    var etcd = EtcdSettings(endpoints: [])
+    /// The first `--etcd-*` option given, which needs `--etcd`.
+    var firstEtcdOption: String?
 
     /// Takes one option. `--passfile` is read here, so that an unreadable one is refused even if
     /// a later `--pass` replaces it, as in ucarp.
@@ -135,8 +140,76 @@ struct SettingsBuilder {
             let name = path.hasSuffix("/") ? "" : path.split(separator: "/").last ?? ""
             guard name.hasSuffix(".prom"), name.count > ".prom".count else { throw .metricsFileName(path) }
             metricsFile = path
+        case .etcd, .etcdPrefix, .etcdLock, .etcdTTL, .etcdUnreachable, .etcdCACert, .etcdCert, .etcdKey, .etcdUser,
+            .etcdPassfile:
+            try applyEtcd(id, value, readPassfile: readPassfile)
         case .help, .version, .config, .cleanup: break
         }
+    }
+
+    /// `--etcd` and the `--etcd-*` options, each checked as it comes.
+    private mutating func applyEtcd(
+        _ id: UCarpOption, _ value: String, readPassfile: (String) throws(SettingsError) -> [UInt8]
+    ) throws(SettingsError) {
+        let option = "--\(UCarpOption.etcdSpelling(id))"
+        if id != .etcd, firstEtcdOption == nil { firstEtcdOption = option }
+        switch id {
+        case .etcd:
+            // Repeatable, and each a comma-separated list.
+            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let text = String(item).trimmingASCIISpaces()
+                guard let endpoint = EtcdSettings.endpoint(text) else { throw .etcdEndpoint(text) }
+                if !etcdEndpoints.contains(endpoint) { etcdEndpoints.append(endpoint) }
+            }
+        case .etcdPrefix:
+            let prefix = try OptionValue.nonEmpty(value, option: option)
+            guard prefix.hasPrefix("/") else { throw .etcdKeyNotAbsolute(option: option, value: value) }
+            etcd.prefix = prefix
+        case .etcdLock:
+            let lock = try OptionValue.nonEmpty(value, option: option)
+            guard lock.hasPrefix("/") else { throw .etcdKeyNotAbsolute(option: option, value: value) }
+            etcd.lock = lock
+        case .etcdTTL: etcd.ttl = Int64(try OptionValue.number(value, option: option, range: EtcdSettings.ttlRange))
+        case .etcdUnreachable:
+            guard let policy = EtcdSettings.Unreachable(rawValue: value) else { throw .etcdUnreachable(value) }
+            etcd.unreachable = policy
+        case .etcdCACert: etcd.caFile = try OptionValue.nonEmpty(value, option: option)
+        case .etcdCert: etcd.certificateFile = try OptionValue.nonEmpty(value, option: option)
+        case .etcdKey: etcd.keyFile = try OptionValue.nonEmpty(value, option: option)
+        case .etcdUser: etcd.user = try OptionValue.nonEmpty(value, option: option)
+        case .etcdPassfile:
+            let path = try OptionValue.nonEmpty(value, option: option)
+            let contents: [UInt8]
+            do {
+                contents = try readPassfile(path)
+            } catch .passfileUnreadable(_, let reason) {
+                throw .etcdFileUnreadable(option: option, path: path, reason: reason)
+            }
+            let firstLine = contents.prefix { $0 != 0x0A && $0 != 0x0D && $0 != 0 }
+            guard !firstLine.isEmpty else { throw .etcdPassfileEmpty(path: path) }
+            etcd.passfile = path
+            etcd.password = String(decoding: firstLine, as: UTF8.self)
+        default: break
+        }
+    }
+
+    /// The guard's settings once every option is in: nil without `--etcd`.
+    func etcdSettings() throws(SettingsError) -> EtcdSettings? {
+        guard !etcdEndpoints.isEmpty else {
+            if let firstEtcdOption { throw .etcdWithoutEndpoint(option: firstEtcdOption) }
+            return nil
+        }
+        if etcd.certificateFile != nil, etcd.keyFile == nil {
+            throw .etcdNeeds(option: "--etcd-cert", other: "--etcd-key")
+        }
+        if etcd.keyFile != nil, etcd.certificateFile == nil {
+            throw .etcdNeeds(option: "--etcd-key", other: "--etcd-cert")
+        }
+        if etcd.user != nil, etcd.passfile == nil { throw .etcdNeeds(option: "--etcd-user", other: "--etcd-passfile") }
+        if etcd.passfile != nil, etcd.user == nil { throw .etcdNeeds(option: "--etcd-passfile", other: "--etcd-user") }
+        var settings = etcd
+        settings.endpoints = etcdEndpoints
+        return settings
     }
 
     /// The settings, once the options that need each other agree.
@@ -193,6 +266,7 @@ struct SettingsBuilder {
         settings.garpRefresh = garpRefresh.flatMap { $0.nanoseconds == 0 ? nil : $0 }
         settings.handOverWait = handOverWait
         settings.metricsFile = metricsFile
+        settings.etcd = try etcdSettings()
         return settings
     }
 }

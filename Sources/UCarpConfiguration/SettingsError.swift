@@ -30,12 +30,23 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     /// `--cleanup` reads the state file the instance kept.
     case cleanupWithoutStateFile
     case metricsFileName(String)
+    /// `--etcd` (or an item of its list) is not an `http://` or `https://` URL.
+    case etcdEndpoint(String)
+    case etcdUnreachable(String)
+    case etcdKeyNotAbsolute(option: String, value: String)
+    /// A certificate, key or passfile of the etcd guard cannot be read.
+    case etcdFileUnreadable(option: String, path: String, reason: String)
+    case etcdPassfileEmpty(path: String)
+    /// `option` is given without the `other` it needs.
+    case etcdNeeds(option: String, other: String)
+    /// An `--etcd-*` option without `--etcd`.
+    case etcdWithoutEndpoint(option: String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
         switch self {
         case .inConfiguration, .configuration, .configurationUnreadable, .passfileUnreadable, .passfileEmpty,
-            .noSuchInterface:
+            .noSuchInterface, .etcdFileUnreadable, .etcdPassfileEmpty:
             false
         default: true
         }
@@ -84,6 +95,14 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
             "--cleanup needs the --statefile the instance kept: it releases the address only if that says it held it"
         case .metricsFileName(let path):
             "--metrics-file '\(path)' does not end in .prom: node_exporter's textfile collector reads only *.prom files"
+        case .etcdEndpoint(let value):
+            "invalid --etcd endpoint '\(value)': expected an http:// or https:// URL such as http://192.0.2.1:2379"
+        case .etcdUnreachable(let value): "invalid --etcd-unreachable '\(value)': expected release or keep"
+        case .etcdKeyNotAbsolute(let option, let value): "\(option) '\(value)' must start with /"
+        case .etcdFileUnreadable(let option, let path, let reason): "cannot read \(option) '\(path)': \(reason)"
+        case .etcdPassfileEmpty(let path): "--etcd-passfile '\(path)' is empty: its first line is the etcd password"
+        case .etcdNeeds(let option, let other): "\(option) needs \(other)"
+        case .etcdWithoutEndpoint(let option): "\(option) needs --etcd: name the etcd endpoints"
         }
     }
 }

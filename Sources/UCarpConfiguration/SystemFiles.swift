@@ -7,7 +7,7 @@ extension UCarpCommandLine.Environment {
         Self(
             read: SystemFiles.readPassfile, readIfPresent: SystemFiles.readIfPresent,
             permissions: SystemFiles.permissions, interfaceExists: interfaceExists,
-            currentDirectory: SystemFiles.currentDirectory())
+            currentDirectory: SystemFiles.currentDirectory(), unreadable: SystemFiles.unreadable)
     }
 }
 
@@ -63,6 +63,21 @@ enum SystemFiles {
             throw .passfileUnreadable(path: path, reason: error.description)
         } catch {
             throw .passfileUnreadable(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Why `path` cannot be opened for reading (`open`), nil if it can; a directory cannot.
+    static func unreadable(_ path: String) -> String? {
+        do {
+            let file = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+            defer { try? file.close() }
+            var info = stat()
+            if fstat(file.rawValue, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return "Is a directory" }
+            return nil
+        } catch let error as Errno {
+            return error.description
+        } catch {
+            return "\(error)"
         }
     }
 

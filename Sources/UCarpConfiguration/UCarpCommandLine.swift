@@ -27,14 +27,17 @@ public enum UCarpCommandLine {
         public var interfaceExists: (String) -> Bool
         /// Where relative paths start (`getcwd`); nil leaves them relative.
         public var currentDirectory: String?
+        /// Why a file (an etcd certificate or key) cannot be read, nil if it can.
+        public var unreadable: (String) -> String?
 
         public init(
             read: @escaping (String) throws(SettingsError) -> [UInt8],
             readIfPresent: @escaping (String) throws(SettingsError) -> [UInt8]? = { _ throws(SettingsError) in nil },
             permissions: @escaping (String) -> UInt32? = { _ in nil },
             interfaceExists: @escaping (String) -> Bool = { _ in true },
-            currentDirectory: String? = nil
+            currentDirectory: String? = nil, unreadable: @escaping (String) -> String? = { _ in nil }
         ) {
+            self.unreadable = unreadable
             self.read = read
             self.readIfPresent = readIfPresent
             self.permissions = permissions
@@ -85,6 +88,10 @@ public enum UCarpCommandLine {
         settings.pidFile = settings.pidFile.map { absolute($0, in: environment) }
         settings.stateFile = settings.stateFile.map { absolute($0, in: environment) }
         settings.metricsFile = settings.metricsFile.map { absolute($0, in: environment) }
+        if var etcd = settings.etcd {
+            try checkFiles(of: &etcd, in: environment)
+            settings.etcd = etcd
+        }
         if let name = settings.interface, !environment.interfaceExists(name) { throw .noSuchInterface(name) }
 
         if let path = settings.passfile, let mode = environment.permissions(path), mode & 0o044 != 0 {
@@ -97,6 +104,21 @@ public enum UCarpCommandLine {
         if settings.upscript == nil { warnings.append(.noUpscript) }
         if settings.downscript == nil { warnings.append(.noDownscript) }
         return .run(settings, warnings: warnings)
+    }
+
+    /// The guard's certificate and key files, made absolute (libcurl reads them after
+    /// `--daemonize`), must be readable now.
+    static func checkFiles(of etcd: inout EtcdSettings, in environment: Environment) throws(SettingsError) {
+        let files: [(String, WritableKeyPath<EtcdSettings, String?>)] = [
+            ("--etcd-cacert", \.caFile), ("--etcd-cert", \.certificateFile), ("--etcd-key", \.keyFile),
+        ]
+        for (option, keyPath) in files {
+            guard let path = etcd[keyPath: keyPath] else { continue }
+            if let reason = environment.unreadable(path) {
+                throw .etcdFileUnreadable(option: option, path: path, reason: reason)
+            }
+            etcd[keyPath: keyPath] = absolute(path, in: environment)
+        }
     }
 
     /// `path` made absolute against the environment's current directory, if it has one.

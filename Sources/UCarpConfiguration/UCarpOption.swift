@@ -11,6 +11,9 @@ enum UCarpOption: String, Hashable, Sendable {
     // The address never outlives its daemon (issue 17).
     case cleanup
     case metricsFile
+    // The etcd lease guard (issue 15).
+    case etcd, etcdPrefix, etcdLock, etcdTTL, etcdUnreachable, etcdCACert, etcdCert, etcdKey, etcdUser
+    case etcdPassfile
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -65,9 +68,25 @@ enum UCarpOption: String, Hashable, Sendable {
         // The address never outlives its daemon (issue 17).
         Spelling("cleanup", takesArgument: false, id: .cleanup),
         Spelling("metrics-file", takesArgument: true, id: .metricsFile),
+        // The etcd lease guard (issue 15).
+        Spelling("etcd", takesArgument: true, id: .etcd),
+        Spelling("etcd-prefix", takesArgument: true, id: .etcdPrefix),
+        Spelling("etcd-lock", takesArgument: true, id: .etcdLock),
+        Spelling("etcd-ttl", takesArgument: true, id: .etcdTTL),
+        Spelling("etcd-unreachable", takesArgument: true, id: .etcdUnreachable),
+        Spelling("etcd-cacert", takesArgument: true, id: .etcdCACert),
+        Spelling("etcd-cert", takesArgument: true, id: .etcdCert),
+        Spelling("etcd-key", takesArgument: true, id: .etcdKey),
+        Spelling("etcd-user", takesArgument: true, id: .etcdUser),
+        Spelling("etcd-passfile", takesArgument: true, id: .etcdPassfile),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
+
+    /// The long name of an option of ours, as error messages spell it (`etcd-ttl`).
+    static func etcdSpelling(_ id: UCarpOption) -> String {
+        extensionOptions.first { $0.id == id }?.name ?? id.rawValue
+    }
 
     /// The options of `words` (a command line or an `OPTIONS` value), in getopt's words if not.
     static func parse(_ words: [String]) throws(SettingsError) -> Parsed {

@@ -52,6 +52,15 @@ enum Usage {
         --cleanup: release the address if --statefile says the instance died holding it
                    (for ExecStopPost=; the same options as the instance)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)
+        --etcd=<url>[,<url>...]: MASTER only while holding an etcd lease on the group's key
+          (repeatable; http:// or https:// client URLs; every host of the group needs it)
+        --etcd-prefix=<prefix>: the key is <prefix>/<vhid>/<address> (default /swiftcarp)
+        --etcd-lock=<key>: the whole key instead
+        --etcd-ttl=<seconds>: the lease's TTL (2-3600, default 3)
+        --etcd-unreachable=release|keep: a master leaves when etcd stops answering (release,
+          the default), or stays while CARP agrees (keep)
+        --etcd-cacert=<file>, --etcd-cert=<file>, --etcd-key=<file>: TLS (PEM files)
+        --etcd-user=<name>, --etcd-passfile=<file>: etcd user, password on the file's first line
 
         Sample usage:
 

@@ -151,3 +151,22 @@ import Testing
         #expect(MetricFamily.number(.nan) == "NaN")
     }
 }
+
+extension MetricsSnapshotTests {
+    @Test func theEtcdGuardAddsTheKeyHeldAndTheLeaseLossesOnlyUnderEtcd() {
+        let labels = #"iname="vhid7",intf="eth0",vrid="7""#
+        #expect(!snapshot().text.contains("ucarp_etcd"))
+        let text = snapshot { $0.etcd = .init(holdsKey: true, leaseLosses: 2) }.text
+        #expect(
+            text.hasSuffix(
+                """
+                # HELP ucarp_etcd_key_held 1 while this instance holds the etcd key (--etcd), 0 not.
+                # TYPE ucarp_etcd_key_held gauge
+                ucarp_etcd_key_held{\(labels)} 1
+                # HELP ucarp_etcd_lease_losses_total Times the etcd guard took mastership back (lease lost or expired, key taken).
+                # TYPE ucarp_etcd_lease_losses_total counter
+                ucarp_etcd_lease_losses_total{\(labels)} 2
+
+                """))
+    }
+}

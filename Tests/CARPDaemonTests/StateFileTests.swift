@@ -65,3 +65,16 @@ struct StateFileTests {
         #expect(error?.description == "open on \(path).tmp.\(getpid()) failed: No such file or directory")
     }
 }
+
+extension StateFileTests {
+    @Test func underTheEtcdGuardTheKeyAndTheLeaseHeldFollowThePid() {
+        var record = Self.record("MASTER")
+        record.etcdKey = "/swiftcarp/7/192.0.2.100"
+        record.etcdLease = 42
+        let text = StateFile.contents(of: record, now: timespec(tv_sec: 0, tv_nsec: 0), pid: 9)
+        #expect(text.hasSuffix("PID=9\nETCD_KEY=/swiftcarp/7/192.0.2.100\nETCD_LEASE=42\n"))
+        #expect(
+            StateFile.contents(of: Self.record("MASTER"), now: timespec(tv_sec: 0, tv_nsec: 0), pid: 9).hasSuffix(
+                "PID=9\n"))
+    }
+}

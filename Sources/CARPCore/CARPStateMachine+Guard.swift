@@ -1,0 +1,10 @@
+extension CARPStateMachine {
+    /// The etcd guard took mastership back: a master says it is leaving, so that a backup
+    /// that reaches etcd takes over at once, and becomes BACKUP, holding off for
+    /// ``stepDownHold`` as after a step-down so that it does not take the role straight back.
+    public mutating func relinquish(_ reason: TransitionReason, at now: MonotonicInstant) -> [Action] {
+        guard case .master = state else { return [] }
+        let leaving = leavingAdvertisement()
+        return [leaving] + transition(to: .backup, reason: reason, at: now, holdUntil: now + Self.stepDownHold)
+    }
+}

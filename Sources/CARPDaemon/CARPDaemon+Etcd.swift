@@ -1,0 +1,72 @@
+import CARPCore
+import EtcdGuard
+import EtcdHTTP
+import Glibc
+
+/// `--etcd`: the guard's requests over libcurl's multi interface, whose sockets and timer join
+/// the poll loop after its fixed slots.
+extension CARPDaemon {
+    /// The first poll slot of the HTTP client's sockets, after the capture, the signals, the
+    /// supervisor's pipe and the rtnetlink socket.
+    static let firstEtcdSlot = 4
+
+    /// The HTTP client, made in the process that runs the loop (after `--daemonize`'s fork).
+    func startEtcdClient() throws(DaemonError) {
+        guard let etcd = settings.etcd, etcdClient == nil else { return }
+        let tls = EtcdHTTPClient.TLS(caFile: etcd.caFile, certificateFile: etcd.certificateFile, keyFile: etcd.keyFile)
+        do {
+            etcdClient = try EtcdHTTPClient(tls: tls)
+        } catch {
+            throw .etcd(error.description)
+        }
+    }
+
+    /// The guard's request, on its way; a request that cannot start fails at once.
+    func sendEtcd(_ request: EtcdLeaseGuard.Request, at now: MonotonicInstant) {
+        guard let etcdClient, let endpoints = settings.etcd?.endpoints, endpoints.indices.contains(request.endpoint)
+        else {
+            perform(instance.etcdFailed(requestID: request.id, reason: "no HTTP client", at: now), at: now)
+            return
+        }
+        let http = EtcdHTTPClient.Request(
+            id: request.id, url: endpoints[request.endpoint] + request.call.path,
+            body: EtcdGatewayCodec.body(of: request.call), authorization: request.token, timeout: request.timeout)
+        do {
+            try etcdClient.start(http, at: now)
+        } catch {
+            perform(instance.etcdFailed(requestID: request.id, reason: error.description, at: now), at: now)
+        }
+    }
+
+    /// The client's sockets as poll slots, from ``firstEtcdSlot`` on.
+    func etcdPollDescriptors() -> [pollfd] {
+        etcdClient?.descriptors.map { pollfd(fd: $0.descriptor, events: $0.events, revents: 0) } ?? []
+    }
+
+    /// After poll: the client's ready sockets, then its timer; the answers go to the instance.
+    func serviceEtcd(_ slots: ArraySlice<pollfd>, at now: MonotonicInstant) {
+        guard let etcdClient else { return }
+        var completions: [EtcdHTTPClient.Completion] = []
+        for slot in slots where slot.revents != 0 {
+            completions += etcdClient.socketReady(slot.fd, events: slot.revents, at: now)
+        }
+        completions += etcdClient.deadlinePassed(at: now)
+        for completion in completions {
+            switch completion.result {
+            case .success(let response):
+                perform(
+                    instance.etcdAnswered(status: response.status, body: response.body, for: completion.id, at: now),
+                    at: now)
+            case .failure(let error):
+                perform(instance.etcdFailed(requestID: completion.id, reason: error.description, at: now), at: now)
+            }
+        }
+    }
+
+    /// This host's name, for the value stored under the key.
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

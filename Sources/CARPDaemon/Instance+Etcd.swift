@@ -1,0 +1,275 @@
+import CARPCore
+import EtcdGuard
+import Logging
+import UCarpConfiguration
+
+/// `--etcd`: MASTER only while holding the etcd key (issue 15), the ``EtcdLeaseGuard`` wired
+/// into the instance.
+///
+/// CARP still elects. When it makes us master the instance calls ``EtcdLeaseGuard/want(at:)``
+/// and, until ``EtcdLeaseGuard/Action/grantMastership(lease:)``, reports BACKUP everywhere (log,
+/// USR1, state file, notify, metrics) and withholds the up script and the gratuitous ARPs; CARP
+/// meanwhile advertises as the master it would be, which is how a returning preferred host
+/// makes the holder yield. A revoke leaves MASTER at once (down script, reason `lease-lost` or
+/// the one given, leaving advert). A master that leaves on purpose (shutdown, USR2, a failed
+/// check, a better advert) reports its new role at once, but its down script and leaving
+/// advert wait for ``EtcdLeaseGuard/Action/released`` (or one lease TTL at most): the next
+/// host finds the key free, and the two never hold the address together. So there is no make
+/// before break here: ``Instance/handOverWait(_:)`` is nil under the guard.
+extension Instance {
+    /// The guard and what the instance keeps about it.
+    struct EtcdGate {
+        /// A leaving master's down script and leaving advert, waiting for the lease's release.
+        struct Release: Equatable {
+            var reason: CARPStateMachine.TransitionReason
+            var runScript: Bool
+            var advert: Action?
+            /// Let go at the latest then: etcd frees the key by itself within the TTL.
+            var deadline: MonotonicInstant
+        }
+
+        var lease: EtcdLeaseGuard
+        let key: String
+        /// CARP made us master (from this role, for this reason): reported once the key is ours.
+        var pendingMaster: (from: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason)?
+        /// Mastership granted by the guard and reported.
+        var granted = false
+        var release: Release?
+        /// A granted master's leaving advert, until the change that follows it says what to do.
+        var heldAdvert: Action?
+        /// Masterships the guard took back.
+        var losses = 0
+        /// The lease we hold while MASTER, for the scripts, the state file and the metrics.
+        var heldLease: Int64?
+
+        init?(settings: Settings, hostName: String) {
+            guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
+            let interval = AdvertisementInterval(base: settings.advbase, skew: settings.advskew).duration
+            self.key = key
+            lease = EtcdLeaseGuard(
+                configuration: .init(
+                    key: key,
+                    value: EtcdSettings.holder(sourceAddress: settings.sourceAddress.description, hostName: hostName),
+                    ttl: etcd.ttl, retryInterval: max(interval, .milliseconds(100)),
+                    unreachable: etcd.unreachable == .keep ? .keep : .release,
+                    credentials: etcd.user.flatMap { user in etcd.password.map { .init(user: user, password: $0) } },
+                    endpointCount: etcd.endpoints.count))
+        }
+
+        /// The guard's next deadline, or the release's bound.
+        var nextDeadline: MonotonicInstant? {
+            [lease.nextDeadline, release?.deadline].compactMap { $0 }.min()
+        }
+
+        /// The lease's part of the USR1 status.
+        var statusLine: String {
+            var parts = ["etcd: key \(key)"]
+            if let heldLease {
+                parts.append("held with lease \(heldLease)")
+            } else if let holder = lease.holder {
+                parts.append("held by \(holder.value) (lease \(holder.lease))")
+            } else {
+                parts.append(lease.wanting ? "being taken" : "not wanted")
+            }
+            if let problem = lease.problem { parts.append("problem: \(problem)") }
+            return parts.joined(separator: ", ")
+        }
+
+        /// What the instance logs at start-up: why it may not be master yet.
+        static func startLine(_ settings: Settings) -> String? {
+            guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
+            return "etcd: MASTER only while holding key \(key) (lease TTL \(etcd.ttl) s, "
+                + "--etcd-unreachable=\(etcd.unreachable.rawValue), \(etcd.endpoints.joined(separator: ","))): BACKUP until then"
+        }
+    }
+
+    /// The role we report: CARP's, but BACKUP while CARP would be master without the key.
+    var reportedRole: CARPStateMachine.Role {
+        if let etcd, machine.role == .master, !etcd.granted { return .backup }
+        return machine.role
+    }
+
+    /// The scripts' view of the lease: `CARP_ETCD_KEY`, and `CARP_ETCD_LEASE` while it is held.
+    var etcdEnvironment: [ChildSupervisor.Variable] {
+        guard let etcd else { return [] }
+        return [.init("CARP_ETCD_KEY", etcd.key)] + (etcd.heldLease.map { [.init("CARP_ETCD_LEASE", "\($0)")] } ?? [])
+    }
+
+    // MARK: Events
+
+    /// etcd answered request `id`.
+    mutating func etcdAnswered(status: Int, body: [UInt8], for id: UInt64, at now: MonotonicInstant) -> [Action] {
+        withLease(at: now) { $0.received(status: status, body: body, for: id, at: now) }
+    }
+
+    /// Request `id` got no answer: connection refused, TLS failure, a timeout.
+    mutating func etcdFailed(requestID id: UInt64, reason: String, at now: MonotonicInstant) -> [Action] {
+        withLease(at: now) { $0.failed(requestID: id, reason: reason, at: now) }
+    }
+
+    /// The guard's timers, and the release's bound.
+    mutating func etcdTimePassed(at now: MonotonicInstant) -> [Action] {
+        guard let etcd, phase != .finished else { return [] }
+        var actions: [Action] = []
+        if let release = etcd.release, now >= release.deadline {
+            actions.append(.log(.warning, "etcd: the lease's release went unconfirmed: letting the address go"))
+            actions += letGo(at: now)
+        }
+        if let deadline = etcd.lease.nextDeadline, now >= deadline {
+            actions += withLease(at: now) { $0.deadlinePassed(at: now) }
+        }
+        return actions
+    }
+
+    /// An advert heard: a holder leaving lets a blocked would-be master try for the key at once.
+    mutating func etcdHeard(_ advert: ReceivedAdvertisement, at now: MonotonicInstant) -> [Action] {
+        guard let etcd, !etcd.granted, etcd.lease.wanting, machine.role == .master,
+            advert.advbase == CARPStateMachine.leavingAdvbase, advert.advskew == CARPStateMachine.leavingAdvskew
+        else { return [] }
+        return withLease(at: now) { $0.want(at: now) }
+    }
+
+    // MARK: Internals
+
+    /// A change of CARP's role under the guard: MASTER waits for the key; leaving MASTER lets
+    /// the guard go, and a planned departure's down script waits for the release.
+    mutating func gatedChange(
+        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason,
+        runScript: Bool, at now: MonotonicInstant
+    ) -> [Action] {
+        guard var gate = etcd else { return [] }
+        if to == .master {
+            gate.pendingMaster = (from, reason)
+            etcd = gate
+            return [.log(.info, "etcd: CARP would make us MASTER (\(reason.rawValue)): taking key \(gate.key) first")]
+                + withLease(at: now) { $0.want(at: now) }
+        }
+        guard from == .master else {
+            return reportChange(from: from, to: to, reason: reason, runScript: runScript, at: now)
+        }
+        let wasGranted = gate.granted
+        let advert = gate.heldAdvert
+        gate.granted = false
+        gate.pendingMaster = nil
+        gate.heldAdvert = nil
+        etcd = gate
+        var actions: [Action] = []
+        if !wasGranted {
+            // Reported BACKUP all along: only a change to FAULT is news.
+            if to != .backup {
+                actions += reportChange(from: .backup, to: to, reason: reason, runScript: false, at: now)
+            }
+            actions += advert.map { [$0] } ?? []
+        } else if Self.releasesFirst(reason) {
+            actions += reportChange(from: from, to: to, reason: reason, runScript: false, at: now)
+            etcd?.release = EtcdGate.Release(
+                reason: reason, runScript: runScript, advert: advert,
+                deadline: now + .seconds(UInt64(max(settings.etcd?.ttl ?? 1, 1))))
+        } else {
+            actions += reportChange(from: from, to: to, reason: reason, runScript: runScript, at: now)
+            actions += advert.map { [$0] } ?? []
+            etcd?.heldLease = nil
+        }
+        return actions + withLease(at: now) { $0.stopWanting(at: now) }
+    }
+
+    /// Departures on purpose: the lease goes before the address does.
+    static func releasesFirst(_ reason: CARPStateMachine.TransitionReason) -> Bool {
+        switch reason {
+        case .stepDown, .shutdown, .healthCheckFailed, .preferredMasterAdvertised: true
+        default: false
+        }
+    }
+
+    /// A granted master's leaving advert waits for the change that follows it.
+    mutating func holdsLeavingAdvertisement(_ advert: Action) -> Bool {
+        guard let etcd, etcd.granted,
+            case .sendAdvertisement(CARPStateMachine.leavingAdvbase, CARPStateMachine.leavingAdvskew, _) = advert
+        else { return false }
+        self.etcd?.heldAdvert = advert
+        return true
+    }
+
+    /// Runs `body` on the guard and carries out what it returns.
+    mutating func withLease(
+        at now: MonotonicInstant, _ body: (inout EtcdLeaseGuard) -> [EtcdLeaseGuard.Action]
+    ) -> [Action] {
+        guard var gate = etcd else { return [] }
+        let leaseActions = body(&gate.lease)
+        etcd = gate
+        return carryOut(leaseActions, at: now)
+    }
+
+    /// The guard's actions, in the shell's terms.
+    mutating func carryOut(_ leaseActions: [EtcdLeaseGuard.Action], at now: MonotonicInstant) -> [Action] {
+        var actions: [Action] = []
+        for action in leaseActions {
+            switch action {
+            case .send(let request): actions.append(.etcdRequest(request))
+            case .cancel(let id): actions.append(.etcdCancel(requestID: id))
+            case .grantMastership(let lease): actions += granted(lease, at: now)
+            case .revokeMastership(let reason): actions += revoked(reason, at: now)
+            case .released: actions += letGo(at: now)
+            case .log(let level, let message):
+                switch level {
+                case .debug: actions.append(.log(.debug, message))
+                case .info: actions.append(.log(.info, message))
+                case .warning: actions.append(.log(.warning, message))
+                case .error: actions.append(.log(.error, message))
+                }
+            }
+        }
+        return actions
+    }
+
+    /// The key is ours: the MASTER term CARP began is reported now, its up script and
+    /// gratuitous ARPs with it.
+    private mutating func granted(_ lease: Int64, at now: MonotonicInstant) -> [Action] {
+        guard let gate = etcd, let pending = gate.pendingMaster, machine.role == .master, !gate.granted else {
+            return []
+        }
+        etcd?.granted = true
+        etcd?.pendingMaster = nil
+        etcd?.heldLease = lease
+        return reportChange(from: pending.from, to: .master, reason: pending.reason, runScript: true, at: now)
+            + reannounce(at: now)
+    }
+
+    /// The guard took mastership back: leave MASTER at once.
+    private mutating func revoked(_ reason: EtcdLeaseGuard.LossReason, at now: MonotonicInstant) -> [Action] {
+        guard etcd?.granted == true, machine.role == .master else { return [] }
+        etcd?.losses += 1
+        let transitionReason: CARPStateMachine.TransitionReason =
+            switch reason {
+            case .leaseLost: .leaseLost
+            case .leaseExpired: .leaseExpired
+            case .keyTaken: .keyTaken
+            }
+        return relinquish(transitionReason, at: now)
+    }
+
+    /// The lease is released (or its bound passed): the down script, then the leaving advert.
+    private mutating func letGo(at now: MonotonicInstant) -> [Action] {
+        guard let release = etcd?.release else { return [] }
+        etcd?.release = nil
+        var actions: [Action] = [
+            .log(.info, "etcd: key \(etcd?.key ?? "") released: letting [\(settings.virtualAddressArgument)] go")
+        ]
+        if release.runScript, let script = settings.downscript {
+            actions += enqueue(
+                Script(
+                    path: script, arguments: scriptArguments,
+                    environment: scriptEnvironment(
+                        state: reportedRole.rawValue, previous: CARPStateMachine.Role.master.rawValue,
+                        reason: release.reason.rawValue)),
+                at: now)
+        }
+        etcd?.heldLease = nil
+        actions += release.advert.map { [$0] } ?? []
+        if let notice = stopNotice {
+            stopNotice = nil
+            actions += notifyStop(from: notice.from, reason: notice.reason, at: now)
+        }
+        return actions + finishIfDone()
+    }
+}

@@ -1,0 +1,82 @@
+import CARPCore
+
+/// `--etcd` and its companions: the etcd lease guard that gates MASTER on holding a key
+/// (issue 15). nil in ``Settings/etcd`` without `--etcd`: nothing changes then.
+public struct EtcdSettings: Equatable, Sendable {
+    /// `--etcd-unreachable`: what a master does when etcd stops answering.
+    public enum Unreachable: String, Equatable, Sendable, CaseIterable {
+        /// Leave MASTER at the lease deadline (the default): at most one master, possibly none.
+        case release
+        /// Stay MASTER while CARP agrees: always a master, possibly two under a partition.
+        case keep
+    }
+
+    /// `--etcd`: the client URLs, `http://` or `https://`, without a trailing slash.
+    public var endpoints: [String]
+    /// `--etcd-prefix`: the key is `PREFIX/VHID/ADDRESS`.
+    public var prefix = EtcdSettings.defaultPrefix
+    /// `--etcd-lock`: the whole key, instead of the one derived from the prefix.
+    public var lock: String?
+    /// `--etcd-ttl`: the lease's TTL in seconds.
+    public var ttl = EtcdSettings.defaultTTL
+    public var unreachable = Unreachable.release
+    /// `--etcd-cacert`, `--etcd-cert`, `--etcd-key`: PEM files for TLS.
+    public var caFile: String?
+    public var certificateFile: String?
+    public var keyFile: String?
+    /// `--etcd-user`, and the first line of `--etcd-passfile`.
+    public var user: String?
+    public var passfile: String?
+    public var password: String?
+
+    public init(endpoints: [String]) {
+        self.endpoints = endpoints
+    }
+
+    public static let defaultPrefix = "/swiftcarp"
+    public static let defaultTTL: Int64 = 3
+    /// etcd's minimum lease TTL with its default election timeout.
+    public static let ttlRange: ClosedRange<UInt32> = 2...3600
+
+    /// The key every host of the group uses: `--etcd-lock`, else `PREFIX/VHID/ADDRESS`, e.g.
+    /// `/swiftcarp/7/192.0.2.100` (with several addresses, the first one).
+    public func key(vhid: UInt8, address: String) -> String {
+        if let lock { return lock }
+        let prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        return "\(prefix)/\(vhid)/\(address)"
+    }
+
+    /// The value stored under the key: who holds it, our source address and host name.
+    public static func holder(sourceAddress: String, hostName: String) -> String {
+        hostName.isEmpty ? sourceAddress : "\(sourceAddress) \(hostName)"
+    }
+
+    /// An endpoint as `--etcd` takes it: `http://HOST[:PORT]` or `https://...`, a host, no
+    /// spaces; a trailing slash is dropped. nil if it is not such a URL.
+    static func endpoint(_ text: String) -> String? {
+        let lowered = text.asciiLowercased()
+        guard let scheme = ["http://", "https://"].first(where: { lowered.hasPrefix($0) }) else { return nil }
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        let rest = url.dropFirst(scheme.count)
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !host.isEmpty, !host.hasPrefix(":"), !url.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" })
+        else { return nil }
+        return url
+    }
+}
+
+extension Settings {
+    /// The guard's key for this instance, nil without `--etcd`.
+    public var etcdKey: String? {
+        etcd?.key(vhid: vhid, address: virtualAddress.description)
+    }
+}
+
+extension String {
+    /// Without the spaces and tabs around it.
+    func trimmingASCIISpaces() -> String {
+        let isSpace = { (character: Character) in character == " " || character == "\t" }
+        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+}
