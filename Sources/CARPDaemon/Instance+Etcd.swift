@@ -41,11 +41,21 @@ extension Instance {
         var losses = 0
         /// The lease we hold while MASTER, for the scripts, the state file and the metrics.
         var heldLease: Int64?
+        /// As BACKUP: the master heard (its source address), since when and last when; its
+        /// holding the key is looked up (``EtcdLeaseGuard/lookUp(at:)``) at ``nextLookUp``.
+        var masterHeard: (source: String, since: MonotonicInstant, last: MonotonicInstant)?
+        var nextLookUp: MonotonicInstant?
+        /// What the last look-up found wrong with the master heard (the warning), said once.
+        var lastFinding: String?
+        /// How long a master is heard before its key is looked up, and how often after that.
+        let lookUpAfter: MonotonicDuration
+        static let lookUpEvery = MonotonicDuration.seconds(30)
 
         init?(settings: Settings, hostName: String) {
             guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
             let interval = AdvertisementInterval(base: settings.advbase, skew: settings.advskew).duration
             self.key = key
+            lookUpAfter = .seconds(UInt64(2 * etcd.ttl))
             lease = EtcdLeaseGuard(
                 configuration: .init(
                     key: key,
@@ -58,7 +68,7 @@ extension Instance {
 
         /// The guard's next deadline, or the release's bound.
         var nextDeadline: MonotonicInstant? {
-            [lease.nextDeadline, release?.deadline].compactMap { $0 }.min()
+            [lease.nextDeadline, release?.deadline, nextLookUp].compactMap { $0 }.min()
         }
 
         /// The lease's part of the USR1 status.
@@ -78,8 +88,9 @@ extension Instance {
         /// What the instance logs at start-up: why it may not be master yet.
         static func startLine(_ settings: Settings) -> String? {
             guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
+            let endpoints = etcd.endpoints.joined(separator: ",")
             return "etcd: MASTER only while holding key \(key) (lease TTL \(etcd.ttl) s, "
-                + "--etcd-unreachable=\(etcd.unreachable.rawValue), \(etcd.endpoints.joined(separator: ","))): BACKUP until then"
+                + "--etcd-unreachable=\(etcd.unreachable.rawValue), \(endpoints)): BACKUP until then"
         }
     }
 
@@ -118,14 +129,28 @@ extension Instance {
         if let deadline = etcd.lease.nextDeadline, now >= deadline {
             actions += withLease(at: now) { $0.deadlinePassed(at: now) }
         }
+        if let due = etcd.nextLookUp, now >= due { actions += lookUpKey(at: now) }
         return actions
     }
 
-    /// An advert heard: a holder leaving lets a blocked would-be master try for the key at once.
+    /// An advert heard: a holder leaving lets a blocked would-be master try for the key at
+    /// once; a backup keeps track of the master it hears, to look up whether it holds the key.
     mutating func etcdHeard(_ advert: ReceivedAdvertisement, at now: MonotonicInstant) -> [Action] {
-        guard let etcd, !etcd.granted, etcd.lease.wanting, machine.role == .master,
-            advert.advbase == CARPStateMachine.leavingAdvbase, advert.advskew == CARPStateMachine.leavingAdvskew
-        else { return [] }
+        guard let etcd else { return [] }
+        let leaving =
+            advert.advbase == CARPStateMachine.leavingAdvbase && advert.advskew == CARPStateMachine.leavingAdvskew
+        let source = advert.source.description
+        if machine.role == .backup, !leaving {
+            if etcd.masterHeard?.source == source {
+                self.etcd?.masterHeard?.last = now
+            } else {
+                self.etcd?.masterHeard = (source, now, now)
+                self.etcd?.nextLookUp = now + etcd.lookUpAfter
+            }
+        } else if etcd.masterHeard?.source == source || machine.role != .backup {
+            forgetMasterHeard()
+        }
+        guard !etcd.granted, etcd.lease.wanting, machine.role == .master, leaving else { return [] }
         return withLease(at: now) { $0.want(at: now) }
     }
 
@@ -140,6 +165,8 @@ extension Instance {
         guard var gate = etcd else { return [] }
         if to == .master {
             gate.pendingMaster = (from, reason)
+            gate.masterHeard = nil
+            gate.nextLookUp = nil
             etcd = gate
             return [.log(.info, "etcd: CARP would make us MASTER (\(reason.rawValue)): taking key \(gate.key) first")]
                 + withLease(at: now) { $0.want(at: now) }
@@ -210,16 +237,55 @@ extension Instance {
             case .grantMastership(let lease): actions += granted(lease, at: now)
             case .revokeMastership(let reason): actions += revoked(reason, at: now)
             case .released: actions += letGo(at: now)
-            case .log(let level, let message):
-                switch level {
-                case .debug: actions.append(.log(.debug, message))
-                case .info: actions.append(.log(.info, message))
-                case .warning: actions.append(.log(.warning, message))
-                case .error: actions.append(.log(.error, message))
-                }
+            case .keyLookedUp(let holder): actions += lookedUp(holder)
+            case .log(let level, let message): actions.append(.log(Self.loggerLevel(level), message))
             }
         }
         return actions
+    }
+
+    /// Every host of the group must run the guard: a backup that has heard the same master
+    /// for a while looks up whether it holds the key, and says so if not.
+    private mutating func lookUpKey(at now: MonotonicInstant) -> [Action] {
+        guard let gate = etcd, let heard = gate.masterHeard, machine.role == .backup,
+            now.duration(since: heard.last) <= masterHeardFor
+        else {
+            forgetMasterHeard()
+            return []
+        }
+        let sent = withLease(at: now) { $0.lookUp(at: now) }
+        // Busy (contending, releasing): try again a little later.
+        etcd?.nextLookUp = now + (sent.isEmpty ? gate.lease.configuration.retryInterval : EtcdGate.lookUpEvery)
+        return sent
+    }
+
+    /// How long a master heard counts as heard: CARP's own patience.
+    private var masterHeardFor: MonotonicDuration {
+        .seconds(UInt64(settings.advbase) * UInt64(settings.deadRatio) + 1)
+    }
+
+    private mutating func forgetMasterHeard() {
+        etcd?.masterHeard = nil
+        etcd?.nextLookUp = nil
+    }
+
+    /// What a look-up found: nothing to say if the master heard holds the key.
+    private mutating func lookedUp(_ holder: EtcdKeyHolder?) -> [Action] {
+        guard let gate = etcd, let master = gate.masterHeard else { return [] }
+        let finding: String?
+        if let holder {
+            let holderSource = holder.value.split(separator: " ").first.map(String.init)
+            finding = holderSource == master.source ? nil : "held by \(holder.value) (lease \(holder.lease))"
+        } else {
+            finding = "free"
+        }
+        let message = finding.map {
+            "etcd: \(master.source) advertises as MASTER while key \(gate.key) is \($0): it cannot reach etcd, "
+                + "or runs without --etcd or with another key (every host of the group must run the guard)"
+        }
+        guard message != gate.lastFinding else { return [] }
+        etcd?.lastFinding = message
+        return message.map { [.log(.warning, $0)] } ?? []
     }
 
     /// The key is ours: the MASTER term CARP began is reported now, its up script and

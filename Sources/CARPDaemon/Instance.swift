@@ -391,15 +391,20 @@ struct Instance {
                     actions += notifyStop(from: notice.from, reason: notice.reason, at: now)
                 }
             case .log(let level, let message):
-                switch level {
-                case .debug: actions.append(.log(.debug, message))
-                case .info: actions.append(.log(.info, message))
-                case .warning: actions.append(.log(.warning, message))
-                case .error: actions.append(.log(.error, message))
-                }
+                actions.append(.log(Self.loggerLevel(level), message))
             }
         }
         return actions + writeMetrics(at: now)
+    }
+
+    /// A level of the core's (the election's, the etcd guard's) as swift-log's.
+    static func loggerLevel(_ level: CARPStateMachine.LogLevel) -> Logger.Level {
+        switch level {
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        case .error: .error
+        }
     }
 
     /// Log, count, record and notify a change of the reported role, and queue its script.

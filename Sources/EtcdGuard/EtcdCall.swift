@@ -14,6 +14,8 @@ public enum EtcdCall: Equatable, Sendable {
     case revoke(lease: Int64)
     /// `auth/authenticate`: a token for the `Authorization` header of the calls that follow.
     case authenticate(user: String, password: String)
+    /// `kv/range`: who holds `key`, if anyone (a backup's look, ``EtcdLeaseGuard/lookUp(at:)``).
+    case read(key: String)
 
     /// The path on the gateway, after the endpoint's URL (`/v3/`: etcd 3.4 and later).
     public var path: String {
@@ -23,6 +25,7 @@ public enum EtcdCall: Equatable, Sendable {
         case .keepAlive: "/v3/lease/keepalive"
         case .revoke: "/v3/lease/revoke"
         case .authenticate: "/v3/auth/authenticate"
+        case .read: "/v3/kv/range"
         }
     }
 
@@ -34,6 +37,7 @@ public enum EtcdCall: Equatable, Sendable {
         case .keepAlive: "keepalive"
         case .revoke: "revoke"
         case .authenticate: "authenticate"
+        case .read: "read"
         }
     }
 }

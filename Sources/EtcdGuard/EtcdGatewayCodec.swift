@@ -28,6 +28,8 @@ public enum EtcdGatewayCodec {
             data = try? encoder.encode(transaction)
         case .authenticate(let user, let password):
             data = try? encoder.encode(Authenticate(name: user, password: password))
+        case .read(let key):
+            data = try? encoder.encode(Transaction.Range(key: base64(key)))
         }
         // Encoding strings and arrays of plain structs cannot fail.
         guard let data else { preconditionFailure("JSONEncoder failed on a request body") }
@@ -58,14 +60,11 @@ public enum EtcdGatewayCodec {
         case .acquire:
             let answer = try decode(TransactionAnswer.self, json, status)
             if answer.succeeded == true { return .acquired }
-            guard let kv = answer.responses?.first?.response_range?.kvs?.first else { return .held(by: nil) }
-            // An empty value is left out.
-            guard let value = kv.value.map(unbase64) ?? [], let text = String(validating: value, as: UTF8.self)
-            else {
-                throw .malformed(status: status, reason: "the holder's value is not base64 UTF-8 text")
-            }
-            // A key bound to no lease (put by hand) has no `lease`: lease 0.
-            return .held(by: EtcdKeyHolder(value: text, lease: kv.lease?.value ?? 0))
+            return .held(by: try holder(answer.responses?.first?.response_range?.kvs?.first, status))
+        case .read:
+            // An absent key: no `kvs` at all.
+            let answer = try decode(TransactionAnswer.Range.self, json, status)
+            return .held(by: try holder(answer.kvs?.first, status))
         case .keepAlive:
             let answer = try decode(KeepAliveAnswer.self, json, status)
             guard let result = answer.result else { throw .malformed(status: status, reason: "no result") }
@@ -79,6 +78,19 @@ public enum EtcdGatewayCodec {
             guard let token = answer.token, !token.isEmpty else { throw .malformed(status: status, reason: "no token") }
             return .authenticated(token: token)
         }
+    }
+
+    /// The holder a range names, nil if it found no key.
+    private static func holder(_ kv: TransactionAnswer.KeyValue?, _ status: Int) throws(EtcdGatewayError)
+        -> EtcdKeyHolder?
+    {
+        guard let kv else { return nil }
+        // An empty value is left out.
+        guard let value = kv.value.map(unbase64) ?? [], let text = String(validating: value, as: UTF8.self) else {
+            throw .malformed(status: status, reason: "the holder's value is not base64 UTF-8 text")
+        }
+        // A key bound to no lease (put by hand) has no `lease`: lease 0.
+        return EtcdKeyHolder(value: text, lease: kv.lease?.value ?? 0)
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ json: [UInt8], _ status: Int)

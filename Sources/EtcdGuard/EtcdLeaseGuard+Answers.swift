@@ -24,6 +24,8 @@ extension EtcdLeaseGuard {
             actions += revokeEnded(call, "etcd: lease \(id) revoked")
         case (.authenticate, .authenticated(let token)):
             self.token = token
+        case (.read, .held(let holder)):
+            actions.append(.keyLookedUp(holder: holder))
         default:
             // The codec answers each call with its own kind of response only.
             break
@@ -43,7 +45,7 @@ extension EtcdLeaseGuard {
             switch call.request.call {
             case .keepAlive(let id), .acquire(_, _, let id): return reachable() + leaseGone(id, at: now)
             case .revoke(let id): return reachable() + revokeEnded(call, "etcd: lease \(id) was already gone")
-            case .grant, .authenticate: break
+            case .grant, .authenticate, .read: break
             }
         }
         if case .authenticate(let user, _) = call.request.call, case .server = error {
@@ -72,6 +74,7 @@ extension EtcdLeaseGuard {
         switch call.request.call {
         case .grant: nextGrant = retry
         case .acquire: nextAcquire = retry
+        case .read: break
         case .authenticate:
             nextAuthentication = retry
             // Without a token no revoke can go out: give them up (the leases expire by
@@ -110,6 +113,7 @@ extension EtcdLeaseGuard {
         case .grant: nextGrant = now
         case .acquire: nextAcquire = now
         case .authenticate: nextAuthentication = now
+        case .read: break
         case .keepAlive(let id):
             if var lease, lease.id == id {
                 lease.nextRenewal = now

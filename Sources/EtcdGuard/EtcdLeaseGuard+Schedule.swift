@@ -123,7 +123,7 @@ extension EtcdLeaseGuard {
         ]
     }
 
-    private mutating func send(
+    mutating func send(
         _ call: EtcdCall, timeout: MonotonicDuration, at now: MonotonicInstant, announcesRelease: Bool = false
     ) -> Action {
         let request = Request(

@@ -145,6 +145,8 @@ public struct EtcdLeaseGuard: Sendable {
         case revokeMastership(reason: LossReason)
         /// After ``stopWanting(at:)``: the lease is revoked (or that failed); send the leaving advert.
         case released
+        /// The answer to ``lookUp(at:)``: who holds the key, nil if nobody does.
+        case keyLookedUp(holder: EtcdKeyHolder?)
         case log(CARPStateMachine.LogLevel, String)
     }
 
@@ -227,6 +229,17 @@ public struct EtcdLeaseGuard: Sendable {
             actions.append(.released)
         }
         return actions + schedule(at: now)
+    }
+
+    /// A backup's look at the key (one `kv/range`), answered with ``Action/keyLookedUp(holder:)``:
+    /// the daemon compares the holder with the master it hears. Only while the guard has
+    /// nothing else to do (not wanting, not master, no call in flight, a token if one is
+    /// needed); else nothing happens and the daemon asks again later.
+    public mutating func lookUp(at now: MonotonicInstant) -> [Action] {
+        guard !wanting, !isMaster, inFlight == nil, revocations.isEmpty,
+            configuration.credentials == nil || token != nil
+        else { return [] }
+        return [send(.read(key: configuration.key), timeout: configuration.requestTimeout, at: now)]
     }
 
     /// etcd answered request `id` with this HTTP status and body.

@@ -48,7 +48,8 @@ enum Usage {
         --garp-refresh=<seconds>: one more every <seconds> while master (default 0 = never)
         --handover-wait=<seconds>: a master leaving on purpose (TERM with --shutdown, USR2, a
           failed check) keeps the address until the new master announces it, for at most
-          <seconds> (default 2 x advbase, at least 1; 0 = release at once, as ucarp)
+          <seconds> (default 2 x advbase, at least 1; 0 = release at once, as ucarp; not
+          under --etcd, where the lease goes first, then the address)
         --cleanup: release the address if --statefile says the instance died holding it
                    (for ExecStopPost=; the same options as the instance)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)

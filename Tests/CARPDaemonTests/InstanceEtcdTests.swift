@@ -34,6 +34,15 @@ import UCarpConfiguration
         case .keepAlive: (200, #"{"result":{"ID":"42","TTL":"3"}}"#)
         case .revoke: (200, #"{"header":{}}"#)
         case .authenticate: (200, #"{"token":"t"}"#)
+        case .read:
+            if let holder {
+                (
+                    200,
+                    #"{"kvs":[{"key":"a2V5","value":""# + Array(holder.utf8).base64 + #"","lease":"77"}],"count":"1"}"#
+                )
+            } else {
+                (200, #"{"header":{}}"#)
+            }
         }
     }
 
@@ -239,6 +248,67 @@ import UCarpConfiguration
         #expect(back.spawnedPaths.isEmpty)
         #expect(!back.messages.contains("Switching to state: BACKUP"))
         #expect(back.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(driver.instance.reportedRole == .backup)
+    }
+
+    @Test func aCarrierLostRunsTheDownScriptAtOnceAndGivesTheLeaseUp() throws {
+        var driver = Self.driver()
+        let granted = Self.master(&driver)
+        let lost = driver.link(.noCarrier, at: granted + .milliseconds(100))
+        #expect(lost.states == ["BACKUP"])
+        let down = try #require(lost.spawned.first)
+        #expect(down.1.environment.contains(.init("CARP_REASON", "carrier-lost")))
+        #expect(lost.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(driver.instance.etcd?.release == nil)
+    }
+
+    @Test func aBlockedMasterThatFailsItsCheckGoesFromBackupToFaultWithoutADownScript() {
+        var driver = Self.driver()
+        let (now, actions) = Self.wouldBeMaster(&driver)
+        _ = driver.answer(actions.etcdRequests, at: now + .milliseconds(10))
+        let failed = driver.carryOut(
+            driver.instance.healthChanged(healthy: false, at: now + .milliseconds(50)), at: now)
+        #expect(failed.states == ["FAULT"])
+        #expect(failed.spawnedPaths.isEmpty)
+        #expect(failed.adverts.map { if case .sendAdvertisement(255, 255, _) = $0 { true } else { false } } == [true])
+        let record = failed.first { if case .recordState = $0 { true } else { false } }
+        #expect(record == .recordState(state: "FAULT", previous: "BACKUP", reason: "health-check-failed"))
+    }
+
+    /// A backup hears the master; after twice the TTL it looks the key up.
+    static func backupHearingAMaster(_ driver: inout InstanceDriver) -> ([Action], MonotonicInstant) {
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        var heard: [Action] = []
+        var now = t0
+        for second in 0...6 {
+            now = t0 + .milliseconds(UInt64(second) * 1000 + 500)
+            heard += driver.run(until: now) + driver.advert(advskew: 0, at: now)
+        }
+        return (heard, now)
+    }
+
+    @Test func aBackupThatHearsAMasterWithoutTheKeySaysSoOnce() throws {
+        var driver = Self.driver(Self.guarded { $0.advskew = 100 })
+        let (heard, now) = Self.backupHearingAMaster(&driver)
+        let read = try #require(heard.etcdRequests.first)
+        #expect(read.call == .read(key: Self.key))
+        let message =
+            "etcd: 192.0.2.12 advertises as MASTER while key \(Self.key) is free: it cannot reach etcd, or runs "
+            + "without --etcd or with another key (every host of the group must run the guard)"
+        #expect(driver.answer([read], at: now).messages(at: .warning) == [message])
+        // Thirty seconds later: the same finding, not said again.
+        var again: [Action] = []
+        for second in 7...38 { again += driver.advert(advskew: 0, at: t0 + .seconds(UInt64(second))) }
+        again += driver.run(until: t0 + .seconds(38))
+        let second = try #require(again.etcdRequests.first)
+        #expect(driver.answer([second], at: t0 + .seconds(38)).messages(at: .warning).isEmpty)
+    }
+
+    @Test func aBackupWhoseMasterHoldsTheKeySaysNothing() throws {
+        var driver = Self.driver(Self.guarded { $0.advskew = 100 })
+        let (heard, now) = Self.backupHearingAMaster(&driver)
+        let read = try #require(heard.etcdRequests.first)
+        #expect(driver.answer([read], holder: "192.0.2.12 beta", at: now).messages(at: .warning).isEmpty)
         #expect(driver.instance.reportedRole == .backup)
     }
 

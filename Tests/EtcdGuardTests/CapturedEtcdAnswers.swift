@@ -92,4 +92,15 @@ enum CapturedEtcdAnswers {
     )
     /// A path the gateway does not serve: plain text.
     static let notFoundPath = (404, "Not Found")
+    /// `kv/range {"key": K}` on a key that does not exist: a header alone (etcd 3.4.23, another
+    /// run: other cluster and member IDs).
+    static let rangeAbsent = (
+        200,
+        #"{"header":{"cluster_id":"16852641557184054374","member_id":"9009370488483034218","revision":"1","raft_term":"2"}}"#
+    )
+    /// `kv/range {"key": K}` once K is put with the value and a lease.
+    static let rangeHeld = (
+        200,
+        #"{"header":{"cluster_id":"16852641557184054374","member_id":"9009370488483034218","revision":"2","raft_term":"2"},"kvs":[{"key":"L3N3aWZ0Y2FycC83LzE5Mi4wLjIuMTAw","create_revision":"2","mod_revision":"2","version":"1","value":"MTkyLjAuMi4xIGhvc3RB","lease":"3777009571123792645"}],"count":"1"}"#
+    )
 }

@@ -27,6 +27,15 @@ import Testing
         #expect(EtcdCall.acquire(key: key, value: "", lease: 1).path == "/v3/kv/txn")
     }
 
+    @Test func aReadAsksForTheKeyAndNamesItsHolderOrNone() throws {
+        #expect(text(.read(key: key)) == #"{"key":"L3N3aWZ0Y2FycC83LzE5Mi4wLjIuMTAw"}"#)
+        #expect(EtcdCall.read(key: key).path == "/v3/kv/range")
+        #expect(try decode(.read(key: key), CapturedEtcdAnswers.rangeAbsent) == .held(by: nil))
+        #expect(
+            try decode(.read(key: key), CapturedEtcdAnswers.rangeHeld)
+                == .held(by: EtcdKeyHolder(value: "192.0.2.1 hostA", lease: 3_777_009_571_123_792_645)))
+    }
+
     @Test func keepAliveRevokeAndAuthenticateBodies() {
         #expect(text(.keepAlive(lease: 42)) == #"{"ID":"42"}"#)
         #expect(text(.revoke(lease: 42)) == #"{"ID":"42"}"#)

@@ -535,3 +535,49 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         #expect(Harness.grants(harness.log).isEmpty)
     }
 }
+
+@Suite struct EtcdLeaseGuardLookUpTests {
+    static func guardian() -> EtcdLeaseGuard {
+        EtcdLeaseGuard(
+            configuration: .init(
+                key: "/swiftcarp/7/192.0.2.100", value: "192.0.2.1 hostA", ttl: 3, retryInterval: .seconds(1)))
+    }
+
+    @Test func aLookUpReadsTheKeyAndTellsItsHolder() throws {
+        var guardian = Self.guardian()
+        let now = MonotonicInstant.seconds(100)
+        let actions = guardian.lookUp(at: now)
+        guard case .send(let request) = try #require(actions.first) else {
+            Issue.record("no request: \(actions)")
+            return
+        }
+        #expect(request.call == .read(key: "/swiftcarp/7/192.0.2.100"))
+        let (status, body) = CapturedEtcdAnswers.rangeHeld
+        #expect(
+            guardian.received(status: status, body: Array(body.utf8), for: request.id, at: now + .milliseconds(5))
+                == [.keyLookedUp(holder: EtcdKeyHolder(value: "192.0.2.1 hostA", lease: 3_777_009_571_123_792_645))])
+        #expect(!guardian.wanting && !guardian.isMaster)
+    }
+
+    @Test func noLookUpWhileWantingOrWithACallInFlight() {
+        var guardian = Self.guardian()
+        let now = MonotonicInstant.seconds(100)
+        _ = guardian.want(at: now)
+        #expect(guardian.lookUp(at: now).isEmpty)
+        var idle = Self.guardian()
+        _ = idle.lookUp(at: now)
+        #expect(idle.lookUp(at: now).isEmpty)
+    }
+
+    @Test func aFailedLookUpIsAProblemButChangesNothingElse() throws {
+        var guardian = Self.guardian()
+        let now = MonotonicInstant.seconds(100)
+        guard case .send(let request) = try #require(guardian.lookUp(at: now).first) else { return }
+        let actions = guardian.failed(requestID: request.id, reason: "Connection refused", at: now)
+        #expect(
+            actions == [
+                .log(.warning, "etcd: unreachable, may not be master: read at endpoint 1 failed: Connection refused")
+            ])
+        #expect(guardian.nextDeadline == nil)
+    }
+}

@@ -41,7 +41,7 @@ final class GuardRunner {
                 }
             case .cancel(let id):
                 client.cancel(id: id)
-            case .grantMastership, .revokeMastership, .released, .log:
+            case .grantMastership, .revokeMastership, .released, .keyLookedUp, .log:
                 break
             }
         }

@@ -57,6 +57,16 @@ struct CommandLineBinaryTests {
         }
     }
 
+    @Test func helpNamesTheEtcdOptions() throws {
+        let outcome = try run(["--help"])
+        for option in [
+            "--etcd=", "--etcd-prefix=", "--etcd-lock=", "--etcd-ttl=", "--etcd-unreachable=", "--etcd-cacert=",
+            "--etcd-cert=", "--etcd-key=", "--etcd-user=", "--etcd-passfile=",
+        ] {
+            #expect(outcome.stdout.contains(option), "help lacks \(option)")
+        }
+    }
+
     @Test func versionPrintsAndExitsZero() throws {
         let outcome = try run(["--version"])
         #expect(outcome.status == 0)
@@ -89,6 +99,14 @@ struct CommandLineBinaryTests {
             (["--garp-repeat=0"], "--garp-repeat '0' is out of range: allowed are 1 to 255"),
             (["--garp-interval=soon"], "invalid --garp-interval 'soon'"),
             (["--garp-refresh=0.01"], "--garp-refresh '0.01' is too short: 0 (off) or at least 0.1 seconds"),
+            (["--etcd=192.0.2.1:2379"], "invalid --etcd endpoint '192.0.2.1:2379'"),
+            (
+                ["--etcd=http://192.0.2.1:2379", "--etcd-ttl=1"],
+                "--etcd-ttl '1' is out of range: allowed are 2 to 3600"
+            ),
+            (["--etcd=http://192.0.2.1:2379", "--etcd-cacert=/nonexistent/ca.pem"], "cannot read --etcd-cacert"),
+            (["--etcd=http://192.0.2.1:2379", "--etcd-user=carp"], "--etcd-user needs --etcd-passfile"),
+            (["--etcd-ttl=5"], "--etcd-ttl needs --etcd"),
         ] as [([String], String)])
     func badInputIsRefusedWithAMessage(extra: [String], message: String) throws {
         let outcome = try run(Self.valid + extra)
