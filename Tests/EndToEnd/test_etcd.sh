@@ -126,7 +126,8 @@ cut_etcd_client_port() {
 # --- Scripts that keep a timeline -------------------------------------------------------------
 
 # write_timeline_scripts: up and down scripts (etcd-up, etcd-down) that do what the usual ones
-# do and also log to $WORK/timeline "NANOSECONDS UP|DOWN HOST CARP_REASON". The up script logs
+# do and also log to $WORK/timeline "NANOSECONDS UP|DOWN HOST CARP_REASON" (and the up script
+# its CARP_ETCD_KEY and CARP_ETCD_LEASE to $WORK/etcd-env.HOST). The up script logs
 # before it adds the address and the down script after it removed it, so each host's
 # intervals from UP to DOWN contain the time it really held the address. The down script
 # first sleeps the seconds in $WORK/down-delay, if any: a down script that takes its time (a
@@ -136,6 +137,7 @@ write_timeline_scripts() {
 #!/bin/sh
 host=\$(ip netns identify \$\$)
 echo "\$(date +%s%N) UP \${host##*-} \${CARP_REASON:--}" >> "$WORK/timeline"
+echo "\${CARP_ETCD_KEY:-} \${CARP_ETCD_LEASE:-}" > "$WORK/etcd-env.\${host##*-}"
 exec "$WORK/up" "\$@"
 SCRIPT
     cat > "$WORK/etcd-down" <<SCRIPT
@@ -179,7 +181,7 @@ start_timeline() {
     shift 2
     run_on "$host" "$SWIFTCARP" --interface=eth0 --srcip="$(host_address $host)" --vhid=7 \
         --pass=hunter2 --addr="$VIP" --upscript="$WORK/etcd-up" --downscript="$WORK/etcd-down" \
-        --facility=none --advbase=1 --advskew="$skew" "$@"
+        --facility=none --advbase=1 --advskew="$skew" --statefile="$WORK/$host.state" "$@"
 }
 start_guarded() {
     local host=$1 skew=$2
@@ -295,6 +297,15 @@ test_etcd_crash_of_the_master_is_taken_over_within_the_ttl_and_the_carp_bound() 
     took=$(ms_between "$killed" "$up2")
     [ "$took" -le "$bound" ] || fail "h2 took over after $took ms, more than TTL + the CARP bound ($bound ms)"
     wait_for 3 etcd_holder_is h2 || fail "h2 is master but the key says '$(etcd_holder)'"
+    # The lease shows in the scripts' environment, the state file and the USR1 line.
+    local key="/swiftcarp/7/$VIP" lease
+    lease=$(etcdctl_on h3 get "$key" -w fields 2>/dev/null | awk -F' : ' '/"Lease"/ { print $2 }')
+    [ -n "$lease" ] || fail "no lease on the key"
+    [ "$(cat "$WORK/etcd-env.h2")" = "$key $lease" ] || fail "the up script saw '$(cat "$WORK/etcd-env.h2")', the key's lease is $lease"
+    grep -qx "ETCD_KEY=$key" "$WORK/h2.state" && grep -qx "ETCD_LEASE=$lease" "$WORK/h2.state" \
+        || fail "h2's state file: $(cat "$WORK/h2.state")"
+    kill -USR1 "$(pid_of h2)"
+    wait_for 3 log_has h2 "etcd: key $key, held with lease $lease" || fail "the USR1 line does not show the lease"
     echo "    crash of the master with the guard: h2 took over after $took ms (bound $bound ms)"
 }
 
