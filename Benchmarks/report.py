@@ -18,6 +18,12 @@ IMPLEMENTATION being "ours" (SwiftCARP) or "ucarp":
     callgrind IMPL ROLE SECONDS IR ADVERTS ELAPSED
                               one daemon under callgrind sending or receiving (ROLE) for
                               SECONDS: its instructions and the adverts on the wire
+    guardcrash IMPL SECONDS, guardTERM IMPL SECONDS
+                              with the etcd guard (TTL 2 s): kill -9 or TERM with --shutdown
+                              of the master -> the backup's up script
+    partition-guard IMPL SECONDS TAKEOVER, partition-none IMPL SECONDS TAKEOVER
+                              an 8 s partition of the master, with the guard or without: how
+                              long both hosts held the address, and cut -> backup's up script
     size IMPL BYTES, libs IMPL LINES
                               the binary's size and its lines of ldd
     client IMPL SCENARIO EVENT PROBES
@@ -25,7 +31,7 @@ IMPLEMENTATION being "ours" (SwiftCARP) or "ucarp":
                               SCENARIO crash, TERM, USR2, check or crash40, EVENT the Unix
                               time of the crash or signal, PROBES the file probe.py wrote
 
-    Benchmarks/report.py [--takeover-runs N] [--handover-runs N] [--elapsed S] SAMPLES
+    Benchmarks/report.py [--takeover-runs N] [--handover-runs N] [--guard-runs N] [--elapsed S] SAMPLES
     Benchmarks/report.py --timeline EVENT PROBES
                               who answered the probes of one probe.py file, over time
                               relative to the Unix time EVENT (etc/demo.sh)
@@ -132,7 +138,75 @@ class Report:
         return (long_ir - short_ir) / (long_adverts - short_adverts)
 
 
-def table(samples, takeover_runs=7, handover_runs=3, elapsed=None):
+# The guard phase's lease TTL (Benchmarks/run guard: --etcd-ttl=2, advbase 1, skew 0/50).
+GUARD_TTL = 2
+
+
+def guard_rows(report, row, lines, guard_runs):
+    """The etcd guard's rows, when the guard phase ran: its crash takeover and hand-over, and
+    how long a partition of the master gives two masters with the guard and without."""
+    measures = ("guardcrash", "guardTERM", "partition-guard", "partition-none")
+    if not any(report.values(m, i) for m in measures for i in IMPLEMENTATIONS):
+        return
+    lines.extend([
+        "Guard: etcd 3.4, three members (one on each host and the client), --etcd-ttl=2, advbase 1,",
+        "  skew 0/50, %d runs each. Partition: h1 alone on its side of the bridge for 8 s, then healed;"
+        % guard_runs,
+        "  two masters: the time both hosts' scripts said they held the address.",
+    ])
+
+    def cell(measure, impl, unit="s"):
+        pair = report.stats(measure, impl)
+        return "-" if pair is None else "%.3f / %.3f %s" % (pair + (unit,))
+
+    def max_of(measure):
+        pair = report.stats(measure, "ours")
+        return None if pair is None else pair[1]
+
+    bound = rounded(GUARD_TTL + protocol_bound(1, 50))
+    crash = max_of("guardcrash")
+    row(
+        "guard: crash takeover, kill -> up (med / max)",
+        cell("guardcrash", "ours"),
+        "n/a: no guard",
+        "<= TTL + %.3f s" % protocol_bound(1, 50),
+        verdict(None if crash is None else crash <= bound),
+    )
+    term = max_of("guardTERM")
+    row(
+        "guard: hand-over, TERM with --shutdown (med / max)",
+        cell("guardTERM", "ours"),
+        "n/a: no guard",
+        "< 0.2 s",
+        verdict(None if term is None else term < 0.2),
+    )
+    dual = max_of("partition-guard")
+    row(
+        "partition, with the guard: two masters (med / max)",
+        cell("partition-guard", "ours"),
+        "n/a: no guard",
+        "0 s",
+        verdict(None if dual is None else dual == 0),
+    )
+    row(
+        "partition, without it: two masters (med / max)",
+        cell("partition-none", "ours"),
+        cell("partition-none", "ucarp"),
+        "",
+        "",
+    )
+    row(
+        "  partition, with the guard: cut -> backup's up",
+        "-" if not report.values("partition-guard", "ours", 1)
+        else "%.3f / %.3f s" % median_max(report.values("partition-guard", "ours", 1)),
+        "",
+        "",
+        "",
+    )
+    lines.append("")
+
+
+def table(samples, takeover_runs=7, handover_runs=3, elapsed=None, guard_runs=3):
     """The text Benchmarks/run prints: an explanation, the table, the total run time."""
     report = Report(samples)
     lines = [
@@ -274,6 +348,7 @@ def table(samples, takeover_runs=7, handover_runs=3, elapsed=None):
             "",
         )
     lines.append("")
+    guard_rows(report, row, lines, guard_runs)
     if elapsed is not None:
         lines.append("total run time: %.0f s" % elapsed)
     return "\n".join(lines) + "\n"
@@ -525,6 +600,7 @@ def main(argv):
     parser = argparse.ArgumentParser(description="The table of Benchmarks/run.")
     parser.add_argument("--takeover-runs", type=int, default=7)
     parser.add_argument("--handover-runs", type=int, default=3)
+    parser.add_argument("--guard-runs", type=int, default=3)
     parser.add_argument("--elapsed", type=float, help="seconds the run took")
     parser.add_argument("--probe-rate", type=int, help="probes a second of the client")
     parser.add_argument("--timeline", type=float, metavar="EVENT", help="SAMPLES is a probe file: its time line")
@@ -537,7 +613,7 @@ def main(argv):
         return 0
     with open(options.samples) as file:
         samples = read_samples(file)
-    sys.stdout.write(table(samples, options.takeover_runs, options.handover_runs, options.elapsed))
+    sys.stdout.write(table(samples, options.takeover_runs, options.handover_runs, options.elapsed, options.guard_runs))
     if any(measure == "client" for measure, _ in samples):
         sys.stdout.write(client_table(samples, rate=options.probe_rate))
     return 0

@@ -114,6 +114,33 @@ def client_samples(files, text):
     return samples(text), lambda path: files[path]
 
 
+class GuardTests(unittest.TestCase):
+    def test_no_guard_rows_unless_the_guard_phase_ran(self):
+        table = report.table(samples("crash ours 3.2"))
+        self.assertNotIn("guard", table)
+
+    def test_crash_goal_is_the_ttl_plus_the_protocol_bound(self):
+        table = report.table(samples("guardcrash ours 4.1\nguardcrash ours 5.195\nguardcrash ours 4.6"))
+        self.assertEqual(row_of(table, "guard: crash takeover, kill -> up (med / max)")[1:],
+                         ["4.600 / 5.195 s", "n/a: no guard", "<= TTL + 3.195 s", "yes"])
+        table = report.table(samples("guardcrash ours 5.196"))
+        self.assertEqual(row_of(table, "guard: crash takeover, kill -> up (med / max)")[4], "NO")
+
+    def test_hand_over_goal_is_under_200_ms(self):
+        table = report.table(samples("guardTERM ours 0.012\nguardTERM ours 0.2"))
+        self.assertEqual(row_of(table, "guard: hand-over, TERM with --shutdown (med / max)")[4], "NO")
+
+    def test_any_time_with_two_masters_fails_the_guard_and_unguarded_runs_are_only_shown(self):
+        figures = samples("partition-guard ours 0.000 4.1\npartition-guard ours 0.002 4.3\n"
+                          "partition-none ours 6.8 3.3\npartition-none ucarp 7.0 3.9")
+        table = report.table(figures)
+        self.assertEqual(row_of(table, "partition, with the guard: two masters (med / max)")[1:],
+                         ["0.001 / 0.002 s", "n/a: no guard", "0 s", "NO"])
+        self.assertEqual(row_of(table, "partition, without it: two masters (med / max)")[1:],
+                         ["6.800 / 6.800 s", "7.000 / 7.000 s", "", ""])
+        self.assertEqual(row_of(table, "  partition, with the guard: cut -> backup's up")[1], "4.200 / 4.300 s")
+
+
 class ProbeTests(unittest.TestCase):
     def test_lost_counts_unanswered_probes(self):
         self.assertEqual(report.lost(report.read_probes(probe_lines("11---22"))), 3)

@@ -22,9 +22,14 @@ topology_up() {
     write_scripts
 }
 
+# topology_down: kills every process of the namespaces (daemons, scripts, the etcd members of
+# test_etcd.sh) and removes them and the work directory. A killed process's run_named shell,
+# outside the namespaces, may still be writing its exit status there: the removal is retried.
 topology_down() {
     namespaces_down
-    [ -n "$WORK" ] && rm -rf "$WORK"
+    if [ -n "$WORK" ]; then
+        rm -rf "$WORK" 2>/dev/null || { sleep 0.3; rm -rf "$WORK"; }
+    fi
     WORK=""
 }
 
