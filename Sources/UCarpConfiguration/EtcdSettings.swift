@@ -69,7 +69,7 @@ public struct EtcdSettings: Equatable, Sendable {
 extension Settings {
     /// The guard's key for this instance, nil without `--etcd`.
     public var etcdKey: String? {
-        etcd?.key(vhid: vhid, address: virtualAddress.description)
+        etcd?.key(vhid: vhid, address: virtualAddresses.first?.description ?? "")
     }
 }
 
