@@ -84,9 +84,9 @@ test_ipv6_client_neighbour_entry_follows_the_new_master() {
     ipv6_reachable_from h3 || fail "h3 cannot reach $VIP at h2"
 }
 
-# bad_input_is_one_line MESSAGE-PATTERN OPTIONS...: ucarp with OPTIONS (on h1, IPv6 source
-# address by default) exits 1 with one line of output but for the --help hint, which matches
-# the extended regular expression MESSAGE-PATTERN.
+# bad_input_is_one_line MESSAGE-PATTERN OPTIONS...: ucarp on h1 with the test's interface,
+# vhid, password and scripts and OPTIONS exits 1 with one line of output but for the --help
+# hint, and that line matches the extended regular expression MESSAGE-PATTERN.
 bad_input_is_one_line() {
     local pattern=$1 output status lines
     shift
@@ -100,12 +100,15 @@ bad_input_is_one_line() {
 }
 
 test_ipv6_bad_input_is_one_line_and_exit_1() {
-    local VIP=$VIP6 src
+    local VIP=$VIP6 src i too_many=()
     topology_up 1
     src=$(host_address6 1)
     bad_input_is_one_line "fe80::1.*link-local|link-local.*fe80::1" --srcip="$src" --addr=fe80::1
     bad_input_is_one_line "ff02::1.*multicast|multicast.*ff02::1" --srcip="$src" --addr=ff02::1
+    bad_input_is_one_line "239\.1\.2\.3.*multicast|multicast.*239\.1\.2\.3" --srcip="$(host_address 1)" --addr=239.1.2.3
     bad_input_is_one_line "mcast.*224\.0\.0\.18|224\.0\.0\.18.*mcast" --srcip="$src" --addr="$VIP" --mcast=224.0.0.18
     bad_input_is_one_line "mcast.*ff02::12|ff02::12.*mcast" --srcip="$(host_address 1)" --addr=192.0.2.100 --mcast=ff02::12
     bad_input_is_one_line "2001:db8::99.*(not|interface|eth0)" --srcip=2001:db8::99 --addr="$VIP"
+    for i in $(seq 0 255); do too_many+=(--addr="10.0.$((i / 250)).$((i % 250 + 1))"); done
+    bad_input_is_one_line "256|255|too many" --srcip="$(host_address 1)" "${too_many[@]}"
 }
