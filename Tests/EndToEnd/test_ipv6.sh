@@ -86,7 +86,9 @@ test_ipv6_client_neighbour_entry_follows_the_new_master() {
 
 # bad_input_is_one_line MESSAGE-PATTERN OPTIONS...: ucarp on h1 with the test's interface,
 # vhid, password and scripts and OPTIONS exits 1 with one line of output but for the --help
-# hint, and that line matches the extended regular expression MESSAGE-PATTERN.
+# hint and [INFO] lines (a check made once the interface is open comes after "Local
+# advertised ethernet address"), and that line matches the extended regular expression
+# MESSAGE-PATTERN.
 bad_input_is_one_line() {
     local pattern=$1 output status lines
     shift
@@ -94,7 +96,7 @@ bad_input_is_one_line() {
         --upscript="$WORK/up" --downscript="$WORK/down" --facility=none "$@" 2>&1)
     status=$?
     [ "$status" = 1 ] || fail "exit status $status, expected 1, for $*: $output"
-    lines=$(grep -vc "^Try 'ucarp --help'" <<<"$output")
+    lines=$(grep -v "^Try 'ucarp --help'" <<<"$output" | grep -vc ": \[INFO\] ")
     [ "$lines" = 1 ] || fail "$lines lines, expected one, for $*: $output"
     grep -Eiq -- "$pattern" <<<"$output" || fail "the message for $* does not match '$pattern': $output"
 }
@@ -108,6 +110,7 @@ test_ipv6_bad_input_is_one_line_and_exit_1() {
     bad_input_is_one_line "239\.1\.2\.3.*multicast|multicast.*239\.1\.2\.3" --srcip="$(host_address 1)" --addr=239.1.2.3
     bad_input_is_one_line "mcast.*224\.0\.0\.18|224\.0\.0\.18.*mcast" --srcip="$src" --addr="$VIP" --mcast=224.0.0.18
     bad_input_is_one_line "mcast.*ff02::12|ff02::12.*mcast" --srcip="$(host_address 1)" --addr=192.0.2.100 --mcast=ff02::12
+    bad_input_is_one_line "peer.*2001:db8::12|2001:db8::12.*peer" --srcip="$(host_address 1)" --addr=192.0.2.100 --peer="$(host_address6 2)"
     bad_input_is_one_line "2001:db8::99.*(not|interface|eth0)" --srcip=2001:db8::99 --addr="$VIP"
     for i in $(seq 0 255); do too_many+=(--addr="10.0.$((i / 250)).$((i % 250 + 1))"); done
     bad_input_is_one_line "256|255|too many" --srcip="$(host_address 1)" "${too_many[@]}"

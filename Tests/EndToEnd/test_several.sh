@@ -44,8 +44,9 @@ several_reachable_from() {
 
 test_several_addresses_move_together_and_scripts_run_once_per_address() {
     needs ping
-    local options=(--addr="$SEVERAL_V4" --addr="$VIP6" --upscript="$WORK/up-env" --downscript="$WORK/down-env")
+    local options
     topology_up 3 ipv6
+    options=(--addr="$SEVERAL_V4" --addr="$VIP6" --upscript="$WORK/up-env" --downscript="$WORK/down-env")
     write_several_env_scripts
     start_carp h1 "$SWIFTCARP" --advskew=0 "${options[@]}"
     wait_for 5 listening h1 || fail "h1 did not start"
