@@ -82,16 +82,8 @@ public struct AdvertisementCodec: Sendable {
         CARPHeader.fill(header, advbase: advbase, advskew: advskew, counter: counter, authenticator: authenticator)
     }
 
-    /// What became of one captured frame.
-    public enum Outcome: Equatable, Sendable {
-        /// A valid advertisement from a peer of our virtual host.
-        case accepted(ReceivedAdvertisement)
-        /// Not meant for a CARP receiver at all (too short for IPv4, not IPv4, not protocol
-        /// 112, or our own): ucarp drops these without a word, and so do we.
-        case ignored
-        /// A protocol-112 frame that failed a check: counted, and maybe logged.
-        case dropped(AdvertisementError)
-    }
+    /// What became of one captured frame: the one outcome of both families' codecs.
+    public typealias Outcome = AdvertisementOutcome
 
     /// Decodes and checks a captured Ethernet frame, in ucarp's order: size, TTL, version,
     /// vhid, destination group, checksums, digest.
@@ -148,22 +140,43 @@ public struct AdvertisementCodec: Sendable {
         }
         return .accepted(
             ReceivedAdvertisement(
-                source: source, advbase: bytes[carpStart + 5], advskew: bytes[carpStart + 2], counter: counter))
+                source: .ipv4(source), advbase: bytes[carpStart + 5], advskew: bytes[carpStart + 2], counter: counter))
     }
 }
 
-/// A verified advertisement: what the election needs from it.
+/// What became of one captured frame, over either family.
+public enum AdvertisementOutcome: Equatable, Sendable {
+    /// A valid advertisement from a peer of our virtual host.
+    case accepted(ReceivedAdvertisement)
+    /// Not meant for a CARP receiver at all (too short, another family or protocol, or our
+    /// own): ucarp drops these without a word, and so do we.
+    case ignored
+    /// A protocol-112 packet that failed a check: counted, and maybe logged.
+    case dropped(AdvertisementError)
+}
+
+/// A verified advertisement, over IPv4 or IPv6: what the election needs from it.
 public struct ReceivedAdvertisement: Equatable, Sendable {
-    public var source: IPv4Address
+    public var source: IPAddress
     public var advbase: UInt8
     public var advskew: UInt8
     public var counter: UInt64
 
-    public init(source: IPv4Address, advbase: UInt8, advskew: UInt8, counter: UInt64) {
+    public init(source: IPAddress, advbase: UInt8, advskew: UInt8, counter: UInt64) {
         self.source = source
         self.advbase = advbase
         self.advskew = advskew
         self.counter = counter
+    }
+
+    /// An advertisement received over IPv4.
+    public init(source: IPv4Address, advbase: UInt8, advskew: UInt8, counter: UInt64) {
+        self.init(source: .ipv4(source), advbase: advbase, advskew: advskew, counter: counter)
+    }
+
+    /// An advertisement received over IPv6.
+    public init(source: IPv6Address, advbase: UInt8, advskew: UInt8, counter: UInt64) {
+        self.init(source: .ipv6(source), advbase: advbase, advskew: advskew, counter: counter)
     }
 
     public var interval: AdvertisementInterval { AdvertisementInterval(base: advbase, skew: advskew) }

@@ -25,7 +25,8 @@ public struct CARPStateMachine: Sendable {
         public var deadRatio: UInt32
         public var preempt: Bool
         public var neutral: Bool
-        public var sourceAddress: IPv4Address
+        /// `--srcip`: adverts of the same interval are told apart by it (``IPAddress/tieBreakKey``).
+        public var sourceAddress: IPAddress
         /// The counter of the first advertisement; the daemon draws it at random.
         public var initialCounter: UInt64
         /// A health check decides whether we may be master; until its first result we may not.
@@ -38,7 +39,7 @@ public struct CARPStateMachine: Sendable {
 
         public init(
             vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,
-            sourceAddress: IPv4Address, initialCounter: UInt64, healthChecked: Bool = false,
+            sourceAddress: IPAddress, initialCounter: UInt64, healthChecked: Bool = false,
             announcements: AnnouncementSchedule = .ucarp, handOverWait: MonotonicDuration? = nil
         ) {
             self.healthChecked = healthChecked
@@ -52,6 +53,18 @@ public struct CARPStateMachine: Sendable {
             self.neutral = neutral
             self.sourceAddress = sourceAddress
             self.initialCounter = initialCounter
+        }
+
+        /// The configuration of an instance advertising from an IPv4 address, as ucarp does.
+        public init(
+            vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,
+            sourceAddress: IPv4Address, initialCounter: UInt64, healthChecked: Bool = false,
+            announcements: AnnouncementSchedule = .ucarp, handOverWait: MonotonicDuration? = nil
+        ) {
+            self.init(
+                vhid: vhid, advbase: advbase, advskew: advskew, deadRatio: deadRatio, preempt: preempt,
+                neutral: neutral, sourceAddress: .ipv4(sourceAddress), initialCounter: initialCounter,
+                healthChecked: healthChecked, announcements: announcements, handOverWait: handOverWait)
         }
     }
 
@@ -173,8 +186,8 @@ public struct CARPStateMachine: Sendable {
         counter = advert.counter
         let local = ownInterval
         let remote = advert.interval
-        let theirKey = advert.source.ucarpTieBreakKey
-        let ourKey = configuration.sourceAddress.ucarpTieBreakKey
+        let theirKey = advert.source.tieBreakKey
+        let ourKey = configuration.sourceAddress.tieBreakKey
         var actions = heardWhileReleasing(advert)
 
         switch state {

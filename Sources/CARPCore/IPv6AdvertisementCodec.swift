@@ -77,16 +77,8 @@ public struct IPv6AdvertisementCodec: Sendable {
         return frame
     }
 
-    /// What became of one captured frame.
-    public enum Outcome: Equatable, Sendable {
-        /// A valid advertisement from a peer of our virtual host.
-        case accepted(ReceivedIPv6Advertisement)
-        /// Not meant for a CARP receiver (too short for IPv6, not IPv6, next header not 112
-        /// (extension headers included), or our own): dropped without a word.
-        case ignored
-        /// A protocol-112 packet that failed a check: counted, and maybe logged.
-        case dropped(AdvertisementError)
-    }
+    /// What became of one captured frame: the same outcome as ``AdvertisementCodec``'s.
+    public typealias Outcome = AdvertisementOutcome
 
     /// Decodes and checks a captured Ethernet frame in OpenBSD's order: hop limit, length,
     /// checksum, version and type, vhid, then destination (the group, or us with `--peer`),
@@ -135,23 +127,6 @@ public struct IPv6AdvertisementCodec: Sendable {
             return .dropped(authenticator.badDigest(received: digest, counter: counter))
         }
         return .accepted(
-            ReceivedIPv6Advertisement(source: source, advbase: header[5], advskew: header[2], counter: counter))
+            ReceivedAdvertisement(source: source, advbase: header[5], advskew: header[2], counter: counter))
     }
-}
-
-/// A verified IPv6 advertisement: what the election needs from it.
-public struct ReceivedIPv6Advertisement: Equatable, Sendable {
-    public var source: IPv6Address
-    public var advbase: UInt8
-    public var advskew: UInt8
-    public var counter: UInt64
-
-    public init(source: IPv6Address, advbase: UInt8, advskew: UInt8, counter: UInt64) {
-        self.source = source
-        self.advbase = advbase
-        self.advskew = advskew
-        self.counter = counter
-    }
-
-    public var interval: AdvertisementInterval { AdvertisementInterval(base: advbase, skew: advskew) }
 }

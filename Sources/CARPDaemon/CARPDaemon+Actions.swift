@@ -28,13 +28,22 @@ extension CARPDaemon {
                 }
                 perform(instance.advertisementSent(failure: failure, at: now), at: now)
             case .sendGratuitousARP:
-                // One announcement of the --garp-* schedule; IPv6 addresses will get their
-                // unsolicited neighbour advertisement here, on the same schedule.
-                let frame = GratuitousARP.frame(interfaceMAC: interface.mac, virtualAddress: settings.virtualAddress)
-                do throws(DaemonError) {
-                    try capture.send(frame)
-                } catch {
-                    logger.error("write() in garp: \(error)")
+                // One announcement of the --garp-* schedule: a gratuitous ARP per IPv4 address,
+                // then an unsolicited neighbour advertisement per IPv6 one (FreeBSD's order).
+                for address in settings.ipv4VirtualAddresses {
+                    do throws(DaemonError) {
+                        try capture.send(GratuitousARP.frame(interfaceMAC: interface.mac, virtualAddress: address))
+                    } catch {
+                        logger.error("write() in garp: \(error)")
+                    }
+                }
+                for address in settings.ipv6VirtualAddresses {
+                    do throws(DaemonError) {
+                        try capture.send(
+                            NeighbourAdvertisement.frame(interfaceMAC: interface.mac, virtualAddress: address))
+                    } catch {
+                        logger.error("write() in neighbour advertisement for \(address): \(error)")
+                    }
                 }
             case .recordState(let state, let previous, let reason):
                 recordState(state, previous: previous, reason: reason)
@@ -81,7 +90,7 @@ extension CARPDaemon {
                 .init(
                     state: state, previousState: previous, reason: reason, vhid: settings.vhid,
                     interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
-                    sourceAddress: settings.sourceAddress))
+                    sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments))
         } catch {
             logger.error("Unable to update the state file: \(error.description)")
         }

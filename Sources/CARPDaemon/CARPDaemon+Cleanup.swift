@@ -29,7 +29,7 @@ extension CARPDaemon {
         }
     }
 
-    /// Runs the down script as `SCRIPT <interface> <vip> [<xparam>]` with `CARP_STATE=BACKUP`
+    /// Runs the down script as `SCRIPT <interface> <vip> [<xparam>]` (once per virtual address) with `CARP_STATE=BACKUP`
     /// and `CARP_REASON=daemon-died`, and waits for it: at most `--script-timeout`, then its
     /// process group is killed. The Supervisor and `--cleanup` both come this way.
     func runDownScript(previous: String) {
@@ -48,14 +48,19 @@ extension CARPDaemon {
 
     static func runDownScript(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
         guard let path = settings.downscript else { return }
-        let environment = Instance.scriptEnvironment(
-            settings: settings, interfaceName: interfaceName, state: "BACKUP", previous: previous,
-            reason: deathReason)
-        runAndWait(
-            .init(
-                path: path, arguments: Instance.scriptArguments(settings: settings, interfaceName: interfaceName),
-                environment: environment),
-            timeout: settings.scriptTimeout, logger: logger)
+        // Once per address, in the order given, as the instance runs it.
+        for address in settings.virtualAddressArguments {
+            let environment = Instance.scriptEnvironment(
+                settings: settings, interfaceName: interfaceName, state: "BACKUP", previous: previous,
+                reason: deathReason, address: address)
+            runAndWait(
+                .init(
+                    path: path,
+                    arguments: Instance.scriptArguments(
+                        settings: settings, interfaceName: interfaceName, address: address),
+                    environment: environment),
+                timeout: settings.scriptTimeout, logger: logger)
+        }
     }
 
     /// keepalived's `notify ... INSTANCE <name> STOP <priority>`, the priority from the
@@ -114,7 +119,7 @@ extension CARPDaemon {
                 .init(
                     state: "STOPPED", previousState: previous, reason: Self.deathReason, vhid: settings.vhid,
                     interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
-                    sourceAddress: settings.sourceAddress))
+                    sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments))
         } catch {
             logger.error("Unable to update the state file: \(error.description)")
         }

@@ -27,7 +27,7 @@ public final class CARPDaemon {
     let version: String
     /// Every decision: the election, signals, carrier, scripts, checks, leaving.
     var instance: Instance
-    let codec: AdvertisementCodec
+    let codec: AnyAdvertisementCodec
     let interface: NetworkInterface
     let capture: PacketCapture
     let signals: SignalSource
@@ -64,15 +64,28 @@ public final class CARPDaemon {
         interfaceName = name
         interface = try NetworkInterface(name: name)
         logger.info("Local advertised ethernet address is [\(interface.mac.macDescription)]")
+        if let source = settings.sourceAddress.ipv6, try !interface.has(source) {
+            throw .sourceAddressNotOnInterface(address: source, interface: name)
+        }
         capture = try PacketCapture(
             interface: name,
             filter: PacketCapture.filter(
                 vhid: settings.vhid, sourceAddress: settings.sourceAddress, unicast: !settings.peers.isEmpty))
         if settings.peers.isEmpty {
             unicast = nil
-            if !settings.noMulticast { try interface.join(group: settings.group) }
+            switch settings.group {
+            case .ipv4(let group): if !settings.noMulticast { try interface.join(group: group) }
+            // Also with --nomcast: Linux bridges snoop MLD and pass ff02::12 only to members.
+            case .ipv6(let group): try interface.join(group: group)
+            }
         } else {
-            unicast = try UnicastSender(sourceAddress: settings.sourceAddress, peers: settings.peers)
+            switch settings.sourceAddress {
+            case .ipv4(let source):
+                unicast = try UnicastSender(sourceAddress: source, peers: settings.peers.compactMap(\.ipv4))
+            case .ipv6(let source):
+                unicast = try UnicastSender(
+                    sourceAddress: source, peers: settings.peers.compactMap(\.ipv6), interfaceIndex: interface.index)
+            }
             logger.info("Unicast advertisements to \(settings.peers.map(\.description).joined(separator: ", "))")
         }
         stateFile = settings.stateFile.map { StateFile(path: $0) }
@@ -87,12 +100,15 @@ public final class CARPDaemon {
         // Termination signals are always ours: with --shutdown to run the down script, without
         // it to remove the pid file before dying of the signal as ucarp would.
         signals = try SignalSource(signals: Instance.Signal.allCases.map(\.rawValue))
-        var codec = AdvertisementCodec(
-            vhid: settings.vhid, sourceAddress: settings.sourceAddress, group: settings.group,
-            broadcast: settings.noMulticast,
-            authenticator: Authenticator(
-                password: settings.password, vhid: settings.vhid, virtualAddress: settings.virtualAddress))
-        codec.peers = settings.peers
+        guard
+            let codec = AnyAdvertisementCodec(
+                vhid: settings.vhid, sourceAddress: settings.sourceAddress, group: settings.group,
+                broadcast: settings.noMulticast, peers: settings.peers,
+                authenticator: Authenticator(
+                    password: settings.password, vhid: settings.vhid, virtualAddresses: settings.virtualAddresses))
+        else {
+            throw .familyMismatch("--mcast and every --peer must be of the family of --srcip \(settings.sourceAddress)")
+        }
         self.codec = codec
         instance = Instance(
             settings: settings, interfaceName: name, initialCounter: UInt64.random(in: .min ... .max, using: &random),

@@ -66,7 +66,7 @@ public enum DeathCleanup {
         settings.pidFile = nil
         if settings.interface == nil { settings.interface = recorded }
         let cause = result.map { " (the service ended with \($0))" } ?? ""
-        logger.error("The instance died while \(previous)\(cause): releasing \(settings.virtualAddressArgument)")
+        logger.error("The instance died while \(previous)\(cause): releasing \(settings.virtualAddressList)")
         // The capture is for the advertisement alone: the down script runs without it.
         let interfaceName = settings.interface ?? recorded ?? "?"
         if previous == "MASTER" {

@@ -2,7 +2,7 @@ import CARPCore
 
 /// Addresses that vanish come back: `systemctl restart networking`, NetworkManager or an
 /// `ip addr flush` remove the virtual address from a master that goes on advertising. While
-/// MASTER, a removal of the virtual address from our interface (or the link coming back up)
+/// MASTER, a removal of a virtual address (any of them) from our interface (or the link coming back up)
 /// runs the up script again and announces the address, with reason `address-lost` and no
 /// change of role.
 ///
@@ -25,6 +25,8 @@ extension Instance {
         var linkRunning: Bool?
         /// A loss to repair once no script is running or queued.
         var pending: Loss?
+        /// The virtual addresses removed since the last repair, while MASTER.
+        var vanished: Set<IPAddress> = []
     }
 
     /// The shell opened its rtnetlink socket: news of the interface with this index counts.
@@ -36,21 +38,38 @@ extension Instance {
     mutating func routeChanged(_ messages: [RouteNetlink.Message], at now: MonotonicInstant) -> [Action] {
         guard var watch = addressWatch, phase == .running else { return [] }
         let master = machine.role == .master
+        let watched = Set(settings.virtualAddresses)
         for message in messages {
-            switch message {
-            case .addressRemoved(watch.interfaceIndex, settings.virtualAddress) where master:
-                watch.pending = .addressRemoved
-            case .addressAdded(watch.interfaceIndex, settings.virtualAddress):
-                if watch.pending == .addressRemoved { watch.pending = nil }
-            case .link(watch.interfaceIndex, let running):
+            if let news = Self.addressNews(message, interfaceIndex: watch.interfaceIndex) {
+                guard watched.contains(news.address) else { continue }
+                if news.added {
+                    // Every one back before we repaired them: an up script put them there, or an operator.
+                    watch.vanished.remove(news.address)
+                    if watch.pending == .addressRemoved, watch.vanished.isEmpty { watch.pending = nil }
+                } else if master {
+                    watch.vanished.insert(news.address)
+                    watch.pending = .addressRemoved
+                }
+            } else if case .link(watch.interfaceIndex, let running) = message {
                 if master, running, watch.linkRunning == false { watch.pending = .linkUp }
                 watch.linkRunning = running
-            default:
-                break
             }
         }
         addressWatch = watch
         return restoreLostAddress(at: now)
+    }
+
+    /// An address of the interface with this index added or removed, of either family.
+    static func addressNews(
+        _ message: RouteNetlink.Message, interfaceIndex: UInt32
+    ) -> (address: IPAddress, added: Bool)? {
+        switch message {
+        case .addressAdded(interfaceIndex, let address): (.ipv4(address), true)
+        case .addressRemoved(interfaceIndex, let address): (.ipv4(address), false)
+        case .ipv6AddressAdded(interfaceIndex, let address): (.ipv6(address), true)
+        case .ipv6AddressRemoved(interfaceIndex, let address): (.ipv6(address), false)
+        default: nil
+        }
     }
 
     /// The rtnetlink socket overflowed (`ENOBUFS`): while MASTER the address may have gone
@@ -68,8 +87,9 @@ extension Instance {
             scriptQueue.isEmpty
         else { return [] }
         addressWatch?.pending = nil
+        addressWatch?.vanished = []
         statistics.addressRestores += 1
-        let address = settings.virtualAddressArgument
+        let address = settings.virtualAddressList
         let message =
             switch loss {
             case .addressRemoved:
@@ -81,11 +101,8 @@ extension Instance {
             }
         var actions: [Action] = [.log(.warning, message)]
         if let upscript = settings.upscript {
-            actions += enqueue(
-                Script(
-                    path: upscript, arguments: scriptArguments,
-                    environment: scriptEnvironment(from: .master, to: .master, reason: Self.addressLostReason),
-                    addsAddress: true),
+            actions += enqueueAddressScripts(
+                path: upscript, state: "MASTER", previous: "MASTER", reason: Self.addressLostReason, addsAddress: true,
                 at: now)
         }
         return actions + reannounce(at: now)
@@ -97,5 +114,6 @@ extension Instance {
     /// Forgets a loss seen in the last role: a new role runs its own script.
     mutating func forgetAddressLoss() {
         addressWatch?.pending = nil
+        addressWatch?.vanished = []
     }
 }

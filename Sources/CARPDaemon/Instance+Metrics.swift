@@ -45,7 +45,7 @@ extension Instance {
     var metricsSnapshot: MetricsSnapshot {
         MetricsSnapshot(
             version: version, instanceName: metricsInstanceName, interface: interfaceName, vhid: settings.vhid,
-            virtualAddress: settings.virtualAddressArgument, running: phase != .finished, role: machine.role,
+            virtualAddress: settings.virtualAddressList, running: phase != .finished, role: machine.role,
             statistics: statistics, lastTransition: lastTransitionTime, advbase: settings.advbase,
             advskew: machine.effectiveSkew,
             healthCheck: health.map { _ in

@@ -35,8 +35,36 @@ extension Instance {
         return runningScript.deadline
     }
 
-    /// `<interface> <vip> [<xparam>]`, the address as it was given, as ucarp passes them.
-    var scriptArguments: [String] { Self.scriptArguments(settings: settings, interfaceName: interfaceName) }
+    /// The up or down script once per virtual address, in the order given, each run as
+    /// ucarp runs it for its one address (`<interface> <vip> [<xparam>]`), so that every
+    /// single-address script works unchanged; `CARP_VIRTUAL_ADDRESS` is that run's address.
+    func addressScripts(
+        path: String, state: String, previous: String, reason: String, addsAddress: Bool = false
+    ) -> [Script] {
+        settings.virtualAddressArguments.map { address in
+            Script(
+                path: path,
+                arguments: Self.scriptArguments(settings: settings, interfaceName: interfaceName, address: address),
+                environment: Self.scriptEnvironment(
+                    settings: settings, interfaceName: interfaceName, state: state, previous: previous, reason: reason,
+                    address: address),
+                addsAddress: addsAddress)
+        }
+    }
+
+    /// Queues ``addressScripts(path:state:previous:reason:addsAddress:)``.
+    mutating func enqueueAddressScripts(
+        path: String, state: String, previous: String, reason: String, addsAddress: Bool = false,
+        at now: MonotonicInstant
+    ) -> [Action] {
+        var actions: [Action] = []
+        for script in addressScripts(
+            path: path, state: state, previous: previous, reason: reason, addsAddress: addsAddress)
+        {
+            actions += enqueue(script, at: now)
+        }
+        return actions
+    }
 
     /// What the scripts find in their environment besides the daemon's own.
     func scriptEnvironment(
@@ -52,20 +80,27 @@ extension Instance {
     }
 
     /// The same, for a script run on a dead instance's behalf (``Supervisor``, `--cleanup`).
+    ///
+    /// - Parameter address: the virtual address of this run (`CARP_VIRTUAL_ADDRESS`); nil is
+    ///   the first, for the notify script, which runs once. `CARP_VIRTUAL_ADDRESSES` has them
+    ///   all, as given, space-separated.
     static func scriptEnvironment(
-        settings: Settings, interfaceName: String, state: String, previous: String, reason: String
+        settings: Settings, interfaceName: String, state: String, previous: String, reason: String,
+        address: String? = nil
     ) -> [ChildSupervisor.Variable] {
         [
             .init("CARP_STATE", state), .init("CARP_PREVIOUS_STATE", previous),
             .init("CARP_REASON", reason), .init("CARP_VHID", "\(settings.vhid)"),
-            .init("CARP_INTERFACE", interfaceName), .init("CARP_VIRTUAL_ADDRESS", settings.virtualAddressArgument),
+            .init("CARP_INTERFACE", interfaceName),
+            .init("CARP_VIRTUAL_ADDRESS", address ?? settings.virtualAddressArgument),
+            .init("CARP_VIRTUAL_ADDRESSES", settings.virtualAddressList),
             .init("CARP_SOURCE_ADDRESS", settings.sourceAddress.description),
         ] + (settings.xparam.map { [.init("CARP_XPARAM", $0)] } ?? [])
     }
 
-    /// `<interface> <vip> [<xparam>]`, as ucarp passes them.
-    static func scriptArguments(settings: Settings, interfaceName: String) -> [String] {
-        [interfaceName, settings.virtualAddressArgument] + (settings.xparam.map { [$0] } ?? [])
+    /// `<interface> <vip> [<xparam>]` for one virtual address as given, as ucarp passes them.
+    static func scriptArguments(settings: Settings, interfaceName: String, address: String) -> [String] {
+        [interfaceName, address] + (settings.xparam.map { [$0] } ?? [])
     }
 
     mutating func enqueue(_ script: Script, at now: MonotonicInstant) -> [Action] {

@@ -189,9 +189,12 @@ struct Instance {
             return []
         case .user1:
             let role = machine.role == .initial ? "BACKUP" : machine.role.rawValue
-            return [
-                .log(.info, "\(role) on \(interfaceName) id \(settings.vhid)"),
-                .log(.info, "Counters: \(statistics.summary)"),
+            // ucarp's one line; the set of addresses only when there are several.
+            let addresses: [Action] =
+                settings.virtualAddresses.count > 1
+                ? [.log(.info, "Virtual addresses: \(settings.virtualAddressList)")] : []
+            return [.log(.info, "\(role) on \(interfaceName) id \(settings.vhid)")] + addresses + [
+                .log(.info, "Counters: \(statistics.summary)")
             ]
         case .user2:
             return carryOut(machine.stepDown(at: now), at: now)
@@ -347,12 +350,9 @@ struct Instance {
                 forgetAddressLoss()
                 if to != .master { announcementHeld = false }
                 if runScript, let script = to == .master ? settings.upscript : settings.downscript {
-                    actions += enqueue(
-                        Script(
-                            path: script, arguments: scriptArguments,
-                            environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue),
-                            addsAddress: to == .master),
-                        at: now)
+                    actions += enqueueAddressScripts(
+                        path: script, state: to.rawValue, previous: from.rawValue, reason: reason.rawValue,
+                        addsAddress: to == .master, at: now)
                 }
                 actions += notify(from: from, to: to, reason: reason, at: now)
                 actions += record(to.rawValue, previous: from.rawValue, reason: reason.rawValue)
@@ -366,15 +366,11 @@ struct Instance {
                 }
             case .releaseAddress(let reason):
                 actions.append(
-                    .log(.info, "The new master has [\(settings.virtualAddressArgument)] (or none came): releasing it"))
+                    .log(.info, "The new master has [\(settings.virtualAddressList)] (or none came): releasing it"))
                 if let script = settings.downscript {
-                    actions += enqueue(
-                        Script(
-                            path: script, arguments: scriptArguments,
-                            environment: scriptEnvironment(
-                                state: machine.role.rawValue, previous: CARPStateMachine.Role.master.rawValue,
-                                reason: reason.rawValue)),
-                        at: now)
+                    actions += enqueueAddressScripts(
+                        path: script, state: machine.role.rawValue, previous: CARPStateMachine.Role.master.rawValue,
+                        reason: reason.rawValue, at: now)
                 }
                 if let notice = stopNotice {
                     stopNotice = nil

@@ -23,7 +23,7 @@ struct MetricsSnapshot: Equatable, Sendable {
     var instanceName: String
     var interface: String
     var vhid: UInt8
-    /// The virtual address as given (`ip_address`).
+    /// The virtual address as given (`ip_address`); several are space-separated, in order.
     var virtualAddress: String
     /// False in the file's last version, written at exit.
     var running: Bool

@@ -10,6 +10,8 @@ final class NetworkInterface {
     let index: UInt32
     let mac: [UInt8]
     private let socket: FileDescriptor
+    /// An `AF_INET6` datagram socket holding the IPv6 group membership, once there is one.
+    private var ipv6Socket: FileDescriptor?
 
     /// Whether a network interface of this name exists (`if_nametoindex`).
     static func exists(_ name: String) -> Bool {
@@ -37,11 +39,30 @@ final class NetworkInterface {
 
     deinit {
         System.release(socket)
+        if let ipv6Socket { System.release(ipv6Socket) }
     }
 
     /// Joins the group so the NIC passes its frames up (ucarp's `IP_ADD_MEMBERSHIP`).
     func join(group: IPv4Address) throws(DaemonError) {
         try System.join(group: group, interface: name, index: index, using: socket)
+    }
+
+    /// Joins the IPv6 group (`IPV6_ADD_MEMBERSHIP`), so that the NIC, and a bridge snooping
+    /// MLD, pass its frames up; the membership lasts as long as this interface object.
+    func join(group: IPv6Address) throws(DaemonError) {
+        let socket: FileDescriptor
+        if let ipv6Socket {
+            socket = ipv6Socket
+        } else {
+            socket = try System.ipv6Socket(raw: false, protocol: 0, for: name)
+            ipv6Socket = socket
+        }
+        try System.join(group: group, interface: name, index: index, using: socket)
+    }
+
+    /// Whether the interface has `address` (`getifaddrs`), as an IPv6 `--srcip` must.
+    func has(_ address: IPv6Address) throws(DaemonError) -> Bool {
+        try System.interface(name, has: address)
     }
 
     enum LinkState: Equatable {

@@ -25,6 +25,21 @@ final class PacketCapture {
             + " and not src host \(sourceAddress) and ip[((ip[0] & 0xf) << 2) + 1] = \(vhid)"
     }
 
+    /// The same over IPv6: next header 112 in the fixed header (an advert has no extension
+    /// headers, and our codec would ignore one), the vhid in the CARP header right after it.
+    static func filter(vhid: UInt8, sourceAddress: IPv6Address, unicast: Bool = false) -> String {
+        (unicast ? "ip6 and ip6[6] = 112 and dst host \(sourceAddress)" : "ip6 and ip6[6] = 112")
+            + " and not src host \(sourceAddress) and ip6[\(CARPWire.ipv6HeaderLength + 1)] = \(vhid)"
+    }
+
+    /// The filter for the family of `sourceAddress`.
+    static func filter(vhid: UInt8, sourceAddress: IPAddress, unicast: Bool = false) -> String {
+        switch sourceAddress {
+        case .ipv4(let address): filter(vhid: vhid, sourceAddress: address, unicast: unicast)
+        case .ipv6(let address): filter(vhid: vhid, sourceAddress: address, unicast: unicast)
+        }
+    }
+
     init(interface: String, filter: String) throws(DaemonError) {
         self.interface = interface
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))

@@ -1,7 +1,7 @@
 import CARPCore
 
 /// The rtnetlink messages the address watch cares about, read from the datagrams of a
-/// `NETLINK_ROUTE` socket: `RTM_NEWADDR`/`RTM_DELADDR` of IPv4 addresses and `RTM_NEWLINK`.
+/// `NETLINK_ROUTE` socket: `RTM_NEWADDR`/`RTM_DELADDR` of IPv4 and IPv6 addresses and `RTM_NEWLINK`.
 ///
 /// Datagrams come from the kernel, but are read as outside input all the same: a length that
 /// runs past the datagram ends the reading there, and nothing is trusted to be aligned.
@@ -10,6 +10,8 @@ enum RouteNetlink {
     enum Message: Equatable, Sendable {
         case addressAdded(interfaceIndex: UInt32, address: IPv4Address)
         case addressRemoved(interfaceIndex: UInt32, address: IPv4Address)
+        case ipv6AddressAdded(interfaceIndex: UInt32, address: IPv6Address)
+        case ipv6AddressRemoved(interfaceIndex: UInt32, address: IPv6Address)
         /// A link's news (its flags changed, or it was just announced): whether it is RUNNING
         /// (up with carrier).
         case link(interfaceIndex: UInt32, running: Bool)
@@ -25,11 +27,12 @@ enum RouteNetlink {
     /// `struct ifaddrmsg`: family, prefix length, flags, scope, index.
     static let addressInfoLength = 8
     static let familyIPv4: UInt8 = 2
+    static let familyIPv6: UInt8 = 10
     static let attributeAddress: UInt16 = 1
     static let attributeLocal: UInt16 = 2
     static let flagRunning: UInt32 = 0x40
 
-    /// The messages of one datagram that are about links or IPv4 addresses, in order.
+    /// The messages of one datagram that are about links or addresses, in order.
     static func messages(in datagram: [UInt8]) -> [Message] {
         var messages: [Message] = []
         var offset = 0
@@ -50,6 +53,13 @@ enum RouteNetlink {
             guard body.count >= linkInfoLength, let index = body.uint32(at: 4), let flags = body.uint32(at: 8)
             else { return nil }
             return .link(interfaceIndex: index, running: flags & flagRunning != 0)
+        case newAddress where body.first == familyIPv6, deleteAddress where body.first == familyIPv6:
+            guard body.count >= addressInfoLength, let index = body.uint32(at: 4),
+                let address = ipv6Address(attributes: body, from: addressInfoLength)
+            else { return nil }
+            return type == newAddress
+                ? .ipv6AddressAdded(interfaceIndex: index, address: address)
+                : .ipv6AddressRemoved(interfaceIndex: index, address: address)
         case newAddress, deleteAddress:
             guard body.count >= addressInfoLength, body[0] == familyIPv4, let index = body.uint32(at: 4),
                 let address = ipv4Address(attributes: body, from: addressInfoLength)
@@ -74,6 +84,26 @@ enum RouteNetlink {
             else { break }
             if length == 8 {
                 let value = IPv4Address(bytes[offset + 4], bytes[offset + 5], bytes[offset + 6], bytes[offset + 7])
+                if type == attributeLocal { local = value }
+                if type == attributeAddress { address = value }
+            }
+            offset += aligned(length)
+        }
+        return local ?? address
+    }
+
+    /// `IFA_LOCAL`, else `IFA_ADDRESS` (for IPv6 the kernel sends the interface's own address
+    /// as `IFA_ADDRESS`, and `IFA_LOCAL` only on point-to-point links).
+    private static func ipv6Address(attributes bytes: [UInt8], from start: Int) -> IPv6Address? {
+        var local: IPv6Address?
+        var address: IPv6Address?
+        var offset = start
+        while offset + 4 <= bytes.count {
+            guard let length = bytes.uint16(at: offset).map(Int.init), length >= 4, offset + length <= bytes.count,
+                let type = bytes.uint16(at: offset + 2)
+            else { break }
+            if length == 20 {
+                let value = IPv6Address(octets: bytes[(offset + 4)..<(offset + 20)])
                 if type == attributeLocal { local = value }
                 if type == attributeAddress { address = value }
             }

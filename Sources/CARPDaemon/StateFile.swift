@@ -13,8 +13,11 @@ struct StateFile {
         var reason: String
         var vhid: UInt8
         var interface: String
+        /// The first virtual address as given (ucarp's one).
         var virtualAddress: String
-        var sourceAddress: IPv4Address
+        var sourceAddress: IPAddress
+        /// Every virtual address as given, when there are several: `VIRTUAL_ADDRESSES`.
+        var virtualAddresses: [String] = []
     }
 
     /// The file's text for `record`, stamped with the wall-clock time (for people; the
@@ -26,13 +29,17 @@ struct StateFile {
         var buffer = [CChar](repeating: 0, count: 32)
         let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         let stamp = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Quoted, so that the file stays shell-sourceable; absent for one address, as before.
+        let severalAddresses =
+            record.virtualAddresses.count > 1
+            ? "\nVIRTUAL_ADDRESSES=\"\(record.virtualAddresses.joined(separator: " "))\"" : ""
         return """
             STATE=\(record.state)
             PREVIOUS_STATE=\(record.previousState)
             REASON=\(record.reason)
             VHID=\(record.vhid)
             INTERFACE=\(record.interface)
-            VIRTUAL_ADDRESS=\(record.virtualAddress)
+            VIRTUAL_ADDRESS=\(record.virtualAddress)\(severalAddresses)
             SOURCE_ADDRESS=\(record.sourceAddress)
             SINCE=\(stamp)
             SINCE_EPOCH=\(now.tv_sec)

@@ -3,7 +3,7 @@ import CSystemShims
 import Glibc
 import SystemPackage
 
-/// Sockets and interfaces: IPv4 only, as CARP here is.
+/// Sockets and interfaces, IPv4 (ucarp's) and IPv6.
 extension System {
     /// `socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)`.
     static func datagramSocket(for subject: String) throws(DaemonError) -> FileDescriptor {
@@ -98,6 +98,70 @@ extension System {
     ) throws(DaemonError) {
         _ = try call("setsockopt(IP_ADD_MEMBERSHIP \(group))", on: name) {
             swiftcarp_join_group(socket.rawValue, group.value, Int32(index))
+        }
+    }
+}
+
+// MARK: IPv6
+
+extension System {
+    /// `socket(AF_INET6, type | SOCK_CLOEXEC, protocol)`.
+    static func ipv6Socket(raw: Bool, protocol: UInt8, for subject: String) throws(DaemonError) -> FileDescriptor {
+        let type = raw ? Int32(SOCK_RAW.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        let socket = try call("socket(AF_INET6, \(raw ? "SOCK_RAW" : "SOCK_DGRAM"), \(`protocol`))", on: subject) {
+            Glibc.socket(AF_INET6, type | Int32(SOCK_CLOEXEC.rawValue), CInt(`protocol`))
+        }
+        return FileDescriptor(rawValue: socket)
+    }
+
+    /// `swiftcarp_join_group6` (`setsockopt(IPV6_ADD_MEMBERSHIP)`): joins `group` on the
+    /// interface `name`, whose index is `index`.
+    static func join(
+        group: IPv6Address, interface name: String, index: UInt32, using socket: FileDescriptor
+    ) throws(DaemonError) {
+        _ = try call("setsockopt(IPV6_ADD_MEMBERSHIP \(group))", on: name) {
+            group.octets.withUnsafeBufferPointer {
+                swiftcarp_join_group6(socket.rawValue, $0.baseAddress, Int32(index))
+            }
+        }
+    }
+
+    /// `swiftcarp_interface_has_ipv6` (`getifaddrs`): whether `name` has `address`.
+    static func interface(_ name: String, has address: IPv6Address) throws(DaemonError) -> Bool {
+        try call("getifaddrs", on: name) {
+            address.octets.withUnsafeBufferPointer { swiftcarp_interface_has_ipv6(name, $0.baseAddress) }
+        } == 1
+    }
+
+    /// `swiftcarp_ipv6_socket_options`: hop limit 255 for unicast and multicast, and the
+    /// traffic class.
+    static func setIPv6AdvertisementOptions(
+        _ socket: FileDescriptor, trafficClass: UInt8, subject: String
+    ) throws(DaemonError) {
+        _ = try call("setsockopt(IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS, IPV6_TCLASS)", on: subject) {
+            swiftcarp_ipv6_socket_options(socket.rawValue, CInt(trafficClass))
+        }
+    }
+
+    /// `swiftcarp_bind6`: `bind` to `address` on the interface with index `index`.
+    static func bind(
+        _ socket: FileDescriptor, to address: IPv6Address, index: UInt32, call: String, subject: String
+    ) throws(DaemonError) {
+        _ = try self.call(call, on: subject) {
+            address.octets.withUnsafeBufferPointer { swiftcarp_bind6(socket.rawValue, $0.baseAddress, Int32(index)) }
+        }
+    }
+
+    /// `swiftcarp_sendto6`: one datagram to `address`, scoped to the interface `index`.
+    static func send(
+        _ datagram: [UInt8], on socket: FileDescriptor, to address: IPv6Address, index: UInt32
+    ) throws(DaemonError) {
+        _ = try call("sendto", on: "\(address)") {
+            address.octets.withUnsafeBufferPointer { destination in
+                datagram.withUnsafeBytes {
+                    swiftcarp_sendto6(socket.rawValue, $0.baseAddress, $0.count, destination.baseAddress, Int32(index))
+                }
+            }
         }
     }
 }

@@ -11,10 +11,22 @@ public enum DaemonError: Error, CustomStringConvertible {
     /// that failed (`send: Network is down`).
     case injection(interface: String, message: String)
     /// `sendto` failed for these `--peer`s; the others were sent to.
-    case unicast(failures: [(peer: IPv4Address, errno: Errno)])
+    case unicast(failures: [(peer: IPAddress, errno: Errno)])
     case notEthernet(interface: String, hardwareType: UInt32)
     case noInterface
     case alreadyRunning(pid: String, pidFile: String)
+    /// An IPv6 `--srcip` the interface does not have: adverts from it would not be ours.
+    case sourceAddressNotOnInterface(address: IPv6Address, interface: String)
+    /// The settings' families disagree (the command line refuses this first).
+    case familyMismatch(String)
+
+    /// Whether the settings are at fault rather than the system: exit 1, as a bad command line.
+    public var isInvalidSettings: Bool {
+        switch self {
+        case .sourceAddressNotOnInterface, .familyMismatch: true
+        default: false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -28,6 +40,9 @@ public enum DaemonError: Error, CustomStringConvertible {
             "interface [\(interface)] is not Ethernet (hardware type \(type)): CARP needs an Ethernet segment"
         case .alreadyRunning(let pid, let pidFile):
             "already running as pid \(pid) (\(pidFile) is locked): refusing to start a second instance"
+        case .sourceAddressNotOnInterface(let address, let interface):
+            "--srcip \(address) is not an address of [\(interface)]: give one that 'ip -6 addr show dev \(interface)' lists"
+        case .familyMismatch(let message): message
         case .noInterface: "You must supply a network interface (--interface): no capture device was found"
         }
     }

@@ -2,6 +2,7 @@
 #include "CSystemShims.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -50,6 +51,63 @@ int swiftcarp_join_group(int socket_fd, uint32_t group, int ifindex) {
     request.imr_multiaddr.s_addr = htonl(group);
     request.imr_ifindex = ifindex;
     return setsockopt(socket_fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof request);
+}
+
+int swiftcarp_join_group6(int socket_fd, const uint8_t group[16], int ifindex) {
+    struct ipv6_mreq request;
+    memset(&request, 0, sizeof request);
+    memcpy(&request.ipv6mr_multiaddr, group, 16);
+    request.ipv6mr_interface = (unsigned int)ifindex;
+    return setsockopt(socket_fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &request, sizeof request);
+}
+
+int swiftcarp_interface_has_ipv6(const char *name, const uint8_t address[16]) {
+    struct ifaddrs *addresses;
+    if (getifaddrs(&addresses) != 0) {
+        return -1;
+    }
+    int found = 0;
+    for (struct ifaddrs *entry = addresses; entry != NULL; entry = entry->ifa_next) {
+        if (entry->ifa_addr == NULL || entry->ifa_addr->sa_family != AF_INET6 || entry->ifa_name == NULL
+            || strcmp(entry->ifa_name, name) != 0) {
+            continue;
+        }
+        const struct sockaddr_in6 *ipv6 = (const struct sockaddr_in6 *)entry->ifa_addr;
+        if (memcmp(&ipv6->sin6_addr, address, 16) == 0) {
+            found = 1;
+            break;
+        }
+    }
+    freeifaddrs(addresses);
+    return found;
+}
+
+int swiftcarp_ipv6_socket_options(int socket_fd, int traffic_class) {
+    int hops = 255;
+    if (setsockopt(socket_fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops) != 0
+        || setsockopt(socket_fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) != 0
+        || setsockopt(socket_fd, IPPROTO_IPV6, IPV6_TCLASS, &traffic_class, sizeof traffic_class) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+int swiftcarp_bind6(int socket_fd, const uint8_t address[16], int ifindex) {
+    struct sockaddr_in6 local;
+    memset(&local, 0, sizeof local);
+    local.sin6_family = AF_INET6;
+    memcpy(&local.sin6_addr, address, 16);
+    local.sin6_scope_id = (uint32_t)ifindex;
+    return bind(socket_fd, (const struct sockaddr *)&local, sizeof local);
+}
+
+ssize_t swiftcarp_sendto6(int socket_fd, const void *data, size_t length, const uint8_t address[16], int ifindex) {
+    struct sockaddr_in6 destination;
+    memset(&destination, 0, sizeof destination);
+    destination.sin6_family = AF_INET6;
+    memcpy(&destination.sin6_addr, address, 16);
+    destination.sin6_scope_id = (uint32_t)ifindex;
+    return sendto(socket_fd, data, length, 0, (const struct sockaddr *)&destination, sizeof destination);
 }
 
 int swiftcarp_signalfd(const int *signals, int count) {
@@ -109,7 +167,7 @@ int swiftcarp_route_netlink_socket(void) {
     struct sockaddr_nl address;
     memset(&address, 0, sizeof address);
     address.nl_family = AF_NETLINK;
-    address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR;
+    address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
     if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
         int saved = errno;
         close(fd);

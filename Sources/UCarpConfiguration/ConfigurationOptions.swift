@@ -85,6 +85,13 @@ enum ConfigurationOptions {
                 }
                 continue
             }
+            if name == "VIP_ADDRESS" {
+                // Several addresses of one vhid, separated by spaces: one --addr each.
+                for address in value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+                    options.append(Option(id: .addr, value: String(address), origin: origin))
+                }
+                continue
+            }
             if let option {
                 let text = name == "ID" ? decimalVHID(value) : value
                 options.append(Option(id: option, value: text, origin: origin))

@@ -14,6 +14,22 @@ enum OptionValue {
         return address
     }
 
+    /// A dotted quad or an IPv6 address (any text with a colon), not `0.0.0.0` or `::`.
+    ///
+    /// IPv4 text is read (and refused) exactly as ``address(_:option:)`` reads it, so that
+    /// ucarp's command lines get the same messages.
+    static func ipAddress(_ value: String, option: String) throws(SettingsError) -> IPAddress {
+        guard value.contains(":") || value.contains("%") else { return .ipv4(try address(value, option: option)) }
+        let address: IPv6Address
+        do {
+            address = try IPv6Address(parsing: value)
+        } catch {
+            throw .invalidIPv6Address(option: option, error)
+        }
+        guard !address.isUnspecified else { throw .unspecifiedIPv6Address(option: option) }
+        return .ipv6(address)
+    }
+
     /// Seconds, more than 0 and at most an hour.
     static func positiveDuration(_ value: String, option: String) throws(SettingsError) -> MonotonicDuration {
         let duration = try duration(value, option: option, maximum: 3600)

@@ -4,17 +4,22 @@ import CARPCore
 public struct Settings: Equatable, Sendable {
     /// nil: ucarp picks the first capture device, as `pcap_lookupdev` did.
     public var interface: String?
-    public var sourceAddress: IPv4Address
-    public var group: IPv4Address = CARPWire.defaultGroup
+    /// `--srcip`: its family is the family the instance advertises over.
+    public var sourceAddress: IPAddress
+    /// `--mcast`: of the source's family; 224.0.0.18 or ff02::12 unless given.
+    public var group: IPAddress
     public var vhid: UInt8
     public var password: [UInt8]
     /// Where the password came from, when it was `--passfile`.
     public var passfile: String?
     public var preempt = false
     public var neutral = false
-    public var virtualAddress: IPv4Address
-    /// The address exactly as given, which ucarp passes to the scripts.
-    public var virtualAddressArgument: String
+    /// `--addr` (repeatable) or `VIP_ADDRESS`: every address of the virtual host, in the order
+    /// given, never empty, each once. The first is the one single-address code paths (ucarp's)
+    /// name.
+    public var virtualAddresses: [IPAddress]
+    /// The addresses exactly as given, in the same order, which the scripts get (one run each).
+    public var virtualAddressArguments: [String]
     public var advbase: UInt8 = 1
     public var advskew: UInt8 = 0
     public var upscript: String?
@@ -28,7 +33,7 @@ public struct Settings: Equatable, Sendable {
     public var ignoreInterfaceState = false
     public var noMulticast = false
     /// `--peer`: unicast advertisements to these hosts instead of multicast.
-    public var peers: [IPv4Address] = []
+    public var peers: [IPAddress] = []
     /// `--check`: a command run with `/bin/sh -c`; exit status 0 means healthy.
     public var check: String?
     public var checkInterval: MonotonicDuration = .seconds(1)
@@ -69,17 +74,61 @@ public struct Settings: Equatable, Sendable {
     /// `--metrics-file`: Prometheus text for node_exporter's textfile collector; nil none.
     public var metricsFile: String?
 
+    /// Settings with the defaults; the group is the default one of the source's family.
+    ///
+    /// - Parameter virtualAddressArguments: the addresses as given; nil, or a count other
+    ///   than the addresses', is their printed form.
+    public init(
+        interface: String?, sourceAddress: IPAddress, vhid: UInt8, password: [UInt8],
+        virtualAddresses: [IPAddress], virtualAddressArguments: [String]? = nil
+    ) {
+        precondition(!virtualAddresses.isEmpty, "a virtual host has at least one address")
+        self.interface = interface
+        self.sourceAddress = sourceAddress
+        self.group = Self.defaultGroup(for: sourceAddress)
+        self.vhid = vhid
+        self.password = password
+        self.virtualAddresses = virtualAddresses
+        self.virtualAddressArguments =
+            virtualAddressArguments.flatMap { $0.count == virtualAddresses.count ? $0 : nil }
+            ?? virtualAddresses.map(\.description)
+    }
+
+    /// One IPv4 address advertised over IPv4: ucarp's settings.
     public init(
         interface: String?, sourceAddress: IPv4Address, vhid: UInt8, password: [UInt8],
         virtualAddress: IPv4Address, virtualAddressArgument: String? = nil
     ) {
-        self.interface = interface
-        self.sourceAddress = sourceAddress
-        self.vhid = vhid
-        self.password = password
-        self.virtualAddress = virtualAddress
-        self.virtualAddressArgument = virtualAddressArgument ?? virtualAddress.description
+        self.init(
+            interface: interface, sourceAddress: .ipv4(sourceAddress), vhid: vhid, password: password,
+            virtualAddresses: [.ipv4(virtualAddress)],
+            virtualAddressArguments: [virtualAddressArgument ?? virtualAddress.description])
     }
+
+    /// The first virtual address as given: what ucarp's single-address lines and files name.
+    public var virtualAddressArgument: String { virtualAddressArguments.first ?? "" }
+
+    /// Every virtual address as given, space-separated (`CARP_VIRTUAL_ADDRESSES`).
+    public var virtualAddressList: String { virtualAddressArguments.joined(separator: " ") }
+
+    /// The IPv4 virtual addresses, in the order given: each gets gratuitous ARPs.
+    public var ipv4VirtualAddresses: [IPv4Address] { virtualAddresses.compactMap(\.ipv4) }
+
+    /// The IPv6 virtual addresses, in the order given: each gets neighbour advertisements.
+    public var ipv6VirtualAddresses: [IPv6Address] { virtualAddresses.compactMap(\.ipv6) }
+
+    /// 224.0.0.18 for an IPv4 source, ff02::12 for an IPv6 one.
+    public static func defaultGroup(for sourceAddress: IPAddress) -> IPAddress {
+        switch sourceAddress {
+        case .ipv4: .ipv4(CARPWire.defaultGroup)
+        case .ipv6: .ipv6(CARPWire.defaultIPv6Group)
+        }
+    }
+
+    /// The most virtual addresses one vhid takes: the advert does not carry them (only the
+    /// digest covers them), so the bound is VRRP's, whose advertisement counts its addresses
+    /// in one byte (RFC 5798 "Count IPvX Addr"), the protocol CARP stands beside on the wire.
+    public static let maximumVirtualAddresses = 255
 
     public static let vhidRange: ClosedRange<UInt32> = 1...255
     public static let advbaseRange: ClosedRange<UInt32> = 0...255

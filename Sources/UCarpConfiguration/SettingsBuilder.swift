@@ -5,12 +5,16 @@ import CARPCore
 /// ``Settings``'s own.
 struct SettingsBuilder {
     var interface: String?
-    var sourceAddress: IPv4Address?
-    var group: IPv4Address?
+    var sourceAddress: IPAddress?
+    var group: IPAddress?
     var vhid: UInt8?
     var password: [UInt8]?
     var passfile: String?
-    var virtualAddress: (address: IPv4Address, argument: String)?
+    /// Every `--addr` so far, in order, with its text as given.
+    var virtualAddresses: [(address: IPAddress, argument: String)] = []
+    /// Set by ``beginCommandLine()`` when the files gave addresses: the command line's first
+    /// `--addr` replaces them, as its other options replace the files' values.
+    var virtualAddressesReplaceable = false
     var advbase: UInt8?
     var advskew: UInt8?
     var deadRatio: UInt32?
@@ -26,7 +30,7 @@ struct SettingsBuilder {
     var daemonize = false
     var ignoreInterfaceState = false
     var noMulticast = false
-    var peers: [IPv4Address] = []
+    var peers: [IPAddress] = []
     var check: String?
     var checkInterval: MonotonicDuration?
     var checkTimeout: MonotonicDuration?
@@ -52,10 +56,16 @@ struct SettingsBuilder {
     ) throws(SettingsError) {
         switch id {
         case .interface: interface = try OptionValue.nonEmpty(value, option: "--interface")
-        case .srcip: sourceAddress = try OptionValue.address(value, option: "--srcip")
+        case .srcip:
+            let address = try OptionValue.ipAddress(value, option: "--srcip")
+            // ucarp takes any IPv4 --srcip; an IPv6 one must be an address of the interface.
+            if let ipv6 = address.ipv6, ipv6.isMulticast { throw .sourceNotUnicast(value: value) }
+            sourceAddress = address
         case .mcast:
-            let address = try OptionValue.address(value, option: "--mcast")
-            guard address.isMulticast else { throw .notMulticast(value: value) }
+            let address = try OptionValue.ipAddress(value, option: "--mcast")
+            guard address.isMulticast else {
+                throw address.ipv6 == nil ? .notMulticast(value: value) : .notIPv6Multicast(value: value)
+            }
             group = address
         case .vhid: vhid = UInt8(try OptionValue.number(value, option: "--vhid", range: Settings.vhidRange))
         case .pass:
@@ -70,7 +80,7 @@ struct SettingsBuilder {
             password = Array(firstLine)
         case .preempt: preempt = true
         case .neutral: neutral = true
-        case .addr: virtualAddress = (try OptionValue.address(value, option: "--addr"), value)
+        case .addr: try addVirtualAddress(value)
         case .advbase:
             advbase = UInt8(try OptionValue.number(value, option: "--advbase", range: Settings.advbaseRange))
         case .advskew:
@@ -100,7 +110,7 @@ struct SettingsBuilder {
         case .checkRise:
             checkRise = Int(try OptionValue.number(value, option: "--check-rise", range: Settings.checkCountRange))
         case .peer:
-            let peer = try OptionValue.address(value, option: "--peer")
+            let peer = try OptionValue.ipAddress(value, option: "--peer")
             guard !peer.isMulticast else { throw .peerNotUnicast(value: value) }
             if !peers.contains(peer) { peers.append(peer) }
         case .pidfile: pidFile = try OptionValue.nonEmpty(value, option: "--pidfile")
@@ -139,6 +149,36 @@ struct SettingsBuilder {
         }
     }
 
+    /// The command line's options come next: its `--addr` replace the files' `VIP_ADDRESS`.
+    mutating func beginCommandLine() {
+        virtualAddressesReplaceable = !virtualAddresses.isEmpty
+    }
+
+    /// One more virtual address, refused if no host could share it, if it is there already,
+    /// or if there are enough.
+    mutating func addVirtualAddress(_ value: String) throws(SettingsError) {
+        let address = try OptionValue.ipAddress(value, option: "--addr")
+        if address.isMulticast {
+            throw .unusableVirtualAddress(value: value, why: "it is a multicast address")
+        }
+        if address.isLinkLocal {
+            throw .unusableVirtualAddress(
+                value: value, why: "it is link-local (fe80::/10), valid on one link only; every interface has its own")
+        }
+        if virtualAddressesReplaceable {
+            virtualAddresses = []
+            virtualAddressesReplaceable = false
+        }
+        // Taken once would hide a typo in a list; two spellings of one IPv6 address count too.
+        guard !virtualAddresses.contains(where: { $0.address == address }) else {
+            throw .duplicateVirtualAddress(value: value)
+        }
+        guard virtualAddresses.count < Settings.maximumVirtualAddresses else {
+            throw .tooManyVirtualAddresses(count: virtualAddresses.count + 1)
+        }
+        virtualAddresses.append((address, value))
+    }
+
     /// The settings, once the options that need each other agree.
     func settings() throws(SettingsError) -> Settings {
         guard let sourceAddress else {
@@ -153,17 +193,27 @@ struct SettingsBuilder {
         guard password.count <= CARPWire.maximumPasswordLength else {
             throw .passwordTooLong(length: password.count)
         }
-        guard let virtualAddress else {
+        guard !virtualAddresses.isEmpty else {
             throw .missing(option: "--addr (-a)", what: "the virtual address to share")
         }
         var settings = Settings(
             interface: interface, sourceAddress: sourceAddress, vhid: vhid, password: password,
-            virtualAddress: virtualAddress.address, virtualAddressArgument: virtualAddress.argument)
+            virtualAddresses: virtualAddresses.map(\.address), virtualAddressArguments: virtualAddresses.map(\.argument)
+        )
         if let advbase { settings.advbase = advbase }
         if let advskew { settings.advskew = advskew }
         guard settings.advbase != 0 || settings.advskew != 0 else { throw .bothZero }
         if peers.contains(sourceAddress) { throw .peerIsSelf(value: sourceAddress.description) }
-        if let group { settings.group = group }
+        let sourceIsIPv6 = sourceAddress.ipv6 != nil
+        if let group {
+            guard (group.ipv6 != nil) == sourceIsIPv6 else {
+                throw .familyMismatch(option: "--mcast", value: group.description, source: sourceAddress.description)
+            }
+            settings.group = group
+        }
+        if let peer = peers.first(where: { ($0.ipv6 != nil) != sourceIsIPv6 }) {
+            throw .familyMismatch(option: "--peer", value: peer.description, source: sourceAddress.description)
+        }
         if let deadRatio { settings.deadRatio = deadRatio }
         if let facility { settings.facility = facility }
         if let checkInterval { settings.checkInterval = checkInterval }

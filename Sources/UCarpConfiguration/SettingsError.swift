@@ -30,6 +30,18 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     /// `--cleanup` reads the state file the instance kept.
     case cleanupWithoutStateFile
     case metricsFileName(String)
+    /// An address with a colon that is not IPv6 as `inet_pton` reads it.
+    case invalidIPv6Address(option: String, AddressError)
+    case unspecifiedIPv6Address(option: String)
+    case sourceNotUnicast(value: String)
+    case notIPv6Multicast(value: String)
+    /// A virtual address no host could share: link-local, multicast, unspecified.
+    case unusableVirtualAddress(value: String, why: String)
+    /// The same virtual address given twice (in either spelling).
+    case duplicateVirtualAddress(value: String)
+    case tooManyVirtualAddresses(count: Int)
+    /// `--mcast` or `--peer` of another family than `--srcip`.
+    case familyMismatch(option: String, value: String, source: String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -84,6 +96,20 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
             "--cleanup needs the --statefile the instance kept: it releases the address only if that says it held it"
         case .metricsFileName(let path):
             "--metrics-file '\(path)' does not end in .prom: node_exporter's textfile collector reads only *.prom files"
+        case .invalidIPv6Address(let option, let error): "invalid \(option) address: \(error.description)"
+        case .unspecifiedIPv6Address(let option): "\(option) :: is not usable: give this host's real address"
+        case .sourceNotUnicast(let value):
+            "--srcip '\(value)' is a multicast address: give an IPv6 address of the interface"
+        case .notIPv6Multicast(let value):
+            "--mcast address '\(value)' is not an IPv6 multicast group: allowed are ff00::/8 (default ff02::12)"
+        case .unusableVirtualAddress(let value, let why): "--addr '\(value)' cannot be a virtual address: \(why)"
+        case .duplicateVirtualAddress(let value):
+            "--addr '\(value)' is given twice: list each virtual address once"
+        case .tooManyVirtualAddresses(let count):
+            "\(count) virtual addresses: one vhid takes at most \(Settings.maximumVirtualAddresses)"
+        case .familyMismatch(let option, let value, let source):
+            "\(option) '\(value)' is not of the family of --srcip \(source): "
+                + "an instance advertises over IPv4 or over IPv6, as its --srcip"
         }
     }
 }

@@ -77,6 +77,7 @@ public enum UCarpCommandLine {
                 }
             }
         }
+        builder.beginCommandLine()
         for (id, argument) in parsed.options where id != .config {
             try builder.apply(id, argument ?? "", readPassfile: environment.read)
         }

@@ -37,6 +37,10 @@ enum Usage {
         --script-timeout=<seconds>: kill a hung script after <seconds> (default 60, 0 = never)
         --config=<file>: read a vip-NNN.conf (and vip-common.conf beside it), see ucarp.conf(5)
         --peer=<ip>: send unicast advertisements to <ip> instead of multicast (repeatable)
+        --addr=<ip> again: one more address of the same vhid, IPv4 or IPv6 (at most 255, each
+          once); the scripts run once per address, in the order given
+        --srcip=<IPv6 address>: advertise over IPv6 (to ff02::12, or to IPv6 --peer
+          addresses); --mcast and --peer then take IPv6 addresses
         --check=<command>: health check (/bin/sh -c); failing, the instance goes FAULT
         --check-interval=<seconds>, --check-timeout=<seconds>: default 1, and the interval
         --check-fall=<n>, --check-rise=<n>: results in a row that change health (default 2)

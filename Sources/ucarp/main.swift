@@ -43,7 +43,7 @@ case .run(let settings, let warnings):
         if settings.daemonize { try daemon.daemonize() }
     } catch {
         logger.error("\(error.description)")
-        exit(CARPDaemon.ExitStatus.startupFailed.rawValue)
+        exit((error.isInvalidSettings ? CARPDaemon.ExitStatus.invalidSettings : .startupFailed).rawValue)
     }
     // Detached, no one else would clean up after the instance: a supervisor does (README).
     if settings.daemonize { daemon.runSupervised() }

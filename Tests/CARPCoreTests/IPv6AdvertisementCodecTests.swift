@@ -39,7 +39,7 @@ import Testing
     let receiver = Self.love(source: Self.h2)
     let valid = HandMadeIPv6Frames.loveVhid1
     let accepted = IPv6AdvertisementCodec.Outcome.accepted(
-        ReceivedIPv6Advertisement(source: h1, advbase: 1, advskew: 0, counter: 0x12d2_83c3_9183_0d24))
+        ReceivedAdvertisement(source: h1, advbase: 1, advskew: 0, counter: 0x12d2_83c3_9183_0d24))
 
     // MARK: Encoding
 
@@ -127,7 +127,7 @@ import Testing
         #expect(
             Self.secret(source: Self.h1).decode(frame: HandMadeIPv6Frames.secretVhid42Mixed)
                 == .accepted(.init(source: Self.h2, advbase: 3, advskew: 100, counter: 0x1_0000_0002)))
-        let advert = ReceivedIPv6Advertisement(source: Self.h2, advbase: 3, advskew: 100, counter: 1)
+        let advert = ReceivedAdvertisement(source: Self.h2, advbase: 3, advskew: 100, counter: 1)
         #expect(advert.interval == AdvertisementInterval(base: 3, skew: 100))
     }
 

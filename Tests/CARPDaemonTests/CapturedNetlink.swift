@@ -199,6 +199,19 @@ enum CapturedNetlink {
         "04003e8004004180"
     )
 
+    /// `ip -6 addr add 2001:db8::100/128 dev veth0 nodad` (index 3), bound to
+    /// RTMGRP_IPV6_IFADDR: RTM_NEWADDR of family AF_INET6, the address in IFA_ADDRESS.
+    static let ipv6VipAdded = bytes(
+        "480000001400000000000000000000000a808200030000001400010020010db800000000000000000000010014000600",
+        "ffffffffffffffffb6ff1300b6ff13000800080082000000"
+    )
+
+    /// `ip -6 addr del 2001:db8::100/128 dev veth0`: RTM_DELADDR.
+    static let ipv6VipRemoved = bytes(
+        "480000001500000000000000000000000a808200030000001400010020010db800000000000000000000010014000600",
+        "ffffffffffffffffb6ff1300b6ff13000800080082000000"
+    )
+
     static func bytes(_ lines: String...) -> [UInt8] {
         let hex = Array(lines.joined().utf8)
         return stride(from: 0, to: hex.count - 1, by: 2).map { index in

@@ -94,7 +94,7 @@ import UCarpConfiguration
                 seen.absorb(driver.exited(check, status, at: now))
             case 11:
                 let index = InstanceDriver.interfaceIndex
-                let vip = driver.instance.settings.virtualAddress
+                let vip = driver.instance.settings.ipv4VirtualAddresses[0]
                 let news: [RouteNetlink.Message] = [
                     .addressRemoved(interfaceIndex: index, address: vip),
                     .addressAdded(interfaceIndex: index, address: vip),

@@ -97,7 +97,7 @@ import UCarpConfiguration
         var driver = InstanceDriver(
             testSettings {
                 $0.xparam = "extra"
-                $0.virtualAddressArgument = "192.0.2.100/24"
+                $0.virtualAddressArguments = ["192.0.2.100/24"]
             })
         let command = try #require(driver.start().spawned.first?.1)
         #expect(command.arguments == ["eth0", "192.0.2.100/24", "extra"])

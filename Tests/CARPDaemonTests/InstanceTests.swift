@@ -276,7 +276,9 @@ import UCarpConfiguration
                         environment: [
                             .init("CARP_STATE", "BACKUP"), .init("CARP_PREVIOUS_STATE", "INIT"),
                             .init("CARP_REASON", "startup"), .init("CARP_VHID", "1"), .init("CARP_INTERFACE", "eth0"),
-                            .init("CARP_VIRTUAL_ADDRESS", "192.0.2.100"), .init("CARP_SOURCE_ADDRESS", "192.0.2.11"),
+                            .init("CARP_VIRTUAL_ADDRESS", "192.0.2.100"),
+                            .init("CARP_VIRTUAL_ADDRESSES", "192.0.2.100"),
+                            .init("CARP_SOURCE_ADDRESS", "192.0.2.11"),
                         ])),
                 .recordState(state: "BACKUP", previous: "INIT", reason: "startup"),
             ])

@@ -17,6 +17,18 @@ import Testing
             RouteNetlink.messages(in: CapturedNetlink.vipRemoved) == [.addressRemoved(interfaceIndex: 3, address: vip)])
     }
 
+    @Test func ipv6AddressesAddedAndRemovedAreReadFromCapturedDatagrams() {
+        let vip = IPv6Address(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100)
+        #expect(
+            RouteNetlink.messages(in: CapturedNetlink.ipv6VipAdded) == [
+                .ipv6AddressAdded(interfaceIndex: 3, address: vip)
+            ])
+        #expect(
+            RouteNetlink.messages(in: CapturedNetlink.ipv6VipRemoved) == [
+                .ipv6AddressRemoved(interfaceIndex: 3, address: vip)
+            ])
+    }
+
     @Test func linkNewsSaysWhetherTheLinkIsRunning() {
         #expect(RouteNetlink.messages(in: CapturedNetlink.veth0Down) == [.link(interfaceIndex: 3, running: false)])
         #expect(
@@ -38,9 +50,9 @@ import Testing
             ])
     }
 
-    @Test func anIPv6AddressOrAnotherTypeIsSkipped() {
+    @Test func anIPv6MessageWithoutA16ByteAddressOrAnotherTypeIsSkipped() {
         var ipv6 = CapturedNetlink.vipRemoved
-        ipv6[16] = 10  // AF_INET6
+        ipv6[16] = 10  // AF_INET6, but its addresses are 4 bytes long
         var route = CapturedNetlink.vipRemoved
         route[4] = 24  // RTM_NEWROUTE
         #expect(

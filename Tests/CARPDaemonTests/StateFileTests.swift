@@ -9,7 +9,7 @@ struct StateFileTests {
     static func record(_ state: String, previous: String = "INIT") -> StateFile.Record {
         .init(
             state: state, previousState: previous, reason: "master-silent", vhid: 7, interface: "eth0",
-            virtualAddress: "192.0.2.100", sourceAddress: IPv4Address(192, 0, 2, 1))
+            virtualAddress: "192.0.2.100", sourceAddress: .ipv4(IPv4Address(192, 0, 2, 1)))
     }
 
     @Test func writesTheWholeRecordAndLeavesNoTemporaryFile() throws {
@@ -26,6 +26,16 @@ struct StateFileTests {
         #expect(lines.dropLast().last == "PID=\(getpid())")
         #expect(lines.last == "")
         #expect(scratch.names == ["state"])
+    }
+
+    @Test func severalAddressesAreListedAfterTheFirst() {
+        var record = Self.record("MASTER")
+        record.virtualAddresses = ["192.0.2.100", "2001:db8::100"]
+        let text = StateFile.contents(of: record, now: timespec(tv_sec: 0, tv_nsec: 0), pid: 1)
+        #expect(text.contains("\nVIRTUAL_ADDRESS=192.0.2.100\nVIRTUAL_ADDRESSES=\"192.0.2.100 2001:db8::100\"\nSOURCE"))
+        record.virtualAddresses = ["192.0.2.100"]
+        let one = StateFile.contents(of: record, now: timespec(tv_sec: 0, tv_nsec: 0), pid: 1)
+        #expect(!one.contains("VIRTUAL_ADDRESSES"))
     }
 
     /// A reader that opened the old file goes on reading it whole: the new one is another

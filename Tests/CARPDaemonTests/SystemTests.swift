@@ -131,7 +131,7 @@ struct SystemTests {
             DaemonError.injection(interface: "eth0", message: "send: Network is down").description
                 == "send: Network is down")
         let unicast = DaemonError.unicast(failures: [
-            (IPv4Address(192, 0, 2, 1), .networkUnreachable), (IPv4Address(192, 0, 2, 2), .noRouteToHost),
+            (.ipv4(IPv4Address(192, 0, 2, 1)), .networkUnreachable), (.ipv4(IPv4Address(192, 0, 2, 2)), .noRouteToHost),
         ])
         #expect(unicast.description == "sendto 192.0.2.1: Network is unreachable, 192.0.2.2: No route to host")
     }

@@ -63,10 +63,10 @@ struct ConfigurationOptionsTests {
         files.contents["/etc/ucarp/vip-001.conf"] = Self.redHatExample
         let settings = try settings(["--config=/etc/ucarp/vip-001.conf"], files)
         #expect(settings.vhid == 1)
-        #expect(settings.virtualAddress == IPv4Address(184, 12, 13, 154))
+        #expect(settings.virtualAddresses == [.ipv4(IPv4Address(184, 12, 13, 154))])
         #expect(settings.password == Array("love".utf8))
         #expect(settings.interface == "eth1")
-        #expect(settings.sourceAddress == IPv4Address(184, 12, 13, 180))
+        #expect(settings.sourceAddress == .ipv4(IPv4Address(184, 12, 13, 180)))
         #expect(settings.shutdown && settings.preempt)
         #expect(settings.advskew == 10)
         // Nothing to say about the file; ucarp's own warnings about the scripts remain.

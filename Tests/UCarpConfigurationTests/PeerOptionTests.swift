@@ -20,7 +20,7 @@ struct PeerOptionTests {
 
     @Test func peersAreRepeatableAndDeduplicated() throws {
         let settings = try parse(Self.base + ["--peer=192.0.2.12", "--peer", "192.0.2.13", "--pe=192.0.2.12"])
-        #expect(settings.peers == [peer, stranger])
+        #expect(settings.peers == [.ipv4(peer), .ipv4(stranger)])
     }
 
     @Test func badPeersAreRefused() {

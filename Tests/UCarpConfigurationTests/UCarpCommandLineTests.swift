@@ -56,12 +56,12 @@ import Testing
     @Test func minimalCommandLineGetsUcarpsDefaults() throws {
         let settings = try settings(Self.required)
         #expect(settings.interface == nil)
-        #expect(settings.sourceAddress == IPv4Address(192, 0, 2, 11))
+        #expect(settings.sourceAddress == .ipv4(IPv4Address(192, 0, 2, 11)))
         #expect(settings.vhid == 1)
         #expect(settings.password == Array(Self.password.utf8))
-        #expect(settings.virtualAddress == IPv4Address(192, 0, 2, 100))
+        #expect(settings.virtualAddresses == [.ipv4(IPv4Address(192, 0, 2, 100))])
         #expect(settings.virtualAddressArgument == "192.0.2.100")
-        #expect(settings.group == IPv4Address(224, 0, 0, 18))
+        #expect(settings.group == .ipv4(IPv4Address(224, 0, 0, 18)))
         #expect(settings.advbase == 1)
         #expect(settings.advskew == 0)
         #expect(settings.deadRatio == 3)
@@ -104,12 +104,12 @@ import Testing
         ])
         #expect(settings.interface == "eth1")
         #expect(settings.vhid == 1)  // "001": octal 1
-        #expect(settings.virtualAddress == IPv4Address(192, 0, 2, 200))
+        #expect(settings.virtualAddresses == [.ipv4(IPv4Address(192, 0, 2, 200))])
         #expect(settings.shutdown && settings.preempt && settings.neutral && settings.debug)
         #expect(settings.ignoreInterfaceState && settings.noMulticast && settings.daemonize)
         #expect(settings.advskew == 10 && settings.advbase == 5 && settings.deadRatio == 2)
         #expect(settings.facility?.name == "local0")
-        #expect(settings.group == IPv4Address(239, 255, 1, 2))
+        #expect(settings.group == .ipv4(IPv4Address(239, 255, 1, 2)))
         #expect(settings.xparam == "x")
     }
 
@@ -118,7 +118,7 @@ import Testing
             ["--mcast", "239.1.2.3"], ["--mcast=239.1.2.3"], ["--mcastip=239.1.2.3"], ["-m", "239.1.2.3"],
             ["-m239.1.2.3"],
         ] {
-            #expect(try settings(Self.required + spelling).group == IPv4Address(239, 1, 2, 3), "\(spelling)")
+            #expect(try settings(Self.required + spelling).group == .ipv4(IPv4Address(239, 1, 2, 3)), "\(spelling)")
         }
     }
 
@@ -130,17 +130,19 @@ import Testing
             ])
         #expect(settings.vhid == 3)
         #expect(settings.password == Array("second".utf8))
-        #expect(settings.virtualAddress == IPv4Address(192, 0, 2, 101))
+        // --addr is the exception: given again, it adds an address of the vhid (issue 12).
+        #expect(settings.virtualAddresses == [.ipv4(IPv4Address(192, 0, 2, 100)), .ipv4(IPv4Address(192, 0, 2, 101))])
         #expect(settings.advbase == 3)
         #expect(settings.advskew == 6)
-        #expect(settings.sourceAddress == IPv4Address(192, 0, 2, 13))
+        #expect(settings.sourceAddress == .ipv4(IPv4Address(192, 0, 2, 13)))
         #expect(settings.interface == "eth1")
         #expect(settings.facility == nil)
         #expect(settings.upscript == "/b")
     }
 
     @Test func virtualAddressIsKeptAsGivenForTheScripts() throws {
-        #expect(try settings(Self.required + ["-a", "10.0.0.1"]).virtualAddressArgument == "10.0.0.1")
+        #expect(try settings(Self.required + ["-a", "10.0.0.1"]).virtualAddressArguments.last == "10.0.0.1")
+        #expect(try settings(Self.required + ["-a", "2001:DB8::1"]).virtualAddressArguments.last == "2001:DB8::1")
     }
 
     @Test func clusteredAndAbbreviatedSpellingsWork() throws {
@@ -148,7 +150,7 @@ import Testing
             "-Pzs192.0.2.11", "--v=7", "-p", "pw", "--add", "192.0.2.100", "-Bk", "9", "--pre",
         ])
         #expect(settings.preempt && settings.shutdown && settings.daemonize)
-        #expect(settings.sourceAddress == IPv4Address(192, 0, 2, 11))
+        #expect(settings.sourceAddress == .ipv4(IPv4Address(192, 0, 2, 11)))
         #expect(settings.vhid == 7)
         #expect(settings.advskew == 9)
     }
@@ -306,7 +308,7 @@ import Testing
     @Test(arguments: [
         ("-s", "--srcip", "192.0.2"), ("-s", "--srcip", "192.0.2.256"), ("-a", "--addr", "300.1.1.1"),
         ("-a", "--addr", "vip"), ("-a", "--addr", "192.0.2.100/24"), ("-m", "--mcast", "foo"),
-        ("-m", "--mcast", "224.0.0.018"), ("-s", "--srcip", "::1"), ("-a", "--addr", "192.0.2.\u{FF11}"),
+        ("-m", "--mcast", "224.0.0.018"), ("-s", "--srcip", "192.0.2.011"), ("-a", "--addr", "192.0.2.\u{FF11}"),
     ])
     func malformedAddressesAreRejected(_ option: String, _ named: String, _ value: String) {
         let error = rejection(Self.required + [option, value])

@@ -15,6 +15,22 @@ int swiftcarp_interface_mac(int socket_fd, const char *name, uint8_t mac[6], uns
 /// IP_ADD_MEMBERSHIP of `group` (host order) on the interface with index `ifindex`.
 int swiftcarp_join_group(int socket_fd, uint32_t group, int ifindex);
 
+/// IPV6_ADD_MEMBERSHIP of `group` (16 bytes, network order) on the interface with index `ifindex`.
+int swiftcarp_join_group6(int socket_fd, const uint8_t group[16], int ifindex);
+
+/// Whether the interface `name` has the IPv6 address `address` (getifaddrs): 1, 0, or -1
+/// with errno set.
+int swiftcarp_interface_has_ipv6(const char *name, const uint8_t address[16]);
+
+/// IPV6_UNICAST_HOPS and IPV6_MULTICAST_HOPS 255, IPV6_TCLASS `traffic_class`; 0 or -1.
+int swiftcarp_ipv6_socket_options(int socket_fd, int traffic_class);
+
+/// bind to `address` (16 bytes), any port, scoped to `ifindex` (needed for a link-local one).
+int swiftcarp_bind6(int socket_fd, const uint8_t address[16], int ifindex);
+
+/// sendto `address` (16 bytes), scoped to `ifindex`.
+ssize_t swiftcarp_sendto6(int socket_fd, const void *data, size_t length, const uint8_t address[16], int ifindex);
+
 /// signalfd(-1, mask of the signals given, SFD_NONBLOCK | SFD_CLOEXEC) after blocking them.
 int swiftcarp_signalfd(const int *signals, int count);
 
@@ -34,7 +50,7 @@ unsigned int swiftcarp_iff_up(void);
 unsigned int swiftcarp_arphrd_ether(void);
 
 /// socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE) bound to the
-/// RTMGRP_LINK and RTMGRP_IPV4_IFADDR groups: the kernel's news of links and IPv4 addresses.
+/// RTMGRP_LINK, RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR groups: the kernel's news of links and addresses.
 /// The descriptor, or -1 with errno set (nothing left open).
 int swiftcarp_route_netlink_socket(void);
 

@@ -57,8 +57,9 @@ private func withChecksumsFixed(_ frame: [UInt8]) -> [UInt8]? {
 /// An accepted advertisement must survive a round trip: the frame its sender would build from
 /// it decodes to the same advertisement.
 private func checkRoundTrip(_ advert: ReceivedAdvertisement, _ receiver: AdvertisementCodec) {
+    guard let source = advert.source.ipv4 else { fatalError("an IPv4 codec accepted \(advert)") }
     var sender = receiver
-    sender.sourceAddress = advert.source
+    sender.sourceAddress = source
     sender.peers = []
     var frame = sender.frame(
         advbase: advert.advbase, advskew: advert.advskew, counter: advert.counter, ipIdentification: 0x1234)

@@ -58,11 +58,14 @@ private func run(instance: [UInt8], common: [UInt8]?) {
         settings.password.count <= CARPWire.maximumPasswordLength,
         settings.advbase != 0 || settings.advskew != 0, settings.deadRatio >= 1
     else { fatalError("accepted settings out of range: \(settings)") }
-    let codec = AdvertisementCodec(
-        vhid: settings.vhid, sourceAddress: settings.sourceAddress, group: settings.group,
-        broadcast: settings.noMulticast,
-        authenticator: Authenticator(
-            password: settings.password, vhid: settings.vhid, virtualAddress: settings.virtualAddress))
+    guard !settings.virtualAddresses.isEmpty,
+        settings.virtualAddresses.count == settings.virtualAddressArguments.count,
+        let codec = AnyAdvertisementCodec(
+            vhid: settings.vhid, sourceAddress: settings.sourceAddress, group: settings.group,
+            broadcast: settings.noMulticast, peers: settings.peers,
+            authenticator: Authenticator(
+                password: settings.password, vhid: settings.vhid, virtualAddresses: settings.virtualAddresses))
+    else { fatalError("accepted settings of mixed families or without addresses: \(settings)") }
     _ = codec.frame(advbase: settings.advbase, advskew: settings.advskew, counter: 1, ipIdentification: 1)
 }
 
