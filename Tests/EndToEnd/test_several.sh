@@ -98,3 +98,51 @@ EOF
     wait_for 5 has_exited h1 || fail "h1 did not exit on TERM"
     owns_none h1 || fail "vip-down left some of them ($(several_owners))"
 }
+
+# several_counters NAME: the counters NAME's daemon logs on USR1, once they count at least
+# COUNTED (a regular expression) or after five tries (injected frames may still be queued).
+several_counters() {
+    local attempt counters=""
+    for attempt in 1 2 3 4 5; do
+        kill -USR1 "$(pid_of $1)"
+        sleep 0.5
+        counters=$(log_of "$1" | grep "Counters:" | tail -n 1)
+        echo "$counters" | grep -Eq -- "$2" && break
+    done
+    echo "$counters"
+}
+
+# The digest over several addresses, against adverts that inject.py signs by the BSD rule on
+# its own: IPv4 addresses by value (192.0.2.9 before 192.0.2.100, unlike their text), IPv6
+# ones by their bytes (::9 before ::100). One daemon on h1 listens over IPv4, one over IPv6,
+# both given the addresses in another order; h2 plays a preferred master for 4.5 s.
+test_several_addresses_digest_agrees_with_the_bsd_rule_over_ipv4_and_ipv6() {
+    needs python3
+    local set="192.0.2.100,192.0.2.9,2001:db8::100,2001:db8::9" addresses name counters injector
+    addresses=(--addr=2001:db8::100 --addr=192.0.2.100 --addr=2001:db8::9 --addr=192.0.2.9)
+    topology_up 2 ipv6
+    run_named over4 h1 "$SWIFTCARP" --interface=eth0 --srcip="$(host_address 1)" --vhid=7 --pass=hunter2 \
+        --advskew=100 "${addresses[@]}" --upscript="$WORK/up" --downscript="$WORK/down" --facility=none
+    run_named over6 h1 "$SWIFTCARP" --interface=eth0 --srcip="$(host_address6 1)" --vhid=7 --pass=hunter2 \
+        --advskew=100 "${addresses[@]}" --upscript="$WORK/up" --downscript="$WORK/down" --facility=none
+    wait_for 5 listening over4 && wait_for 5 listening over6 || fail "the daemons did not start"
+    ip netns exec "$(ns h2)" python3 "$here_e2e/inject.py" eth0 valid 225 "$set" &
+    injector=$!
+    ip netns exec "$(ns h2)" python3 "$here_e2e/inject.py" eth0 valid6 225 "$set" || fail "injecting valid6 failed"
+    wait "$injector" || fail "injecting valid failed"
+    for name in over4 over6; do
+        ! log_has "$name" "Switching to state: MASTER" || fail "$name took over from a valid master: $(log_of $name)"
+        counters=$(several_counters "$name" "received 2[0-9][0-9]")
+        echo "$counters" | grep -Eq "received 2[0-9][0-9]," || fail "$name did not accept the adverts: $counters"
+        echo "$counters" | grep -q "dropped: none" || fail "$name dropped some: $counters"
+    done
+    ip netns exec "$(ns h2)" python3 "$here_e2e/inject.py" eth0 hoplimit6 25 "$set" || fail "injecting hoplimit6 failed"
+    counters=$(several_counters over6 "bad-ttl 25")
+    echo "$counters" | grep -q "bad-ttl 25" || fail "hop limit 64 not dropped 25 times: $counters"
+    log_has over6 "Bad hop limit" || fail "no warning about the hop limit"
+    # Signed over one address of the four: a peer with another set.
+    ip netns exec "$(ns h2)" python3 "$here_e2e/inject.py" eth0 valid 25 192.0.2.100 || fail "injecting failed"
+    counters=$(several_counters over4 "bad-digest 25")
+    echo "$counters" | grep -q "bad-digest 25" || fail "another address set not a bad digest: $counters"
+    log_has over4 "sets of addresses for this vhid may differ" || fail "the warning does not say the sets may differ"
+}
