@@ -71,8 +71,9 @@ script_count_at_least() { [ "$(script_log "$1" | wc -l)" -ge "$2" ]; }
 script_log() { cat "$WORK/scripts.$(ns $1).log" 2>/dev/null; }
 
 # start_carp HOST BINARY [extra options...]: starts a daemon on HOST with the test's vhid,
-# password, address (VIP, advertised from carp_address) and scripts. Its output goes to $WORK/HOST.log, its pid to
-# $WORK/HOST.pid and, once it ends, its exit status to $WORK/HOST.exit.
+# password, address (VIP, advertised from carp_address) and scripts. Its output goes to
+# $WORK/HOST.log, its pid to $WORK/HOST.pid and, once it ends, its exit status to
+# $WORK/HOST.exit.
 start_carp() {
     local host=$1 binary=$2 n=${1#h}
     shift 2
@@ -119,8 +120,8 @@ owns_address() {
     fi
 }
 
-# remove_address HOST ADDRESS: deletes ADDRESS from HOST's eth0, as a crashed daemon's host
-# might lose it; in the tests, what a crash leaves behind without a down script.
+# remove_address HOST ADDRESS: deletes ADDRESS from HOST's eth0. A daemon killed with -9 runs
+# no down script; after such a crash the tests take the address away as a dead host loses it.
 remove_address() {
     if is_ipv6 "$2"; then
         ip -n "$(ns $1)" -6 addr del "$2/128" dev eth0
