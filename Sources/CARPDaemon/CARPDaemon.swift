@@ -73,10 +73,10 @@ public final class CARPDaemon {
                 vhid: settings.vhid, sourceAddress: settings.sourceAddress, unicast: !settings.peers.isEmpty))
         if settings.peers.isEmpty {
             unicast = nil
+            // The membership makes the NIC (and a bridge snooping IGMP or MLD) pass the group's frames.
             switch settings.group {
             case .ipv4(let group): if !settings.noMulticast { try interface.join(group: group) }
-            // Also with --nomcast: Linux bridges snoop MLD and pass ff02::12 only to members.
-            case .ipv6(let group): try interface.join(group: group)
+            case .ipv6(let group): if !settings.noMulticast { try interface.join(group: group) }
             }
         } else {
             switch settings.sourceAddress {

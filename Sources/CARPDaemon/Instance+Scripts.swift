@@ -45,9 +45,7 @@ extension Instance {
             Script(
                 path: path,
                 arguments: Self.scriptArguments(settings: settings, interfaceName: interfaceName, address: address),
-                environment: Self.scriptEnvironment(
-                    settings: settings, interfaceName: interfaceName, state: state, previous: previous, reason: reason,
-                    address: address),
+                environment: scriptEnvironment(state: state, previous: previous, reason: reason, address: address),
                 addsAddress: addsAddress)
         }
     }
@@ -77,6 +75,16 @@ extension Instance {
     func scriptEnvironment(state: String, previous: String, reason: String) -> [ChildSupervisor.Variable] {
         Self.scriptEnvironment(
             settings: settings, interfaceName: interfaceName, state: state, previous: previous, reason: reason)
+    }
+
+    /// The environment of one address's run of the up or down script: the scripts' own with
+    /// `CARP_VIRTUAL_ADDRESS` set to `address`.
+    func scriptEnvironment(
+        state: String, previous: String, reason: String, address: String
+    ) -> [ChildSupervisor.Variable] {
+        scriptEnvironment(state: state, previous: previous, reason: reason).map {
+            $0.name == "CARP_VIRTUAL_ADDRESS" ? .init("CARP_VIRTUAL_ADDRESS", address) : $0
+        }
     }
 
     /// The same, for a script run on a dead instance's behalf (``Supervisor``, `--cleanup`).

@@ -31,7 +31,8 @@ struct Instance {
         case log(Logger.Level, String)
         /// Build, sign and send an advertisement; report with ``advertisementSent(failure:at:)``.
         case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
-        /// Announce the virtual address with our MAC.
+        /// Announce every virtual address with our MAC: a gratuitous ARP for each IPv4 one, an
+        /// unsolicited neighbour advertisement for each IPv6 one.
         case sendGratuitousARP
         /// Replace the `--statefile` and tell the ``Supervisor`` (asked for only when there is one of them).
         case recordState(state: String, previous: String, reason: String)

@@ -75,35 +75,27 @@ enum RouteNetlink {
     /// `IFA_LOCAL` (the interface's own address), else `IFA_ADDRESS` (the same but on
     /// point-to-point links, where it is the peer's).
     private static func ipv4Address(attributes bytes: [UInt8], from start: Int) -> IPv4Address? {
-        var local: IPv4Address?
-        var address: IPv4Address?
-        var offset = start
-        while offset + 4 <= bytes.count {
-            guard let length = bytes.uint16(at: offset).map(Int.init), length >= 4, offset + length <= bytes.count,
-                let type = bytes.uint16(at: offset + 2)
-            else { break }
-            if length == 8 {
-                let value = IPv4Address(bytes[offset + 4], bytes[offset + 5], bytes[offset + 6], bytes[offset + 7])
-                if type == attributeLocal { local = value }
-                if type == attributeAddress { address = value }
-            }
-            offset += aligned(length)
-        }
-        return local ?? address
+        addressBytes(attributes: bytes, from: start, length: 4).map { IPv4Address($0[0], $0[1], $0[2], $0[3]) }
     }
 
-    /// `IFA_LOCAL`, else `IFA_ADDRESS` (for IPv6 the kernel sends the interface's own address
-    /// as `IFA_ADDRESS`, and `IFA_LOCAL` only on point-to-point links).
+    /// The same for IPv6, where the kernel sends the interface's own address as `IFA_ADDRESS`
+    /// and adds `IFA_LOCAL` only on point-to-point links.
     private static func ipv6Address(attributes bytes: [UInt8], from start: Int) -> IPv6Address? {
-        var local: IPv6Address?
-        var address: IPv6Address?
+        addressBytes(attributes: bytes, from: start, length: 16).flatMap { IPv6Address(octets: $0) }
+    }
+
+    /// The value of `IFA_LOCAL`, else of `IFA_ADDRESS`, when it is `length` bytes long.
+    private static func addressBytes(attributes bytes: [UInt8], from start: Int, length addressLength: Int) -> [UInt8]?
+    {
+        var local: [UInt8]?
+        var address: [UInt8]?
         var offset = start
         while offset + 4 <= bytes.count {
             guard let length = bytes.uint16(at: offset).map(Int.init), length >= 4, offset + length <= bytes.count,
                 let type = bytes.uint16(at: offset + 2)
             else { break }
-            if length == 20 {
-                let value = IPv6Address(octets: bytes[(offset + 4)..<(offset + 20)])
+            if length == 4 + addressLength {
+                let value = Array(bytes[(offset + 4)..<(offset + length)])
                 if type == attributeLocal { local = value }
                 if type == attributeAddress { address = value }
             }

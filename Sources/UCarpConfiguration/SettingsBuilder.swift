@@ -165,6 +165,10 @@ struct SettingsBuilder {
             throw .unusableVirtualAddress(
                 value: value, why: "it is link-local (fe80::/10), valid on one link only; every interface has its own")
         }
+        if let ipv6 = address.ipv6, ipv6.isIPv4Mapped {
+            throw .unusableVirtualAddress(
+                value: value, why: "it is an IPv4-mapped IPv6 address (::ffff:0:0/96): give the IPv4 address itself")
+        }
         if virtualAddressesReplaceable {
             virtualAddresses = []
             virtualAddressesReplaceable = false

@@ -19,16 +19,7 @@ struct PacketCaptureFilterTests {
 
     /// Whether the filter for (vhid, source) accepts `frame`, evaluated by libpcap itself.
     func filterAccepts(_ frame: [UInt8], vhid: UInt8, ourAddress: IPv4Address) throws -> Bool {
-        let expression = PacketCapture.filter(vhid: vhid, sourceAddress: ourAddress)
-        let dead = try #require(pcap_open_dead(DLT_EN10MB, 256))
-        defer { pcap_close(dead) }
-        var program = bpf_program()
-        try #require(pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0, "\(expression)")
-        defer { pcap_freecode(&program) }
-        var header = pcap_pkthdr()
-        header.caplen = UInt32(frame.count)
-        header.len = UInt32(frame.count)
-        return frame.withUnsafeBufferPointer { pcap_offline_filter(&program, &header, $0.baseAddress) != 0 }
+        try pcapFilterAccepts(frame, PacketCapture.filter(vhid: vhid, sourceAddress: ourAddress))
     }
 
     let us = IPv4Address(192, 0, 2, 11)
@@ -62,4 +53,17 @@ struct PacketCaptureFilterTests {
         frame[23] = 17  // UDP
         #expect(try !filterAccepts(frame, vhid: 7, ourAddress: us))
     }
+}
+
+/// Whether libpcap, compiling `expression` for Ethernet, accepts `frame`.
+func pcapFilterAccepts(_ frame: [UInt8], _ expression: String) throws -> Bool {
+    let dead = try #require(pcap_open_dead(DLT_EN10MB, 256))
+    defer { pcap_close(dead) }
+    var program = bpf_program()
+    try #require(pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0, "\(expression)")
+    defer { pcap_freecode(&program) }
+    var header = pcap_pkthdr()
+    header.caplen = UInt32(frame.count)
+    header.len = UInt32(frame.count)
+    return frame.withUnsafeBufferPointer { pcap_offline_filter(&program, &header, $0.baseAddress) != 0 }
 }

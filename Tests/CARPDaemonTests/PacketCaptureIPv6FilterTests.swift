@@ -1,5 +1,4 @@
 import CARPCore
-import CPcap
 import Testing
 
 @testable import CARPDaemon
@@ -19,17 +18,8 @@ struct PacketCaptureIPv6FilterTests {
         ).frame(advbase: 1, advskew: 0, counter: 7)
     }
 
-    /// Whether libpcap, given `expression`, accepts `frame`.
     func accepts(_ frame: [UInt8], _ expression: String) throws -> Bool {
-        let dead = try #require(pcap_open_dead(DLT_EN10MB, 256))
-        defer { pcap_close(dead) }
-        var program = bpf_program()
-        try #require(pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0, "\(expression)")
-        defer { pcap_freecode(&program) }
-        var header = pcap_pkthdr()
-        header.caplen = UInt32(frame.count)
-        header.len = UInt32(frame.count)
-        return frame.withUnsafeBufferPointer { pcap_offline_filter(&program, &header, $0.baseAddress) != 0 }
+        try pcapFilterAccepts(frame, expression)
     }
 
     func filter(vhid: UInt8, unicast: Bool = false) -> String {

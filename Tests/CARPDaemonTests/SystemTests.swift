@@ -126,6 +126,16 @@ struct SystemTests {
         #expect(received.elementsEqual(payload))
     }
 
+    @Test func anIPv6SourceNotOnTheInterfaceIsABadSettingNotASystemFailure() {
+        let error = DaemonError.sourceAddressNotOnInterface(
+            address: IPv6Address(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x99), interface: "eth0")
+        #expect(error.isInvalidSettings)
+        #expect(
+            error.description
+                == "--srcip 2001:db8::99 is not an address of [eth0]: give one that 'ip -6 addr show dev eth0' lists")
+        #expect(!DaemonError.noInterface.isInvalidSettings)
+    }
+
     @Test func theSendFailuresReadAsTheDaemonHasAlwaysLoggedThem() {
         #expect(
             DaemonError.injection(interface: "eth0", message: "send: Network is down").description

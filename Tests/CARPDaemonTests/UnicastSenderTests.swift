@@ -22,6 +22,23 @@ struct UnicastSenderTests {
         #expect(try receives(header, on: listener))
     }
 
+    @Test func ipv6HeadersGoToEveryPeerWithTheCARPBytesAsTheyAre() throws {
+        let loopback = IPv6Address(0, 0, 0, 0, 0, 0, 0, 1)
+        let listener = try System.ipv6Socket(raw: true, protocol: CARPWire.ipProtocol, for: "test")
+        defer { System.release(listener) }
+        let sender = try UnicastSender(sourceAddress: loopback, peers: [loopback], interfaceIndex: 0)
+        let header = (0..<36).map { _ in UInt8.random(in: 0...255) }
+        try sender.send(header)
+        // A raw IPv6 socket hands over the payload alone: the kernel added no checksum to it.
+        var ready = pollfd(fd: listener.rawValue, events: Int16(POLLIN), revents: 0)
+        var received: [UInt8] = []
+        while poll(&ready, 1, 1000) == 1 {
+            received = try System.read(listener, upTo: 2048, subject: "test")
+            if received == header { break }
+        }
+        #expect(received == header)
+    }
+
     /// Whether a packet carrying `payload` (after its IP header) arrives within a second.
     func receives(_ payload: [UInt8], on socket: FileDescriptor) throws -> Bool {
         var ready = pollfd(fd: socket.rawValue, events: Int16(POLLIN), revents: 0)

@@ -81,6 +81,10 @@ import Testing
         #expect(
             rejection(Self.base + ["-a", "ff02::1"])
                 == "--addr 'ff02::1' cannot be a virtual address: it is a multicast address")
+        #expect(
+            rejection(Self.base + ["-a", "::ffff:192.0.2.100"])
+                == "--addr '::ffff:192.0.2.100' cannot be a virtual address: it is an IPv4-mapped IPv6 address "
+                + "(::ffff:0:0/96): give the IPv4 address itself")
         #expect(rejection(Self.base + ["-a", "::"]) == "--addr :: is not usable: give this host's real address")
     }
 
