@@ -108,6 +108,7 @@ test_ipv6_bad_input_is_one_line_and_exit_1() {
     src=$(host_address6 1)
     bad_input_is_one_line "fe80::1.*link-local|link-local.*fe80::1" --srcip="$src" --addr=fe80::1
     bad_input_is_one_line "ff02::1.*multicast|multicast.*ff02::1" --srcip="$src" --addr=ff02::1
+    bad_input_is_one_line "::ffff:192\.0\.2\.100.*IPv4" --srcip="$src" --addr=::ffff:192.0.2.100
     bad_input_is_one_line "239\.1\.2\.3.*multicast|multicast.*239\.1\.2\.3" --srcip="$(host_address 1)" --addr=239.1.2.3
     bad_input_is_one_line "mcast.*224\.0\.0\.18|224\.0\.0\.18.*mcast" --srcip="$src" --addr="$VIP" --mcast=224.0.0.18
     bad_input_is_one_line "mcast.*ff02::12|ff02::12.*mcast" --srcip="$(host_address 1)" --addr=192.0.2.100 --mcast=ff02::12
