@@ -2,25 +2,38 @@
 # (topology.sh), daemons on them, and the verdicts fail and skip.
 #
 # Each test gets its own namespaces, named "$NS_PREFIX-<name>", so a failed test cannot
-# leave state that confuses the next one. Addresses come from 192.0.2.0/24 (TEST-NET-1);
-# no packet leaves the namespaces.
+# leave state that confuses the next one. Addresses come from 192.0.2.0/24 (TEST-NET-1) and
+# 2001:db8::/64 (the IPv6 documentation prefix); no packet leaves the namespaces. A test of
+# IPv6 sets VIP to an IPv6 address (`local VIP=$VIP6`): its topology then has IPv6 addresses,
+# and start_carp advertises from them.
 
 : "${SWIFTCARP:?path of our ucarp binary}"
 : "${REFERENCE_UCARP:=/usr/sbin/ucarp}"
 VIP=192.0.2.100
+VIP6=2001:db8::100
 WORK=""
 NS_PREFIX="sc$$"
 source "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 
-# topology_up N: a switch namespace with bridge br0 and hosts h1..hN, each with eth0 on it, and
-# a new work directory with the up and down scripts.
+# topology_up N [ipv6]: a switch namespace with bridge br0 and hosts h1..hN, each with eth0 on
+# it, and a new work directory with the up and down scripts. The hosts have IPv6 addresses
+# too with "ipv6", or when VIP is an IPv6 address.
 topology_up() {
+    local ipv6=${2:-}
+    is_ipv6 "$VIP" && ipv6=ipv6
     # A fresh prefix per topology: nothing of an earlier test's namespaces can interfere.
     NS_PREFIX="sc${BASHPID}x${RANDOM}"
     WORK=$(mktemp -d "/tmp/swiftcarp-e2e.XXXXXX")
-    namespaces_up "$1"
+    namespaces_up "$1" "$ipv6"
     write_scripts
 }
+
+# is_ipv6 ADDRESS: ADDRESS is an IPv6 address (it has a colon).
+is_ipv6() { case $1 in *:*) return 0 ;; *) return 1 ;; esac; }
+
+# carp_address N (or hN): the address host N advertises from: its IPv4 address, or its IPv6
+# one when VIP is an IPv6 address.
+carp_address() { if is_ipv6 "$VIP"; then host_address6 "$1"; else host_address "$1"; fi; }
 
 # topology_down: kills every process of the namespaces (daemons, scripts, the etcd members of
 # test_etcd.sh) and removes them and the work directory. A killed process's run_named shell,
@@ -33,17 +46,24 @@ topology_down() {
     WORK=""
 }
 
-# The up and down scripts add and remove the address, and log each call with its arguments.
+# The up and down scripts add and remove the address (an IPv6 one as /128 with no duplicate
+# address detection, as vip-up does), and log each call with its arguments.
 write_scripts() {
     cat > "$WORK/up" <<'SCRIPT'
 #!/bin/sh
 echo "UP $*" >> "$(dirname "$0")/scripts.$(ip netns identify $$).log"
-ip addr add "$2/32" dev "$1"
+case $2 in
+*:*) ip -6 addr add "$2/128" dev "$1" nodad ;;
+*) ip addr add "$2/32" dev "$1" ;;
+esac
 SCRIPT
     cat > "$WORK/down" <<'SCRIPT'
 #!/bin/sh
 echo "DOWN $*" >> "$(dirname "$0")/scripts.$(ip netns identify $$).log"
-ip addr del "$2/32" dev "$1" 2>/dev/null
+case $2 in
+*:*) ip -6 addr del "$2/128" dev "$1" 2>/dev/null ;;
+*) ip addr del "$2/32" dev "$1" 2>/dev/null ;;
+esac
 exit 0
 SCRIPT
     chmod +x "$WORK/up" "$WORK/down"
@@ -56,12 +76,13 @@ script_count_at_least() { [ "$(script_log "$1" | wc -l)" -ge "$2" ]; }
 script_log() { cat "$WORK/scripts.$(ns $1).log" 2>/dev/null; }
 
 # start_carp HOST BINARY [extra options...]: starts a daemon on HOST with the test's vhid,
-# password, address and scripts. Its output goes to $WORK/HOST.log, its pid to
-# $WORK/HOST.pid and, once it ends, its exit status to $WORK/HOST.exit.
+# password, address (VIP, advertised from carp_address) and scripts. Its output goes to
+# $WORK/HOST.log, its pid to $WORK/HOST.pid and, once it ends, its exit status to
+# $WORK/HOST.exit.
 start_carp() {
     local host=$1 binary=$2 n=${1#h}
     shift 2
-    run_on "$host" "$binary" --interface=eth0 --srcip="$(host_address $n)" --vhid=7 \
+    run_on "$host" "$binary" --interface=eth0 --srcip="$(carp_address $n)" --vhid=7 \
         --pass=hunter2 --addr="$VIP" --upscript="$WORK/up" --downscript="$WORK/down" \
         --facility=none "$@"
 }
@@ -95,8 +116,24 @@ log_of() { cat "$WORK/$1.log" 2>/dev/null; }
 # owns HOST: HOST has the virtual address on eth0.
 owns() { owns_address "$1" "$VIP"; }
 
-# owns_address HOST ADDRESS: HOST has ADDRESS on eth0.
-owns_address() { ip -n "$(ns $1)" -4 addr show dev eth0 | grep -qF "inet $2/"; }
+# owns_address HOST ADDRESS: HOST has ADDRESS (IPv4 or IPv6, as `ip` prints it) on eth0.
+owns_address() {
+    if is_ipv6 "$2"; then
+        ip -n "$(ns $1)" -6 addr show dev eth0 | grep -qF "inet6 $2/"
+    else
+        ip -n "$(ns $1)" -4 addr show dev eth0 | grep -qF "inet $2/"
+    fi
+}
+
+# remove_address HOST ADDRESS: deletes ADDRESS from HOST's eth0. A daemon killed with -9 runs
+# no down script; after such a crash the tests take the address away as a dead host loses it.
+remove_address() {
+    if is_ipv6 "$2"; then
+        ip -n "$(ns $1)" -6 addr del "$2/128" dev eth0
+    else
+        ip -n "$(ns $1)" addr del "$2/32" dev eth0
+    fi
+}
 
 # owners_of ADDRESS: the hosts that own ADDRESS, space-separated.
 owners_of() {

@@ -50,8 +50,8 @@ SCRIPT
     chmod +x "$WORK/env-script"
     start_carp h1 "$SWIFTCARP" --upscript="$WORK/env-script" --downscript="$WORK/env-script" --xparam=x1
     wait_for 6 script_env_lines 2 || fail "scripts did not run twice"
-    local expected_start="CARP_INTERFACE=eth0 CARP_PREVIOUS_STATE=INIT CARP_REASON=startup CARP_SOURCE_ADDRESS=192.0.2.11 CARP_STATE=BACKUP CARP_VHID=7 CARP_VIRTUAL_ADDRESS=$VIP CARP_XPARAM=x1 "
-    local expected_master="CARP_INTERFACE=eth0 CARP_PREVIOUS_STATE=BACKUP CARP_REASON=master-silent CARP_SOURCE_ADDRESS=192.0.2.11 CARP_STATE=MASTER CARP_VHID=7 CARP_VIRTUAL_ADDRESS=$VIP CARP_XPARAM=x1 "
+    local expected_start="CARP_INTERFACE=eth0 CARP_PREVIOUS_STATE=INIT CARP_REASON=startup CARP_SOURCE_ADDRESS=192.0.2.11 CARP_STATE=BACKUP CARP_VHID=7 CARP_VIRTUAL_ADDRESS=$VIP CARP_VIRTUAL_ADDRESSES=$VIP CARP_XPARAM=x1 "
+    local expected_master="CARP_INTERFACE=eth0 CARP_PREVIOUS_STATE=BACKUP CARP_REASON=master-silent CARP_SOURCE_ADDRESS=192.0.2.11 CARP_STATE=MASTER CARP_VHID=7 CARP_VIRTUAL_ADDRESS=$VIP CARP_VIRTUAL_ADDRESSES=$VIP CARP_XPARAM=x1 "
     [ "$(sed -n 1p "$WORK/env.log")" = "$expected_start" ] || fail "start-up: $(sed -n 1p "$WORK/env.log")"
     [ "$(sed -n 2p "$WORK/env.log")" = "$expected_master" ] || fail "master: $(sed -n 2p "$WORK/env.log")"
     kill -USR2 "$(pid_of h1)"

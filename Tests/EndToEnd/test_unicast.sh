@@ -1,17 +1,20 @@
 # Unicast peers (--peer) on a segment that drops all multicast, as many clouds do.
 
-# no_multicast: the bridge drops every IPv4 multicast frame (ARP broadcasts still pass).
+# no_multicast: the bridge drops every IPv4 multicast frame (ARP broadcasts still pass) and
+# IPv6 CARP's group ff02::12 (neighbour discovery, IPv6's ARP, still passes).
 no_multicast() {
     ip netns exec "$(ns sw)" nft add table bridge nomcast
     ip netns exec "$(ns sw)" nft add chain bridge nomcast forward '{ type filter hook forward priority 0; }'
     ip netns exec "$(ns sw)" nft add rule bridge nomcast forward ip daddr 224.0.0.0/4 drop
+    ip netns exec "$(ns sw)" nft add rule bridge nomcast forward ip6 daddr ff02::12 drop
 }
 
-# start_unicast HOST SKEW [options]: a daemon on HOST listing the two other hosts as peers.
+# start_unicast HOST SKEW [options]: a daemon on HOST listing the two other hosts as peers (by
+# their IPv6 addresses when VIP is an IPv6 address).
 start_unicast() {
     local host=$1 skew=$2 n=${1#h} i peers=()
     shift 2
-    for i in 1 2 3; do [ "$i" != "$n" ] && peers+=(--peer="$(host_address $i)"); done
+    for i in 1 2 3; do [ "$i" != "$n" ] && peers+=(--peer="$(carp_address $i)"); done
     start_carp "$host" "$SWIFTCARP" --advskew="$skew" "${peers[@]}" "$@"
 }
 
@@ -26,7 +29,11 @@ test_multicast_alone_fails_on_this_segment() {
     wait_for 8 owns h1 && wait_for 8 owns h2 || fail "expected two masters without multicast (owners: $(owners))"
 }
 
-test_unicast_peers_elect_one_master_fail_over_and_preempt_back() {
+test_unicast_peers_elect_one_master_fail_over_and_preempt_back() { unicast_peers_elect_fail_over_and_preempt_back; }
+
+# unicast_peers_elect_fail_over_and_preempt_back: three hosts listing each other as peers on a
+# segment without multicast, over IPv4 or, with an IPv6 VIP, over IPv6.
+unicast_peers_elect_fail_over_and_preempt_back() {
     needs nft
     topology_up 3
     no_multicast
@@ -38,7 +45,7 @@ test_unicast_peers_elect_one_master_fail_over_and_preempt_back() {
     only_owner h1 || fail "more than one master (owners: $(owners))"
     ! log_has h2 "Bad digest" || fail "h2 rejected h1's unicast adverts"
     kill -9 "$(pid_of h1)"
-    ip -n "$(ns h1)" addr del "$VIP/32" dev eth0
+    remove_address h1 "$VIP"
     wait_for 8 owns h2 || fail "h2 (advskew 50) did not take over"
     sleep 2
     only_owner h2 || fail "exactly one should take over (owners: $(owners))"
