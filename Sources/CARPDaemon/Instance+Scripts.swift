@@ -17,6 +17,9 @@ extension Instance {
         /// An up script, which adds the address: a gratuitous ARP waits for it (an announcement
         /// of an address not yet there would send the clients where nothing answers).
         var addsAddress = false
+        /// A guarded master's down script: the etcd lease is revoked once it has ended
+        /// (``Instance/etcdScriptEnded(_:at:)``).
+        var releasesLease = false
 
         var commandLine: String { ([path] + arguments).joined(separator: " ") }
     }
@@ -103,7 +106,8 @@ extension Instance {
             // Someone else reaped it (never in the daemon): it is gone all the same.
             actions = [.log(.warning, "Script [\(commandLine)] ended, its exit status unknown")]
         }
-        return actions + announceIfHeld(after: running.script) + startNextScript(at: now)
+        return actions + announceIfHeld(after: running.script) + etcdScriptEnded(running.script, at: now)
+            + startNextScript(at: now)
     }
 
     /// Whether an up script is queued or running: announcements wait for it.
@@ -123,7 +127,8 @@ extension Instance {
         guard let running = runningScript else { return [] }
         runningScript = nil
         return [.log(.error, "Unable to exec \(running.script.commandLine): \(reason.description)")]
-            + announceIfHeld(after: running.script) + startNextScript(at: now)
+            + announceIfHeld(after: running.script) + etcdScriptEnded(running.script, at: now)
+            + startNextScript(at: now)
     }
 
     /// Starts the first queued script if none is running.

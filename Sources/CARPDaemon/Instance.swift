@@ -270,7 +270,8 @@ struct Instance {
             statistics.advertisementsReceived += 1
             let actions = debug(
                 "Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
-            return actions + carryOut(machine.received(advert, at: now), at: now) + etcdHeard(advert, at: now)
+            let election = etcdReworded(machine.received(advert, at: now), heard: advert)
+            return actions + carryOut(election, at: now) + etcdHeard(advert, at: now)
         }
     }
 
