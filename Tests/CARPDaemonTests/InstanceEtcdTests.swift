@@ -323,6 +323,34 @@ import UCarpConfiguration
         #expect(driver.instance.reportedRole == .backup)
     }
 
+    @Test func aHolderElectedAgainWhileItsDownScriptRunsKeepsTheKeyAndRunsItsUpScriptAfter() throws {
+        var driver = Self.driver(Self.guarded { $0.advskew = 100 })
+        let granted = Self.master(&driver)
+        let yielded = driver.advert(advskew: 0, at: granted + .milliseconds(200))
+        let down = try #require(yielded.spawned.first)
+        // The preferred host falls silent while the down script still runs: CARP elects us again.
+        var meanwhile: [Action] = []
+        var now = granted + .milliseconds(200)
+        while driver.instance.machine.role != .master, now < granted + .seconds(10) {
+            now = now + .milliseconds(50)
+            let actions = driver.run(until: now)
+            meanwhile += actions
+            if !actions.etcdRequests.isEmpty { meanwhile += driver.answer(actions.etcdRequests, at: now) }
+        }
+        #expect(driver.instance.machine.role == .master)
+        #expect(meanwhile.states == ["MASTER"])
+        #expect(!meanwhile.etcdRequests.contains { $0.call == .revoke(lease: 42) })
+        #expect(!meanwhile.etcdRequests.contains { $0.call == .grant(ttl: 3) })
+        // The up script waits for the down script; the lease stays ours, the release is off.
+        #expect(meanwhile.spawned.isEmpty)
+        let done = driver.exited(down.0, .exited(0), at: now + .milliseconds(10))
+        #expect(done.spawnedPaths == ["/etc/up"])
+        #expect(done.etcdRequests.isEmpty)
+        #expect(Self.order(done).advert == nil)
+        #expect(driver.instance.etcd?.release == nil)
+        #expect(driver.instance.reportedRole == .master)
+    }
+
     @Test func aCarrierLostRunsTheDownScriptAtOnceAndGivesTheLeaseUpAfterIt() throws {
         var driver = Self.driver()
         let granted = Self.master(&driver)
