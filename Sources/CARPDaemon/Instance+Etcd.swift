@@ -216,19 +216,13 @@ extension Instance {
             }
             actions += advert.map { [$0] } ?? []
         } else {
-            // The down script first (in the scripts' queue, after any before it), marked so
-            // that its end revokes the lease; without one, the lease goes at once.
-            actions += reportChange(from: from, to: to, reason: reason, runScript: false, at: now)
+            // The down script first (in the scripts' queue, after any before it, the notify
+            // script after it), marked so that its end revokes the lease; without one, the
+            // lease goes at once.
             etcd?.release = EtcdGate.Release(advert: advert)
-            if runScript, let script = settings.downscript {
-                actions += enqueue(
-                    Script(
-                        path: script, arguments: scriptArguments,
-                        environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue),
-                        releasesLease: true),
-                    at: now)
-                return actions + withLease(at: now) { $0.standDown(at: now) }
-            }
+            actions += reportChange(
+                from: from, to: to, reason: reason, runScript: runScript, releasingLease: true, at: now)
+            if runScript, settings.downscript != nil { return actions + withLease(at: now) { $0.standDown(at: now) } }
             return actions + releaseLease(at: now)
         }
         return actions + withLease(at: now) { $0.stopWanting(at: now) }

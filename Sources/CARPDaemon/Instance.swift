@@ -408,10 +408,11 @@ struct Instance {
         }
     }
 
-    /// Log, count, record and notify a change of the reported role, and queue its script.
+    /// Log, count, record and notify a change of the reported role, and queue its script
+    /// (`releasingLease`: a guarded master's down script, whose end lets the etcd lease go).
     mutating func reportChange(
         from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason,
-        runScript: Bool, at now: MonotonicInstant
+        runScript: Bool, releasingLease: Bool = false, at now: MonotonicInstant
     ) -> [Action] {
         var actions: [Action] = [.log(.warning, "Switching to state: \(to.rawValue)")]
         statistics.transitions += 1
@@ -424,7 +425,7 @@ struct Instance {
                 Script(
                     path: script, arguments: scriptArguments,
                     environment: scriptEnvironment(from: from, to: to, reason: reason.rawValue),
-                    addsAddress: to == .master),
+                    addsAddress: to == .master, releasesLease: releasingLease && to != .master),
                 at: now)
         }
         actions += notify(from: from, to: to, reason: reason, at: now)

@@ -224,6 +224,22 @@ import UCarpConfiguration
         #expect(spawn < revoke && revoke < advert)
     }
 
+    @Test func theNotifyScriptRunsAfterTheDownScriptAndTheLeaseGoesWhenTheDownScriptEnds() throws {
+        var driver = Self.driver(Self.guarded { $0.notify = ["/etc/notify"] })
+        let granted = Self.master(&driver)
+        // The scripts of the start and of MASTER (up, notify), done.
+        while let running = driver.instance.runningScript {
+            _ = driver.exited(running.id, .exited(0), at: granted + .milliseconds(60))
+        }
+        #expect(driver.instance.reportedRole == .master)
+        let leaving = driver.signal(.user2, at: granted + .milliseconds(100))
+        #expect(leaving.spawnedPaths == ["/etc/down"])
+        let down = try #require(leaving.spawned.first)
+        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(120))
+        #expect(done.spawnedPaths == ["/etc/notify"])
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+    }
+
     @Test func aSlowDownScriptKeepsTheLeaseRenewedAndTheKeyOursUntilItEnds() throws {
         var driver = Self.driver()
         let granted = Self.master(&driver)
