@@ -135,7 +135,8 @@ struct Instance {
 
     /// How long a master leaving on purpose keeps the address for the new master; nil (with
     /// `--handover-wait=0`) releases it at once, in ucarp's order.
-    /// Under the etcd guard the lease rules instead: the old master lets go first.
+    /// Under the etcd guard the lease rules instead: the old master lets the address go (its
+    /// down script), then the lease, and only then may the next host take over.
     static func handOverWait(_ settings: Settings) -> MonotonicDuration? {
         guard settings.etcd == nil else { return nil }
         let wait = settings.handOverWait ?? settings.defaultHandOverWait
