@@ -211,10 +211,7 @@ public struct CARPStateMachine: Sendable {
                 var reasserting = master
                 reasserting.announcements = pending
                 state = .master(reasserting)
-                actions.append(
-                    .log(
-                        .warning,
-                        "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"))
+                actions.append(.log(.warning, Self.reassertingMessage))
             }
         case .backup(let backup):
             guard mayBecomeMaster else { break }
@@ -222,7 +219,7 @@ public struct CARPStateMachine: Sendable {
             let holding = backup.holdUntil.map { now < $0 } ?? false
             if !holding && configuration.preempt && local < remote {
                 actions += transition(to: .master, reason: .preemption, at: now)
-                actions.append(.log(.warning, "Putting MASTER down - preemption"))
+                actions.append(.log(.warning, Self.preemptionMessage))
                 break
             }
             // A master advertising so rarely that it would time out anyway is as good as gone.

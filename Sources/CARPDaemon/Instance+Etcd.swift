@@ -10,22 +10,25 @@ import UCarpConfiguration
 /// and, until ``EtcdLeaseGuard/Action/grantMastership(lease:)``, reports BACKUP everywhere (log,
 /// USR1, state file, notify, metrics) and withholds the up script and the gratuitous ARPs; CARP
 /// meanwhile advertises as the master it would be, which is how a returning preferred host
-/// makes the holder yield. A revoke leaves MASTER at once (down script, reason `lease-lost` or
-/// the one given, leaving advert). A master that leaves on purpose (shutdown, USR2, a failed
-/// check, a better advert) reports its new role at once, but its down script and leaving
-/// advert wait for ``EtcdLeaseGuard/Action/released`` (or one lease TTL at most): the next
-/// host finds the key free, and the two never hold the address together. So there is no make
-/// before break here: ``Instance/handOverWait(_:)`` is nil under the guard.
+/// makes the holder yield. A master that leaves, on purpose (shutdown, USR2, a failed check, a
+/// better advert) or because the guard took mastership back (`lease-lost`, `lease-expired`,
+/// `key-taken`), reports its new role and runs its down script at once; the lease is revoked
+/// only when that script has ended (or been killed by `--script-timeout`), and the leaving
+/// advert waits for ``EtcdLeaseGuard/Action/released`` (or one lease TTL at most): the next
+/// host finds the key free only once the address is gone here, and the two never hold it
+/// together. A lost lease's down script must fit in the guard's margin
+/// (``EtcdLeaseGuard/Configuration/margin``) before etcd expires the lease. So there is no
+/// make before break here: ``Instance/handOverWait(_:)`` is nil under the guard.
 extension Instance {
     /// The guard and what the instance keeps about it.
     struct EtcdGate {
-        /// A leaving master's down script and leaving advert, waiting for the lease's release.
+        /// A leaving master's lease, revoked once its down script has ended, and its leaving
+        /// advert, sent once the lease is released.
         struct Release: Equatable {
-            var reason: CARPStateMachine.TransitionReason
-            var runScript: Bool
             var advert: Action?
-            /// Let go at the latest then: etcd frees the key by itself within the TTL.
-            var deadline: MonotonicInstant
+            /// Nil while the down script runs; once the revoke is asked for, the latest instant
+            /// to let go: etcd frees the key by itself within the TTL.
+            var deadline: MonotonicInstant?
         }
 
         var lease: EtcdLeaseGuard
@@ -122,7 +125,7 @@ extension Instance {
     mutating func etcdTimePassed(at now: MonotonicInstant) -> [Action] {
         guard let etcd, phase != .finished else { return [] }
         var actions: [Action] = []
-        if let release = etcd.release, now >= release.deadline {
+        if let deadline = etcd.release?.deadline, now >= deadline {
             actions.append(.log(.warning, "etcd: the lease's release went unconfirmed: letting the address go"))
             actions += letGo(at: now)
         }
@@ -154,16 +157,41 @@ extension Instance {
         return withLease(at: now) { $0.want(at: now) }
     }
 
+    /// CARP's lines about a master heard, as they are under the guard while the key is not
+    /// ours: no gratuitous ARP reasserts an address we do not hold (so no line), and a
+    /// preemption takes nothing until the holder lets the key go. Unchanged without `--etcd`.
+    func etcdReworded(_ actions: [CARPStateMachine.Action], heard advert: ReceivedAdvertisement)
+        -> [CARPStateMachine.Action]
+    {
+        guard let etcd, !etcd.granted else { return actions }
+        return actions.compactMap { action in
+            guard case .log(_, let message) = action else { return action }
+            switch message {
+            case CARPStateMachine.reassertingMessage:
+                return nil
+            case CARPStateMachine.preemptionMessage:
+                return .log(
+                    .info,
+                    "etcd: preempting [\(advert.source)]: advertising as the preferred master until it lets key "
+                        + "\(etcd.key) go")
+            default:
+                return action
+            }
+        }
+    }
+
     // MARK: Internals
 
-    /// A change of CARP's role under the guard: MASTER waits for the key; leaving MASTER lets
-    /// the guard go, and a planned departure's down script waits for the release.
+    /// A change of CARP's role under the guard: MASTER waits for the key; leaving MASTER runs
+    /// the down script, then lets the lease go, then sends the leaving advert.
     mutating func gatedChange(
         from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason,
         runScript: Bool, at now: MonotonicInstant
     ) -> [Action] {
         guard var gate = etcd else { return [] }
         if to == .master {
+            // Back before the lease went: it stays ours, the leaving advert unsent.
+            if gate.release?.deadline == nil { gate.release = nil }
             gate.pendingMaster = (from, reason)
             gate.masterHeard = nil
             gate.nextLookUp = nil
@@ -187,25 +215,32 @@ extension Instance {
                 actions += reportChange(from: .backup, to: to, reason: reason, runScript: false, at: now)
             }
             actions += advert.map { [$0] } ?? []
-        } else if Self.releasesFirst(reason) {
-            actions += reportChange(from: from, to: to, reason: reason, runScript: false, at: now)
-            etcd?.release = EtcdGate.Release(
-                reason: reason, runScript: runScript, advert: advert,
-                deadline: now + .seconds(UInt64(max(settings.etcd?.ttl ?? 1, 1))))
         } else {
-            actions += reportChange(from: from, to: to, reason: reason, runScript: runScript, at: now)
-            actions += advert.map { [$0] } ?? []
-            etcd?.heldLease = nil
+            // The down script first (in the scripts' queue, after any before it, the notify
+            // script after it), marked so that its end revokes the lease; without one, the
+            // lease goes at once.
+            etcd?.release = EtcdGate.Release(advert: advert)
+            actions += reportChange(
+                from: from, to: to, reason: reason, runScript: runScript, releasingLease: true, at: now)
+            if runScript, settings.downscript != nil { return actions + withLease(at: now) { $0.standDown(at: now) } }
+            return actions + releaseLease(at: now)
         }
         return actions + withLease(at: now) { $0.stopWanting(at: now) }
     }
 
-    /// Departures on purpose: the lease goes before the address does.
-    static func releasesFirst(_ reason: CARPStateMachine.TransitionReason) -> Bool {
-        switch reason {
-        case .stepDown, .shutdown, .healthCheckFailed, .preferredMasterAdvertised: true
-        default: false
-        }
+    /// A script ended (or failed to start): if it was the down script of a master leaving
+    /// under the guard, and the last such one queued, the lease goes now.
+    mutating func etcdScriptEnded(_ script: Script, at now: MonotonicInstant) -> [Action] {
+        guard script.releasesLease, etcd?.release?.deadline == nil, etcd?.release != nil,
+            !scriptQueue.contains(where: \.releasesLease)
+        else { return [] }
+        return releaseLease(at: now)
+    }
+
+    /// The address is gone here: revoke the lease, bounded by one TTL.
+    private mutating func releaseLease(at now: MonotonicInstant) -> [Action] {
+        etcd?.release?.deadline = now + .seconds(UInt64(max(settings.etcd?.ttl ?? 1, 1)))
+        return withLease(at: now) { $0.stopWanting(at: now) }
     }
 
     /// A granted master's leaving advert waits for the change that follows it.
@@ -314,18 +349,13 @@ extension Instance {
         return relinquish(transitionReason, at: now)
     }
 
-    /// The lease is released (or its bound passed): the down script, then the leaving advert.
+    /// The lease is released (or its bound passed), the down script done: the leaving advert.
     private mutating func letGo(at now: MonotonicInstant) -> [Action] {
-        guard let release = etcd?.release else { return [] }
+        guard let release = etcd?.release, release.deadline != nil else { return [] }
         etcd?.release = nil
         var actions: [Action] = [
             .log(.info, "etcd: key \(etcd?.key ?? "") released: letting [\(settings.virtualAddressList)] go")
         ]
-        if release.runScript, let script = settings.downscript {
-            actions += enqueueAddressScripts(
-                path: script, state: reportedRole.rawValue, previous: CARPStateMachine.Role.master.rawValue,
-                reason: release.reason.rawValue, at: now)
-        }
         etcd?.heldLease = nil
         actions += release.advert.map { [$0] } ?? []
         if let notice = stopNotice {

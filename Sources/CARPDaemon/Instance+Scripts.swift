@@ -17,6 +17,9 @@ extension Instance {
         /// An up script, which adds the address: a gratuitous ARP waits for it (an announcement
         /// of an address not yet there would send the clients where nothing answers).
         var addsAddress = false
+        /// A guarded master's down script: the etcd lease is revoked once it has ended
+        /// (``Instance/etcdScriptEnded(_:at:)``).
+        var releasesLease = false
 
         var commandLine: String { ([path] + arguments).joined(separator: " ") }
     }
@@ -38,26 +41,29 @@ extension Instance {
     /// The up or down script once per virtual address, in the order given, each run as
     /// ucarp runs it for its one address (`<interface> <vip> [<xparam>]`), so that every
     /// single-address script works unchanged; `CARP_VIRTUAL_ADDRESS` is that run's address.
+    /// `releasesLease` marks every run: the etcd lease goes when the last of them has ended.
     func addressScripts(
-        path: String, state: String, previous: String, reason: String, addsAddress: Bool = false
+        path: String, state: String, previous: String, reason: String, addsAddress: Bool = false,
+        releasesLease: Bool = false
     ) -> [Script] {
         settings.virtualAddressArguments.map { address in
             Script(
                 path: path,
                 arguments: Self.scriptArguments(settings: settings, interfaceName: interfaceName, address: address),
                 environment: scriptEnvironment(state: state, previous: previous, reason: reason, address: address),
-                addsAddress: addsAddress)
+                addsAddress: addsAddress, releasesLease: releasesLease)
         }
     }
 
-    /// Queues ``addressScripts(path:state:previous:reason:addsAddress:)``.
+    /// Queues ``addressScripts(path:state:previous:reason:addsAddress:releasesLease:)``.
     mutating func enqueueAddressScripts(
         path: String, state: String, previous: String, reason: String, addsAddress: Bool = false,
-        at now: MonotonicInstant
+        releasesLease: Bool = false, at now: MonotonicInstant
     ) -> [Action] {
         var actions: [Action] = []
         for script in addressScripts(
-            path: path, state: state, previous: previous, reason: reason, addsAddress: addsAddress)
+            path: path, state: state, previous: previous, reason: reason, addsAddress: addsAddress,
+            releasesLease: releasesLease)
         {
             actions += enqueue(script, at: now)
         }
@@ -146,7 +152,8 @@ extension Instance {
             // Someone else reaped it (never in the daemon): it is gone all the same.
             actions = [.log(.warning, "Script [\(commandLine)] ended, its exit status unknown")]
         }
-        return actions + announceIfHeld(after: running.script) + startNextScript(at: now)
+        return actions + announceIfHeld(after: running.script) + etcdScriptEnded(running.script, at: now)
+            + startNextScript(at: now)
     }
 
     /// Whether an up script is queued or running: announcements wait for it.
@@ -166,7 +173,8 @@ extension Instance {
         guard let running = runningScript else { return [] }
         runningScript = nil
         return [.log(.error, "Unable to exec \(running.script.commandLine): \(reason.description)")]
-            + announceIfHeld(after: running.script) + startNextScript(at: now)
+            + announceIfHeld(after: running.script) + etcdScriptEnded(running.script, at: now)
+            + startNextScript(at: now)
     }
 
     /// Starts the first queued script if none is running.

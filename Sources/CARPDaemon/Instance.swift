@@ -136,7 +136,8 @@ struct Instance {
 
     /// How long a master leaving on purpose keeps the address for the new master; nil (with
     /// `--handover-wait=0`) releases it at once, in ucarp's order.
-    /// Under the etcd guard the lease rules instead: the old master lets go first.
+    /// Under the etcd guard the lease rules instead: the old master lets the address go (its
+    /// down script), then the lease, and only then may the next host take over.
     static func handOverWait(_ settings: Settings) -> MonotonicDuration? {
         guard settings.etcd == nil else { return nil }
         let wait = settings.handOverWait ?? settings.defaultHandOverWait
@@ -274,7 +275,8 @@ struct Instance {
             statistics.advertisementsReceived += 1
             let actions = debug(
                 "Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
-            return actions + carryOut(machine.received(advert, at: now), at: now) + etcdHeard(advert, at: now)
+            let election = etcdReworded(machine.received(advert, at: now), heard: advert)
+            return actions + carryOut(election, at: now) + etcdHeard(advert, at: now)
         }
     }
 
@@ -407,10 +409,11 @@ struct Instance {
         }
     }
 
-    /// Log, count, record and notify a change of the reported role, and queue its script.
+    /// Log, count, record and notify a change of the reported role, and queue its script
+    /// (`releasingLease`: a guarded master's down script, whose end lets the etcd lease go).
     mutating func reportChange(
         from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason,
-        runScript: Bool, at now: MonotonicInstant
+        runScript: Bool, releasingLease: Bool = false, at now: MonotonicInstant
     ) -> [Action] {
         var actions: [Action] = [.log(.warning, "Switching to state: \(to.rawValue)")]
         statistics.transitions += 1
@@ -421,7 +424,7 @@ struct Instance {
         if runScript, let script = to == .master ? settings.upscript : settings.downscript {
             actions += enqueueAddressScripts(
                 path: script, state: to.rawValue, previous: from.rawValue, reason: reason.rawValue,
-                addsAddress: to == .master, at: now)
+                addsAddress: to == .master, releasesLease: releasingLease && to != .master, at: now)
         }
         actions += notify(from: from, to: to, reason: reason, at: now)
         actions += record(to.rawValue, previous: from.rawValue, reason: reason.rawValue)

@@ -86,6 +86,8 @@ extension EtcdLeaseGuard {
             }
             revocations = []
             releasePending = false
+            // The daemon looks up again later.
+            lookUpPending = false
         case .keepAlive(let id):
             if var lease, lease.id == id {
                 // Renewals retry sooner: a few tries fit before the deadline.
@@ -113,7 +115,7 @@ extension EtcdLeaseGuard {
         case .grant: nextGrant = now
         case .acquire: nextAcquire = now
         case .authenticate: nextAuthentication = now
-        case .read: break
+        case .read: lookUpPending = !wanting && !isMaster
         case .keepAlive(let id):
             if var lease, lease.id == id {
                 lease.nextRenewal = now

@@ -30,9 +30,9 @@ extension EtcdLeaseGuard {
         if configuration.credentials != nil, token == nil {
             // Revokes need the token too: authenticate for them at once.
             if !revocations.isEmpty { return MonotonicInstant(nanoseconds: 0) }
-            return wanting || isMaster ? nextAuthentication : nil
+            return wanting || isMaster || lookUpPending ? nextAuthentication : nil
         }
-        if !revocations.isEmpty { return MonotonicInstant(nanoseconds: 0) }
+        if !revocations.isEmpty || lookUpPending { return MonotonicInstant(nanoseconds: 0) }
         if let lease {
             guard wanting, !holdsKey else { return lease.nextRenewal }
             return min(lease.nextRenewal, nextAcquire)
@@ -70,20 +70,24 @@ extension EtcdLeaseGuard {
         return loseMastership(.leaseLost, "\(late): leaving MASTER before etcd can expire it", at: now)
     }
 
-    /// Mastership taken back; the lease given up (revoked, best effort) so that the key frees.
+    /// Mastership taken back; the lease given up, revoked (best effort) at the next
+    /// ``stopWanting(at:)``, once the daemon's down script has run, so that the key frees then.
+    /// The daemon leaves MASTER, and so wants no more until it calls ``want(at:)`` again.
     mutating func loseMastership(_ reason: LossReason, _ why: String, at now: MonotonicInstant) -> [Action] {
         isMaster = false
+        wanting = false
         keptWhileUnreachable = false
         var actions: [Action] = [.log(.warning, "etcd: \(why)"), .revokeMastership(reason: reason)]
-        if let lease { actions += dropLease(lease, at: now) }
+        if let lease { actions += dropLease(lease, revokingLater: true, at: now) }
         return actions
     }
 
-    /// Forget `lease` (revoking it, best effort) and any call made for it.
-    mutating func dropLease(_ lease: Lease, at now: MonotonicInstant) -> [Action] {
+    /// Forget `lease` (revoking it, best effort, now or at the next ``stopWanting(at:)``) and
+    /// any call made for it.
+    mutating func dropLease(_ lease: Lease, revokingLater: Bool = false, at now: MonotonicInstant) -> [Action] {
         self.lease = nil
         holdsKey = false
-        revocations.append(lease.id)
+        if revokingLater { heldBack.append(lease.id) } else { revocations.append(lease.id) }
         nextGrant = now
         return cancelInFlight()
     }
@@ -106,6 +110,10 @@ extension EtcdLeaseGuard {
             let announces = releasePending
             releasePending = false
             return [send(.revoke(lease: lease), timeout: timeout, at: now, announcesRelease: announces)]
+        }
+        if lookUpPending {
+            lookUpPending = false
+            if !wanting, !isMaster { return [send(.read(key: configuration.key), timeout: timeout, at: now)] }
         }
         guard let lease else {
             return [send(.grant(ttl: configuration.ttl), timeout: timeout, at: now)]

@@ -24,13 +24,19 @@ import CARPCore
 /// - **Losing it.** When the deadline passes without a confirmed renewal the guard emits
 ///   ``Action/revokeMastership(reason:)`` with ``LossReason/leaseLost``, before etcd can hand the
 ///   key to another host; a keepalive answered without a TTL (the lease is gone) gives
-///   ``LossReason/leaseExpired``. The lease we gave up is revoked, best effort, and the guard
-///   goes on contending while the daemon still wants.
+///   ``LossReason/leaseExpired``. The lease we gave up is revoked, best effort, at the next
+///   ``stopWanting(at:)`` (after the daemon's down script); the daemon, leaving MASTER, wants
+///   no more until CARP makes it master again and it calls ``want(at:)``.
 /// - **Leaving.** A master that leaves (shutdown, step-down, failed check, a preferred master's
-///   advert) calls ``stopWanting(at:)`` first: the guard revokes its lease at once, which deletes
-///   the key, and emits ``Action/released`` when etcd confirmed it or the call failed or timed
-///   out. The daemon sends its leaving advert then, so that the next host's transaction finds
-///   the key free: a planned hand-over costs one round trip.
+///   advert) still has the address until its down script has run, so two holders never
+///   overlap: it calls ``standDown(at:)`` first, which keeps the lease renewed but takes
+///   nothing new, and ``stopWanting(at:)`` once the script is done: the guard revokes its lease
+///   then, which deletes the key, and emits ``Action/released`` when etcd confirmed it or the
+///   call failed or timed out. The daemon sends its leaving advert then, so that the next
+///   host's transaction finds the key free: a planned hand-over costs the down script and one
+///   round trip. A lease taken back (``Action/revokeMastership(reason:)``) is revoked only at
+///   that ``stopWanting(at:)`` too: until etcd expires it, it keeps the key from the next host
+///   while the down script runs, which ``Configuration/margin`` must leave time for.
 /// - **Preemption.** The holder never gives the key up by itself, so a preferred host coming
 ///   back must make it yield through CARP: blocked by the key, it still advertises as the
 ///   master it would be, only without the address. The holder sees a better advert, CARP moves
@@ -81,7 +87,8 @@ public struct EtcdLeaseGuard: Sendable {
         /// The lease TTL asked for, in seconds (etcd's minimum is 2).
         public var ttl: Int64
         /// Taken off the lease's TTL for our own deadline: clock drift and the time to drop the
-        /// address. A sixth of the TTL by default.
+        /// address, the down script's whole run, before etcd may give the key to another host.
+        /// A sixth of the TTL by default (0.5 s for a TTL of 3 s).
         public var margin: MonotonicDuration
         /// How often to retry while another host holds the key or etcd fails: the advert interval.
         public var retryInterval: MonotonicDuration
@@ -141,7 +148,7 @@ public struct EtcdLeaseGuard: Sendable {
         case cancel(requestID: UInt64)
         /// The key is ours: the daemon may become MASTER.
         case grantMastership(lease: Int64)
-        /// The daemon must leave MASTER now.
+        /// The daemon must leave MASTER now (its down script first, then ``stopWanting(at:)``).
         case revokeMastership(reason: LossReason)
         /// After ``stopWanting(at:)``: the lease is revoked (or that failed); send the leaving advert.
         case released
@@ -192,6 +199,11 @@ public struct EtcdLeaseGuard: Sendable {
     var revocations: [Int64] = []
     /// The leaving revoke waits in `revocations` (first) when this is set.
     var releasePending = false
+    /// Leases taken back from a master, revoked at the next ``stopWanting(at:)``: the daemon's
+    /// down script runs first, and the key must not free under it.
+    var heldBack: [Int64] = []
+    /// A ``lookUp(at:)`` waits for the token (``Configuration/credentials``).
+    var lookUpPending = false
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -202,16 +214,35 @@ public struct EtcdLeaseGuard: Sendable {
 
     /// CARP would make us master: take the key (or retry now if another host holds it).
     public mutating func want(at now: MonotonicInstant) -> [Action] {
+        lookUpPending = false
         if !wanting {
             wanting = true
             holder = nil
         }
         nextGrant = now
         nextAcquire = now
+        // Standing down with the key still ours (the down script was running): ours again.
+        if isMaster, holdsKey, let lease { return [.grantMastership(lease: lease.id)] + schedule(at: now) }
         return schedule(at: now)
     }
 
-    /// We leave MASTER, or no longer contend: revoke the lease first, then ``Action/released``.
+    /// We leave MASTER but the address is still up until the down script has run: contend no
+    /// more, keep the lease we hold renewed, revoke nothing until ``stopWanting(at:)``.
+    public mutating func standDown(at now: MonotonicInstant) -> [Action] {
+        wanting = false
+        holder = nil
+        var actions: [Action] = []
+        if let call = inFlight {
+            switch call.request.call {
+            case .grant, .acquire: actions += cancelInFlight()
+            case .keepAlive, .revoke, .authenticate, .read: break
+            }
+        }
+        return actions + schedule(at: now)
+    }
+
+    /// We leave MASTER (the down script done), or no longer contend: revoke the lease first,
+    /// with any taken back meanwhile, then ``Action/released``.
     public mutating func stopWanting(at now: MonotonicInstant) -> [Action] {
         wanting = false
         isMaster = false
@@ -221,10 +252,12 @@ public struct EtcdLeaseGuard: Sendable {
         var actions: [Action] = []
         // A revoke on the wire is let finish (it may be the leaving one of a first call).
         if let call = inFlight, case .revoke = call.request.call {} else { actions += cancelInFlight() }
-        if let lease {
-            revocations.insert(lease.id, at: 0)
+        let leases = (lease.map { [$0.id] } ?? []) + heldBack
+        heldBack = []
+        lease = nil
+        if !leases.isEmpty {
+            revocations.insert(contentsOf: leases, at: 0)
             releasePending = true
-            self.lease = nil
         } else if !releasePending, inFlight?.announcesRelease != true {
             actions.append(.released)
         }
@@ -233,12 +266,19 @@ public struct EtcdLeaseGuard: Sendable {
 
     /// A backup's look at the key (one `kv/range`), answered with ``Action/keyLookedUp(holder:)``:
     /// the daemon compares the holder with the master it hears. Only while the guard has
-    /// nothing else to do (not wanting, not master, no call in flight, a token if one is
-    /// needed); else nothing happens and the daemon asks again later.
+    /// nothing else to do (not wanting, not master, no call in flight); else nothing happens
+    /// and the daemon asks again later. With credentials and no token yet it authenticates
+    /// first, and reads once the token is there.
     public mutating func lookUp(at now: MonotonicInstant) -> [Action] {
-        guard !wanting, !isMaster, inFlight == nil, revocations.isEmpty,
-            configuration.credentials == nil || token != nil
-        else { return [] }
+        guard !wanting, !isMaster, inFlight == nil, revocations.isEmpty else { return [] }
+        if let credentials = configuration.credentials, token == nil {
+            lookUpPending = true
+            return [
+                send(
+                    .authenticate(user: credentials.user, password: credentials.password),
+                    timeout: configuration.requestTimeout, at: now)
+            ]
+        }
         return [send(.read(key: configuration.key), timeout: configuration.requestTimeout, at: now)]
     }
 

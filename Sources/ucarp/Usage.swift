@@ -53,7 +53,7 @@ enum Usage {
         --handover-wait=<seconds>: a master leaving on purpose (TERM with --shutdown, USR2, a
           failed check) keeps the address until the new master announces it, for at most
           <seconds> (default 2 x advbase, at least 1; 0 = release at once, as ucarp; not
-          under --etcd, where the lease goes first, then the address)
+          under --etcd: the down script first, then the lease revoked, then the advert)
         --cleanup: release the address if --statefile says the instance died holding it
                    (for ExecStopPost=; the same options as the instance)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)

@@ -162,7 +162,19 @@ import UCarpConfiguration
         #expect(!leaving.contains(.sendGratuitousARP))
     }
 
-    @Test func aLeaseNotRenewedInTimeLeavesMasterAtOnceWithItsDownScriptThenTheLeavingAdvert() throws {
+    /// Where each of these happens in `actions`: the down script's spawn, the revoke request,
+    /// the leaving advert (nil if absent).
+    static func order(_ actions: [Action]) -> (spawn: Int?, revoke: Int?, advert: Int?) {
+        (
+            actions.firstIndex { if case .spawn(_, let command) = $0 { command.path == "/etc/down" } else { false } },
+            actions.firstIndex {
+                if case .etcdRequest(let request) = $0 { request.call == .revoke(lease: 42) } else { false }
+            },
+            actions.firstIndex { if case .sendAdvertisement(255, 255, _) = $0 { true } else { false } }
+        )
+    }
+
+    @Test func aLeaseNotRenewedInTimeRunsTheDownScriptAtOnceThenRevokesThenSendsTheLeavingAdvert() throws {
         var driver = Self.driver()
         let granted = Self.master(&driver)
         // No renewal is ever answered: the deadline is the grant's send time + 3 s - 0.5 s.
@@ -172,71 +184,147 @@ import UCarpConfiguration
         #expect(down.1.path == "/etc/down")
         #expect(down.1.environment.contains(.init("CARP_REASON", "lease-lost")))
         #expect(down.1.environment.contains(.init("CARP_ETCD_LEASE", "42")))
-        let spawnIndex = try #require(lost.firstIndex { if case .spawn = $0 { true } else { false } })
-        let leavingIndex = try #require(
-            lost.firstIndex(of: .sendAdvertisement(advbase: 255, advskew: 255, counter: 1003)))
-        #expect(spawnIndex < leavingIndex)
+        // The lease lost still keeps the key from the next host until etcd expires it: the
+        // down script runs in that margin, and only its end revokes the lease.
+        #expect(Self.order(lost).revoke == nil)
+        #expect(Self.order(lost).advert == nil)
         #expect(lost.states == ["BACKUP"])
         #expect(driver.instance.machine.role == .backup)
         #expect(driver.instance.etcd?.losses == 1)
+        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(2600))
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(Self.order(done).advert == nil)
+        let released = driver.answer(done.etcdRequests, at: granted + .milliseconds(2610))
+        #expect(Self.order(released).advert != nil)
+        #expect(driver.instance.etcd?.release == nil)
     }
 
-    @Test func aStepDownReportsBackupAtOnceButLetsTheAddressGoOnlyOnceTheLeaseIsRevoked() throws {
+    @Test func aStepDownRunsTheDownScriptThenRevokesTheLeaseThenSendsTheLeavingAdvert() throws {
         var driver = Self.driver()
         let granted = Self.master(&driver)
         let leaving = driver.signal(.user2, at: granted + .milliseconds(100))
         #expect(leaving.states == ["BACKUP"])
-        #expect(leaving.spawnedPaths.isEmpty)
-        #expect(leaving.adverts.isEmpty)
-        #expect(leaving.etcdRequests.map(\.call) == [.revoke(lease: 42)])
-        let released = driver.answer(leaving.etcdRequests, at: granted + .milliseconds(110))
-        #expect(released.messages.contains("etcd: key \(Self.key) released: letting [192.0.2.100] go"))
-        let down = try #require(released.spawned.first)
+        let down = try #require(leaving.spawned.first)
+        #expect(down.1.path == "/etc/down")
         #expect(down.1.environment.contains(.init("CARP_REASON", "step-down")))
-        let spawnIndex = try #require(released.firstIndex { if case .spawn = $0 { true } else { false } })
-        let advertIndex = try #require(released.firstIndex { if case .sendAdvertisement = $0 { true } else { false } })
-        #expect(spawnIndex < advertIndex)
+        #expect(down.1.environment.contains(.init("CARP_ETCD_LEASE", "42")))
+        #expect(leaving.etcdRequests.isEmpty)
+        #expect(leaving.adverts.isEmpty)
+        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(120))
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(done.adverts.isEmpty)
+        let released = driver.answer(done.etcdRequests, at: granted + .milliseconds(130))
+        #expect(released.messages.contains("etcd: key \(Self.key) released: letting [192.0.2.100] go"))
+        #expect(released.spawned.isEmpty)
         #expect(released.adverts.count == 1)
-        #expect(
-            released.adverts.first.map { if case .sendAdvertisement(255, 255, _) = $0 { true } else { false } } == true)
+        let timeline = Self.order(leaving + done + released)
+        let (spawn, revoke, advert) = (
+            try #require(timeline.spawn), try #require(timeline.revoke), try #require(timeline.advert)
+        )
+        #expect(spawn < revoke && revoke < advert)
     }
 
-    @Test func aShutdownWaitsForTheReleaseThenExits() throws {
+    @Test func theNotifyScriptRunsAfterTheDownScriptAndTheLeaseGoesWhenTheDownScriptEnds() throws {
+        var driver = Self.driver(Self.guarded { $0.notify = ["/etc/notify"] })
+        let granted = Self.master(&driver)
+        // The scripts of the start and of MASTER (up, notify), done.
+        while let running = driver.instance.runningScript {
+            _ = driver.exited(running.id, .exited(0), at: granted + .milliseconds(60))
+        }
+        #expect(driver.instance.reportedRole == .master)
+        let leaving = driver.signal(.user2, at: granted + .milliseconds(100))
+        #expect(leaving.spawnedPaths == ["/etc/down"])
+        let down = try #require(leaving.spawned.first)
+        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(120))
+        #expect(done.spawnedPaths == ["/etc/notify"])
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+    }
+
+    @Test func aSlowDownScriptKeepsTheLeaseRenewedAndTheKeyOursUntilItEnds() throws {
+        var driver = Self.driver()
+        let granted = Self.master(&driver)
+        let leaving = driver.signal(.user2, at: granted + .milliseconds(100))
+        let down = try #require(leaving.spawned.first)
+        // Two seconds of down script: renewals go out and are answered, nothing else.
+        var meanwhile: [Action] = []
+        var now = granted + .milliseconds(100)
+        while now < granted + .milliseconds(2100) {
+            now = now + .milliseconds(50)
+            let actions = driver.run(until: now)
+            meanwhile += actions
+            if !actions.etcdRequests.isEmpty { meanwhile += driver.answer(actions.etcdRequests, at: now) }
+        }
+        #expect(!meanwhile.etcdRequests.isEmpty)
+        #expect(meanwhile.etcdRequests.allSatisfy { $0.call == .keepAlive(lease: 42) })
+        #expect(meanwhile.adverts.isEmpty)
+        #expect(!meanwhile.messages(at: .warning).contains { $0.hasPrefix("etcd:") })
+        #expect(driver.instance.etcd?.lease.isMaster == true)
+        let done = driver.exited(down.0, .exited(0), at: now)
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(driver.answer(done.etcdRequests, at: now + .milliseconds(10)).adverts.count == 1)
+    }
+
+    @Test func aDownScriptKilledByItsTimeoutLetsTheLeaseGoOnceReaped() throws {
+        var driver = Self.driver(Self.guarded { $0.scriptTimeout = .seconds(1) })
+        let granted = Self.master(&driver)
+        let leaving = driver.signal(.user2, at: granted + .milliseconds(100))
+        let down = try #require(leaving.spawned.first)
+        let killed = driver.time(granted + .milliseconds(1100))
+        #expect(killed.killed == [down.0])
+        #expect(!killed.etcdRequests.contains { $0.call == .revoke(lease: 42) })
+        #expect(killed.adverts.isEmpty)
+        let reaped = driver.exited(down.0, .killed(signal: 9), at: granted + .milliseconds(1110))
+        #expect(reaped.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(driver.answer(reaped.etcdRequests, at: granted + .milliseconds(1120)).adverts.count == 1)
+    }
+
+    @Test func aShutdownRunsTheDownScriptThenReleasesThenExits() throws {
         var driver = Self.driver(Self.guarded { $0.shutdown = true })
         let granted = Self.master(&driver)
         let leaving = driver.signal(.terminate, at: granted + .milliseconds(100))
         #expect(leaving.exits.isEmpty)
-        #expect(leaving.spawnedPaths.isEmpty)
-        #expect(leaving.etcdRequests.map(\.call) == [.revoke(lease: 42)])
-        let released = driver.answer(leaving.etcdRequests, at: granted + .milliseconds(110))
-        let down = try #require(released.spawned.first)
+        let down = try #require(leaving.spawned.first)
         #expect(down.1.path == "/etc/down")
+        #expect(leaving.etcdRequests.isEmpty)
+        #expect(leaving.adverts.isEmpty)
+        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(150))
+        #expect(done.exits.isEmpty)
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        let released = driver.answer(done.etcdRequests, at: granted + .milliseconds(160))
         #expect(released.adverts.count == 1)
-        #expect(driver.exited(down.0, .exited(0), at: granted + .milliseconds(150)).exits == [.exit(.success)])
+        #expect(released.exits == [.exit(.success)])
     }
 
     @Test func aReleaseThatGetsNoAnswerLetsGoWhenTheRequestTimesOut() throws {
         var driver = Self.driver(Self.guarded { $0.shutdown = true })
         let granted = Self.master(&driver)
-        _ = driver.signal(.terminate, at: granted + .milliseconds(100))
-        #expect(driver.time(granted + .milliseconds(500)).spawnedPaths.isEmpty)
+        let leaving = driver.signal(.terminate, at: granted + .milliseconds(100))
+        let down = try #require(leaving.spawned.first)
+        _ = driver.exited(down.0, .exited(0), at: granted + .milliseconds(110))
+        #expect(driver.time(granted + .milliseconds(500)).adverts.isEmpty)
         let revoke = try #require(driver.instance.etcd?.lease.inFlight?.request)
         #expect(revoke.call == .revoke(lease: 42))
         let released = driver.run(until: granted + .milliseconds(700))
         #expect(released.contains(.etcdCancel(requestID: revoke.id)))
-        #expect(released.spawnedPaths == ["/etc/down"])
+        #expect(released.adverts.count == 1)
+        #expect(released.exits == [.exit(.success)])
     }
 
-    @Test func aPreferredMastersAdvertMakesTheHolderYieldAndReleaseFirst() throws {
+    @Test func aPreferredMastersAdvertMakesTheHolderYieldWithItsDownScriptBeforeTheRevoke() throws {
         var driver = Self.driver(Self.guarded { $0.advskew = 100 })
         let granted = Self.master(&driver)
         let yielded = driver.advert(advskew: 0, at: granted + .milliseconds(200))
         #expect(yielded.states == ["BACKUP"])
-        #expect(yielded.spawnedPaths.isEmpty)
-        #expect(yielded.etcdRequests.map(\.call) == [.revoke(lease: 42)])
-        let released = driver.answer(yielded.etcdRequests, at: granted + .milliseconds(210))
-        let down = try #require(released.spawned.first)
+        let down = try #require(yielded.spawned.first)
         #expect(down.1.environment.contains(.init("CARP_REASON", "preferred-master")))
+        #expect(yielded.etcdRequests.isEmpty)
+        #expect(Self.order(yielded).advert == nil)
+        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(210))
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        // CARP's yield sends no leaving advert (the preferred host is advertising already).
+        let released = driver.answer(done.etcdRequests, at: granted + .milliseconds(220))
+        #expect(released.messages.contains("etcd: key \(Self.key) released: letting [192.0.2.100] go"))
+        #expect(driver.instance.etcd?.release == nil)
     }
 
     @Test func aBlockedMasterThatFallsBackToBackupReportsNothingAndGivesUpItsLease() {
@@ -251,15 +339,84 @@ import UCarpConfiguration
         #expect(driver.instance.reportedRole == .backup)
     }
 
-    @Test func aCarrierLostRunsTheDownScriptAtOnceAndGivesTheLeaseUp() throws {
+    @Test func aHolderElectedAgainWhileItsDownScriptRunsKeepsTheKeyAndRunsItsUpScriptAfter() throws {
+        var driver = Self.driver(Self.guarded { $0.advskew = 100 })
+        let granted = Self.master(&driver)
+        let yielded = driver.advert(advskew: 0, at: granted + .milliseconds(200))
+        let down = try #require(yielded.spawned.first)
+        // The preferred host falls silent while the down script still runs: CARP elects us again.
+        var meanwhile: [Action] = []
+        var now = granted + .milliseconds(200)
+        while driver.instance.machine.role != .master, now < granted + .seconds(10) {
+            now = now + .milliseconds(50)
+            let actions = driver.run(until: now)
+            meanwhile += actions
+            if !actions.etcdRequests.isEmpty { meanwhile += driver.answer(actions.etcdRequests, at: now) }
+        }
+        #expect(driver.instance.machine.role == .master)
+        #expect(meanwhile.states == ["MASTER"])
+        #expect(!meanwhile.etcdRequests.contains { $0.call == .revoke(lease: 42) })
+        #expect(!meanwhile.etcdRequests.contains { $0.call == .grant(ttl: 3) })
+        // The up script waits for the down script; the lease stays ours, the release is off.
+        #expect(meanwhile.spawned.isEmpty)
+        let done = driver.exited(down.0, .exited(0), at: now + .milliseconds(10))
+        #expect(done.spawnedPaths == ["/etc/up"])
+        #expect(done.etcdRequests.isEmpty)
+        #expect(Self.order(done).advert == nil)
+        #expect(driver.instance.etcd?.release == nil)
+        #expect(driver.instance.reportedRole == .master)
+    }
+
+    @Test func aCarrierLostRunsTheDownScriptAtOnceAndGivesTheLeaseUpAfterIt() throws {
         var driver = Self.driver()
         let granted = Self.master(&driver)
         let lost = driver.link(.noCarrier, at: granted + .milliseconds(100))
         #expect(lost.states == ["BACKUP"])
         let down = try #require(lost.spawned.first)
         #expect(down.1.environment.contains(.init("CARP_REASON", "carrier-lost")))
-        #expect(lost.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(lost.etcdRequests.isEmpty)
+        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(110))
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        _ = driver.answer(done.etcdRequests, at: granted + .milliseconds(120))
         #expect(driver.instance.etcd?.release == nil)
+    }
+
+    @Test func aBlockedMasterHearingALessPreferredMasterDoesNotClaimToReassertTheAddress() {
+        var driver = Self.driver()
+        let (now, actions) = Self.wouldBeMaster(&driver)
+        let acquire = driver.answer(actions.etcdRequests, at: now + .milliseconds(10))
+        _ = driver.answer(acquire.etcdRequests, holder: "192.0.2.12 beta", at: now + .milliseconds(20))
+        let heard = driver.advert(advskew: 100, at: now + .milliseconds(300))
+        #expect(!heard.messages.contains(CARPStateMachine.reassertingMessage))
+        #expect(!heard.contains(.sendGratuitousARP))
+        #expect(driver.instance.reportedRole == .backup)
+    }
+
+    @Test func aMasterHoldingTheKeyReassertsTheAddressAsUcarpSaysIt() {
+        var driver = Self.driver()
+        let granted = Self.master(&driver)
+        let heard = driver.advert(advskew: 100, at: granted + .milliseconds(300))
+        #expect(heard.messages(at: .warning).contains(CARPStateMachine.reassertingMessage))
+        #expect(heard.contains(.sendGratuitousARP))
+    }
+
+    @Test func aPreemptingBackupSaysItWaitsForTheKeyRatherThanPuttingTheMasterDown() {
+        var driver = Self.driver(Self.guarded { $0.preempt = true })
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        let heard = driver.advert(advskew: 100, at: t0 + .milliseconds(500))
+        #expect(!heard.messages.contains(CARPStateMachine.preemptionMessage))
+        #expect(
+            heard.messages(at: .info).contains(
+                "etcd: preempting [192.0.2.12]: advertising as the preferred master until it lets key \(Self.key) go"))
+        #expect(heard.etcdRequests.map(\.call) == [.grant(ttl: 3)])
+        #expect(driver.instance.reportedRole == .backup)
+    }
+
+    @Test func withoutEtcdAPreemptingBackupPutsTheMasterDownAsUcarpSaysIt() {
+        var driver = InstanceDriver(testSettings { $0.preempt = true })
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        let heard = driver.advert(advskew: 100, at: t0 + .milliseconds(500))
+        #expect(heard.messages(at: .warning).contains("Putting MASTER down - preemption"))
     }
 
     @Test func aBlockedMasterThatFailsItsCheckGoesFromBackupToFaultWithoutADownScript() {
@@ -302,6 +459,23 @@ import UCarpConfiguration
         again += driver.run(until: t0 + .seconds(38))
         let second = try #require(again.etcdRequests.first)
         #expect(driver.answer([second], at: t0 + .seconds(38)).messages(at: .warning).isEmpty)
+    }
+
+    @Test func withEtcdUserABackupAuthenticatesToLookUpTheKeyOfTheMasterItHears() throws {
+        var driver = Self.driver(
+            Self.guarded {
+                $0.advskew = 100
+                $0.etcd?.user = "carp"
+                $0.etcd?.password = "carppw"
+            })
+        let (heard, now) = Self.backupHearingAMaster(&driver)
+        #expect(heard.etcdRequests.map(\.call) == [.authenticate(user: "carp", password: "carppw")])
+        let read = driver.answer(heard.etcdRequests, at: now)
+        #expect(read.etcdRequests.map(\.call) == [.read(key: Self.key)])
+        #expect(read.etcdRequests.first?.token == "t")
+        let answered = driver.answer(read.etcdRequests, at: now + .milliseconds(5))
+        #expect(
+            answered.messages(at: .warning).first?.hasPrefix("etcd: 192.0.2.12 advertises as MASTER while key") == true)
     }
 
     @Test func aBackupWhoseMasterHoldsTheKeySaysNothing() throws {

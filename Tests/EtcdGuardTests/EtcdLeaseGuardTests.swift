@@ -178,8 +178,55 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         #expect(!harness.guardian.isMaster)
         #expect(
             Harness.logs(harness.log, .warning).contains { $0.contains("leaving MASTER before etcd can expire it") })
-        // The lease given up is revoked, best effort, so that the key frees if etcd still hears us.
-        #expect(Harness.calls(harness.log).contains(.revoke(lease: capturedLease)))
+        // The lease given up is revoked, best effort, but only once the daemon's down script is
+        // done (stopWanting): the key must not free while the address may still be up.
+        #expect(!Harness.calls(harness.log).contains(.revoke(lease: capturedLease)))
+        #expect(harness.guardian.inFlight == nil)
+        #expect(Harness.calls(harness.stopWanting()) == [.revoke(lease: capturedLease)])
+        #expect(harness.answer(CapturedEtcdAnswers.revoked).contains(.released))
+    }
+
+    @Test func aStandingDownMasterKeepsItsLeaseRenewedAndRevokesItOnlyWhenItStopsWanting() {
+        var harness = Harness()
+        harness.becomeMaster()
+        let standing = harness.record(harness.guardian.standDown(at: harness.now))
+        #expect(standing.isEmpty)
+        #expect(!harness.guardian.wanting)
+        // The down script runs for two seconds: the lease is renewed meanwhile, nothing else.
+        var calls: [EtcdCall] = []
+        for _ in 0..<20 {
+            let actions = harness.advance(by: 0.1)
+            calls += Harness.calls(actions)
+            if harness.inFlight != nil { harness.answer(CapturedEtcdAnswers.keepAliveAlive) }
+        }
+        #expect(!calls.isEmpty)
+        #expect(calls.allSatisfy { $0 == .keepAlive(lease: capturedLease) })
+        #expect(Harness.revocations(harness.log).isEmpty)
+        #expect(harness.guardian.isMaster)
+        let leaving = harness.stopWanting()
+        #expect(Harness.calls(leaving) == [.revoke(lease: capturedLease)])
+        #expect(harness.answer(CapturedEtcdAnswers.revoked).contains(.released))
+    }
+
+    @Test func wantingAgainWhileStandingDownWithTheKeyGrantsMastershipAtOnce() {
+        var harness = Harness()
+        harness.becomeMaster()
+        harness.record(harness.guardian.standDown(at: harness.now))
+        let again = harness.want()
+        #expect(Harness.grants(again) == [capturedLease])
+        #expect(Harness.calls(again).isEmpty)
+        #expect(harness.guardian.wanting && harness.guardian.isMaster)
+    }
+
+    @Test func standingDownWhileContendingCancelsTheTransaction() {
+        var harness = Harness()
+        harness.want()
+        harness.answer(CapturedEtcdAnswers.grant)
+        let acquire = harness.inFlight
+        #expect(acquire?.call == .acquire(key: key, value: "192.0.2.1 hostA", lease: capturedLease))
+        let standing = harness.record(harness.guardian.standDown(at: harness.now))
+        #expect(acquire.map { standing == [.cancel(requestID: $0.id)] } == true)
+        #expect(Harness.calls(harness.stopWanting()) == [.revoke(lease: capturedLease)])
     }
 
     @Test func aCallThatGetsNoAnswerIsCancelledAtItsTimeoutNeverPastTheLeaseDeadline() {
@@ -224,8 +271,9 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         let actions = harness.answer(CapturedEtcdAnswers.keepAliveExpired)
         #expect(Harness.revocations(actions) == [.leaseExpired])
         #expect(!harness.guardian.isMaster)
-        // Still wanted: contend again with a new lease.
-        #expect(Harness.calls(actions) == [.grant(ttl: 3)])
+        // The daemon leaves MASTER: nothing more until it wants again, then a new lease.
+        #expect(Harness.calls(actions).isEmpty)
+        #expect(Harness.calls(harness.want()) == [.grant(ttl: 3)])
     }
 
     @Test func aBackupStaysBackupWhileAnotherHostHoldsTheKeyAndRetriesEachAdvertInterval() {
@@ -567,6 +615,43 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         var idle = Self.guardian()
         _ = idle.lookUp(at: now)
         #expect(idle.lookUp(at: now).isEmpty)
+    }
+
+    @Test func withCredentialsALookUpAuthenticatesFirstThenReadsWithTheToken() throws {
+        var guardian = EtcdLeaseGuard(
+            configuration: .init(
+                key: "/swiftcarp/7/192.0.2.100", value: "192.0.2.1 hostA", ttl: 3, retryInterval: .seconds(1),
+                credentials: .init(user: "carp", password: "carppw")))
+        let now = MonotonicInstant.seconds(100)
+        guard case .send(let authenticate) = try #require(guardian.lookUp(at: now).first) else { return }
+        #expect(authenticate.call == .authenticate(user: "carp", password: "carppw"))
+        let (status, body) = CapturedEtcdAnswers.authenticated
+        let actions = guardian.received(status: status, body: Array(body.utf8), for: authenticate.id, at: now)
+        guard case .send(let read) = try #require(actions.first) else {
+            Issue.record("no read: \(actions)")
+            return
+        }
+        #expect(read.call == .read(key: "/swiftcarp/7/192.0.2.100"))
+        #expect(read.token == "YZHecRONpzJBnEKG.27")
+        let (rangeStatus, rangeBody) = CapturedEtcdAnswers.rangeHeld
+        #expect(
+            guardian.received(status: rangeStatus, body: Array(rangeBody.utf8), for: read.id, at: now)
+                == [.keyLookedUp(holder: EtcdKeyHolder(value: "192.0.2.1 hostA", lease: 3_777_009_571_123_792_645))])
+        // The token kept, the next look-up reads at once.
+        guard case .send(let next) = try #require(guardian.lookUp(at: now + .seconds(30)).first) else { return }
+        #expect(next.call == .read(key: "/swiftcarp/7/192.0.2.100"))
+    }
+
+    @Test func aLookUpWhoseAuthenticationFailsLeavesNothingToRetry() throws {
+        var guardian = EtcdLeaseGuard(
+            configuration: .init(
+                key: "/swiftcarp/7/192.0.2.100", value: "192.0.2.1 hostA", ttl: 3, retryInterval: .seconds(1),
+                credentials: .init(user: "carp", password: "wrong")))
+        let now = MonotonicInstant.seconds(100)
+        guard case .send(let authenticate) = try #require(guardian.lookUp(at: now).first) else { return }
+        let (status, body) = CapturedEtcdAnswers.authenticationFailed
+        _ = guardian.received(status: status, body: Array(body.utf8), for: authenticate.id, at: now)
+        #expect(guardian.nextDeadline == nil)
     }
 
     @Test func aFailedLookUpIsAProblemButChangesNothingElse() throws {
