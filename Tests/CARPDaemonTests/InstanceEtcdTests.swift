@@ -224,6 +224,35 @@ import UCarpConfiguration
         #expect(spawn < revoke && revoke < advert)
     }
 
+    @Test func withSeveralAddressesTheLeaseGoesOnlyWhenTheLastAddressesDownScriptHasEnded() throws {
+        let ipv6 = try #require(IPv6Address("2001:db8::100"))
+        let settings = Self.guarded {
+            $0.virtualAddresses = [.ipv4(IPv4Address(192, 0, 2, 100)), .ipv6(ipv6)]
+            $0.virtualAddressArguments = ["192.0.2.100", "2001:db8::100"]
+        }
+        var driver = Self.driver(settings)
+        let granted = Self.master(&driver)
+        while let running = driver.instance.runningScript {
+            _ = driver.exited(running.id, .exited(0), at: granted + .milliseconds(60))
+        }
+        let leaving = driver.signal(.user2, at: granted + .milliseconds(100))
+        let first = try #require(leaving.spawned.first)
+        #expect(first.1.arguments == ["eth0", "192.0.2.100"])
+        #expect(leaving.etcdRequests.isEmpty)
+        // The first address gone, the second still here: the key stays ours.
+        let between = driver.exited(first.0, .exited(0), at: granted + .milliseconds(110))
+        let second = try #require(between.spawned.first)
+        #expect(second.1.arguments == ["eth0", "2001:db8::100"])
+        #expect(second.1.environment.contains(.init("CARP_ETCD_LEASE", "42")))
+        #expect(between.etcdRequests.isEmpty)
+        #expect(between.adverts.isEmpty)
+        let done = driver.exited(second.0, .exited(0), at: granted + .milliseconds(120))
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        let released = driver.answer(done.etcdRequests, at: granted + .milliseconds(130))
+        #expect(released.messages.contains("etcd: key \(Self.key) released: letting [192.0.2.100 2001:db8::100] go"))
+        #expect(released.adverts.count == 1)
+    }
+
     @Test func theNotifyScriptRunsAfterTheDownScriptAndTheLeaseGoesWhenTheDownScriptEnds() throws {
         var driver = Self.driver(Self.guarded { $0.notify = ["/etc/notify"] })
         let granted = Self.master(&driver)
