@@ -19,6 +19,7 @@ static struct {
     const char *(*easy_strerror)(CURLcode);
     CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
     CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    curl_version_info_data *(*version_info)(CURLversion);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
 } curl;
@@ -57,6 +58,15 @@ int swiftcarp_curl_load(char *error, size_t size) {
     RESOLVE(easy_getinfo, "curl_easy_getinfo");
     RESOLVE(slist_append, "curl_slist_append");
     RESOLVE(slist_free_all, "curl_slist_free_all");
+    RESOLVE(version_info, "curl_version_info");
+    // CURLOPT_PROTOCOLS_STR came with 7.85, CURLOPT_QUICK_EXIT (a resolver that never holds
+    // up the poll loop) with 7.87: an older library would fail every call, or block.
+    const curl_version_info_data *version = curl.version_info(CURLVERSION_NOW);
+    if (version == NULL || version->version_num < SWIFTCARP_CURL_MINIMUM_VERSION) {
+        snprintf(error, size, "libcurl %s is too old: the etcd guard needs 7.87.0 or later",
+            version != NULL && version->version != NULL ? version->version : "(unknown version)");
+        return -1;
+    }
     loaded = 1;
     return 0;
 }

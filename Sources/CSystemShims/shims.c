@@ -152,7 +152,17 @@ int swiftcarp_spawn(pid_t *pid, const char *path, char *const argv[], char *cons
     posix_spawnattr_setpgroup(&attributes, 0);
     posix_spawnattr_setflags(&attributes,
         POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-    result = posix_spawn(pid, path, NULL, &attributes, argv, envp);
+    // Only standard input, output and error reach a script: libcurl's sockets (the etcd
+    // guard), which it opens without FD_CLOEXEC, and anything else of ours stay behind.
+    posix_spawn_file_actions_t actions;
+    result = posix_spawn_file_actions_init(&actions);
+    if (result != 0) {
+        posix_spawnattr_destroy(&attributes);
+        return result;
+    }
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    result = posix_spawn(pid, path, &actions, &attributes, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     return result;
 }

@@ -7,7 +7,7 @@ extension EtcdLeaseGuard {
         var actions = reachable()
         switch (call.request.call, response) {
         case (.grant, .granted(let id, let seconds)):
-            let ttl = MonotonicDuration.seconds(UInt64(max(seconds, 1)))
+            let ttl = trustedTTL(seconds)
             lease = Lease(
                 id: id, ttl: ttl, confirmedSend: call.sentAt, nextRenewal: call.sentAt + renewalInterval(of: ttl))
             nextAcquire = now
@@ -17,7 +17,7 @@ extension EtcdLeaseGuard {
         case (.acquire(_, _, let id), .held(let holder)):
             actions += keyHeld(by: holder, against: id, at: now)
         case (.keepAlive(let id), .renewed(let seconds)):
-            actions += renewed(id, for: .seconds(UInt64(max(seconds, 1))), sentAt: call.sentAt, at: now)
+            actions += renewed(id, for: trustedTTL(seconds), sentAt: call.sentAt, at: now)
         case (.keepAlive(let id), .leaseGone):
             actions += leaseGone(id, at: now)
         case (.revoke(let id), .revoked):
@@ -31,6 +31,13 @@ extension EtcdLeaseGuard {
             break
         }
         return actions
+    }
+
+    /// The TTL etcd answered, as far as our own deadline may use it: at least a second, and
+    /// never more than we asked for (a larger one, from a confused or hostile answer, would put
+    /// the deadline past what etcd promised; a huge one would overflow the clock).
+    func trustedTTL(_ seconds: Int64) -> MonotonicDuration {
+        .seconds(UInt64(min(max(seconds, 1), configuration.ttl)))
     }
 
     /// An error body: a dead lease and an expired token are answers; the rest are failures.

@@ -229,6 +229,9 @@ public final class EtcdHTTPClient {
             swiftcarp_curl_easy_setopt_string(handle, CURLOPT_PROXY, ""),
             swiftcarp_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1)),
             swiftcarp_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1),
+            // A transfer given up in the middle of a name lookup must not wait for the
+            // resolver thread: that would stop the poll loop, and the adverts, for seconds.
+            swiftcarp_curl_easy_setopt_long(handle, CURLOPT_QUICK_EXIT, 1),
             swiftcarp_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(timeout, 1)),
             swiftcarp_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, transfer.errorBuffer),
             swiftcarp_curl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers),

@@ -39,7 +39,7 @@ public struct EtcdSettings: Equatable, Sendable {
     public static let ttlRange: ClosedRange<UInt32> = 2...3600
 
     /// The key every host of the group uses: `--etcd-lock`, else `PREFIX/VHID/ADDRESS`, e.g.
-    /// `/swiftcarp/7/192.0.2.100` (with several addresses, the first one).
+    /// `/swiftcarp/7/192.0.2.100` (with several addresses, ``Settings/etcdKey`` says which).
     public func key(vhid: UInt8, address: String) -> String {
         if let lock { return lock }
         let prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
@@ -67,9 +67,18 @@ public struct EtcdSettings: Equatable, Sendable {
 }
 
 extension Settings {
-    /// The guard's key for this instance, nil without `--etcd`.
+    /// The guard's key for this instance, nil without `--etcd`: named after the lowest IPv4
+    /// virtual address (else the lowest IPv6 one), in its canonical spelling, so that hosts
+    /// listing the same set in another order or spelling share one key, as they share the
+    /// digest.
     public var etcdKey: String? {
-        etcd?.key(vhid: vhid, address: virtualAddresses.first?.description ?? "")
+        etcd?.key(vhid: vhid, address: keyAddress?.description ?? "")
+    }
+
+    /// The address the key is named after.
+    var keyAddress: IPAddress? {
+        if let lowest = virtualAddresses.compactMap(\.ipv4).min(by: { $0.value < $1.value }) { return .ipv4(lowest) }
+        return virtualAddresses.compactMap(\.ipv6).min().map { .ipv6($0) }
     }
 }
 

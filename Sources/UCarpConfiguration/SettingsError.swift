@@ -49,6 +49,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     /// A certificate, key or passfile of the etcd guard cannot be read.
     case etcdFileUnreadable(option: String, path: String, reason: String)
     case etcdPassfileEmpty(path: String)
+    /// `--etcd-key` is encrypted: nobody could type its passphrase.
+    case etcdKeyEncrypted(path: String)
     /// `option` is given without the `other` it needs.
     case etcdNeeds(option: String, other: String)
     /// An `--etcd-*` option without `--etcd`.
@@ -58,7 +60,7 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     public var isCommandLineError: Bool {
         switch self {
         case .inConfiguration, .configuration, .configurationUnreadable, .passfileUnreadable, .passfileEmpty,
-            .noSuchInterface, .etcdFileUnreadable, .etcdPassfileEmpty:
+            .noSuchInterface, .etcdFileUnreadable, .etcdPassfileEmpty, .etcdKeyEncrypted:
             false
         default: true
         }
@@ -127,6 +129,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .etcdKeyNotAbsolute(let option, let value): "\(option) '\(value)' must start with /"
         case .etcdFileUnreadable(let option, let path, let reason): "cannot read \(option) '\(path)': \(reason)"
         case .etcdPassfileEmpty(let path): "--etcd-passfile '\(path)' is empty: its first line is the etcd password"
+        case .etcdKeyEncrypted(let path):
+            "--etcd-key '\(path)' is encrypted: give it unencrypted (openssl pkey -in KEY -out PLAIN), readable by root only"
         case .etcdNeeds(let option, let other): "\(option) needs \(other)"
         case .etcdWithoutEndpoint(let option): "\(option) needs --etcd: name the etcd endpoints"
         }

@@ -120,6 +120,14 @@ public enum UCarpCommandLine {
             }
             etcd[keyPath: keyPath] = absolute(path, in: environment)
         }
+        // OpenSSL would ask for an encrypted key's passphrase on the terminal, inside the poll
+        // loop, at the first connection: refused now instead. Its PEM header says so.
+        if let path = etcd.keyFile, let start = try? environment.read(path),
+            start.starts(with: Array("-----BEGIN ENCRYPTED PRIVATE KEY-----".utf8))
+                || String(decoding: start.prefix(256), as: UTF8.self).contains("Proc-Type: 4,ENCRYPTED")
+        {
+            throw .etcdKeyEncrypted(path: path)
+        }
     }
 
     /// `path` made absolute against the environment's current directory, if it has one.

@@ -36,6 +36,17 @@ import Testing
         #expect(supervisor.reap().isEmpty)
     }
 
+    @Test func aChildGetsOnlyStandardInputOutputAndErrorOfOurDescriptors() throws {
+        // A socket opened without FD_CLOEXEC, as libcurl opens its own.
+        let inherited = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(inherited > 2)
+        defer { close(inherited) }
+        let supervisor = ChildSupervisor()
+        try supervisor.spawn(
+            first, Self.shell("test -e /proc/$$/fd/0 && test -e /proc/$$/fd/2 && ! test -e /proc/$$/fd/\(inherited)"))
+        #expect(Self.reap(supervisor).map(\.1) == [.exited(0)])
+    }
+
     @Test func spawnReturnsWhileTheChildRuns() throws {
         let scratch = try ScratchDirectory()
         let supervisor = ChildSupervisor()

@@ -160,6 +160,21 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         #expect(lease.map(harness.guardian.deadline(of:)) == grantSent + .seconds(1) + .milliseconds(2500))
     }
 
+    @Test func aTTLLongerThanAskedOrAbsurdNeverPushesTheDeadlinePastOurOwnTTL() {
+        var harness = Harness()
+        let grantSent = harness.now
+        harness.want()
+        // A grant of a day, then a renewal of 2^34 s (seconds that overflow nanoseconds): both
+        // are taken as the 3 s we asked for.
+        harness.answer((200, #"{"ID":"\#(capturedLease)","TTL":"86400"}"#))
+        harness.answer(CapturedEtcdAnswers.txnSucceeded)
+        #expect(harness.guardian.lease.map(harness.guardian.deadline(of:)) == grantSent + .milliseconds(2500))
+        harness.advance(by: 0.98)
+        let renewalSent = harness.now
+        harness.answer((200, #"{"result":{"ID":"\#(capturedLease)","TTL":"17179869184"}}"#))
+        #expect(harness.guardian.lease.map(harness.guardian.deadline(of:)) == renewalSent + .milliseconds(2500))
+    }
+
     @Test func aMasterWhoseRenewalsGoUnansweredLeavesAtItsDeadlineBeforeEtcdCanExpireTheLease() {
         var harness = Harness()
         let grantSent = harness.now

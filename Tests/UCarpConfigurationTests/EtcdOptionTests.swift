@@ -11,6 +11,8 @@ import Testing
     /// Files that exist (path to contents); every other path is missing.
     static let files: [String: String] = [
         "/etc/etcd/ca.pem": "CA", "/etc/etcd/client.pem": "CERT", "/etc/etcd/client.key": "KEY",
+        "/etc/etcd/encrypted.key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIF\n",
+        "/etc/etcd/legacy.key": "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n",
         "/etc/ucarp/etcd.pass": "s3cret\nignored\n", "/etc/ucarp/empty.pass": "\n",
     ]
 
@@ -74,6 +76,13 @@ import Testing
         #expect(etcd.unreachable == .release)
         #expect(etcd.caFile == nil && etcd.user == nil && etcd.password == nil)
         #expect(settings.etcdKey == "/swiftcarp/7/192.0.2.100")
+    }
+
+    @Test func withSeveralAddressesTheKeyIsNamedAfterTheLowestIPv4OneWhateverTheOrder() throws {
+        let one = try settings([Self.endpoint, "-a", "2001:db8::1", "-a", "192.0.2.9"])
+        let other = try settings([Self.endpoint, "-a", "192.0.2.9", "-a", "2001:DB8:0::1"])
+        #expect(one.etcdKey == "/swiftcarp/7/192.0.2.9")
+        #expect(other.etcdKey == one.etcdKey)
     }
 
     @Test func endpointsRepeatOrComeAsAListAndEachIsKeptOnce() throws {
@@ -177,6 +186,14 @@ import Testing
         #expect(
             refusal([Self.endpoint, "\(option)=/etc/etcd/missing.pem"] + pair)
                 == "cannot read \(option) '/etc/etcd/missing.pem': No such file or directory")
+    }
+
+    @Test(arguments: ["/etc/etcd/encrypted.key", "/etc/etcd/legacy.key"])
+    func anEncryptedKeyIsRefused(path: String) {
+        #expect(
+            refusal([Self.endpoint, "--etcd-cert=/etc/etcd/client.pem", "--etcd-key=\(path)"])
+                == "--etcd-key '\(path)' is encrypted: give it unencrypted (openssl pkey -in KEY -out PLAIN), readable by root only"
+        )
     }
 
     @Test func aMissingOrEmptyPassfileIsRefused() {

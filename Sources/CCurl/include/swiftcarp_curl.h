@@ -11,6 +11,9 @@
 
 // Opens libcurl.so.4 (Debian's libcurl4) and resolves the functions below, once. 0 on success;
 // else -1, with why in `error` (NUL-terminated, at most `size` bytes).
+// 7.87.0: the oldest libcurl swiftcarp_curl_load accepts (CURLOPT_QUICK_EXIT, CURLOPT_PROTOCOLS_STR).
+#define SWIFTCARP_CURL_MINIMUM_VERSION 0x075700
+
 int swiftcarp_curl_load(char *error, size_t size);
 
 CURLcode swiftcarp_curl_global_init(long flags);
