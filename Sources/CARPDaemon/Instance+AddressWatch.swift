@@ -86,14 +86,18 @@ extension Instance {
         guard let loss = addressWatch?.pending, machine.role == .master, phase == .running, runningScript == nil,
             scriptQueue.isEmpty
         else { return [] }
+        let vanished = addressWatch?.vanished ?? []
         addressWatch?.pending = nil
         addressWatch?.vanished = []
         statistics.addressRestores += 1
         let address = settings.virtualAddressList
+        // The ones that went, as given and in that order (all of them when there is one).
+        let gone = zip(settings.virtualAddresses, settings.virtualAddressArguments)
+            .filter { vanished.contains($0.0) }.map(\.1).joined(separator: " ")
         let message =
             switch loss {
             case .addressRemoved:
-                "Virtual address \(address) vanished from [\(interfaceName)] while MASTER: running the up script and announcing it again (address-lost)"
+                "Virtual address \(gone.isEmpty ? address : gone) vanished from [\(interfaceName)] while MASTER: running the up script and announcing it again (address-lost)"
             case .linkUp:
                 "Interface [\(interfaceName)] is up again while MASTER: running the up script and announcing \(address) again (address-lost)"
             case .newsLost:

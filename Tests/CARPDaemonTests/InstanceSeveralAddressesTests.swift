@@ -101,7 +101,7 @@ import Testing
         let lost = driver.routes([.addressRemoved(interfaceIndex: index, address: Self.second)], at: now)
         #expect(
             lost.messages.first
-                == "Virtual address 192.0.2.101 2001:DB8::100 192.0.2.100 vanished from [eth0] while MASTER: "
+                == "Virtual address 192.0.2.100 vanished from [eth0] while MASTER: "
                 + "running the up script and announcing it again (address-lost)")
         #expect(lost.spawnedPaths == ["/etc/up"])
     }
@@ -130,6 +130,8 @@ import Testing
         }
         let index = InstanceDriver.interfaceIndex
         let lost = driver.routes([.ipv6AddressRemoved(interfaceIndex: index, address: Self.ipv6)], at: now)
+        #expect(
+            lost.messages.first?.hasPrefix("Virtual address 2001:DB8::100 vanished from [eth0] while MASTER") == true)
         #expect(lost.spawnedPaths == ["/etc/up"])
         #expect(driver.instance.statistics.addressRestores == 1)
     }
