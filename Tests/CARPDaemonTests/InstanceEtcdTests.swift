@@ -471,6 +471,17 @@ import UCarpConfiguration
         #expect(!tenSeconds.contains { if case .sendAdvertisement(255, 255, _) = $0 { true } else { false } })
         #expect(tenSeconds.etcdRequests.allSatisfy { $0.call == .read(key: Self.key) })
         #expect(tenSeconds.etcdRequests.count >= 5)
+        // etcd answers the next look-up: the next advert of the holder is preempted, the key taken.
+        let probe = driver.run(until: t0 + .milliseconds(11_000))
+        let read = try #require(probe.etcdRequests.first)
+        let answered = driver.answer([read], holder: "192.0.2.12 beta", at: t0 + .milliseconds(11_010))
+        #expect(answered.messages(at: .info).contains("etcd: answering again: preempting again when CARP says so"))
+        let preempted = driver.advert(advskew: 100, at: t0 + .milliseconds(11_100))
+        #expect(preempted.messages(at: .info).contains { $0.hasPrefix("etcd: preempting [192.0.2.12]") })
+        let acquire = driver.answer(preempted.etcdRequests, at: t0 + .milliseconds(11_110))
+        let granted = driver.answer(acquire.etcdRequests, at: t0 + .milliseconds(11_120))
+        #expect(granted.states == ["MASTER"])
+        #expect(driver.instance.reportedRole == .master)
     }
 
     @Test func aLeaseLostKillsTheUpScriptStillRunningAndRunsTheDownScriptsFirst() throws {
