@@ -128,6 +128,9 @@ public struct CARPStateMachine: Sendable {
     /// announcement goes out with the first advertisement of its next term (ucarp's
     /// `sc_delayed_arp` outlives the state).
     var delayedARPLeftOver = false
+    /// `--preempt` set aside for now: the etcd guard cannot reach etcd, so a preemption would
+    /// only make the holder yield a key we cannot take (``suspendPreemption(at:)``).
+    public internal(set) var preemptionSuspended = false
     /// A planned departure's address, still held for the new master (``AddressRelease``).
     public internal(set) var addressRelease: AddressRelease?
 
@@ -217,7 +220,7 @@ public struct CARPStateMachine: Sendable {
             guard mayBecomeMaster else { break }
             // During a step-down hold nothing makes us take over.
             let holding = backup.holdUntil.map { now < $0 } ?? false
-            if !holding && configuration.preempt && local < remote {
+            if !holding && configuration.preempt && !preemptionSuspended && local < remote {
                 actions += transition(to: .master, reason: .preemption, at: now)
                 actions.append(.log(.warning, Self.preemptionMessage))
                 break

@@ -50,6 +50,8 @@ extension Instance {
         var nextLookUp: MonotonicInstant?
         /// What the last look-up found wrong with the master heard (the warning), said once.
         var lastFinding: String?
+        /// Preemption suspended (etcd failing a blocked would-be master): when to try etcd again.
+        var nextProbe: MonotonicInstant?
         /// How long a master is heard before its key is looked up, and how often after that.
         let lookUpAfter: MonotonicDuration
         static let lookUpEvery = MonotonicDuration.seconds(30)
@@ -71,7 +73,7 @@ extension Instance {
 
         /// The guard's next deadline, or the release's bound.
         var nextDeadline: MonotonicInstant? {
-            [lease.nextDeadline, release?.deadline, nextLookUp].compactMap { $0 }.min()
+            [lease.nextDeadline, release?.deadline, nextLookUp, nextProbe].compactMap { $0 }.min()
         }
 
         /// The lease's part of the USR1 status.
@@ -86,6 +88,12 @@ extension Instance {
             }
             if let problem = lease.problem { parts.append("problem: \(problem)") }
             return parts.joined(separator: ", ")
+        }
+
+        /// What the instance logs at start-up when `--etcd` comes without `--shutdown`.
+        static func shutdownLine(_ settings: Settings) -> String? {
+            guard settings.etcd != nil, !settings.shutdown else { return nil }
+            return "etcd: --etcd implies --shutdown: a master leaves by its down script, then revokes the lease"
         }
 
         /// What the instance logs at start-up: why it may not be master yet.
@@ -133,6 +141,7 @@ extension Instance {
             actions += withLease(at: now) { $0.deadlinePassed(at: now) }
         }
         if let due = etcd.nextLookUp, now >= due { actions += lookUpKey(at: now) }
+        if let due = self.etcd?.nextProbe, now >= due { actions += probe(at: now) }
         return actions
     }
 
@@ -259,7 +268,43 @@ extension Instance {
         guard var gate = etcd else { return [] }
         let leaseActions = body(&gate.lease)
         etcd = gate
-        return carryOut(leaseActions, at: now)
+        let actions = carryOut(leaseActions, at: now)
+        return actions + followEtcdHealth(at: now)
+    }
+
+    /// A would-be master advertises as master (making the holder yield) only while etcd answers
+    /// it: blocked and failing, it goes back to BACKUP and preempts no more until etcd answers
+    /// again, else a preferred host that cannot reach etcd would take the address down for good.
+    /// Once suspended, a master-down timeout still makes it master, waiting for the key.
+    private mutating func followEtcdHealth(at now: MonotonicInstant) -> [Action] {
+        guard let gate = etcd, phase == .running else { return [] }
+        if gate.lease.problem == nil {
+            guard machine.preemptionSuspended else { return [] }
+            resumePreemption()
+            etcd?.nextProbe = nil
+            return [.log(.info, "etcd: answering again: preempting again when CARP says so")]
+        }
+        guard gate.lease.isFailing, !machine.preemptionSuspended, machine.role == .master, !gate.granted,
+            gate.pendingMaster != nil, let problem = gate.lease.problem
+        else { return [] }
+        etcd?.nextProbe = now + gate.lease.configuration.retryInterval
+        return [
+            .log(
+                .warning,
+                "etcd: cannot take key \(gate.key) (\(problem)): back to BACKUP, not preempting until etcd answers")
+        ] + suspendPreemption(at: now)
+    }
+
+    /// Preemption suspended: a backup asks etcd (a look-up) once per retry interval, to learn
+    /// when it answers again; a would-be master's own attempts tell that already.
+    private mutating func probe(at now: MonotonicInstant) -> [Action] {
+        guard let gate = etcd, machine.preemptionSuspended else {
+            etcd?.nextProbe = nil
+            return []
+        }
+        etcd?.nextProbe = now + gate.lease.configuration.retryInterval
+        guard machine.role == .backup else { return [] }
+        return withLease(at: now) { $0.lookUp(at: now) }
     }
 
     /// The guard's actions, in the shell's terms.
@@ -340,13 +385,40 @@ extension Instance {
     private mutating func revoked(_ reason: EtcdLeaseGuard.LossReason, at now: MonotonicInstant) -> [Action] {
         guard etcd?.granted == true, machine.role == .master else { return [] }
         etcd?.losses += 1
+        let stopped = stopAddingAddress(reason)
         let transitionReason: CARPStateMachine.TransitionReason =
             switch reason {
             case .leaseLost: .leaseLost
             case .leaseExpired: .leaseExpired
             case .keyTaken: .keyTaken
             }
-        return relinquish(transitionReason, at: now)
+        let actions = stopped + relinquish(transitionReason, at: now)
+        // The down scripts first: they must run within the margin, before etcd frees the key.
+        let (releasing, others) = (scriptQueue.filter(\.releasesLease), scriptQueue.filter { !$0.releasesLease })
+        scriptQueue = releasing + others
+        return actions
+    }
+
+    /// Mastership taken back: an up script running (the MASTER one, an address-lost repair)
+    /// is killed and those queued dropped, so that the down scripts run at once.
+    private mutating func stopAddingAddress(_ reason: EtcdLeaseGuard.LossReason) -> [Action] {
+        var actions: [Action] = []
+        let dropped = scriptQueue.filter(\.addsAddress)
+        scriptQueue.removeAll(where: \.addsAddress)
+        for script in dropped {
+            actions.append(.log(.warning, "etcd: \(reason.rawValue): not running [\(script.commandLine)]"))
+        }
+        if let running = runningScript, running.script.addsAddress, !running.killed {
+            runningScript?.killed = true
+            actions += [
+                .log(
+                    .warning,
+                    "etcd: \(reason.rawValue): killing [\(running.script.commandLine)] so that the down script "
+                        + "runs within the lease's margin"),
+                .kill(running.id),
+            ]
+        }
+        return actions
     }
 
     /// The lease is released (or its bound passed), the down script done: the leaving advert.

@@ -185,6 +185,7 @@ struct Instance {
     mutating func started(at now: MonotonicInstant) -> [Action] {
         guard phase == .running else { return [] }
         var actions: [Action] = EtcdGate.startLine(settings).map { [.log(.info, $0)] } ?? []
+        if let line = EtcdGate.shutdownLine(settings) { actions.append(.log(.info, line)) }
         actions += carryOut(machine.start(at: now), at: now)
         health?.schedule(at: now)
         actions += checkHealth(at: now)
@@ -218,7 +219,7 @@ struct Instance {
             return carryOut(machine.stepDown(at: now), at: now)
         case .hangUp, .interrupt, .quit, .terminate:
             let caught = debug("Caught signal \(signal.rawValue): leaving")
-            if settings.shutdown { return caught + leave(.exit(.success), reason: "shutdown", at: now) }
+            if settings.shutsDown { return caught + leave(.exit(.success), reason: "shutdown", at: now) }
             // Without --shutdown ucarp dies at once; only a notify script's STOP is waited for.
             guard settings.notify != nil else {
                 phase = .finished
@@ -446,6 +447,16 @@ struct Instance {
         carryOut(machine.relinquish(reason, at: now), at: now)
     }
 
+    /// etcd fails a blocked would-be master: back to BACKUP, no preemption until it answers.
+    mutating func suspendPreemption(at now: MonotonicInstant) -> [Action] {
+        carryOut(machine.suspendPreemption(.stepDown, at: now), at: now)
+    }
+
+    /// etcd answers again: `--preempt` applies again.
+    mutating func resumePreemption() {
+        machine.resumePreemption()
+    }
+
     /// A debug line, only built when `--debug` would show it (this runs for every advert).
     func debug(_ message: @autoclosure () -> String) -> [Action] {
         settings.debug ? [.log(.debug, message())] : []
@@ -472,7 +483,7 @@ struct Instance {
     ) -> [Action] {
         let stoppingFrom = reportedRole
         var actions: [Action] = []
-        if handingOver ?? settings.shutdown {
+        if handingOver ?? settings.shutsDown {
             actions += carryOut(machine.shutdown(at: now), at: now)
             if !keepingAddress { actions += carryOut(machine.releaseAddress(), at: now) }
         } else {

@@ -27,7 +27,7 @@ final class Supervisor {
         self.first = first
         pidFile = first.pidFile
         first.pidFile = nil
-        supervision = Supervision(shutdown: first.settings.shutdown)
+        supervision = Supervision(shutdown: first.settings.shutsDown)
     }
 
     var logger: Logger { first.logger }

@@ -209,6 +209,10 @@ public struct EtcdLeaseGuard: Sendable {
         self.configuration = configuration
     }
 
+    /// etcd failed a whole round of endpoints since it last answered (unreachable, or refusing
+    /// our credentials): ``problem`` says how.
+    public var isFailing: Bool { problem != nil && failuresInARow >= configuration.endpointCount }
+
     /// The lease we hold or contend with, for logs, the USR1 line and the scripts.
     public var leaseID: Int64? { lease?.id }
 

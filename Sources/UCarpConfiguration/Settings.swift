@@ -75,6 +75,9 @@ public struct Settings: Equatable, Sendable {
     public var metricsFile: String?
     /// `--etcd` and its companions: MASTER only while holding an etcd lease; nil without.
     public var etcd: EtcdSettings?
+    /// `--shutdown`, or `--etcd`, which implies it: every way out runs the down script first
+    /// (then revokes the lease), else the address would outlive the lease on a dead master.
+    public var shutsDown: Bool { shutdown || etcd != nil }
 
     /// Settings with the defaults; the group is the default one of the source's family.
     ///

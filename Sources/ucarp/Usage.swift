@@ -58,7 +58,8 @@ enum Usage {
                    (for ExecStopPost=; the same options as the instance)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)
         --etcd=<url>[,<url>...]: MASTER only while holding an etcd lease on the group's key
-          (repeatable; http:// or https:// client URLs; every host of the group needs it)
+          (repeatable; http:// or https:// client URLs; every host of the group needs it;
+          implies --shutdown)
         --etcd-prefix=<prefix>: the key is <prefix>/<vhid>/<address> (default /swiftcarp)
         --etcd-lock=<key>: the whole key instead
         --etcd-ttl=<seconds>: the lease's TTL (2-3600, default 3)

@@ -105,7 +105,9 @@ import UCarpConfiguration
         #expect(actions.etcdRequests.map(\.call) == [.grant(ttl: 3)])
         #expect(driver.instance.reportedRole == .backup)
         #expect(driver.signal(.user1, at: now).messages.first == "BACKUP on eth0 id 1")
-        // CARP goes on advertising as the master it would be.
+        // While etcd answers (the key held elsewhere), CARP goes on advertising as the master it would be.
+        let acquire = driver.answer(actions.etcdRequests, at: now + .milliseconds(10))
+        _ = driver.answer(acquire.etcdRequests, holder: "192.0.2.12 beta", at: now + .milliseconds(20))
         #expect(driver.time(now + .seconds(1)).adverts.count == 1)
     }
 
@@ -441,6 +443,126 @@ import UCarpConfiguration
         #expect(driver.instance.reportedRole == .backup)
     }
 
+    @Test func aPreferredHostWhoseEtcdFailsYieldsAndDoesNotPreemptAgainUntilItAnswers() throws {
+        var driver = Self.driver(Self.guarded { $0.preempt = true })
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        let heard = driver.advert(advskew: 100, at: t0 + .milliseconds(500))
+        let grant = try #require(heard.etcdRequests.first)
+        #expect(grant.call == .grant(ttl: 3))
+        let failed = driver.fail([grant], at: t0 + .milliseconds(510))
+        #expect(
+            failed.messages(at: .warning).contains(
+                "etcd: cannot take key \(Self.key) (grant at endpoint 1 failed: connection refused): back to BACKUP, "
+                    + "not preempting until etcd answers"))
+        #expect(failed.adverts.map { if case .sendAdvertisement(255, 255, _) = $0 { true } else { false } } == [true])
+        #expect(failed.states.isEmpty)
+        #expect(failed.spawnedPaths.isEmpty)
+        #expect(driver.instance.machine.role == .backup)
+        // Ten seconds of the holder's adverts, well past the hold: no preemption, only look-ups
+        // (each refused) to learn when etcd answers again.
+        var tenSeconds: [Action] = []
+        for tenth in stride(from: 10, through: 100, by: 10) {
+            let now = t0 + .milliseconds(UInt64(tenth) * 100 + 500)
+            let actions = driver.run(until: now) + driver.advert(advskew: 100, at: now)
+            tenSeconds += actions + driver.fail(actions.etcdRequests, at: now + .milliseconds(5))
+        }
+        #expect(driver.instance.machine.role == .backup)
+        #expect(!tenSeconds.messages.contains { $0.hasPrefix("etcd: preempting") })
+        #expect(!tenSeconds.contains { if case .sendAdvertisement(255, 255, _) = $0 { true } else { false } })
+        #expect(tenSeconds.etcdRequests.allSatisfy { $0.call == .read(key: Self.key) })
+        #expect(tenSeconds.etcdRequests.count >= 5)
+        // etcd answers the next look-up: the next advert of the holder is preempted, the key taken.
+        let probe = driver.run(until: t0 + .milliseconds(11_000))
+        let read = try #require(probe.etcdRequests.first)
+        let answered = driver.answer([read], holder: "192.0.2.12 beta", at: t0 + .milliseconds(11_010))
+        #expect(answered.messages(at: .info).contains("etcd: answering again: preempting again when CARP says so"))
+        let preempted = driver.advert(advskew: 100, at: t0 + .milliseconds(11_100))
+        #expect(preempted.messages(at: .info).contains { $0.hasPrefix("etcd: preempting [192.0.2.12]") })
+        let acquire = driver.answer(preempted.etcdRequests, at: t0 + .milliseconds(11_110))
+        let granted = driver.answer(acquire.etcdRequests, at: t0 + .milliseconds(11_120))
+        #expect(granted.states == ["MASTER"])
+        #expect(driver.instance.reportedRole == .master)
+    }
+
+    @Test func aLeaseLostKillsTheUpScriptStillRunningAndRunsTheDownScriptsFirst() throws {
+        let ipv6 = try #require(IPv6Address("2001:db8::100"))
+        var driver = Self.driver(
+            Self.guarded {
+                $0.virtualAddresses = [.ipv4(IPv4Address(192, 0, 2, 100)), .ipv6(ipv6)]
+                $0.virtualAddressArguments = ["192.0.2.100", "2001:db8::100"]
+            })
+        let (now, actions) = Self.wouldBeMaster(&driver)
+        while let running = driver.instance.runningScript { _ = driver.exited(running.id, .exited(0), at: now) }
+        let acquire = driver.answer(actions.etcdRequests, at: now + .milliseconds(10))
+        let granted = driver.answer(acquire.etcdRequests, at: now + .milliseconds(20))
+        let up = try #require(granted.spawned.first)
+        #expect(up.1.path == "/etc/up")
+        // The first up script hangs, the second waits behind it; no renewal is answered.
+        let lost = driver.run(until: now + .seconds(3))
+        #expect(lost.states == ["BACKUP"])
+        #expect(lost.killed == [up.0])
+        #expect(
+            lost.messages(at: .warning).contains(
+                "etcd: lease-lost: killing [/etc/up eth0 192.0.2.100] so that the down script runs within the "
+                    + "lease's margin"))
+        #expect(lost.messages(at: .warning).contains("etcd: lease-lost: not running [/etc/up eth0 2001:db8::100]"))
+        #expect(lost.spawned.isEmpty)
+        let reaped = driver.exited(up.0, .killed(signal: 9), at: now + .milliseconds(3010))
+        let down = try #require(reaped.spawned.first)
+        #expect(down.1.path == "/etc/down")
+        #expect(down.1.arguments == ["eth0", "192.0.2.100"])
+        let between = driver.exited(down.0, .exited(0), at: now + .milliseconds(3020))
+        let second = try #require(between.spawned.first)
+        #expect(second.1.path == "/etc/down")
+        #expect(second.1.arguments == ["eth0", "2001:db8::100"])
+        let done = driver.exited(second.0, .exited(0), at: now + .milliseconds(3030))
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(done.spawned.isEmpty)
+    }
+
+    @Test func aLeaseLostKillsTheAddressLostRepairAndRunsTheDownScriptAtOnce() throws {
+        var driver = Self.driver()
+        let granted = Self.master(&driver)
+        let vanished = driver.routes(
+            [.addressRemoved(interfaceIndex: InstanceDriver.interfaceIndex, address: IPv4Address(192, 0, 2, 100))],
+            at: granted + .milliseconds(100))
+        let repair = try #require(vanished.spawned.first)
+        #expect(repair.1.path == "/etc/up")
+        let lost = driver.run(until: granted + .seconds(3))
+        #expect(lost.killed == [repair.0])
+        #expect(lost.messages(at: .warning).contains { $0.hasPrefix("etcd: lease-lost: killing [/etc/up eth0") })
+        let reaped = driver.exited(repair.0, .killed(signal: 9), at: granted + .milliseconds(2600))
+        let down = try #require(reaped.spawned.first)
+        #expect(down.1.path == "/etc/down")
+        #expect(down.1.environment.contains(.init("CARP_REASON", "lease-lost")))
+    }
+
+    @Test func underEtcdATerminationSignalWithoutShutdownRunsTheDownScriptThenReleasesThenExits() throws {
+        var driver = Self.driver()
+        #expect(
+            Instance.EtcdGate.shutdownLine(Self.guarded())
+                == "etcd: --etcd implies --shutdown: a master leaves by its down script, then revokes the lease")
+        let granted = Self.master(&driver)
+        let leaving = driver.signal(.terminate, at: granted + .milliseconds(100))
+        #expect(leaving.exits.isEmpty)
+        let down = try #require(leaving.spawned.first)
+        #expect(down.1.path == "/etc/down")
+        #expect(leaving.etcdRequests.isEmpty)
+        #expect(leaving.adverts.isEmpty)
+        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(150))
+        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        let released = driver.answer(done.etcdRequests, at: granted + .milliseconds(160))
+        #expect(released.adverts.count == 1)
+        #expect(released.exits == [.exit(.success)])
+    }
+
+    @Test func withShutdownGivenTheStartUpSaysNothingOfIt() {
+        var driver = Self.driver(Self.guarded { $0.shutdown = true })
+        #expect(!driver.start().messages.contains { $0.contains("implies --shutdown") })
+        #expect(!testSettings().shutsDown)
+        #expect(Self.guarded().shutsDown)
+    }
+
     @Test func withoutEtcdAPreemptingBackupPutsTheMasterDownAsUcarpSaysIt() {
         var driver = InstanceDriver(testSettings { $0.preempt = true })
         for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
@@ -542,6 +664,16 @@ extension InstanceDriver {
         let (status, body) = InstanceEtcdTests.answer(to: request.call, holder: holder)
         return carryOut(
             instance.etcdAnswered(status: status, body: Array(body.utf8), for: request.id, at: now), at: now)
+    }
+}
+
+extension InstanceDriver {
+    /// The requests among `requests` go unanswered: connection refused.
+    mutating func fail(_ requests: [EtcdLeaseGuard.Request], at now: MonotonicInstant) -> [Action] {
+        requests.flatMap { request in
+            carryOut(
+                instance.etcdFailed(requestID: request.id, reason: "connection refused", at: now), at: now)
+        }
     }
 }
 
