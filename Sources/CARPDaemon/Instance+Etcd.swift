@@ -284,15 +284,14 @@ extension Instance {
             etcd?.nextProbe = nil
             return [.log(.info, "etcd: answering again: preempting again when CARP says so")]
         }
-        guard gate.lease.isFailing, !machine.preemptionSuspended, machine.role == .master, !gate.granted,
+        // Also when CARP made us master again while suspended (the holder fell silent): a
+        // would-be master that cannot reach etcd must not keep a host that can behind its adverts.
+        guard gate.lease.isFailing, machine.role == .master, !gate.granted,
             gate.pendingMaster != nil, let problem = gate.lease.problem
         else { return [] }
         etcd?.nextProbe = now + gate.lease.configuration.retryInterval
-        return [
-            .log(
-                .warning,
-                "etcd: cannot take key \(gate.key) (\(problem)): back to BACKUP, not preempting until etcd answers")
-        ] + suspendPreemption(at: now)
+        let line = "etcd: cannot take key \(gate.key) (\(problem)): back to BACKUP, not preempting until etcd answers"
+        return [.log(machine.preemptionSuspended ? .debug : .warning, line)] + suspendPreemption(at: now)
     }
 
     /// Preemption suspended: a backup asks etcd (a look-up) once per retry interval, to learn

@@ -484,6 +484,31 @@ import UCarpConfiguration
         #expect(driver.instance.reportedRole == .master)
     }
 
+    @Test func aSuspendedHostMadeMasterByTheHoldersSilenceStepsDownAgainWhileItsEtcdFails() throws {
+        var driver = Self.driver(Self.guarded { $0.preempt = true })
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        let heard = driver.advert(advskew: 100, at: t0 + .milliseconds(500))
+        _ = driver.fail(heard.etcdRequests, at: t0 + .milliseconds(510))
+        #expect(driver.instance.machine.preemptionSuspended)
+        // The holder falls silent; etcd stays unreachable: every call fails.
+        var later: [Action] = []
+        var now = t0 + .milliseconds(600)
+        while now < t0 + .seconds(20) {
+            let actions = driver.run(until: now)
+            later += actions + driver.fail(actions.etcdRequests, at: now + .milliseconds(5))
+            now = now + .milliseconds(100)
+        }
+        // CARP made it master more than once (the master-down timer after each hold); each
+        // time it stepped down again with a leaving advert, never reported MASTER, and said so
+        // once only (the first time, above).
+        let leavingAdverts = later.filter { if case .sendAdvertisement(255, 255, _) = $0 { true } else { false } }
+        #expect(leavingAdverts.count >= 2)
+        #expect(later.states.isEmpty)
+        #expect(driver.instance.reportedRole == .backup)
+        #expect(!later.messages(at: .warning).contains { $0.hasPrefix("etcd: cannot take key") })
+        #expect(later.messages(at: .debug).contains { $0.hasPrefix("etcd: cannot take key") })
+    }
+
     @Test func aLeaseLostKillsTheUpScriptStillRunningAndRunsTheDownScriptsFirst() throws {
         let ipv6 = try #require(IPv6Address("2001:db8::100"))
         var driver = Self.driver(
