@@ -92,6 +92,13 @@ struct InstanceDriver {
         carryOut(instance.childExited(id, status: status, at: now), at: now)
     }
 
+    /// The running script and every one queued behind it end with status 0 at `now`.
+    mutating func finishScripts(at now: MonotonicInstant) {
+        while let running = instance.runningScript {
+            _ = exited(running.id, .exited(0), at: now)
+        }
+    }
+
     /// The metrics files written since the last call.
     mutating func takeWritten() -> [MetricsSnapshot] {
         defer { written = [] }

@@ -234,9 +234,7 @@ import UCarpConfiguration
         }
         var driver = Self.driver(settings)
         let granted = Self.master(&driver)
-        while let running = driver.instance.runningScript {
-            _ = driver.exited(running.id, .exited(0), at: granted + .milliseconds(60))
-        }
+        driver.finishScripts(at: granted + .milliseconds(60))
         let leaving = driver.signal(.user2, at: granted + .milliseconds(100))
         let first = try #require(leaving.spawned.first)
         #expect(first.1.arguments == ["eth0", "192.0.2.100"])
@@ -259,9 +257,7 @@ import UCarpConfiguration
         var driver = Self.driver(Self.guarded { $0.notify = ["/etc/notify"] })
         let granted = Self.master(&driver)
         // The scripts of the start and of MASTER (up, notify), done.
-        while let running = driver.instance.runningScript {
-            _ = driver.exited(running.id, .exited(0), at: granted + .milliseconds(60))
-        }
+        driver.finishScripts(at: granted + .milliseconds(60))
         #expect(driver.instance.reportedRole == .master)
         let leaving = driver.signal(.user2, at: granted + .milliseconds(100))
         #expect(leaving.spawnedPaths == ["/etc/down"])
@@ -309,8 +305,17 @@ import UCarpConfiguration
         #expect(driver.answer(reaped.etcdRequests, at: granted + .milliseconds(1120)).adverts.count == 1)
     }
 
-    @Test func aShutdownRunsTheDownScriptThenReleasesThenExits() throws {
-        var driver = Self.driver(Self.guarded { $0.shutdown = true })
+    /// With `--shutdown`, and without it (`--etcd` implies it): TERM runs the down script, then
+    /// releases the lease, then sends the leaving advert and exits.
+    @Test(arguments: [true, false])
+    func aTerminationRunsTheDownScriptThenReleasesThenExits(shutdown: Bool) throws {
+        let settings = Self.guarded { $0.shutdown = shutdown }
+        #expect(
+            Instance.EtcdGate.shutdownLine(settings)
+                == (shutdown
+                    ? nil
+                    : "etcd: --etcd implies --shutdown: a master leaves by its down script, then revokes the lease"))
+        var driver = Self.driver(settings)
         let granted = Self.master(&driver)
         let leaving = driver.signal(.terminate, at: granted + .milliseconds(100))
         #expect(leaving.exits.isEmpty)
@@ -517,7 +522,7 @@ import UCarpConfiguration
                 $0.virtualAddressArguments = ["192.0.2.100", "2001:db8::100"]
             })
         let (now, actions) = Self.wouldBeMaster(&driver)
-        while let running = driver.instance.runningScript { _ = driver.exited(running.id, .exited(0), at: now) }
+        driver.finishScripts(at: now)
         let acquire = driver.answer(actions.etcdRequests, at: now + .milliseconds(10))
         let granted = driver.answer(acquire.etcdRequests, at: now + .milliseconds(20))
         let up = try #require(granted.spawned.first)
@@ -560,25 +565,6 @@ import UCarpConfiguration
         let down = try #require(reaped.spawned.first)
         #expect(down.1.path == "/etc/down")
         #expect(down.1.environment.contains(.init("CARP_REASON", "lease-lost")))
-    }
-
-    @Test func underEtcdATerminationSignalWithoutShutdownRunsTheDownScriptThenReleasesThenExits() throws {
-        var driver = Self.driver()
-        #expect(
-            Instance.EtcdGate.shutdownLine(Self.guarded())
-                == "etcd: --etcd implies --shutdown: a master leaves by its down script, then revokes the lease")
-        let granted = Self.master(&driver)
-        let leaving = driver.signal(.terminate, at: granted + .milliseconds(100))
-        #expect(leaving.exits.isEmpty)
-        let down = try #require(leaving.spawned.first)
-        #expect(down.1.path == "/etc/down")
-        #expect(leaving.etcdRequests.isEmpty)
-        #expect(leaving.adverts.isEmpty)
-        let done = driver.exited(down.0, .exited(0), at: granted + .milliseconds(150))
-        #expect(done.etcdRequests.map(\.call) == [.revoke(lease: 42)])
-        let released = driver.answer(done.etcdRequests, at: granted + .milliseconds(160))
-        #expect(released.adverts.count == 1)
-        #expect(released.exits == [.exit(.success)])
     }
 
     @Test func withShutdownGivenTheStartUpSaysNothingOfIt() {

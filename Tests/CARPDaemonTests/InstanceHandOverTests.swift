@@ -48,9 +48,7 @@ import UCarpConfiguration
             })
         let now = driver.becomeMaster()
         // The notify script's BACKUP and MASTER, and the up script, queued behind each other.
-        while let running = driver.instance.runningScript?.id {
-            _ = driver.exited(running, .exited(0), at: now + .milliseconds(20))
-        }
+        driver.finishScripts(at: now + .milliseconds(20))
         let leaving = driver.signal(.terminate, at: now + .milliseconds(500))
         #expect(leaving.spawnedPaths == [])
         #expect(leaving.exits.isEmpty)

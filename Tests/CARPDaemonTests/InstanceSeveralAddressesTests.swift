@@ -94,9 +94,7 @@ import Testing
         var driver = InstanceDriver(testSettings(severalAddresses))
         let now = driver.becomeMaster()
         // The up scripts behind the first finish too.
-        while let running = driver.instance.runningScript {
-            _ = driver.exited(running.id, .exited(0), at: now)
-        }
+        driver.finishScripts(at: now)
         let index = InstanceDriver.interfaceIndex
         let lost = driver.routes([.addressRemoved(interfaceIndex: index, address: Self.second)], at: now)
         #expect(
@@ -125,9 +123,7 @@ import Testing
     @Test func anIPv6AddressVanishingWhileMasterIsPutBackToo() {
         var driver = InstanceDriver(testSettings(severalAddresses))
         let now = driver.becomeMaster()
-        while let running = driver.instance.runningScript {
-            _ = driver.exited(running.id, .exited(0), at: now)
-        }
+        driver.finishScripts(at: now)
         let index = InstanceDriver.interfaceIndex
         let lost = driver.routes([.ipv6AddressRemoved(interfaceIndex: index, address: Self.ipv6)], at: now)
         #expect(
