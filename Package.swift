@@ -35,11 +35,25 @@ let package = Package(
             name: "UCarpConfiguration",
             dependencies: ["CARPCore", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        // The shell around the core: capture, poll loop, signals, scripts, syslog, daemonize.
+        // The daemon's decisions: the instance (election, signals, carrier, scripts' queue,
+        // health checks, etcd gate, metrics schedule, address watch) and the supervising
+        // parent's, as events in and actions out on virtual time. No Glibc, no CPcap, no libcurl:
+        // it depends on none of them, and `make lint` refuses an import of Glibc or Foundation.
+        .target(
+            name: "CARPInstance",
+            dependencies: [
+                "CARPCore", "UCarpConfiguration", "EtcdGuard",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+        ),
+        // The doing: the poll loop, one system-call layer, capture and sockets, netlink, files,
+        // children, the supervisor; it carries out what CARPInstance decides.
         .target(
             name: "CARPDaemon",
             dependencies: [
-                "CARPCore", "UCarpConfiguration", "CPcap", "CSystemShims", "EtcdGuard", "EtcdHTTP",
+                "CARPCore", "CARPInstance", "UCarpConfiguration", "CPcap", "CSystemShims", "EtcdGuard", "EtcdHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -52,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "ucarp",
             dependencies: [
-                "UCarpConfiguration", "CARPDaemon", "CSystemShims",
+                "UCarpConfiguration", "CARPDaemon", "CARPInstance", "CSystemShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -65,6 +79,14 @@ let package = Package(
             name: "CARPDaemonTests",
             dependencies: [
                 "CARPCore", "CARPDaemon", "CSystemShims", "EtcdGuard", "TestSupport", "UCarpConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .testTarget(
+            name: "CARPInstanceTests",
+            dependencies: [
+                "CARPCore", "CARPInstance", "EtcdGuard", "TestSupport", "UCarpConfiguration",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

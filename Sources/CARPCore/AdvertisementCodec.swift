@@ -162,6 +162,9 @@ public struct ReceivedAdvertisement: Equatable, Sendable {
     public var advskew: UInt8
     public var counter: UInt64
 
+    /// A departing master's last advertisement (``CARPStateMachine/isLeaving(advbase:advskew:)``).
+    public var isLeaving: Bool { CARPStateMachine.isLeaving(advbase: advbase, advskew: advskew) }
+
     public init(source: IPAddress, advbase: UInt8, advskew: UInt8, counter: UInt64) {
         self.source = source
         self.advbase = advbase

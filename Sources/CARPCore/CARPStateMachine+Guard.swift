@@ -1,11 +1,4 @@
 extension CARPStateMachine {
-    /// ucarp's line when a master hears a less preferred one and announces the address again;
-    /// the etcd guard words it otherwise while the address is not ours.
-    public static let reassertingMessage =
-        "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"
-    /// ucarp's line when a backup preempts a less preferred master.
-    public static let preemptionMessage = "Putting MASTER down - preemption"
-
     /// The etcd guard took mastership back: a master says it is leaving, so that a backup
     /// that reaches etcd takes over at once, and becomes BACKUP, holding off for
     /// ``stepDownHold`` as after a step-down so that it does not take the role straight back.

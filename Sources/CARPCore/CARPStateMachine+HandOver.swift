@@ -30,8 +30,11 @@ extension CARPStateMachine {
     func handsOver(from: Role, to role: Role, reason: TransitionReason) -> Bool {
         guard from == .master, role != .master, configuration.handOverWait != nil else { return false }
         switch reason {
-        case .stepDown, .shutdown, .healthCheckFailed: return true
-        default: return false
+        case .stepDown, .shutdown, .healthCheckFailed:
+            return true
+        case .startup, .masterSilent, .preemption, .masterWillTimeOut, .preferredMasterAdvertised, .carrierLost,
+            .healthCheckPassed, .leaseLost, .leaseExpired, .keyTaken:
+            return false
         }
     }
 
@@ -39,8 +42,7 @@ extension CARPStateMachine {
     /// a master that is not leaving too releases it.
     public mutating func heardWhileReleasing(_ advert: ReceivedAdvertisement) -> [Action] {
         guard var release = addressRelease else { return [] }
-        let leaving = advert.advbase == Self.leavingAdvbase && advert.advskew == Self.leavingAdvskew
-        guard !leaving else { return [] }
+        guard !advert.isLeaving else { return [] }
         release.advertisementsHeard += 1
         guard release.advertisementsHeard >= Self.advertisementsBeforeRelease else {
             addressRelease = release

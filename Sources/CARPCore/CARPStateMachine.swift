@@ -101,7 +101,28 @@ public struct CARPStateMachine: Sendable {
         /// Run the down script now for the MASTER term left earlier for `reason`: the new
         /// master has announced the address, or waited for long enough (``AddressRelease``).
         case releaseAddress(reason: TransitionReason)
+        /// A master heard that the daemon reports with ucarp's line (``Note/message``), and
+        /// that a layer above may report otherwise (the etcd guard, while the key is not ours).
+        case note(Note)
         case log(LogLevel, String)
+    }
+
+    /// What the election noticed of a master heard, beyond its own transitions.
+    public enum Note: Equatable, Sendable {
+        /// We are master and heard a less preferred one: the address is announced again.
+        case reasserting
+        /// We are backup and preempt a less preferred master.
+        case preempting(IPAddress)
+
+        public var level: LogLevel { .warning }
+
+        /// ucarp's line for it.
+        public var message: String {
+            switch self {
+            case .reasserting: "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"
+            case .preempting: "Putting MASTER down - preemption"
+            }
+        }
     }
 
     /// After a step-down (SIGUSR2) ucarp sleeps this long before it listens again; we keep
@@ -111,6 +132,12 @@ public struct CARPStateMachine: Sendable {
     /// ``leavingAdvertisement()``).
     public static let leavingAdvbase: UInt8 = 255
     public static let leavingAdvskew: UInt8 = 255
+
+    /// Whether an advertisement with these fields is a departing master's last one: advbase
+    /// and advskew 255, as the BSD kernels send it.
+    public static func isLeaving(advbase: UInt8, advskew: UInt8) -> Bool {
+        advbase == leavingAdvbase && advskew == leavingAdvskew
+    }
     /// ucarp's `CARP_SENDAD_MAX_ERRORS` and `CARP_SENDAD_MIN_SUCCESS`.
     static let sendErrorsBeforeDemotion = 3
     static let sendSuccessesBeforeRecovery = 3
@@ -214,7 +241,7 @@ public struct CARPStateMachine: Sendable {
                 var reasserting = master
                 reasserting.announcements = pending
                 state = .master(reasserting)
-                actions.append(.log(.warning, Self.reassertingMessage))
+                actions.append(.note(.reasserting))
             }
         case .backup(let backup):
             guard mayBecomeMaster else { break }
@@ -222,7 +249,7 @@ public struct CARPStateMachine: Sendable {
             let holding = backup.holdUntil.map { now < $0 } ?? false
             if !holding && configuration.preempt && !preemptionSuspended && local < remote {
                 actions += transition(to: .master, reason: .preemption, at: now)
-                actions.append(.log(.warning, Self.preemptionMessage))
+                actions.append(.note(.preempting(advert.source)))
                 break
             }
             // A master advertising so rarely that it would time out anyway is as good as gone.
@@ -371,10 +398,12 @@ public struct CARPStateMachine: Sendable {
             return transition(to: .fault, reason: .healthCheckFailed, at: now)
         case (true, .fault):
             return transition(to: .backup, reason: .healthCheckPassed, at: now)
-        case (true, .backup(let backup)) where backup.timer == .unarmed:
-            state = .backup(backup.listening(at: now, masterDown: masterDownInterval))
+        case (true, .backup(let backup)):
+            // Listening again unless a timer runs already (or no carrier keeps it unarmed).
+            if backup.timer == .unarmed { state = .backup(backup.listening(at: now, masterDown: masterDownInterval)) }
             return []
-        default:
+        case (false, .initial), (false, .fault), (true, .initial), (true, .master):
+            // Nothing changes: not yet started, already out, or a master that stays.
             return []
         }
     }

@@ -1,7 +1,7 @@
 /// Turns a stream of health check results into a verdict, as keepalived's `fall` and `rise`:
 /// `fall` failures in a row make a healthy service unhealthy, `rise` passes in a row make it
 /// healthy again. The first result decides at once, so start-up is not delayed.
-public struct HealthMonitor: Sendable {
+public struct HealthMonitor: Equatable, Sendable {
     public let fall: Int
     public let rise: Int
     public private(set) var healthy: Bool?

@@ -1,6 +1,8 @@
 import CARPCore
+import CARPInstance
 import Glibc
 import Logging
+import SystemPackage
 
 /// Carrying out what the instance decided.
 extension CARPDaemon {
@@ -12,7 +14,7 @@ extension CARPDaemon {
             case .log(let level, let message):
                 logger.log(level: level, "\(message)")
             case .sendAdvertisement(let advbase, let advskew, let counter):
-                let failure: String?
+                let failure: DaemonError?
                 do throws(DaemonError) {
                     if let unicast {
                         try unicast.send(codec.header(advbase: advbase, advskew: advskew, counter: counter))
@@ -24,7 +26,7 @@ extension CARPDaemon {
                     }
                     failure = nil
                 } catch {
-                    failure = error.description
+                    failure = error
                 }
                 perform(instance.advertisementSent(failure: failure, at: now), at: now)
             case .sendGratuitousARP:
@@ -67,11 +69,11 @@ extension CARPDaemon {
                 pidFile?.remove()
                 exitStatus = status
             case .writeMetrics:
-                var failure: String?
+                var failure: DaemonError?
                 do throws(DaemonError) {
                     try metricsFile?.write(instance.metricsSnapshot.text)
                 } catch {
-                    failure = error.description
+                    failure = error
                 }
                 perform(instance.metricsWritten(failure: failure, at: now), at: now)
             case .etcdRequest(let request):
@@ -86,19 +88,25 @@ extension CARPDaemon {
         }
     }
 
-    func recordState(_ state: String, previous: String, reason: String) {
+    func recordState(_ state: ReportedState, previous: ReportedState, reason: ScriptReason) {
         report(.role(state))
         guard let stateFile else { return }
         do {
             try stateFile.write(
                 .init(
-                    state: state, previousState: previous, reason: reason, vhid: settings.vhid,
+                    state: state.rawValue, previousState: previous.rawValue, reason: reason.description, vhid: settings.vhid,
                     interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
                     sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments,
-                    etcdKey: instance.etcd?.key, etcdLease: instance.etcd?.heldLease))
+                    etcdKey: instance.etcdKey, etcdLease: instance.etcdLease))
         } catch {
             logger.error("Unable to update the state file: \(error.description)")
         }
+    }
+
+    /// From now on the ``Supervisor`` hears of every change of state on `link`.
+    func attachSupervisor(link: FileDescriptor) {
+        supervisorLink = link
+        instance.supervisorAttached()
     }
 
     /// Tells the supervisor, if there is one. Deliberately best effort: a write fails only

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import Glibc
 import Logging
 import UCarpConfiguration
@@ -6,9 +7,6 @@ import UCarpConfiguration
 /// Releasing the address of an instance that died without leaving: what its ``Supervisor``
 /// does, and what `ucarp --cleanup` (systemd's `ExecStopPost=`) does from the state file.
 extension CARPDaemon {
-    /// The reason the down script and the state file are given.
-    static let deathReason = "daemon-died"
-
     /// The advertisement with advbase 255 and advskew 255 that a leaving master sends, with a
     /// fresh random counter: receivers, ucarp and SwiftCARP alike, never check the counter
     /// against replay, it only enters the digest.
@@ -32,27 +30,27 @@ extension CARPDaemon {
     /// Runs the down script as `SCRIPT <interface> <vip> [<xparam>]` (once per virtual address) with `CARP_STATE=BACKUP`
     /// and `CARP_REASON=daemon-died`, and waits for it: at most `--script-timeout`, then its
     /// process group is killed. The Supervisor and `--cleanup` both come this way.
-    func runDownScript(previous: String) {
+    func runDownScript(previous: ReportedState) {
         Self.runDownScript(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
     }
 
     /// Runs the notify script, if any, with STOP for the dead instance, and waits for it.
-    func notifyStop(previous: String) {
+    func notifyStop(previous: ReportedState) {
         Self.notifyStop(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
     }
 
     /// Replaces the state file, if any, with STOPPED after `previous`, reason `daemon-died`.
-    func recordStopped(previous: String) {
+    func recordStopped(previous: ReportedState) {
         Self.recordStopped(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
     }
 
-    static func runDownScript(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
+    static func runDownScript(settings: Settings, interfaceName: String, previous: ReportedState, logger: Logger) {
         guard let path = settings.downscript else { return }
         // Once per address, in the order given, as the instance runs it.
         for address in settings.virtualAddressArguments {
             let environment = Instance.scriptEnvironment(
-                settings: settings, interfaceName: interfaceName, state: "BACKUP", previous: previous,
-                reason: deathReason, address: address)
+                settings: settings, interfaceName: interfaceName, state: .backup, previous: previous,
+                reason: .daemonDied, address: address)
             runAndWait(
                 .init(
                     path: path,
@@ -65,16 +63,16 @@ extension CARPDaemon {
 
     /// keepalived's `notify ... INSTANCE <name> STOP <priority>`, the priority from the
     /// configured skew (a dead instance's demotion is not known).
-    static func notifyStop(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
+    static func notifyStop(settings: Settings, interfaceName: String, previous: ReportedState, logger: Logger) {
         guard let command = settings.notify, let program = command.first else { return }
         let arguments =
             command.dropFirst() + [
-                Instance.notifyInstanceType, settings.instanceName, Instance.NotifiedState.stop.rawValue,
+                Instance.notifyInstanceType, settings.instanceName, ReportedState.stop.rawValue,
                 "\(255 - Int(settings.advskew))",
             ]
         let environment = Instance.scriptEnvironment(
-            settings: settings, interfaceName: interfaceName, state: Instance.NotifiedState.stop.rawValue,
-            previous: previous, reason: deathReason)
+            settings: settings, interfaceName: interfaceName, state: .stop,
+            previous: previous, reason: .daemonDied)
         runAndWait(
             .init(path: program, arguments: Array(arguments), environment: environment),
             timeout: settings.scriptTimeout,
@@ -83,11 +81,11 @@ extension CARPDaemon {
 
     /// Runs `command` and waits for it: at most `timeout`, then its process group is killed.
     private static func runAndWait(
-        _ command: ChildSupervisor.Command, timeout: MonotonicDuration?, logger: Logger
+        _ command: Child.Command, timeout: MonotonicDuration?, logger: Logger
     ) {
         let commandLine = ([command.path] + command.arguments).joined(separator: " ")
-        let runner = ChildSupervisor()
-        let id = ChildSupervisor.ID(value: 1)
+        let runner = ChildProcesses()
+        let id = Child.ID(value: 1)
         logger.warning("Spawning [\(commandLine)]")
         do {
             try runner.spawn(id, command)
@@ -112,12 +110,13 @@ extension CARPDaemon {
         }
     }
 
-    static func recordStopped(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
+    static func recordStopped(settings: Settings, interfaceName: String, previous: ReportedState, logger: Logger) {
         guard let path = settings.stateFile else { return }
         do {
             try StateFile(path: path).write(
                 .init(
-                    state: "STOPPED", previousState: previous, reason: Self.deathReason, vhid: settings.vhid,
+                    state: ReportedState.stopped.rawValue, previousState: previous.rawValue,
+                    reason: ScriptReason.daemonDied.description, vhid: settings.vhid,
                     interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
                     sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments))
         } catch {

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import EtcdGuard
 import EtcdHTTP
 import Glibc

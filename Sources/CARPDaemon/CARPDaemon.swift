@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import EtcdHTTP
 import Glibc
 import Logging
@@ -8,18 +9,6 @@ import UCarpConfiguration
 /// One running instance, the shell: the poll loop that feeds packets, signals, child exits, the
 /// carrier and the clock to the ``Instance``, and carries out the actions it returns.
 public final class CARPDaemon {
-    public enum ExitStatus: Int32 {
-        case success = 0
-        /// Bad command line or configuration.
-        case invalidSettings = 1
-        /// Something needed at start-up could not be opened.
-        case startupFailed = 2
-        /// The interface disappeared or the capture failed while running.
-        case runtimeFailure = 3
-        /// With `--daemonize`: the instance kept dying (5 times in a minute) and was given up on.
-        case gaveUp = 4
-    }
-
     let settings: Settings
     let interfaceName: String
     let logger: Logger
@@ -32,7 +21,7 @@ public final class CARPDaemon {
     let interface: NetworkInterface
     let capture: PacketCapture
     let signals: SignalSource
-    let children = ChildSupervisor()
+    let children = ChildProcesses()
     var random = SystemRandomNumberGenerator()
     /// Taken by the ``Supervisor`` with `--daemonize`: the pid file then holds its pid.
     var pidFile: PidFile?

@@ -1,3 +1,4 @@
+import CARPInstance
 import Glibc
 import SystemPackage
 
@@ -73,6 +74,6 @@ enum Daemonizer {
         // The first child exits as soon as it has forked the daemon. Waiting only reaps it:
         // the exit status is what the pipe said, whatever the wait returns.
         _ = try? System.wait(for: firstChild, subject: "the first child")
-        _exit(finished ? 0 : CARPDaemon.ExitStatus.startupFailed.rawValue)
+        _exit(finished ? 0 : ExitStatus.startupFailed.rawValue)
     }
 }

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import Glibc
 import Logging
 import SystemPackage
@@ -14,7 +15,7 @@ import UCarpConfiguration
 public enum DeathCleanup {
     enum Verdict: Equatable {
         /// Release the address the instance held: it was `previous` on `interface`.
-        case release(previous: String, interface: String?)
+        case release(previous: ReportedState, interface: String?)
         /// Nothing to do, and why.
         case nothing(String)
     }
@@ -33,10 +34,10 @@ public enum DeathCleanup {
         if let pid = fields["PID"].flatMap({ Int32($0) }), pid > 0, isRunning(pid) {
             return .nothing("the instance (pid \(pid)) is still running")
         }
-        switch state {
-        case "MASTER", "BACKUP", "FAULT":
+        switch ReportedState(rawValue: String(state)) {
+        case let previous? where [.master, .backup, .fault].contains(previous):
             // A BACKUP or FAULT may have died during its down script: run it again.
-            return .release(previous: String(state), interface: fields["INTERFACE"].map(String.init))
+            return .release(previous: previous, interface: fields["INTERFACE"].map(String.init))
         default:
             return .nothing("the instance was \(state)")
         }
@@ -45,7 +46,7 @@ public enum DeathCleanup {
     /// Runs the clean-up; exit status 0 unless the state file cannot be read.
     public static func run(
         settings: Settings, logger: Logger, logOutput: LogOutput, version: String
-    ) -> CARPDaemon.ExitStatus {
+    ) -> ExitStatus {
         guard let path = settings.stateFile else { return .invalidSettings }
         let text: String?
         do throws(DaemonError) {
@@ -66,10 +67,10 @@ public enum DeathCleanup {
         settings.pidFile = nil
         if settings.interface == nil { settings.interface = recorded }
         let cause = result.map { " (the service ended with \($0))" } ?? ""
-        logger.error("The instance died while \(previous)\(cause): releasing \(settings.virtualAddressList)")
+        logger.error("The instance died while \(previous.rawValue)\(cause): releasing \(settings.virtualAddressList)")
         // The capture is for the advertisement alone: the down script runs without it.
         let interfaceName = settings.interface ?? recorded ?? "?"
-        if previous == "MASTER" {
+        if previous == .master {
             do {
                 try CARPDaemon(settings: settings, logger: logger, logOutput: logOutput, version: version)
                     .sendLeavingAdvertisement()

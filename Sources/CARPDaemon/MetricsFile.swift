@@ -1,3 +1,4 @@
+import CARPInstance
 import Glibc
 
 /// `--metrics-file`: node_exporter's textfile collector reads it, and must never see half a

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import Glibc
 
 /// Reads `CLOCK_MONOTONIC`, the only clock the daemon's timers use.

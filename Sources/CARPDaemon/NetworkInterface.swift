@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import CSystemShims
 import Glibc
 import SystemPackage
@@ -63,13 +64,6 @@ final class NetworkInterface {
     /// Whether the interface has `address` (`getifaddrs`), as an IPv6 `--srcip` must.
     func has(_ address: IPv6Address) throws(DaemonError) -> Bool {
         try System.interface(name, has: address)
-    }
-
-    enum LinkState: Equatable {
-        case running
-        case noCarrier
-        /// The interface is gone (renamed or removed).
-        case missing(Errno)
     }
 
     /// `SIOCGIFFLAGS`: running means up with carrier (`IFF_RUNNING`), as ucarp checks it.

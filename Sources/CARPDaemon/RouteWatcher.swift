@@ -1,3 +1,4 @@
+import CARPInstance
 import SystemPackage
 
 /// The rtnetlink socket that tells the instance about its interface's addresses and link

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import Glibc
 
 /// `--statefile`: a small shell-sourceable file describing the current state, replaced

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import Glibc
 import Logging
 import SystemPackage
@@ -144,13 +145,12 @@ final class Supervisor {
                     settings: settings, logger: logger, logOutput: first.logOutput, version: first.version)
             } catch {
                 logger.error("\(error.description)")
-                exit(CARPDaemon.ExitStatus.startupFailed.rawValue)
+                exit(ExitStatus.startupFailed.rawValue)
             }
         } else {
             daemon = first
         }
-        daemon.supervisorLink = link.writeEnd
-        daemon.instance.reportsRole = true
+        daemon.attachSupervisor(link: link.writeEnd)
         exit(daemon.run().rawValue)
     }
 
@@ -161,7 +161,7 @@ final class Supervisor {
             worker = 0
             // Its last reports are in the pipe whole: read them before deciding.
             while reports != nil { readReports() }
-            perform(supervision.workerEnded(ChildSupervisor.Status(waitStatus: status), at: MonotonicClock.now()))
+            perform(supervision.workerEnded(Child.Status(waitStatus: status), at: MonotonicClock.now()))
         }
     }
 

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import CSystemShims
 import Glibc
 import SystemPackage

@@ -46,11 +46,6 @@ public struct EtcdSettings: Equatable, Sendable {
         return "\(prefix)/\(vhid)/\(address)"
     }
 
-    /// The value stored under the key: who holds it, our source address and host name.
-    public static func holder(sourceAddress: String, hostName: String) -> String {
-        hostName.isEmpty ? sourceAddress : "\(sourceAddress) \(hostName)"
-    }
-
     /// An endpoint as `--etcd` takes it: `http://HOST[:PORT]` or `https://...`, a host, no
     /// spaces; a trailing slash is dropped. nil if it is not such a URL.
     static func endpoint(_ text: String) -> String? {

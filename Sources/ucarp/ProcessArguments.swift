@@ -1,3 +1,4 @@
+import CARPInstance
 import CSystemShims
 import Glibc
 import UCarpConfiguration

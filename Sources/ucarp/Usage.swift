@@ -1,3 +1,4 @@
+import CARPInstance
 /// The `--help` text: ucarp's, option for option, plus what SwiftCARP adds.
 enum Usage {
     static let version = "0.1.0"

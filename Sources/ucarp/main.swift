@@ -1,3 +1,4 @@
+import CARPInstance
 import CARPDaemon
 import Glibc
 import Logging
@@ -11,7 +12,7 @@ do {
     command = try UCarpCommandLine.parse(arguments, environment: .system(interfaceExists: CARPDaemon.interfaceExists))
 } catch {
     Terminal.fail(error.description, hint: error.isCommandLineError)
-    exit(CARPDaemon.ExitStatus.invalidSettings.rawValue)
+    exit(ExitStatus.invalidSettings.rawValue)
 }
 
 switch command {
@@ -43,7 +44,7 @@ case .run(let settings, let warnings):
         if settings.daemonize { try daemon.daemonize() }
     } catch {
         logger.error("\(error.description)")
-        exit((error.isInvalidSettings ? CARPDaemon.ExitStatus.invalidSettings : .startupFailed).rawValue)
+        exit((error.isInvalidSettings ? ExitStatus.invalidSettings : .startupFailed).rawValue)
     }
     // Detached, no one else would clean up after the instance: a supervisor does (README).
     if settings.daemonize { daemon.runSupervised() }

@@ -53,14 +53,17 @@ func advert(from source: IPv4Address = peer, advbase: UInt8 = 1, advskew: UInt8 
 
 func withoutLogs(_ actions: [Action]) -> [Action] {
     actions.filter {
-        if case .log = $0 { return false }
-        return true
+        switch $0 {
+        case .log, .note: false
+        default: true
+        }
     }
 }
 
 func logs(_ actions: [Action], _ level: CARPStateMachine.LogLevel) -> [String] {
     actions.compactMap {
         if case .log(level, let message) = $0 { return message }
+        if case .note(let note) = $0, note.level == level { return note.message }
         return nil
     }
 }
@@ -825,7 +828,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                     #expect(held && state != .master, "\(note): \(actions)")
                     #expect([.stepDown, .shutdown, .healthCheckFailed].contains(reason), "\(note)")
                     held = false
-                case .log:
+                case .log, .note:
                     break
                 }
             }

@@ -1,3 +1,4 @@
+import CARPInstance
 import Testing
 
 @testable import CARPDaemon
@@ -12,14 +13,14 @@ import Testing
     }
 
     @Test func aMasterThatWasKilledIsReleased() {
-        #expect(verdict(Self.state("MASTER")) == .release(previous: "MASTER", interface: "eth0"))
-        #expect(verdict(Self.state("MASTER"), result: "core-dump") == .release(previous: "MASTER", interface: "eth0"))
-        #expect(verdict(Self.state("MASTER"), result: nil) == .release(previous: "MASTER", interface: "eth0"))
+        #expect(verdict(Self.state("MASTER")) == .release(previous: .master, interface: "eth0"))
+        #expect(verdict(Self.state("MASTER"), result: "core-dump") == .release(previous: .master, interface: "eth0"))
+        #expect(verdict(Self.state("MASTER"), result: nil) == .release(previous: .master, interface: "eth0"))
     }
 
     @Test func aBackupOrFaultMayHaveDiedInItsDownScriptAndGetsItAgain() {
-        #expect(verdict(Self.state("BACKUP")) == .release(previous: "BACKUP", interface: "eth0"))
-        #expect(verdict(Self.state("FAULT")) == .release(previous: "FAULT", interface: "eth0"))
+        #expect(verdict(Self.state("BACKUP")) == .release(previous: .backup, interface: "eth0"))
+        #expect(verdict(Self.state("FAULT")) == .release(previous: .fault, interface: "eth0"))
     }
 
     @Test func aCleanEndIsLeftAlone() {

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import Testing
 
 @testable import CARPDaemon

@@ -1,4 +1,5 @@
 import CARPCore
+import CARPInstance
 import Glibc
 import Testing
 

@@ -1,3 +1,4 @@
+import CARPInstance
 import Logging
 import Testing
 

@@ -228,9 +228,4 @@ import Testing
         #expect(
             !SettingsError.etcdFileUnreadable(option: "--etcd-key", path: "/k", reason: "EACCES").isCommandLineError)
     }
-
-    @Test func theValueNamesTheHolder() {
-        #expect(EtcdSettings.holder(sourceAddress: "192.0.2.11", hostName: "alpha") == "192.0.2.11 alpha")
-        #expect(EtcdSettings.holder(sourceAddress: "192.0.2.11", hostName: "") == "192.0.2.11")
-    }
 }

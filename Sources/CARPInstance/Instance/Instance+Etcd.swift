@@ -1,0 +1,413 @@
+import CARPCore
+import EtcdGuard
+import Logging
+import UCarpConfiguration
+
+/// `--etcd`: MASTER only while holding the etcd key (issue 15), the ``EtcdLeaseGuard`` wired
+/// into the instance.
+///
+/// CARP still elects. When it makes us master the instance calls ``EtcdLeaseGuard/want(at:)``
+/// and, until ``EtcdLeaseGuard/Action/grantMastership(lease:)``, reports BACKUP everywhere (log,
+/// USR1, state file, notify, metrics) and withholds the up script and the gratuitous ARPs; CARP
+/// meanwhile advertises as the master it would be, which is how a returning preferred host
+/// makes the holder yield. A master that leaves, on purpose (shutdown, USR2, a failed check, a
+/// better advert) or because the guard took mastership back (`lease-lost`, `lease-expired`,
+/// `key-taken`), reports its new role and runs its down script at once; the lease is revoked
+/// only when that script has ended (or been killed by `--script-timeout`), and the leaving
+/// advert waits for ``EtcdLeaseGuard/Action/released`` (or one lease TTL at most): the next
+/// host finds the key free only once the address is gone here, and the two never hold it
+/// together. A lost lease's down script must fit in the guard's margin
+/// (``EtcdLeaseGuard/Configuration/margin``) before etcd expires the lease. So there is no
+/// make before break here: ``Instance/handOverWait(_:)`` is nil under the guard.
+extension Instance {
+    /// The guard and what the instance keeps about it.
+    struct EtcdGate {
+        /// A leaving master's lease, revoked once its down script has ended, and its leaving
+        /// advert, sent once the lease is released.
+        struct Release: Equatable {
+            var advert: Action?
+            /// Nil while the down script runs; once the revoke is asked for, the latest instant
+            /// to let go: etcd frees the key by itself within the TTL.
+            var deadline: MonotonicInstant?
+        }
+
+        var lease: EtcdLeaseGuard
+        let key: String
+        /// CARP made us master (from this role, for this reason): reported once the key is ours.
+        var pendingMaster: (from: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason)?
+        /// Mastership granted by the guard and reported.
+        var granted = false
+        var release: Release?
+        /// A granted master's leaving advert, until the change that follows it says what to do.
+        var heldAdvert: Action?
+        /// Masterships the guard took back.
+        var losses = 0
+        /// The lease we hold while MASTER, for the scripts, the state file and the metrics.
+        var heldLease: Int64?
+        /// As BACKUP: the master heard (its source address), since when and last when; its
+        /// holding the key is looked up (``EtcdLeaseGuard/lookUp(at:)``) at ``nextLookUp``.
+        var masterHeard: (source: IPAddress, since: MonotonicInstant, last: MonotonicInstant)?
+        var nextLookUp: MonotonicInstant?
+        /// What the last look-up found wrong with the master heard (the warning), said once.
+        var lastFinding: String?
+        /// Preemption suspended (etcd failing a blocked would-be master): when to try etcd again.
+        var nextProbe: MonotonicInstant?
+        /// How long a master is heard before its key is looked up, and how often after that.
+        let lookUpAfter: MonotonicDuration
+        static let lookUpEvery = MonotonicDuration.seconds(30)
+
+        init?(settings: Settings, hostName: String) {
+            guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
+            let interval = AdvertisementInterval(base: settings.advbase, skew: settings.advskew).duration
+            self.key = key
+            lookUpAfter = .seconds(UInt64(2 * etcd.ttl))
+            lease = EtcdLeaseGuard(
+                configuration: .init(
+                    key: key,
+                    value: EtcdHolder(sourceAddress: settings.sourceAddress, hostName: hostName).value,
+                    ttl: etcd.ttl, retryInterval: max(interval, .milliseconds(100)),
+                    unreachable: etcd.unreachable == .keep ? .keep : .release,
+                    credentials: etcd.user.flatMap { user in etcd.password.map { .init(user: user, password: $0) } },
+                    endpointCount: etcd.endpoints.count))
+        }
+
+        /// The guard's next deadline, or the release's bound.
+        var nextDeadline: MonotonicInstant? {
+            [lease.nextDeadline, release?.deadline, nextLookUp, nextProbe].compactMap { $0 }.min()
+        }
+
+        /// The lease's part of the USR1 status.
+        var statusLine: String {
+            var parts = ["etcd: key \(key)"]
+            if let heldLease {
+                parts.append("held with lease \(heldLease)")
+            } else if let holder = lease.holder {
+                parts.append("held by \(holder.value) (lease \(holder.lease))")
+            } else {
+                parts.append(lease.wanting ? "being taken" : "not wanted")
+            }
+            if let problem = lease.problem { parts.append("problem: \(problem)") }
+            return parts.joined(separator: ", ")
+        }
+
+        /// What the instance logs at start-up when `--etcd` comes without `--shutdown`.
+        static func shutdownLine(_ settings: Settings) -> String? {
+            guard settings.etcd != nil, !settings.shutdown else { return nil }
+            return "etcd: --etcd implies --shutdown: a master leaves by its down script, then revokes the lease"
+        }
+
+        /// What the instance logs at start-up: why it may not be master yet.
+        static func startLine(_ settings: Settings) -> String? {
+            guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
+            let endpoints = etcd.endpoints.joined(separator: ",")
+            return "etcd: MASTER only while holding key \(key) (lease TTL \(etcd.ttl) s, "
+                + "--etcd-unreachable=\(etcd.unreachable.rawValue), \(endpoints)): BACKUP until then"
+        }
+    }
+
+    /// `--etcd`'s key, for the state file; nil without the guard.
+    package var etcdKey: String? { etcd?.key }
+
+    /// The lease held while MASTER under the guard, for the state file.
+    package var etcdLease: Int64? { etcd?.heldLease }
+
+    /// The role we report: CARP's, but BACKUP while CARP would be master without the key.
+    var reportedRole: CARPStateMachine.Role {
+        if let etcd, machine.role == .master, !etcd.granted { return .backup }
+        return machine.role
+    }
+
+    /// The scripts' view of the lease: `CARP_ETCD_KEY`, and `CARP_ETCD_LEASE` while it is held.
+    var etcdEnvironment: [Child.Variable] {
+        guard let etcd else { return [] }
+        return [.init("CARP_ETCD_KEY", etcd.key)] + (etcd.heldLease.map { [.init("CARP_ETCD_LEASE", "\($0)")] } ?? [])
+    }
+
+    // MARK: Events
+
+    /// etcd answered request `id`.
+    package mutating func etcdAnswered(status: Int, body: [UInt8], for id: UInt64, at now: MonotonicInstant) -> [Action] {
+        withLease(at: now) { $0.received(status: status, body: body, for: id, at: now) }
+    }
+
+    /// Request `id` got no answer: connection refused, TLS failure, a timeout.
+    package mutating func etcdFailed(requestID id: UInt64, reason: String, at now: MonotonicInstant) -> [Action] {
+        withLease(at: now) { $0.failed(requestID: id, reason: reason, at: now) }
+    }
+
+    /// The guard's timers, and the release's bound.
+    mutating func etcdTimePassed(at now: MonotonicInstant) -> [Action] {
+        guard let etcd, phase != .finished else { return [] }
+        var actions: [Action] = []
+        if let deadline = etcd.release?.deadline, now >= deadline {
+            actions.append(.log(.warning, "etcd: the lease's release went unconfirmed: letting the address go"))
+            actions += letGo(at: now)
+        }
+        if let deadline = etcd.lease.nextDeadline, now >= deadline {
+            actions += withLease(at: now) { $0.deadlinePassed(at: now) }
+        }
+        if let due = etcd.nextLookUp, now >= due { actions += lookUpKey(at: now) }
+        if let due = self.etcd?.nextProbe, now >= due { actions += probe(at: now) }
+        return actions
+    }
+
+    /// An advert heard: a holder leaving lets a blocked would-be master try for the key at
+    /// once; a backup keeps track of the master it hears, to look up whether it holds the key.
+    mutating func etcdHeard(_ advert: ReceivedAdvertisement, at now: MonotonicInstant) -> [Action] {
+        guard let etcd else { return [] }
+        let leaving = advert.isLeaving
+        let source = advert.source
+        if machine.role == .backup, !leaving {
+            if etcd.masterHeard?.source == source {
+                self.etcd?.masterHeard?.last = now
+            } else {
+                self.etcd?.masterHeard = (source, now, now)
+                self.etcd?.nextLookUp = now + etcd.lookUpAfter
+            }
+        } else if etcd.masterHeard?.source == source || machine.role != .backup {
+            forgetMasterHeard()
+        }
+        guard !etcd.granted, etcd.lease.wanting, machine.role == .master, leaving else { return [] }
+        return withLease(at: now) { $0.want(at: now) }
+    }
+
+    /// CARP's note of a master heard, as it is told under the guard while the key is not ours:
+    /// no gratuitous ARP reasserts an address we do not hold (so no line), and a preemption
+    /// takes nothing until the holder lets the key go. ucarp's line without `--etcd`.
+    func told(_ note: CARPStateMachine.Note) -> [Action] {
+        guard let etcd, !etcd.granted else { return [.log(Self.loggerLevel(note.level), note.message)] }
+        switch note {
+        case .reasserting:
+            return []
+        case .preempting(let source):
+            return [
+                .log(
+                    .info,
+                    "etcd: preempting [\(source)]: advertising as the preferred master until it lets key \(etcd.key) go")
+            ]
+        }
+    }
+
+    // MARK: Internals
+
+    /// A change of CARP's role under the guard: MASTER waits for the key; leaving MASTER runs
+    /// the down script, then lets the lease go, then sends the leaving advert.
+    mutating func gatedChange(
+        from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason,
+        runScript: Bool, at now: MonotonicInstant
+    ) -> [Action] {
+        guard var gate = etcd else { return [] }
+        if to == .master {
+            // Back before the lease went: it stays ours, the leaving advert unsent.
+            if gate.release?.deadline == nil { gate.release = nil }
+            gate.pendingMaster = (from, reason)
+            gate.masterHeard = nil
+            gate.nextLookUp = nil
+            etcd = gate
+            return [.log(.info, "etcd: CARP would make us MASTER (\(reason.rawValue)): taking key \(gate.key) first")]
+                + withLease(at: now) { $0.want(at: now) }
+        }
+        guard from == .master else {
+            return reportChange(from: from, to: to, reason: reason, runScript: runScript, at: now)
+        }
+        let wasGranted = gate.granted
+        let advert = gate.heldAdvert
+        gate.granted = false
+        gate.pendingMaster = nil
+        gate.heldAdvert = nil
+        etcd = gate
+        var actions: [Action] = []
+        if !wasGranted {
+            // Reported BACKUP all along: only a change to FAULT is news.
+            if to != .backup {
+                actions += reportChange(from: .backup, to: to, reason: reason, runScript: false, at: now)
+            }
+            actions += advert.map { [$0] } ?? []
+        } else {
+            // The down script first (in the scripts' queue, after any before it, the notify
+            // script after it), marked so that its end revokes the lease; without one, the
+            // lease goes at once.
+            etcd?.release = EtcdGate.Release(advert: advert)
+            actions += reportChange(
+                from: from, to: to, reason: reason, runScript: runScript, releasingLease: true, at: now)
+            if runScript, settings.downscript != nil { return actions + withLease(at: now) { $0.standDown(at: now) } }
+            return actions + releaseLease(at: now)
+        }
+        return actions + withLease(at: now) { $0.stopWanting(at: now) }
+    }
+
+    /// A script ended (or failed to start): if it was the down script of a master leaving
+    /// under the guard, and the last such one queued, the lease goes now.
+    mutating func etcdScriptEnded(_ script: Script, at now: MonotonicInstant) -> [Action] {
+        guard script.releasesLease, etcd?.release?.deadline == nil, etcd?.release != nil,
+            !scripts.releasingLease
+        else { return [] }
+        return releaseLease(at: now)
+    }
+
+    /// The address is gone here: revoke the lease, bounded by one TTL.
+    private mutating func releaseLease(at now: MonotonicInstant) -> [Action] {
+        etcd?.release?.deadline = now + .seconds(UInt64(max(settings.etcd?.ttl ?? 1, 1)))
+        return withLease(at: now) { $0.stopWanting(at: now) }
+    }
+
+    /// A granted master's leaving advert waits for the change that follows it.
+    mutating func holdsLeavingAdvertisement(_ advert: Action) -> Bool {
+        guard let etcd, etcd.granted, case .sendAdvertisement(let advbase, let advskew, _) = advert,
+            CARPStateMachine.isLeaving(advbase: advbase, advskew: advskew)
+        else { return false }
+        self.etcd?.heldAdvert = advert
+        return true
+    }
+
+    /// Runs `body` on the guard and carries out what it returns.
+    mutating func withLease(
+        at now: MonotonicInstant, _ body: (inout EtcdLeaseGuard) -> [EtcdLeaseGuard.Action]
+    ) -> [Action] {
+        guard var gate = etcd else { return [] }
+        let leaseActions = body(&gate.lease)
+        etcd = gate
+        let actions = carryOut(leaseActions, at: now)
+        return actions + followEtcdHealth(at: now)
+    }
+
+    /// A would-be master advertises as master (making the holder yield) only while etcd answers
+    /// it: blocked and failing, it goes back to BACKUP and preempts no more until etcd answers
+    /// again, else a preferred host that cannot reach etcd would take the address down for good.
+    /// Once suspended, a master-down timeout still makes it master, waiting for the key.
+    private mutating func followEtcdHealth(at now: MonotonicInstant) -> [Action] {
+        guard let gate = etcd, phase == .running else { return [] }
+        if gate.lease.problem == nil {
+            guard machine.preemptionSuspended else { return [] }
+            resumePreemption()
+            etcd?.nextProbe = nil
+            return [.log(.info, "etcd: answering again: preempting again when CARP says so")]
+        }
+        // Also when CARP made us master again while suspended (the holder fell silent): a
+        // would-be master that cannot reach etcd must not keep a host that can behind its adverts.
+        guard gate.lease.isFailing, machine.role == .master, !gate.granted,
+            gate.pendingMaster != nil, let problem = gate.lease.problem
+        else { return [] }
+        etcd?.nextProbe = now + gate.lease.configuration.retryInterval
+        let line = "etcd: cannot take key \(gate.key) (\(problem)): back to BACKUP, not preempting until etcd answers"
+        return [.log(machine.preemptionSuspended ? .debug : .warning, line)] + suspendPreemption(at: now)
+    }
+
+    /// Preemption suspended: a backup asks etcd (a look-up) once per retry interval, to learn
+    /// when it answers again; a would-be master's own attempts tell that already.
+    private mutating func probe(at now: MonotonicInstant) -> [Action] {
+        guard let gate = etcd, machine.preemptionSuspended else {
+            etcd?.nextProbe = nil
+            return []
+        }
+        etcd?.nextProbe = now + gate.lease.configuration.retryInterval
+        guard machine.role == .backup else { return [] }
+        return withLease(at: now) { $0.lookUp(at: now) }
+    }
+
+    /// The guard's actions, in the shell's terms.
+    mutating func carryOut(_ leaseActions: [EtcdLeaseGuard.Action], at now: MonotonicInstant) -> [Action] {
+        var actions: [Action] = []
+        for action in leaseActions {
+            switch action {
+            case .send(let request): actions.append(.etcdRequest(request))
+            case .cancel(let id): actions.append(.etcdCancel(requestID: id))
+            case .grantMastership(let lease): actions += granted(lease, at: now)
+            case .revokeMastership(let reason): actions += revoked(reason, at: now)
+            case .released: actions += letGo(at: now)
+            case .keyLookedUp(let holder): actions += lookedUp(holder)
+            case .log(let level, let message): actions.append(.log(Self.loggerLevel(level), message))
+            }
+        }
+        return actions
+    }
+
+    /// Every host of the group must run the guard: a backup that has heard the same master
+    /// for a while looks up whether it holds the key, and says so if not.
+    private mutating func lookUpKey(at now: MonotonicInstant) -> [Action] {
+        guard let gate = etcd, let heard = gate.masterHeard, machine.role == .backup,
+            now.duration(since: heard.last) <= masterHeardFor
+        else {
+            forgetMasterHeard()
+            return []
+        }
+        let sent = withLease(at: now) { $0.lookUp(at: now) }
+        // Busy (contending, releasing): try again a little later.
+        etcd?.nextLookUp = now + (sent.isEmpty ? gate.lease.configuration.retryInterval : EtcdGate.lookUpEvery)
+        return sent
+    }
+
+    /// How long a master heard counts as heard: CARP's own patience.
+    private var masterHeardFor: MonotonicDuration {
+        .seconds(UInt64(settings.advbase) * UInt64(settings.deadRatio) + 1)
+    }
+
+    private mutating func forgetMasterHeard() {
+        etcd?.masterHeard = nil
+        etcd?.nextLookUp = nil
+    }
+
+    /// What a look-up found: nothing to say if the master heard holds the key.
+    private mutating func lookedUp(_ holder: EtcdKeyHolder?) -> [Action] {
+        guard let gate = etcd, let master = gate.masterHeard else { return [] }
+        let finding: String?
+        if let holder {
+            finding = holder.holder?.sourceAddress == master.source ? nil : "held by \(holder.value) (lease \(holder.lease))"
+        } else {
+            finding = "free"
+        }
+        let message = finding.map {
+            "etcd: \(master.source) advertises as MASTER while key \(gate.key) is \($0): it cannot reach etcd, "
+                + "or runs without --etcd or with another key (every host of the group must run the guard)"
+        }
+        guard message != gate.lastFinding else { return [] }
+        etcd?.lastFinding = message
+        return message.map { [.log(.warning, $0)] } ?? []
+    }
+
+    /// The key is ours: the MASTER term CARP began is reported now, its up script and
+    /// gratuitous ARPs with it.
+    private mutating func granted(_ lease: Int64, at now: MonotonicInstant) -> [Action] {
+        guard let gate = etcd, let pending = gate.pendingMaster, machine.role == .master, !gate.granted else {
+            return []
+        }
+        etcd?.granted = true
+        etcd?.pendingMaster = nil
+        etcd?.heldLease = lease
+        return reportChange(from: pending.from, to: .master, reason: pending.reason, runScript: true, at: now)
+            + reannounce(at: now)
+    }
+
+    /// The guard took mastership back: leave MASTER at once.
+    private mutating func revoked(_ reason: EtcdLeaseGuard.LossReason, at now: MonotonicInstant) -> [Action] {
+        guard etcd?.granted == true, machine.role == .master else { return [] }
+        etcd?.losses += 1
+        let stopped = carryOut(scripts.stopAddingAddress(because: reason.rawValue), at: now)
+        let transitionReason: CARPStateMachine.TransitionReason =
+            switch reason {
+            case .leaseLost: .leaseLost
+            case .leaseExpired: .leaseExpired
+            case .keyTaken: .keyTaken
+            }
+        let actions = stopped + relinquish(transitionReason, at: now)
+        // The down scripts first: they must run within the margin, before etcd frees the key.
+        scripts.putLeaseReleaseFirst()
+        return actions
+    }
+
+    /// The lease is released (or its bound passed), the down script done: the leaving advert.
+    private mutating func letGo(at now: MonotonicInstant) -> [Action] {
+        guard let release = etcd?.release, release.deadline != nil else { return [] }
+        etcd?.release = nil
+        var actions: [Action] = [
+            .log(.info, "etcd: key \(etcd?.key ?? "") released: letting [\(settings.virtualAddressList)] go")
+        ]
+        etcd?.heldLease = nil
+        actions += release.advert.map { [$0] } ?? []
+        if let notice = stopNotice {
+            stopNotice = nil
+            actions += notifyStop(from: notice.from, reason: notice.reason, at: now)
+        }
+        return actions + finishIfDone()
+    }
+}
