@@ -1,5 +1,4 @@
 import CARPCore
-import CARPInstance
 import Glibc
 
 /// Reads `CLOCK_MONOTONIC`, the only clock the daemon's timers use.

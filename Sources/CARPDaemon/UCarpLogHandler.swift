@@ -1,4 +1,3 @@
-import CARPInstance
 import Glibc
 import Logging
 import SystemPackage

@@ -1,4 +1,3 @@
-import CARPInstance
 import CSystemShims
 import Glibc
 import UCarpConfiguration

@@ -1,4 +1,3 @@
-import CARPInstance
 import Glibc
 
 /// Messages before the logger exists: one line on stderr, prefixed with the program name.

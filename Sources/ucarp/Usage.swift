@@ -1,4 +1,3 @@
-import CARPInstance
 /// The `--help` text: ucarp's, option for option, plus what SwiftCARP adds.
 enum Usage {
     static let version = "0.1.0"

@@ -1,4 +1,3 @@
-import CARPInstance
 import Testing
 
 @testable import CARPDaemon

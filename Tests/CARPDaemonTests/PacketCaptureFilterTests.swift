@@ -1,5 +1,4 @@
 import CARPCore
-import CARPInstance
 import CPcap
 import Testing
 

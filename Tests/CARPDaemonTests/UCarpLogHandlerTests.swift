@@ -1,4 +1,3 @@
-import CARPInstance
 import Logging
 import Testing
 
