@@ -19,91 +19,24 @@ import UCarpConfiguration
 /// together. A lost lease's down script must fit in the guard's margin
 /// (``EtcdLeaseGuard/Configuration/margin``) before etcd expires the lease. So there is no
 /// make before break here: ``Instance/handOverWait(_:)`` is nil under the guard.
-extension Instance {
-    /// The guard and what the instance keeps about it.
-    struct EtcdGate {
-        /// A leaving master's lease, revoked once its down script has ended, and its leaving
-        /// advert, sent once the lease is released.
-        struct Release: Equatable {
-            var advert: Action?
-            /// Nil while the down script runs; once the revoke is asked for, the latest instant
-            /// to let go: etcd frees the key by itself within the TTL.
-            var deadline: MonotonicInstant?
-        }
-
-        var lease: EtcdLeaseGuard
-        let key: String
-        /// CARP made us master (from this role, for this reason): reported once the key is ours.
-        var pendingMaster: (from: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason)?
-        /// Mastership granted by the guard and reported.
-        var granted = false
-        var release: Release?
-        /// A granted master's leaving advert, until the change that follows it says what to do.
-        var heldAdvert: Action?
-        /// Masterships the guard took back.
-        var losses = 0
-        /// The lease we hold while MASTER, for the scripts, the state file and the metrics.
-        var heldLease: Int64?
-        /// As BACKUP: the master heard (its source address), since when and last when; its
-        /// holding the key is looked up (``EtcdLeaseGuard/lookUp(at:)``) at ``nextLookUp``.
-        var masterHeard: (source: IPAddress, since: MonotonicInstant, last: MonotonicInstant)?
-        var nextLookUp: MonotonicInstant?
-        /// What the last look-up found wrong with the master heard (the warning), said once.
-        var lastFinding: String?
-        /// Preemption suspended (etcd failing a blocked would-be master): when to try etcd again.
-        var nextProbe: MonotonicInstant?
-        /// How long a master is heard before its key is looked up, and how often after that.
-        let lookUpAfter: MonotonicDuration
-        static let lookUpEvery = MonotonicDuration.seconds(30)
-
-        init?(settings: Settings, hostName: String) {
-            guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
-            let interval = AdvertisementInterval(base: settings.advbase, skew: settings.advskew).duration
-            self.key = key
-            lookUpAfter = .seconds(UInt64(2 * etcd.ttl))
-            lease = EtcdLeaseGuard(
-                configuration: .init(
-                    key: key,
-                    value: EtcdHolder(sourceAddress: settings.sourceAddress, hostName: hostName).value,
-                    ttl: etcd.ttl, retryInterval: max(interval, .milliseconds(100)),
-                    unreachable: etcd.unreachable == .keep ? .keep : .release,
-                    credentials: etcd.user.flatMap { user in etcd.password.map { .init(user: user, password: $0) } },
-                    endpointCount: etcd.endpoints.count))
-        }
-
-        /// The guard's next deadline, or the release's bound.
-        var nextDeadline: MonotonicInstant? {
-            [lease.nextDeadline, release?.deadline, nextLookUp, nextProbe].compactMap { $0 }.min()
-        }
-
-        /// The lease's part of the USR1 status.
-        var statusLine: String {
-            var parts = ["etcd: key \(key)"]
-            if let heldLease {
-                parts.append("held with lease \(heldLease)")
-            } else if let holder = lease.holder {
-                parts.append("held by \(holder.value) (lease \(holder.lease))")
-            } else {
-                parts.append(lease.wanting ? "being taken" : "not wanted")
-            }
-            if let problem = lease.problem { parts.append("problem: \(problem)") }
-            return parts.joined(separator: ", ")
-        }
-
-        /// What the instance logs at start-up when `--etcd` comes without `--shutdown`.
-        static func shutdownLine(_ settings: Settings) -> String? {
-            guard settings.etcd != nil, !settings.shutdown else { return nil }
-            return "etcd: --etcd implies --shutdown: a master leaves by its down script, then revokes the lease"
-        }
-
-        /// What the instance logs at start-up: why it may not be master yet.
-        static func startLine(_ settings: Settings) -> String? {
-            guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
-            let endpoints = etcd.endpoints.joined(separator: ",")
-            return "etcd: MASTER only while holding key \(key) (lease TTL \(etcd.ttl) s, "
-                + "--etcd-unreachable=\(etcd.unreachable.rawValue), \(endpoints)): BACKUP until then"
-        }
+extension EtcdGate {
+    /// What the instance logs at start-up when `--etcd` comes without `--shutdown`.
+    static func shutdownLine(_ settings: Settings) -> String? {
+        guard settings.etcd != nil, !settings.shutdown else { return nil }
+        return "etcd: --etcd implies --shutdown: a master leaves by its down script, then revokes the lease"
     }
+
+    /// What the instance logs at start-up: why it may not be master yet.
+    static func startLine(_ settings: Settings) -> String? {
+        guard let etcd = settings.etcd, let key = settings.etcdKey else { return nil }
+        let endpoints = etcd.endpoints.joined(separator: ",")
+        return "etcd: MASTER only while holding key \(key) (lease TTL \(etcd.ttl) s, "
+            + "--etcd-unreachable=\(etcd.unreachable.rawValue), \(endpoints)): BACKUP until then"
+    }
+}
+
+extension Instance {
+    typealias EtcdGate = CARPInstance.EtcdGate
 
     /// `--etcd`'s key, for the state file; nil without the guard.
     package var etcdKey: String? { etcd?.key }
@@ -146,7 +79,7 @@ extension Instance {
         if let deadline = etcd.lease.nextDeadline, now >= deadline {
             actions += withLease(at: now) { $0.deadlinePassed(at: now) }
         }
-        if let due = etcd.nextLookUp, now >= due { actions += lookUpKey(at: now) }
+        if let due = etcd.heardMaster?.nextLookUp, now >= due { actions += lookUpKey(at: now) }
         if let due = self.etcd?.nextProbe, now >= due { actions += probe(at: now) }
         return actions
     }
@@ -158,14 +91,9 @@ extension Instance {
         let leaving = advert.isLeaving
         let source = advert.source
         if machine.role == .backup, !leaving {
-            if etcd.masterHeard?.source == source {
-                self.etcd?.masterHeard?.last = now
-            } else {
-                self.etcd?.masterHeard = (source, now, now)
-                self.etcd?.nextLookUp = now + etcd.lookUpAfter
-            }
-        } else if etcd.masterHeard?.source == source || machine.role != .backup {
-            forgetMasterHeard()
+            self.etcd?.heard(source, at: now)
+        } else if etcd.heardMaster?.source == source || machine.role != .backup {
+            self.etcd?.forgetHeardMaster()
         }
         guard !etcd.granted, etcd.lease.wanting, machine.role == .master, leaving else { return [] }
         return withLease(at: now) { $0.want(at: now) }
@@ -196,38 +124,26 @@ extension Instance {
         from: CARPStateMachine.Role, to: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason,
         runScript: Bool, at now: MonotonicInstant
     ) -> [Action] {
-        guard var gate = etcd else { return [] }
+        guard let key = etcd?.key else { return [] }
         if to == .master {
             // Back before the lease went: it stays ours, the leaving advert unsent.
-            if gate.release?.deadline == nil { gate.release = nil }
-            gate.pendingMaster = (from, reason)
-            gate.masterHeard = nil
-            gate.nextLookUp = nil
-            etcd = gate
-            return [.log(.info, "etcd: CARP would make us MASTER (\(reason.rawValue)): taking key \(gate.key) first")]
+            etcd?.carpMadeMaster(from: from, reason: reason)
+            return [.log(.info, "etcd: CARP would make us MASTER (\(reason.rawValue)): taking key \(key) first")]
                 + withLease(at: now) { $0.want(at: now) }
         }
         guard from == .master else {
             return reportChange(from: from, to: to, reason: reason, runScript: runScript, at: now)
         }
-        let wasGranted = gate.granted
-        let advert = gate.heldAdvert
-        gate.granted = false
-        gate.pendingMaster = nil
-        gate.heldAdvert = nil
-        etcd = gate
         var actions: [Action] = []
-        if !wasGranted {
+        if etcd?.leftMaster() == nil {
             // Reported BACKUP all along: only a change to FAULT is news.
             if to != .backup {
                 actions += reportChange(from: .backup, to: to, reason: reason, runScript: false, at: now)
             }
-            actions += advert.map { [$0] } ?? []
         } else {
             // The down script first (in the scripts' queue, after any before it, the notify
             // script after it), marked so that its end revokes the lease; without one, the
             // lease goes at once.
-            etcd?.release = EtcdGate.Release(advert: advert)
             actions += reportChange(
                 from: from, to: to, reason: reason, runScript: runScript, releasingLease: true, at: now)
             if runScript, settings.downscript != nil { return actions + withLease(at: now) { $0.standDown(at: now) } }
@@ -239,25 +155,21 @@ extension Instance {
     /// A script ended (or failed to start): if it was the down script of a master leaving
     /// under the guard, and the last such one queued, the lease goes now.
     mutating func etcdScriptEnded(_ script: Script, at now: MonotonicInstant) -> [Action] {
-        guard script.releasesLease, etcd?.release?.deadline == nil, etcd?.release != nil,
-            !scripts.releasingLease
+        guard script.releasesLease, etcd?.releaseWaitsForDownScript == true, !scripts.releasingLease
         else { return [] }
         return releaseLease(at: now)
     }
 
     /// The address is gone here: revoke the lease, bounded by one TTL.
     private mutating func releaseLease(at now: MonotonicInstant) -> [Action] {
-        etcd?.release?.deadline = now + .seconds(UInt64(max(settings.etcd?.ttl ?? 1, 1)))
+        _ = etcd?.revoke(at: now)
         return withLease(at: now) { $0.stopWanting(at: now) }
     }
 
     /// A granted master's leaving advert waits for the change that follows it.
-    mutating func holdsLeavingAdvertisement(_ advert: Action) -> Bool {
-        guard let etcd, etcd.granted, case .sendAdvertisement(let advbase, let advskew, _) = advert,
-            CARPStateMachine.isLeaving(advbase: advbase, advskew: advskew)
-        else { return false }
-        self.etcd?.heldAdvert = advert
-        return true
+    mutating func holdsLeavingAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64) -> Bool {
+        guard CARPStateMachine.isLeaving(advbase: advbase, advskew: advskew) else { return false }
+        return etcd?.hold(.init(advbase: advbase, advskew: advskew, counter: counter)) ?? false
     }
 
     /// Runs `body` on the guard and carries out what it returns.
@@ -280,7 +192,7 @@ extension Instance {
         if gate.lease.problem == nil {
             guard machine.preemptionSuspended else { return [] }
             resumePreemption()
-            etcd?.nextProbe = nil
+            etcd?.probe(at: nil)
             return [.log(.info, "etcd: answering again: preempting again when CARP says so")]
         }
         // Also when CARP made us master again while suspended (the holder fell silent): a
@@ -288,7 +200,7 @@ extension Instance {
         guard gate.lease.isFailing, machine.role == .master, !gate.granted,
             gate.pendingMaster != nil, let problem = gate.lease.problem
         else { return [] }
-        etcd?.nextProbe = now + gate.lease.configuration.retryInterval
+        etcd?.probe(at: now + gate.lease.configuration.retryInterval)
         let line = "etcd: cannot take key \(gate.key) (\(problem)): back to BACKUP, not preempting until etcd answers"
         return [.log(machine.preemptionSuspended ? .debug : .warning, line)] + suspendPreemption(at: now)
     }
@@ -297,10 +209,10 @@ extension Instance {
     /// when it answers again; a would-be master's own attempts tell that already.
     private mutating func probe(at now: MonotonicInstant) -> [Action] {
         guard let gate = etcd, machine.preemptionSuspended else {
-            etcd?.nextProbe = nil
+            etcd?.probe(at: nil)
             return []
         }
-        etcd?.nextProbe = now + gate.lease.configuration.retryInterval
+        etcd?.probe(at: now + gate.lease.configuration.retryInterval)
         guard machine.role == .backup else { return [] }
         return withLease(at: now) { $0.lookUp(at: now) }
     }
@@ -325,7 +237,7 @@ extension Instance {
     /// Every host of the group must run the guard: a backup that has heard the same master
     /// for a while looks up whether it holds the key, and says so if not.
     private mutating func lookUpKey(at now: MonotonicInstant) -> [Action] {
-        guard let gate = etcd, let heard = gate.masterHeard, machine.role == .backup,
+        guard let gate = etcd, let heard = gate.heardMaster, machine.role == .backup,
             now.duration(since: heard.last) <= masterHeardFor
         else {
             forgetMasterHeard()
@@ -333,7 +245,7 @@ extension Instance {
         }
         let sent = withLease(at: now) { $0.lookUp(at: now) }
         // Busy (contending, releasing): try again a little later.
-        etcd?.nextLookUp = now + (sent.isEmpty ? gate.lease.configuration.retryInterval : EtcdGate.lookUpEvery)
+        etcd?.lookUpAgain(at: now + (sent.isEmpty ? gate.lease.configuration.retryInterval : EtcdGate.lookUpEvery))
         return sent
     }
 
@@ -343,13 +255,12 @@ extension Instance {
     }
 
     private mutating func forgetMasterHeard() {
-        etcd?.masterHeard = nil
-        etcd?.nextLookUp = nil
+        etcd?.forgetHeardMaster()
     }
 
     /// What a look-up found: nothing to say if the master heard holds the key.
     private mutating func lookedUp(_ holder: EtcdKeyHolder?) -> [Action] {
-        guard let gate = etcd, let master = gate.masterHeard else { return [] }
+        guard let gate = etcd, let master = gate.heardMaster else { return [] }
         let finding: String?
         if let holder {
             finding = holder.holder?.sourceAddress == master.source ? nil : "held by \(holder.value) (lease \(holder.lease))"
@@ -360,20 +271,14 @@ extension Instance {
             "etcd: \(master.source) advertises as MASTER while key \(gate.key) is \($0): it cannot reach etcd, "
                 + "or runs without --etcd or with another key (every host of the group must run the guard)"
         }
-        guard message != gate.lastFinding else { return [] }
-        etcd?.lastFinding = message
+        guard etcd?.newFinding(message) == true else { return [] }
         return message.map { [.log(.warning, $0)] } ?? []
     }
 
     /// The key is ours: the MASTER term CARP began is reported now, its up script and
     /// gratuitous ARPs with it.
     private mutating func granted(_ lease: Int64, at now: MonotonicInstant) -> [Action] {
-        guard let gate = etcd, let pending = gate.pendingMaster, machine.role == .master, !gate.granted else {
-            return []
-        }
-        etcd?.granted = true
-        etcd?.pendingMaster = nil
-        etcd?.heldLease = lease
+        guard machine.role == .master, let pending = etcd?.grant(lease) else { return [] }
         return reportChange(from: pending.from, to: .master, reason: pending.reason, runScript: true, at: now)
             + reannounce(at: now)
     }
@@ -381,7 +286,7 @@ extension Instance {
     /// The guard took mastership back: leave MASTER at once.
     private mutating func revoked(_ reason: EtcdLeaseGuard.LossReason, at now: MonotonicInstant) -> [Action] {
         guard etcd?.granted == true, machine.role == .master else { return [] }
-        etcd?.losses += 1
+        etcd?.countLoss()
         let stopped = carryOut(scripts.stopAddingAddress(because: reason.rawValue), at: now)
         let transitionReason: CARPStateMachine.TransitionReason =
             switch reason {
@@ -397,13 +302,11 @@ extension Instance {
 
     /// The lease is released (or its bound passed), the down script done: the leaving advert.
     private mutating func letGo(at now: MonotonicInstant) -> [Action] {
-        guard let release = etcd?.release, release.deadline != nil else { return [] }
-        etcd?.release = nil
-        var actions: [Action] = [
-            .log(.info, "etcd: key \(etcd?.key ?? "") released: letting [\(settings.virtualAddressList)] go")
-        ]
-        etcd?.heldLease = nil
-        actions += release.advert.map { [$0] } ?? []
+        guard let key = etcd?.key, let release = etcd?.released() else { return [] }
+        var actions: [Action] = [.log(.info, "etcd: key \(key) released: letting [\(settings.virtualAddressList)] go")]
+        if let advert = release.advert {
+            actions.append(.sendAdvertisement(advbase: advert.advbase, advskew: advert.advskew, counter: advert.counter))
+        }
         if let notice = stopNotice {
             stopNotice = nil
             actions += notifyStop(from: notice.from, reason: notice.reason, at: now)

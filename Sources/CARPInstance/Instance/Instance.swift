@@ -388,8 +388,9 @@ package struct Instance {
                     actions += reportChange(from: from, to: to, reason: reason, runScript: runScript, at: now)
                 }
             case .sendAdvertisement(let advbase, let advskew, let counter):
-                let advert = Action.sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter)
-                if !holdsLeavingAdvertisement(advert) { actions.append(advert) }
+                if !holdsLeavingAdvertisement(advbase: advbase, advskew: advskew, counter: counter) {
+                    actions.append(.sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter))
+                }
             case .sendGratuitousARP:
                 if let etcd, !etcd.granted {
                     // Not ours yet (the key is someone else's): nothing to announce.
