@@ -143,7 +143,7 @@ extension [Action] {
         #expect(leaving.adverts.isEmpty)
         #expect(leaving.spawned.isEmpty)
         #expect(leaving.exits.isEmpty)
-        #expect(driver.instance.phase == .leaving(.signal(signal)))
+        #expect(driver.instance.phase == .leaving(.signal(signal), notice: nil))
         let next = driver.exited(up, .exited(0), at: now + .seconds(1))
         #expect(next.notified == [["INSTANCE", "vhid1", "MASTER", "255"]])
         let stop = try #require(next.spawned.first?.0)

@@ -91,7 +91,7 @@ import UCarpConfiguration
         #expect(leaving.spawnedPaths == ["/etc/down"])
         #expect(leaving.states == ["BACKUP"])
         #expect(leaving.exits.isEmpty)
-        #expect(driver.instance.phase == .leaving(.exit(.success)))
+        #expect(driver.instance.phase == .leaving(.exit(.success), notice: nil))
         let down = try #require(leaving.spawned.first?.0)
         let done = driver.exited(down, .exited(0), at: now + .seconds(1))
         #expect(

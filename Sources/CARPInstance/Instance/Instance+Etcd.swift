@@ -307,10 +307,7 @@ extension Instance {
         if let advert = release.advert {
             actions.append(.sendAdvertisement(advbase: advert.advbase, advskew: advert.advskew, counter: advert.counter))
         }
-        if let notice = stopNotice {
-            stopNotice = nil
-            actions += notifyStop(from: notice.from, reason: notice.reason, at: now)
-        }
+        actions += tellStopNotice(at: now)
         return actions + finishIfDone()
     }
 }

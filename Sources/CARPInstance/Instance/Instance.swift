@@ -61,10 +61,17 @@ package struct Instance {
     package enum Phase: Equatable {
         /// Taking events; the election runs once ``started(at:)``.
         case running
-        /// Leaving once the scripts running and queued are done, then ending so.
-        case leaving(Ending)
+        /// Leaving once the scripts running and queued are done, then ending so. `notice`: the
+        /// notify script's STOP, told once the address held for the new master is let go.
+        case leaving(Ending, notice: StopNotice?)
         /// An exit (or death) was asked for: nothing more to do.
         case finished
+    }
+
+    /// The notify script's STOP while leaving: the role left and the reason.
+    package struct StopNotice: Equatable {
+        var from: CARPStateMachine.Role
+        var reason: ScriptReason
     }
 
     /// How the process ends once it has left.
@@ -109,9 +116,6 @@ package struct Instance {
     var addressWatch: AddressWatch?
     /// A gratuitous ARP waits for the up script that adds the address.
     var announcementHeld = false
-    /// The notify script's STOP while leaving, told once the address held for the new master
-    /// is let go (after the down script, as always): the role left and the reason.
-    var stopNotice: (from: CARPStateMachine.Role, reason: ScriptReason)?
     /// `--etcd`: mastership gated on an etcd lease; nil without.
     var etcd: EtcdGate?
 
@@ -211,7 +215,7 @@ package struct Instance {
             return phase == .finished ? [] : [.reapChildren]
         case _ where phase != .running:
             // Dying of a signal, but for the notify script's STOP: another one kills at once.
-            if case .leaving(.signal) = phase, signal != .user1, signal != .user2 {
+            if case .leaving(.signal, _) = phase, signal != .user1, signal != .user2 {
                 phase = .finished
                 return tidyUp() + [.dieOf(signal)]
             }
@@ -407,10 +411,7 @@ package struct Instance {
                         path: script, state: ReportedState(reportedRole), previous: .master,
                         reason: .transition(reason), at: now)
                 }
-                if let notice = stopNotice {
-                    stopNotice = nil
-                    actions += notifyStop(from: notice.from, reason: notice.reason, at: now)
-                }
+                actions += tellStopNotice(at: now)
             case .note(let note):
                 actions += told(note)
             case .log(let level, let message):
@@ -506,18 +507,27 @@ package struct Instance {
             // Not handing over: an address still held after a step-down goes now.
             actions += carryOut(machine.releaseAddress(), at: now)
         }
+        var notice: StopNotice?
         if machine.addressRelease != nil || etcd?.release != nil {
-            stopNotice = (stoppingFrom, reason)
+            notice = StopNotice(from: stoppingFrom, reason: reason)
         } else {
             actions += notifyStop(from: stoppingFrom, reason: reason, at: now)
         }
-        phase = .leaving(ending)
+        phase = .leaving(ending, notice: notice)
         return actions + finishIfDone()
+    }
+
+    /// The notify script's STOP held while the address was kept for the new master, now that it
+    /// is let go (after the down script, as always).
+    mutating func tellStopNotice(at now: MonotonicInstant) -> [Action] {
+        guard case .leaving(let ending, let notice?) = phase else { return [] }
+        phase = .leaving(ending, notice: nil)
+        return notifyStop(from: notice.from, reason: notice.reason, at: now)
     }
 
     /// Once leaving and the scripts are done: tidy up and exit (or die of the signal).
     mutating func finishIfDone() -> [Action] {
-        guard case .leaving(let ending) = phase, scripts.isIdle,
+        guard case .leaving(let ending, _) = phase, scripts.isIdle,
             machine.addressRelease == nil, etcd?.release == nil
         else { return [] }
         phase = .finished
