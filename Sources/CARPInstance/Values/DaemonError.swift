@@ -1,5 +1,4 @@
 import CARPCore
-import CARPInstance
 import SystemPackage
 
 /// A failure of the daemon's shell, with the system's reason where there is one.
