@@ -36,12 +36,18 @@ public struct CARPStateMachine: Sendable {
         /// How long at most a leaving master keeps the address for the new master
         /// (``AddressRelease``, `--handover-wait`); nil lets it go at once, as ucarp does.
         public var handOverWait: MonotonicDuration?
+        /// `--preempt-delay`: after start-up, `--preempt` waits this long (a rebooted preferred
+        /// master whose services are not up yet does not take the address back at once); a
+        /// silent or leaving master is still replaced. nil preempts at once.
+        public var preemptDelay: MonotonicDuration?
 
         public init(
             vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,
             sourceAddress: IPAddress, initialCounter: UInt64, healthChecked: Bool = false,
-            announcements: AnnouncementSchedule = .ucarp, handOverWait: MonotonicDuration? = nil
+            announcements: AnnouncementSchedule = .ucarp, handOverWait: MonotonicDuration? = nil,
+            preemptDelay: MonotonicDuration? = nil
         ) {
+            self.preemptDelay = preemptDelay
             self.healthChecked = healthChecked
             self.handOverWait = handOverWait
             self.announcements = announcements
@@ -155,6 +161,15 @@ public struct CARPStateMachine: Sendable {
     /// announcement goes out with the first advertisement of its next term (ucarp's
     /// `sc_delayed_arp` outlives the state).
     var delayedARPLeftOver = false
+    /// When `--preempt-delay` ends (``Configuration/preemptDelay``); nil before the start and
+    /// without a delay.
+    public private(set) var preemptsFrom: MonotonicInstant?
+
+    /// Whether `--preempt-delay` has run out since the start.
+    func preemptDelayOver(at now: MonotonicInstant) -> Bool {
+        preemptsFrom.map { now >= $0 } ?? true
+    }
+
     /// `--preempt` set aside for now: the etcd guard cannot reach etcd, so a preemption would
     /// only make the holder yield a key we cannot take (``suspendPreemption(at:)``).
     public internal(set) var preemptionSuspended = false
@@ -212,6 +227,7 @@ public struct CARPStateMachine: Sendable {
     /// INIT → BACKUP, running the down script unless `--neutral`, and start listening.
     public mutating func start(at now: MonotonicInstant) -> [Action] {
         guard case .initial = state else { return [] }
+        preemptsFrom = configuration.preemptDelay.map { now + $0 }
         return transition(to: .backup, reason: .startup, at: now)
     }
 
@@ -247,7 +263,7 @@ public struct CARPStateMachine: Sendable {
             guard mayBecomeMaster else { break }
             // During a step-down hold nothing makes us take over.
             let holding = backup.holdUntil.map { now < $0 } ?? false
-            if !holding && configuration.preempt && !preemptionSuspended && local < remote {
+            if !holding && configuration.preempt && !preemptionSuspended && preemptDelayOver(at: now) && local < remote {
                 actions += transition(to: .master, reason: .preemption, at: now)
                 actions.append(.note(.preempting(advert.source)))
                 break

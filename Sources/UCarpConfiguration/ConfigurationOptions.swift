@@ -17,7 +17,7 @@ enum ConfigurationOptions {
         ("CHECK_RISE", .checkRise), ("CHECK_TIMEOUT", .checkTimeout),
         ("NOTIFY", .notify), ("NAME", .name),
         ("GARP_REPEAT", .garpRepeat), ("GARP_INTERVAL", .garpInterval), ("GARP_REFRESH", .garpRefresh),
-        ("HANDOVER_WAIT", .handoverWait),
+        ("HANDOVER_WAIT", .handoverWait), ("PREEMPT_DELAY", .preemptDelay),
         ("METRICS_FILE", .metricsFile),
         ("ETCD_ENDPOINTS", .etcd), ("ETCD_PREFIX", .etcdPrefix), ("ETCD_LOCK", .etcdLock), ("ETCD_TTL", .etcdTTL),
         ("ETCD_UNREACHABLE", .etcdUnreachable), ("ETCD_CACERT", .etcdCACert), ("ETCD_CERT", .etcdCert),

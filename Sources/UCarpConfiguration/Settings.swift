@@ -63,6 +63,8 @@ public struct Settings: Equatable, Sendable {
     /// `--handover-wait`: how long at most a master leaving on purpose keeps the address for
     /// the new master; nil is the default, ``defaultHandOverWait``; zero lets it go at once.
     public var handOverWait: MonotonicDuration?
+    /// `--preempt-delay`: after start-up, `--preempt` waits this long; nil preempts at once.
+    public var preemptDelay: MonotonicDuration?
 
     /// Two advertisement intervals, at least a second: a backup (ours or ucarp) takes over
     /// at once on the leaving advertisement, and its second advertisement comes one of its

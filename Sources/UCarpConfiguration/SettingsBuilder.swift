@@ -47,6 +47,7 @@ struct SettingsBuilder {
     /// 0 is "never".
     var garpRefresh: MonotonicDuration?
     var handOverWait: MonotonicDuration?
+    var preemptDelay: MonotonicDuration?
     var metricsFile: String?
     /// `--etcd`'s endpoints, and the guard's other options (`prefix`, `ttl`, ... as given).
     var etcdEndpoints: [String] = []
@@ -144,6 +145,8 @@ struct SettingsBuilder {
             garpRefresh = refresh
         case .handoverWait:
             handOverWait = try OptionValue.duration(value, option: "--handover-wait", maximum: 60)
+        case .preemptDelay:
+            preemptDelay = try OptionValue.duration(value, option: "--preempt-delay", maximum: 3600)
         case .metricsFile:
             let path = try OptionValue.nonEmpty(value, option: "--metrics-file")
             // node_exporter's textfile collector reads `*.prom` files and nothing else.
@@ -319,6 +322,7 @@ struct SettingsBuilder {
         settings.garpInterval = garpInterval
         settings.garpRefresh = garpRefresh.flatMap { $0.nanoseconds == 0 ? nil : $0 }
         settings.handOverWait = handOverWait
+        settings.preemptDelay = preemptDelay
         settings.metricsFile = metricsFile
         settings.etcd = try etcdSettings()
         return settings

@@ -8,6 +8,7 @@ enum UCarpOption: String, Hashable, Sendable {
     case notify, name, garpRepeat, garpInterval, garpRefresh
     // Make-before-break hand-over (issue 16).
     case handoverWait
+    case preemptDelay
     // The address never outlives its daemon (issue 17).
     case cleanup
     case metricsFile
@@ -65,6 +66,7 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("garp-interval", takesArgument: true, id: .garpInterval),
         Spelling("garp-refresh", takesArgument: true, id: .garpRefresh),
         Spelling("handover-wait", takesArgument: true, id: .handoverWait),
+        Spelling("preempt-delay", takesArgument: true, id: .preemptDelay),
         // The address never outlives its daemon (issue 17).
         Spelling("cleanup", takesArgument: false, id: .cleanup),
         Spelling("metrics-file", takesArgument: true, id: .metricsFile),

@@ -54,6 +54,8 @@ enum Usage {
           failed check) keeps the address until the new master announces it, for at most
           <seconds> (default 2 x advbase, at least 1; 0 = release at once, as ucarp; not
           under --etcd: the down script first, then the lease revoked, then the advert)
+        --preempt-delay=<seconds>: after start-up, --preempt waits <seconds> (0-3600) before
+          taking the address from a less preferred master; a silent master is still replaced
         --cleanup: release the address if --statefile says the instance died holding it
                    (for ExecStopPost=; the same options as the instance)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)

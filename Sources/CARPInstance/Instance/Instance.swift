@@ -134,7 +134,7 @@ package struct Instance {
                 deadRatio: settings.deadRatio, preempt: settings.preempt, neutral: settings.neutral,
                 sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
                 healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings),
-                handOverWait: Self.handOverWait(settings)))
+                handOverWait: Self.handOverWait(settings), preemptDelay: settings.preemptDelay))
         scripts = ScriptQueue(timeout: settings.scriptTimeout, debug: settings.debug)
         health = settings.check.map { HealthSchedule(command: $0, settings: settings) }
         metrics = settings.metricsFile.map { MetricsSchedule(path: $0) }
