@@ -56,7 +56,8 @@ public enum DeathCleanup {
         }
         let result = getenv("SERVICE_RESULT").map { String(cString: $0) }
         let verdict = verdict(stateFile: text, serviceResult: result) { pid in
-            kill(pid, 0) == 0 || errno == EPERM
+            // A failure other than ESRCH (none is known for signal 0) counts as gone.
+            (try? System.processExists(pid)) ?? false
         }
         guard case .release(let previous, let recorded) = verdict else {
             if case .nothing(let reason) = verdict { logger.info("Nothing to clean up: \(reason)") }
@@ -87,7 +88,7 @@ public enum DeathCleanup {
     private static func read(_ path: String) throws(DaemonError) -> String? {
         let file: FileDescriptor
         do throws(DaemonError) {
-            file = try System.open(path, .readOnly, options: [.closeOnExec])
+            file = try System.open(FilePath(path), .readOnly, options: [.closeOnExec])
         } catch {
             if case .system(_, _, let code) = error, code == .noSuchFileOrDirectory { return nil }
             throw error

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// `--metrics-file`: node_exporter's textfile collector reads it, and must never see half a
 /// file, so the text goes to a temporary file beside it that is renamed into place.
@@ -11,20 +12,20 @@ struct MetricsFile {
 
     /// Replaces the file with `text`, or throws and leaves the old file as it was.
     func write(_ text: String) throws(DaemonError) {
-        let temporary = "\(path).tmp.\(getpid())"
+        let temporary = FilePath("\(path).tmp.\(getpid())")
         let file = try System.open(
             temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
             permissions: [.ownerReadWrite, .groupRead, .otherRead])
         do throws(DaemonError) {
-            try System.write(Array(text.utf8), to: file, subject: temporary)
+            try System.write(Array(text.utf8), to: file, subject: temporary.string)
         } catch {
             System.release(file)
             try? System.unlink(temporary)
             throw error
         }
         do throws(DaemonError) {
-            try System.close(file, subject: temporary)
-            try System.rename(temporary, to: path)
+            try System.close(file, subject: temporary.string)
+            try System.rename(temporary, to: FilePath(path))
         } catch {
             // Best effort: the error thrown is the one that matters; a leftover is overwritten.
             try? System.unlink(temporary)

@@ -15,7 +15,8 @@ final class PidFile {
     init(path: String) throws(DaemonError) {
         self.path = path
         let descriptor = try System.open(
-            path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            FilePath(path), .readWrite, options: [.create, .closeOnExec],
+            permissions: [.ownerReadWrite, .groupRead, .otherRead])
         let locked: Bool
         do throws(DaemonError) {
             locked = try System.tryLock(descriptor, subject: path)
@@ -50,7 +51,7 @@ final class PidFile {
         removed = true
         // Deliberately best effort, at exit: a file left behind is no longer locked, so it
         // cannot stop the next start, and there is no one left to tell.
-        try? System.unlink(path)
+        try? System.unlink(FilePath(path))
         System.release(descriptor)
     }
 

@@ -4,7 +4,7 @@ import SystemPackage
 /// Signals delivered as readable data on a `signalfd`, so the poll loop sees them like
 /// packets and no handler ever runs in signal context.
 final class SignalSource {
-    let descriptor: CInt
+    let descriptor: FileDescriptor
 
     /// Blocks `signals` and opens a signalfd for them. Scripts are spawned with every signal
     /// unblocked again.
@@ -13,7 +13,7 @@ final class SignalSource {
     }
 
     deinit {
-        System.release(FileDescriptor(rawValue: descriptor))
+        System.release(descriptor)
     }
 
     /// Every signal pending now.

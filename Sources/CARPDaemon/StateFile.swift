@@ -1,5 +1,6 @@
 import CARPCore
 import Glibc
+import SystemPackage
 
 /// `--statefile`: a small shell-sourceable file describing the current state, replaced
 /// atomically (write a temporary file, fsync, rename, fsync the directory) on every change,
@@ -56,21 +57,21 @@ struct StateFile {
     /// Replaces the file with `record`'s text, or throws and leaves the old file as it was.
     func write(_ record: Record) throws(DaemonError) {
         let bytes = Array(Self.contents(of: record, now: System.clock(CLOCK_REALTIME), pid: getpid()).utf8)
-        let temporary = "\(path).tmp.\(getpid())"
+        let temporary = FilePath("\(path).tmp.\(getpid())")
         let file = try System.open(
             temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
             permissions: [.ownerReadWrite, .groupRead, .otherRead])
         do throws(DaemonError) {
-            try System.write(bytes, to: file, subject: temporary)
-            try System.sync(file, subject: temporary)
+            try System.write(bytes, to: file, subject: temporary.string)
+            try System.sync(file, subject: temporary.string)
         } catch {
             System.release(file)
             discard(temporary)
             throw error
         }
         do throws(DaemonError) {
-            try System.close(file, subject: temporary)
-            try System.rename(temporary, to: path)
+            try System.close(file, subject: temporary.string)
+            try System.rename(temporary, to: FilePath(path))
         } catch {
             discard(temporary)
             throw error
@@ -80,7 +81,7 @@ struct StateFile {
 
     /// Removes a temporary file that will not be renamed. Best effort: the error being thrown
     /// is the one that matters, and a leftover is overwritten by the next update.
-    private func discard(_ temporary: String) {
+    private func discard(_ temporary: FilePath) {
         try? System.unlink(temporary)
     }
 
@@ -88,13 +89,11 @@ struct StateFile {
     /// the new file whole already, and a directory we may not open for reading (mode `--x`)
     /// must not turn a completed update into an error.
     private func syncDirectory() {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        guard
-            let descriptor = try? System.open(
-                directory.isEmpty ? "/" : directory, .readOnly, options: [.directory, .closeOnExec])
+        var directory = FilePath(path).removingLastComponent()
+        if directory.isEmpty { directory = "." }
+        guard let descriptor = try? System.open(directory, .readOnly, options: [.directory, .closeOnExec])
         else { return }
-        try? System.sync(descriptor, subject: directory)
+        try? System.sync(descriptor, subject: directory.string)
         System.release(descriptor)
     }
 }

@@ -42,7 +42,7 @@ final class Supervisor {
         }
         perform(supervision.started(at: MonotonicClock.now()))
         var descriptors = [
-            pollfd(fd: first.signals.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: first.signals.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
             pollfd(fd: -1, events: Int16(POLLIN), revents: 0),
         ]
         while true {
@@ -52,7 +52,13 @@ final class Supervisor {
                 let wait = deadline.duration(since: MonotonicClock.now()).millisecondsRoundedUp
                 timeout = CInt(min(wait, UInt64(CInt.max)))
             }
-            _ = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            do throws(DaemonError) {
+                _ = try System.poll(&descriptors, timeout: timeout, subject: "the supervisor's descriptors")
+            } catch {
+                // Nothing is ready then; the deadlines below still pass, and reaping comes with
+                // SIGCHLD on the next call.
+                logger.error("\(error.description)")
+            }
             if descriptors[1].revents != 0 { readReports() }
             if descriptors[0].revents != 0 {
                 for number in first.signals.pending() {
@@ -74,11 +80,11 @@ final class Supervisor {
             case .startWorker:
                 startWorker()
             case .forward(let signal):
-                if worker > 0 { _ = kill(worker, signal.rawValue) }
+                if worker > 0 { deliver(signal.rawValue, to: worker, subject: "the worker") }
             case .reap:
                 reap()
             case .killOrphans(let pids):
-                for pid in pids { _ = kill(-pid, SIGKILL) }
+                for pid in pids { deliver(SIGKILL, toGroup: pid, subject: "the orphan group \(pid)") }
             case .sendLeavingAdvertisement:
                 first.sendLeavingAdvertisement()
             case .runDownScript(let previous):
@@ -90,6 +96,27 @@ final class Supervisor {
             case .exit, .dieOf:
                 finish(action)
             }
+        }
+    }
+
+    /// ``System/signal(_:_:subject:)``, for a process that may have ended since: it is reaped
+    /// with the next SIGCHLD, so only another failure is worth a word.
+    private func deliver(_ signal: CInt, to pid: pid_t, subject: String) {
+        do throws(DaemonError) {
+            try System.signal(pid, signal, subject: subject)
+        } catch {
+            if case .system(_, _, .noSuchProcess) = error { return }
+            logger.error("\(error.description)")
+        }
+    }
+
+    /// ``System/signalGroup(_:_:subject:)``, for a group that may be empty by now.
+    private func deliver(_ signal: CInt, toGroup pid: pid_t, subject: String) {
+        do throws(DaemonError) {
+            try System.signalGroup(pid, signal, subject: subject)
+        } catch {
+            if case .system(_, _, .noSuchProcess) = error { return }
+            logger.error("\(error.description)")
         }
     }
 

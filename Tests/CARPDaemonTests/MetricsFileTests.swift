@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 import Testing
 
 @testable import CARPDaemon
@@ -17,7 +18,7 @@ struct MetricsFileTests {
         let scratch = try ScratchDirectory()
         let file = MetricsFile(path: "\(scratch.path)/ucarp.prom")
         try file.write("ucarp_up 1\n")
-        let reader = try System.open(file.path, .readOnly, options: .closeOnExec)
+        let reader = try System.open(FilePath(file.path), .readOnly, options: .closeOnExec)
         defer { System.release(reader) }
         try file.write("ucarp_up 0\n")
         #expect(try String(decoding: readAll(reader), as: UTF8.self) == "ucarp_up 1\n")

@@ -45,7 +45,7 @@ struct StateFileTests {
         let file = StateFile(path: "\(scratch.path)/state")
         try file.write(Self.record("BACKUP"))
         let before = try scratch.contents(of: file.path)
-        let reader = try System.open(file.path, .readOnly, options: .closeOnExec)
+        let reader = try System.open(FilePath(file.path), .readOnly, options: .closeOnExec)
         defer { System.release(reader) }
         try file.write(Self.record("MASTER", previous: "BACKUP"))
         #expect(try String(decoding: readAll(reader), as: UTF8.self) == before)
