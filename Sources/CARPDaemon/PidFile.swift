@@ -6,7 +6,8 @@ import SystemPackage
 /// pid after daemonizing, and removed at exit.
 ///
 /// It is written in place, not replaced by a rename as the state file is: the lock belongs to
-/// this file, and a second instance must find it on the file at `path`.
+/// this file, and a second instance must find it on the file at `path`. It is opened with
+/// `O_NOFOLLOW`: a symbolic link planted at `path` is refused, never written through.
 final class PidFile {
     let path: String
     private let descriptor: FileDescriptor
@@ -15,7 +16,7 @@ final class PidFile {
     init(path: String) throws(DaemonError) {
         self.path = path
         let descriptor = try System.open(
-            FilePath(path), .readWrite, options: [.create, .closeOnExec],
+            FilePath(path), .readWrite, options: [.create, .noFollow, .closeOnExec],
             permissions: [.ownerReadWrite, .groupRead, .otherRead])
         let locked: Bool
         do throws(DaemonError) {

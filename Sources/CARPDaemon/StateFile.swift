@@ -2,9 +2,9 @@ import CARPCore
 import Glibc
 import SystemPackage
 
-/// `--statefile`: a small shell-sourceable file describing the current state, replaced
-/// atomically (write a temporary file, fsync, rename, fsync the directory) on every change,
-/// so a reader never sees a half-written file.
+/// `--statefile`: a small shell-sourceable file describing the current state, replaced whole
+/// and durably on every change (``System/replaceFile(at:contents:permissions:durable:)``), so
+/// a reader never sees a half-written file.
 struct StateFile {
     let path: String
 
@@ -54,46 +54,11 @@ struct StateFile {
             """ + etcd
     }
 
-    /// Replaces the file with `record`'s text, or throws and leaves the old file as it was.
+    /// Replaces the file with `record`'s text, or throws and leaves the file at `path` as it was.
     func write(_ record: Record) throws(DaemonError) {
-        let bytes = Array(Self.contents(of: record, now: System.clock(CLOCK_REALTIME), pid: getpid()).utf8)
-        let temporary = FilePath("\(path).tmp.\(getpid())")
-        let file = try System.open(
-            temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
-            permissions: [.ownerReadWrite, .groupRead, .otherRead])
-        do throws(DaemonError) {
-            try System.write(bytes, to: file, subject: temporary.string)
-            try System.sync(file, subject: temporary.string)
-        } catch {
-            System.release(file)
-            discard(temporary)
-            throw error
-        }
-        do throws(DaemonError) {
-            try System.close(file, subject: temporary.string)
-            try System.rename(temporary, to: FilePath(path))
-        } catch {
-            discard(temporary)
-            throw error
-        }
-        syncDirectory()
-    }
-
-    /// Removes a temporary file that will not be renamed. Best effort: the error being thrown
-    /// is the one that matters, and a leftover is overwritten by the next update.
-    private func discard(_ temporary: FilePath) {
-        try? System.unlink(temporary)
-    }
-
-    /// Makes the rename itself durable across a crash. Deliberately best effort: readers see
-    /// the new file whole already, and a directory we may not open for reading (mode `--x`)
-    /// must not turn a completed update into an error.
-    private func syncDirectory() {
-        var directory = FilePath(path).removingLastComponent()
-        if directory.isEmpty { directory = "." }
-        guard let descriptor = try? System.open(directory, .readOnly, options: [.directory, .closeOnExec])
-        else { return }
-        try? System.sync(descriptor, subject: directory.string)
-        System.release(descriptor)
+        let text = Self.contents(of: record, now: System.clock(CLOCK_REALTIME), pid: getpid())
+        try System.replaceFile(
+            at: FilePath(path), contents: Array(text.utf8), permissions: [.ownerReadWrite, .groupRead, .otherRead],
+            durable: true)
     }
 }

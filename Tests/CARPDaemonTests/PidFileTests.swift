@@ -5,6 +5,18 @@ import Testing
 @testable import CARPDaemon
 
 struct PidFileTests {
+    @Test func aSymbolicLinkAtThePathIsRefusedNotWrittenThrough() throws {
+        let scratch = try ScratchDirectory()
+        let victim = "\(scratch.path)/victim"
+        let path = "\(scratch.path)/ucarp.pid"
+        try System.replaceFile(
+            at: FilePath(victim), contents: Array("keep\n".utf8), permissions: .ownerReadWrite, durable: false)
+        try #require(symlink(victim, path) == 0)
+        let error = #expect(throws: DaemonError.self) { _ = try PidFile(path: path) }
+        #expect(error.flatMap(\.systemCall)?.errno == .tooManySymbolicLinkLevels)
+        #expect(try scratch.contents(of: victim) == "keep\n")
+    }
+
     @Test func recordsThePidAsOneWholeLineEvenOverALongerOne() throws {
         let scratch = try ScratchDirectory()
         let file = try PidFile(path: "\(scratch.path)/ucarp.pid")
