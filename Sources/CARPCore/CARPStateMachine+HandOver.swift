@@ -39,8 +39,7 @@ extension CARPStateMachine {
     /// a master that is not leaving too releases it.
     public mutating func heardWhileReleasing(_ advert: ReceivedAdvertisement) -> [Action] {
         guard var release = addressRelease else { return [] }
-        let leaving = advert.advbase == Self.leavingAdvbase && advert.advskew == Self.leavingAdvskew
-        guard !leaving else { return [] }
+        guard !advert.isLeaving else { return [] }
         release.advertisementsHeard += 1
         guard release.advertisementsHeard >= Self.advertisementsBeforeRelease else {
             addressRelease = release

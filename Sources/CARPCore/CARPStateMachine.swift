@@ -390,3 +390,11 @@ public struct CARPStateMachine: Sendable {
         return Array(repeating: .sendGratuitousARP, count: atOnce)
     }
 }
+
+extension ReceivedAdvertisement {
+    /// Whether it is the last advertisement of a master that is leaving (advbase
+    /// ``CARPStateMachine/leavingAdvbase`` and advskew ``CARPStateMachine/leavingAdvskew``).
+    public var isLeaving: Bool {
+        advbase == CARPStateMachine.leavingAdvbase && advskew == CARPStateMachine.leavingAdvskew
+    }
+}

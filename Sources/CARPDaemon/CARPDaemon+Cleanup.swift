@@ -9,20 +9,14 @@ extension CARPDaemon {
     /// The reason the down script and the state file are given.
     static let deathReason = "daemon-died"
 
-    /// The advertisement with advbase 255 and advskew 255 that a leaving master sends, with a
-    /// fresh random counter: receivers, ucarp and SwiftCARP alike, never check the counter
-    /// against replay, it only enters the digest.
+    /// The advertisement a leaving master sends (``CARPStateMachine/leavingAdvbase`` and
+    /// ``CARPStateMachine/leavingAdvskew``), with a fresh random counter: receivers, ucarp and
+    /// SwiftCARP alike, never check the counter against replay, it only enters the digest.
     func sendLeavingAdvertisement() {
         let counter = UInt64.random(in: .min ... .max, using: &random)
         do throws(DaemonError) {
-            if let unicast {
-                try unicast.send(codec.header(advbase: 255, advskew: 255, counter: counter))
-            } else {
-                try capture.send(
-                    codec.frame(
-                        advbase: 255, advskew: 255, counter: counter,
-                        ipIdentification: UInt16.random(in: .min ... .max, using: &random)))
-            }
+            try sendAdvertisement(
+                advbase: CARPStateMachine.leavingAdvbase, advskew: CARPStateMachine.leavingAdvskew, counter: counter)
             logger.info("Sent the leaving advertisement: the backup takes over at once")
         } catch {
             logger.error("Unable to send the leaving advertisement: \(error.description)")
