@@ -83,9 +83,20 @@ enum UCarpOption: String, Hashable, Sendable {
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
 
-    /// The long name of an option of ours, as error messages spell it (`etcd-ttl`).
-    static func etcdSpelling(_ id: UCarpOption) -> String {
-        extensionOptions.first { $0.id == id }?.name ?? id.rawValue
+    /// The option as messages spell it, from the tables above: `--etcd-ttl`; where ucarp's
+    /// long name differs from ours, ours (`--mcast`, not `--mcastip`).
+    var longOption: String {
+        let spelling = Self.extensionOptions.first { $0.id == self } ?? Self.ucarpOptions.first { $0.id == self }
+        return "--" + (spelling?.name ?? rawValue)
+    }
+
+    /// ``longOption`` followed by the short letter, if the option has one: `--srcip (-s)`.
+    var longAndShortOption: String {
+        guard
+            let short = (Self.ucarpOptions + Self.extensionOptions).lazy.compactMap({ $0.id == self ? $0.short : nil })
+                .first
+        else { return longOption }
+        return "\(longOption) (-\(short))"
     }
 
     /// The options of `words` (a command line or an `OPTIONS` value), in getopt's words if not.
