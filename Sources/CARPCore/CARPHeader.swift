@@ -30,8 +30,8 @@ enum CARPHeader {
     /// interval, counter, digest, then the checksum over these 36 bytes alone (no pseudo-header,
     /// over IPv6 too, as the BSD kernels).
     ///
-    /// Always inlined: the IPv4 frame is the benchmarked hot path, and this keeps its code what
-    /// it was when the codec did this itself (and its place in `Benchmarks/symbol-order.txt`).
+    /// Always inlined: the IPv4 frame is the benchmarked hot path, and this keeps its code in
+    /// the codec's own function (and so in its place in `Benchmarks/symbol-order.txt`).
     @inline(__always)
     static func fill(
         _ header: UnsafeMutableBufferPointer<UInt8>, advbase: UInt8, advskew: UInt8, counter: UInt64,

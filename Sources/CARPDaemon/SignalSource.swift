@@ -20,7 +20,7 @@ final class SignalSource {
     func pending() -> [CInt] {
         var signals: [CInt] = []
         // A read of our own signalfd fails only on a bug (EBADF, EINVAL): the batch then ends
-        // as if none were left, as it always has, and the next poll reports the descriptor again.
+        // as if none were left, and the next poll reports the descriptor again.
         while let signal = try? System.nextSignal(from: descriptor) {
             signals.append(signal)
         }

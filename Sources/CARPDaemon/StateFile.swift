@@ -33,7 +33,7 @@ struct StateFile {
         var buffer = [CChar](repeating: 0, count: 32)
         let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         let stamp = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        // Quoted, so that the file stays shell-sourceable; absent for one address, as before.
+        // Quoted, so that the file stays shell-sourceable; absent for one address (ucarp's case).
         let severalAddresses =
             record.virtualAddresses.count > 1
             ? "\nVIRTUAL_ADDRESSES=\"\(record.virtualAddresses.joined(separator: " "))\"" : ""

@@ -6,12 +6,12 @@ enum UCarpOption: String, Hashable, Sendable {
     case pidfile, statefile, scriptTimeout, config, peer
     case check, checkInterval, checkFall, checkRise, checkTimeout
     case notify, name, garpRepeat, garpInterval, garpRefresh
-    // Make-before-break hand-over (issue 16).
+    // Make-before-break hand-over.
     case handoverWait
-    // The address never outlives its daemon (issue 17).
+    // The address never outlives its daemon.
     case cleanup
     case metricsFile
-    // The etcd lease guard (issue 15).
+    // The etcd lease guard.
     case etcd, etcdPrefix, etcdLock, etcdTTL, etcdUnreachable, etcdCACert, etcdCert, etcdKey, etcdUser
     case etcdPassfile
 
@@ -65,10 +65,10 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("garp-interval", takesArgument: true, id: .garpInterval),
         Spelling("garp-refresh", takesArgument: true, id: .garpRefresh),
         Spelling("handover-wait", takesArgument: true, id: .handoverWait),
-        // The address never outlives its daemon (issue 17).
+        // The address never outlives its daemon.
         Spelling("cleanup", takesArgument: false, id: .cleanup),
         Spelling("metrics-file", takesArgument: true, id: .metricsFile),
-        // The etcd lease guard (issue 15).
+        // The etcd lease guard.
         Spelling("etcd", takesArgument: true, id: .etcd),
         Spelling("etcd-prefix", takesArgument: true, id: .etcdPrefix),
         Spelling("etcd-lock", takesArgument: true, id: .etcdLock),
