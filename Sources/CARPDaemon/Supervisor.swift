@@ -80,11 +80,19 @@ final class Supervisor {
             case .startWorker:
                 startWorker()
             case .forward(let signal):
-                if worker > 0 { deliver(signal.rawValue, to: worker, subject: "the worker") }
+                if worker > 0 {
+                    signalling { () throws(DaemonError) in
+                        try System.signal(worker, signal.rawValue, subject: "the worker")
+                    }
+                }
             case .reap:
                 reap()
             case .killOrphans(let pids):
-                for pid in pids { deliver(SIGKILL, toGroup: pid, subject: "the orphan group \(pid)") }
+                for pid in pids {
+                    signalling { () throws(DaemonError) in
+                        try System.signalGroup(pid, SIGKILL, subject: "the orphan group \(pid)")
+                    }
+                }
             case .sendLeavingAdvertisement:
                 first.sendLeavingAdvertisement()
             case .runDownScript(let previous):
@@ -99,21 +107,11 @@ final class Supervisor {
         }
     }
 
-    /// ``System/signal(_:_:subject:)``, for a process that may have ended since: it is reaped
-    /// with the next SIGCHLD, so only another failure is worth a word.
-    private func deliver(_ signal: CInt, to pid: pid_t, subject: String) {
+    /// Runs `send`, a `kill` of a process or group that may have ended since (it is reaped
+    /// with the next SIGCHLD): only a failure other than `ESRCH` is worth a word.
+    private func signalling(_ send: () throws(DaemonError) -> Void) {
         do throws(DaemonError) {
-            try System.signal(pid, signal, subject: subject)
-        } catch {
-            if case .system(_, _, .noSuchProcess) = error { return }
-            logger.error("\(error.description)")
-        }
-    }
-
-    /// ``System/signalGroup(_:_:subject:)``, for a group that may be empty by now.
-    private func deliver(_ signal: CInt, toGroup pid: pid_t, subject: String) {
-        do throws(DaemonError) {
-            try System.signalGroup(pid, signal, subject: subject)
+            try send()
         } catch {
             if case .system(_, _, .noSuchProcess) = error { return }
             logger.error("\(error.description)")
