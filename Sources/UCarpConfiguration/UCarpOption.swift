@@ -92,10 +92,8 @@ enum UCarpOption: String, Hashable, Sendable {
 
     /// ``longOption`` followed by the short letter, if the option has one: `--srcip (-s)`.
     var longAndShortOption: String {
-        guard
-            let short = (Self.ucarpOptions + Self.extensionOptions).lazy.compactMap({ $0.id == self ? $0.short : nil })
-                .first
-        else { return longOption }
+        let spellings = Self.ucarpOptions + Self.extensionOptions
+        guard let short = spellings.first(where: { $0.id == self && $0.short != nil })?.short else { return longOption }
         return "\(longOption) (-\(short))"
     }
 
