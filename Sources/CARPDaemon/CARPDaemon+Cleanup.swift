@@ -1,6 +1,7 @@
 import CARPCore
 import Glibc
 import Logging
+import SystemPackage
 import UCarpConfiguration
 
 /// Releasing the address of an instance that died without leaving: what its ``Supervisor``
@@ -109,7 +110,7 @@ extension CARPDaemon {
     static func recordStopped(settings: Settings, interfaceName: String, previous: String, logger: Logger) {
         guard let path = settings.stateFile else { return }
         do {
-            try StateFile(path: path).write(
+            try StateFile(path: FilePath(path)).write(
                 .init(
                     state: "STOPPED", previousState: previous, reason: Self.deathReason, vhid: settings.vhid,
                     interface: interfaceName, virtualAddress: settings.virtualAddressArgument,

@@ -59,7 +59,7 @@ public final class CARPDaemon {
         self.logger = logger
         self.logOutput = logOutput
         // First, so that a second instance is refused before it touches anything.
-        pidFile = try settings.pidFile.map { path throws(DaemonError) in try PidFile(path: path) }
+        pidFile = try settings.pidFile.map { path throws(DaemonError) in try PidFile(path: FilePath(path)) }
         // libcurl is loaded only for the etcd guard; its absence is a start-up failure.
         if settings.etcd != nil {
             do {
@@ -99,7 +99,7 @@ public final class CARPDaemon {
             }
             logger.info("Unicast advertisements to \(settings.peers.map(\.description).joined(separator: ", "))")
         }
-        stateFile = settings.stateFile.map { StateFile(path: $0) }
+        stateFile = settings.stateFile.map { StateFile(path: FilePath($0)) }
         do throws(DaemonError) {
             routes = try RouteWatcher()
         } catch {
@@ -107,7 +107,7 @@ public final class CARPDaemon {
             logger.warning(
                 "Not watching the addresses of [\(name)]: \(error.description): a vanished address stays gone")
         }
-        metricsFile = settings.metricsFile.map { MetricsFile(path: $0) }
+        metricsFile = settings.metricsFile.map { MetricsFile(path: FilePath($0)) }
         // Termination signals are always ours: with --shutdown to run the down script, without
         // it to remove the pid file before dying of the signal as ucarp would.
         signals = try SignalSource(signals: Instance.Signal.allCases.map(\.rawValue))

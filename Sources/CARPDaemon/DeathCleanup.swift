@@ -49,7 +49,7 @@ public enum DeathCleanup {
         guard let path = settings.stateFile else { return .invalidSettings }
         let text: String?
         do throws(DaemonError) {
-            text = try read(path)
+            text = try read(FilePath(path))
         } catch {
             logger.error("Unable to read the state file: \(error.description)")
             return .startupFailed
@@ -85,10 +85,10 @@ public enum DeathCleanup {
     }
 
     /// The file's text, nil if it does not exist.
-    private static func read(_ path: String) throws(DaemonError) -> String? {
+    private static func read(_ path: FilePath) throws(DaemonError) -> String? {
         let file: FileDescriptor
         do throws(DaemonError) {
-            file = try System.open(FilePath(path), .readOnly, options: [.closeOnExec])
+            file = try System.open(path, .readOnly, options: [.closeOnExec])
         } catch {
             if case .system(_, _, let code) = error, code == .noSuchFileOrDirectory { return nil }
             throw error
@@ -96,7 +96,7 @@ public enum DeathCleanup {
         defer { System.release(file) }
         var bytes: [UInt8] = []
         while true {
-            let chunk = try System.read(file, upTo: 4096, subject: path)
+            let chunk = try System.read(file, upTo: 4096, subject: path.string)
             if chunk.isEmpty { break }
             bytes += chunk
         }

@@ -7,12 +7,12 @@ import SystemPackage
 /// a stale or missing file says just what happened; the rename alone keeps readers safe. The
 /// temporary name does not end in `.prom`, so the collector never reads it.
 struct MetricsFile {
-    let path: String
+    let path: FilePath
 
     /// Replaces the file with `text`, or throws and leaves the file at `path` as it was.
     func write(_ text: String) throws(DaemonError) {
         try System.replaceFile(
-            at: FilePath(path), contents: Array(text.utf8), permissions: [.ownerReadWrite, .groupRead, .otherRead],
+            at: path, contents: Array(text.utf8), permissions: [.ownerReadWrite, .groupRead, .otherRead],
             durable: false)
     }
 }

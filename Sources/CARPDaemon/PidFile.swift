@@ -9,28 +9,28 @@ import SystemPackage
 /// this file, and a second instance must find it on the file at `path`. It is opened with
 /// `O_NOFOLLOW`: a symbolic link planted at `path` is refused, never written through.
 final class PidFile {
-    let path: String
+    let path: FilePath
     private let descriptor: FileDescriptor
 
     /// Opens and locks the file, or says who holds it.
-    init(path: String) throws(DaemonError) {
+    init(path: FilePath) throws(DaemonError) {
         self.path = path
         let descriptor = try System.open(
-            FilePath(path), .readWrite, options: [.create, .noFollow, .closeOnExec],
+            path, .readWrite, options: [.create, .noFollow, .closeOnExec],
             permissions: [.ownerReadWrite, .groupRead, .otherRead])
         let locked: Bool
         do throws(DaemonError) {
-            locked = try System.tryLock(descriptor, subject: path)
+            locked = try System.tryLock(descriptor, subject: path.string)
         } catch {
             System.release(descriptor)
             throw error
         }
         guard locked else {
             // The pid is only for the message: an unreadable one is shown as "?".
-            let contents = (try? System.read(descriptor, upTo: 32, subject: path)) ?? []
+            let contents = (try? System.read(descriptor, upTo: 32, subject: path.string)) ?? []
             System.release(descriptor)
             let text = String(decoding: contents, as: UTF8.self)
-            throw .alreadyRunning(pid: text.split(separator: "\n").first.map(String.init) ?? "?", pidFile: path)
+            throw .alreadyRunning(pid: text.split(separator: "\n").first.map(String.init) ?? "?", pidFile: path.string)
         }
         self.descriptor = descriptor
     }
@@ -39,9 +39,9 @@ final class PidFile {
     /// old, then the file cut to its length, so the first line is never empty.
     func write(pid: pid_t) throws(DaemonError) {
         let text = Array("\(pid)\n".utf8)
-        try System.seek(descriptor, to: 0, subject: path)
-        try System.write(text, to: descriptor, subject: path)
-        try System.truncate(descriptor, to: text.count, subject: path)
+        try System.seek(descriptor, to: 0, subject: path.string)
+        try System.write(text, to: descriptor, subject: path.string)
+        try System.truncate(descriptor, to: text.count, subject: path.string)
     }
 
     private var removed = false
@@ -52,7 +52,7 @@ final class PidFile {
         removed = true
         // Deliberately best effort, at exit: a file left behind is no longer locked, so it
         // cannot stop the next start, and there is no one left to tell.
-        try? System.unlink(FilePath(path))
+        try? System.unlink(path)
         System.release(descriptor)
     }
 

@@ -6,7 +6,7 @@ import SystemPackage
 /// and durably on every change (``System/replaceFile(at:contents:permissions:durable:)``), so
 /// a reader never sees a half-written file.
 struct StateFile {
-    let path: String
+    let path: FilePath
 
     struct Record {
         var state: String
@@ -58,7 +58,7 @@ struct StateFile {
     func write(_ record: Record) throws(DaemonError) {
         let text = Self.contents(of: record, now: System.clock(CLOCK_REALTIME), pid: getpid())
         try System.replaceFile(
-            at: FilePath(path), contents: Array(text.utf8), permissions: [.ownerReadWrite, .groupRead, .otherRead],
+            at: path, contents: Array(text.utf8), permissions: [.ownerReadWrite, .groupRead, .otherRead],
             durable: true)
     }
 }

@@ -7,18 +7,18 @@ import Testing
 struct MetricsFileTests {
     @Test func writesTheTextAndLeavesNoTemporaryFile() throws {
         let scratch = try ScratchDirectory()
-        let file = MetricsFile(path: "\(scratch.path)/ucarp.prom")
+        let file = MetricsFile(path: FilePath("\(scratch.path)/ucarp.prom"))
         try file.write("ucarp_up 1\n")
         try file.write("# TYPE ucarp_up gauge\nucarp_up 0\n")
-        #expect(try scratch.contents(of: file.path) == "# TYPE ucarp_up gauge\nucarp_up 0\n")
+        #expect(try scratch.contents(of: file.path.string) == "# TYPE ucarp_up gauge\nucarp_up 0\n")
         #expect(scratch.names == ["ucarp.prom"])
     }
 
     @Test func aReaderOfTheOldFileSeesItWhole() throws {
         let scratch = try ScratchDirectory()
-        let file = MetricsFile(path: "\(scratch.path)/ucarp.prom")
+        let file = MetricsFile(path: FilePath("\(scratch.path)/ucarp.prom"))
         try file.write("ucarp_up 1\n")
-        let reader = try System.open(FilePath(file.path), .readOnly, options: .closeOnExec)
+        let reader = try System.open(file.path, .readOnly, options: .closeOnExec)
         defer { System.release(reader) }
         try file.write("ucarp_up 0\n")
         #expect(try String(decoding: readAll(reader), as: UTF8.self) == "ucarp_up 1\n")
@@ -30,7 +30,7 @@ struct MetricsFileTests {
         let path = "\(scratch.path)/ucarp.prom"
         mkdir(path, 0o755)
         mkdir(path + "/inside", 0o755)
-        #expect(throws: DaemonError.self) { try MetricsFile(path: path).write("ucarp_up 1\n") }
+        #expect(throws: DaemonError.self) { try MetricsFile(path: FilePath(path)).write("ucarp_up 1\n") }
         #expect(scratch.names == ["ucarp.prom"])
     }
 
@@ -38,7 +38,7 @@ struct MetricsFileTests {
         let scratch = try ScratchDirectory()
         let path = "\(scratch.path)/missing/ucarp.prom"
         do {
-            try MetricsFile(path: path).write("ucarp_up 1\n")
+            try MetricsFile(path: FilePath(path)).write("ucarp_up 1\n")
             Issue.record("written into a missing directory")
         } catch {
             #expect(error.description.contains("\(path).tmp."))
