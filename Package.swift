@@ -21,7 +21,7 @@ let package = Package(
         ),
         // libcurl for the etcd guard's HTTP client, loaded with dlopen only under --etcd (its
         // headers from libcurl4-openssl-dev at build time, libcurl4 at run time): an instance
-        // without --etcd maps nothing more than before.
+        // without --etcd never maps it.
         .target(name: "CCurl"),
         // A few Linux calls whose argument structures (unions, variadic ioctl) Swift imports badly.
         .target(name: "CSystemShims"),

@@ -63,11 +63,11 @@ public struct AdvertisementCodec: Sendable {
         var frame = template
         frame.withUnsafeMutableBufferPointer { bytes in
             let ip = UnsafeMutableBufferPointer(rebasing: bytes[Self.ipStart..<Self.carpStart])
-            ip[4] = UInt8(ipIdentification >> 8)
-            ip[5] = UInt8(truncatingIfNeeded: ipIdentification)
+            ip[IPv4.identification] = UInt8(ipIdentification >> 8)
+            ip[IPv4.identification + 1] = UInt8(truncatingIfNeeded: ipIdentification)
             let checksum = internetChecksum(UnsafeBufferPointer(ip))
-            ip[10] = UInt8(checksum >> 8)
-            ip[11] = UInt8(truncatingIfNeeded: checksum)
+            ip[IPv4.checksum] = UInt8(checksum >> 8)
+            ip[IPv4.checksum + 1] = UInt8(truncatingIfNeeded: checksum)
             fillHeader(
                 UnsafeMutableBufferPointer(rebasing: bytes[Self.carpStart...]),
                 advbase: advbase, advskew: advskew, counter: counter)
@@ -95,18 +95,19 @@ public struct AdvertisementCodec: Sendable {
     private func decode(bytes: UnsafeBufferPointer<UInt8>) -> Outcome {
         let ipStart = CARPWire.ethernetHeaderLength
         guard bytes.count > ipStart + CARPWire.ipv4HeaderLength else { return .ignored }
-        let etherType = UInt16(bytes[12]) << 8 | UInt16(bytes[13])
-        guard etherType == CARPWire.etherTypeIPv4, bytes[ipStart] >> 4 == 4 else { return .ignored }
-        let source = IPv4Address(networkOrder: bytes, at: ipStart + 12)
+        let etherType = UInt16(bytes[Ethernet.etherType]) << 8 | UInt16(bytes[Ethernet.etherType + 1])
+        let versionAndHeaderLength = bytes[ipStart + IPv4.versionAndHeaderLength]
+        guard etherType == CARPWire.etherTypeIPv4, versionAndHeaderLength >> 4 == 4 else { return .ignored }
+        let source = IPv4Address(networkOrder: bytes, at: ipStart + IPv4.source)
         guard source != sourceAddress else { return .ignored }
-        guard bytes[ipStart + 9] == CARPWire.ipProtocol else { return .ignored }
+        guard bytes[ipStart + IPv4.protocol] == CARPWire.ipProtocol else { return .ignored }
 
-        let ipHeaderLength = Int(bytes[ipStart] & 0x0F) * 4
+        let ipHeaderLength = Int(versionAndHeaderLength & 0x0F) * 4
         guard ipHeaderLength >= CARPWire.ipv4HeaderLength else {
             return .dropped(.malformedIPHeader(headerLength: ipHeaderLength))
         }
         let carpStart = ipStart + ipHeaderLength
-        let ipTotalLength = Int(bytes[ipStart + 2]) << 8 | Int(bytes[ipStart + 3])
+        let ipTotalLength = Int(bytes[ipStart + IPv4.totalLength]) << 8 | Int(bytes[ipStart + IPv4.totalLength + 1])
         guard bytes.count >= carpStart + CARPWire.headerLength,
             ipTotalLength >= ipHeaderLength + CARPWire.headerLength
         else {
@@ -116,31 +117,32 @@ public struct AdvertisementCodec: Sendable {
         guard ipTotalLength == ipHeaderLength + CARPWire.headerLength else {
             return .dropped(.oversized(length: ipTotalLength))
         }
-        let ttl = bytes[ipStart + 8]
+        let ttl = bytes[ipStart + IPv4.ttl]
         guard ttl == CARPWire.ttl else { return .dropped(.badTTL(ttl)) }
-        let version = bytes[carpStart] >> 4
+        let header = UnsafeBufferPointer(rebasing: bytes[carpStart..<carpStart + CARPWire.headerLength])
+        let version = header[Field.versionAndType] >> 4
         guard version == CARPWire.version else { return .dropped(.badVersion(version)) }
-        let type = bytes[carpStart] & 0x0F
+        let type = header[Field.versionAndType] & 0x0F
         guard type == CARPWire.typeAdvertisement else { return .dropped(.badType(type)) }
-        let theirVHID = bytes[carpStart + 1]
+        let theirVHID = header[Field.vhid]
         guard theirVHID == vhid else { return .dropped(.otherVHID(theirVHID)) }
-        let destination = IPv4Address(networkOrder: bytes, at: ipStart + 16)
+        let destination = IPv4Address(networkOrder: bytes, at: ipStart + IPv4.destination)
         guard destination == (peers.isEmpty ? group : sourceAddress) else {
             return .dropped(.otherDestination(destination))
         }
         guard peers.isEmpty || peers.contains(source) else { return .dropped(.unknownPeer(source)) }
-        guard internetChecksum(bytes[ipStart..<carpStart]) == 0,
-            internetChecksum(bytes[carpStart..<carpStart + CARPWire.headerLength]) == 0
+        guard internetChecksum(bytes[ipStart..<carpStart]) == 0, internetChecksum(header) == 0
         else { return .dropped(.badChecksum) }
 
-        let counter = UInt64(bigEndianBytes: bytes[carpStart + 8..<carpStart + 16])
-        let digest = bytes[carpStart + 16..<carpStart + 36]
+        let counter = UInt64(bigEndianBytes: header[Field.counter])
+        let digest = header[Field.digest]
         guard authenticator.isValid(digest: digest, counter: counter) else {
             return .dropped(authenticator.badDigest(received: digest, counter: counter))
         }
         return .accepted(
             ReceivedAdvertisement(
-                source: .ipv4(source), advbase: bytes[carpStart + 5], advskew: bytes[carpStart + 2], counter: counter))
+                source: .ipv4(source), advbase: header[Field.advbase], advskew: header[Field.advskew], counter: counter)
+        )
     }
 }
 
@@ -191,3 +193,7 @@ extension UInt64 {
         self = bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
+
+private typealias Field = CARPHeader.Field
+private typealias Ethernet = FrameLayout.Ethernet
+private typealias IPv4 = FrameLayout.IPv4

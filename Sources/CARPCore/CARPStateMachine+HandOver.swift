@@ -10,7 +10,7 @@ extension CARPStateMachine {
     /// slow). Both hosts answer meanwhile, and the clients move with the gratuitous ARP: none
     /// of their requests falls in a gap. Then ``Action/releaseAddress(reason:)`` runs the down
     /// script. A crash, a carrier loss or a preferred master (which holds the address already)
-    /// releases at once, as before.
+    /// releases at once.
     ///
     /// It is the machine's, not a state's, because it outlives the role change it began with:
     /// BACKUP or FAULT may follow each other while the address is still held.

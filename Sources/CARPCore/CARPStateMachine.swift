@@ -435,3 +435,4 @@ public struct CARPStateMachine: Sendable {
         return Array(repeating: .sendGratuitousARP, count: atOnce)
     }
 }
+

@@ -92,15 +92,15 @@ public struct IPv6AdvertisementCodec: Sendable {
         let ipStart = Self.ipStart
         let carpStart = Self.carpStart
         guard bytes.count >= carpStart else { return .ignored }
-        let etherType = UInt16(bytes[12]) << 8 | UInt16(bytes[13])
-        guard etherType == CARPWire.etherTypeIPv6, bytes[ipStart] >> 4 == 6 else { return .ignored }
-        let source = IPv6Address(networkOrder: bytes, at: ipStart + 8)
+        let etherType = UInt16(bytes[Ethernet.etherType]) << 8 | UInt16(bytes[Ethernet.etherType + 1])
+        guard etherType == CARPWire.etherTypeIPv6, bytes[ipStart + IPv6.version] >> 4 == 6 else { return .ignored }
+        let source = IPv6Address(networkOrder: bytes, at: ipStart + IPv6.source)
         guard source != sourceAddress else { return .ignored }
-        guard bytes[ipStart + 6] == CARPWire.ipProtocol else { return .ignored }
+        guard bytes[ipStart + IPv6.nextHeader] == CARPWire.ipProtocol else { return .ignored }
 
-        let hopLimit = bytes[ipStart + 7]
+        let hopLimit = bytes[ipStart + IPv6.hopLimit]
         guard hopLimit == CARPWire.hopLimit else { return .dropped(.badHopLimit(hopLimit)) }
-        let payloadLength = Int(bytes[ipStart + 4]) << 8 | Int(bytes[ipStart + 5])
+        let payloadLength = Int(bytes[ipStart + IPv6.payloadLength]) << 8 | Int(bytes[ipStart + IPv6.payloadLength + 1])
         guard bytes.count >= carpStart + CARPWire.headerLength, payloadLength >= CARPWire.headerLength else {
             return .dropped(.truncatedIPv6(payloadLength: min(bytes.count - carpStart, payloadLength)))
         }
@@ -110,23 +110,28 @@ public struct IPv6AdvertisementCodec: Sendable {
         }
         let header = UnsafeBufferPointer(rebasing: bytes[carpStart..<carpStart + CARPWire.headerLength])
         guard internetChecksum(header) == 0 else { return .dropped(.badChecksum) }
-        let version = header[0] >> 4
+        let version = header[Field.versionAndType] >> 4
         guard version == CARPWire.version else { return .dropped(.badVersion(version)) }
-        let type = header[0] & 0x0F
+        let type = header[Field.versionAndType] & 0x0F
         guard type == CARPWire.typeAdvertisement else { return .dropped(.badType(type)) }
-        guard header[1] == vhid else { return .dropped(.otherVHID(header[1])) }
-        let destination = IPv6Address(networkOrder: bytes, at: ipStart + 24)
+        guard header[Field.vhid] == vhid else { return .dropped(.otherVHID(header[Field.vhid])) }
+        let destination = IPv6Address(networkOrder: bytes, at: ipStart + IPv6.destination)
         guard destination == (peers.isEmpty ? group : sourceAddress) else {
             return .dropped(.otherIPv6Destination(destination))
         }
         guard peers.isEmpty || peers.contains(source) else { return .dropped(.unknownIPv6Peer(source)) }
 
-        let counter = UInt64(bigEndianBytes: header[8..<16])
-        let digest = header[16..<36]
+        let counter = UInt64(bigEndianBytes: header[Field.counter])
+        let digest = header[Field.digest]
         guard authenticator.isValid(digest: digest, counter: counter) else {
             return .dropped(authenticator.badDigest(received: digest, counter: counter))
         }
         return .accepted(
-            ReceivedAdvertisement(source: source, advbase: header[5], advskew: header[2], counter: counter))
+            ReceivedAdvertisement(
+                source: source, advbase: header[Field.advbase], advskew: header[Field.advskew], counter: counter))
     }
 }
+
+private typealias Field = CARPHeader.Field
+private typealias Ethernet = FrameLayout.Ethernet
+private typealias IPv6 = FrameLayout.IPv6

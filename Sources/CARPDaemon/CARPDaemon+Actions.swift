@@ -16,14 +16,7 @@ extension CARPDaemon {
             case .sendAdvertisement(let advbase, let advskew, let counter):
                 let failure: DaemonError?
                 do throws(DaemonError) {
-                    if let unicast {
-                        try unicast.send(codec.header(advbase: advbase, advskew: advskew, counter: counter))
-                    } else {
-                        try capture.send(
-                            codec.frame(
-                                advbase: advbase, advskew: advskew, counter: counter,
-                                ipIdentification: UInt16.random(in: .min ... .max, using: &random)))
-                    }
+                    try sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter)
                     failure = nil
                 } catch {
                     failure = error

@@ -2,25 +2,20 @@ import CARPCore
 import CARPInstance
 import Glibc
 import Logging
+import SystemPackage
 import UCarpConfiguration
 
 /// Releasing the address of an instance that died without leaving: what its ``Supervisor``
 /// does, and what `ucarp --cleanup` (systemd's `ExecStopPost=`) does from the state file.
 extension CARPDaemon {
-    /// The advertisement with advbase 255 and advskew 255 that a leaving master sends, with a
-    /// fresh random counter: receivers, ucarp and SwiftCARP alike, never check the counter
-    /// against replay, it only enters the digest.
+    /// The advertisement a leaving master sends (``CARPStateMachine/leavingAdvbase`` and
+    /// ``CARPStateMachine/leavingAdvskew``), with a fresh random counter: receivers, ucarp and
+    /// SwiftCARP alike, never check the counter against replay, it only enters the digest.
     func sendLeavingAdvertisement() {
         let counter = UInt64.random(in: .min ... .max, using: &random)
         do throws(DaemonError) {
-            if let unicast {
-                try unicast.send(codec.header(advbase: 255, advskew: 255, counter: counter))
-            } else {
-                try capture.send(
-                    codec.frame(
-                        advbase: 255, advskew: 255, counter: counter,
-                        ipIdentification: UInt16.random(in: .min ... .max, using: &random)))
-            }
+            try sendAdvertisement(
+                advbase: CARPStateMachine.leavingAdvbase, advskew: CARPStateMachine.leavingAdvskew, counter: counter)
             logger.info("Sent the leaving advertisement: the backup takes over at once")
         } catch {
             logger.error("Unable to send the leaving advertisement: \(error.description)")
@@ -113,7 +108,7 @@ extension CARPDaemon {
     static func recordStopped(settings: Settings, interfaceName: String, previous: ReportedState, logger: Logger) {
         guard let path = settings.stateFile else { return }
         do {
-            try StateFile(path: path).write(
+            try StateFile(path: FilePath(path)).write(
                 .init(
                     state: ReportedState.stopped.rawValue, previousState: previous.rawValue,
                     reason: ScriptReason.daemonDied.description, vhid: settings.vhid,

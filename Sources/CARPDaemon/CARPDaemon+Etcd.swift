@@ -3,6 +3,7 @@ import CARPInstance
 import EtcdGuard
 import EtcdHTTP
 import Glibc
+import Logging
 
 /// `--etcd`: the guard's requests over libcurl's multi interface, whose sockets and timer join
 /// the poll loop after its fixed slots.
@@ -64,10 +65,14 @@ extension CARPDaemon {
         }
     }
 
-    /// This host's name, for the value stored under the key.
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    /// This host's name, for the value stored under the key; empty, and said, when the
+    /// system will not tell it.
+    static func hostName(logger: Logger) -> String {
+        do throws(DaemonError) {
+            return try System.hostName()
+        } catch {
+            logger.warning("\(error.description): the etcd key's value names no host")
+            return ""
+        }
     }
 }

@@ -48,7 +48,7 @@ public final class CARPDaemon {
         self.logger = logger
         self.logOutput = logOutput
         // First, so that a second instance is refused before it touches anything.
-        pidFile = try settings.pidFile.map { path throws(DaemonError) in try PidFile(path: path) }
+        pidFile = try settings.pidFile.map { path throws(DaemonError) in try PidFile(path: FilePath(path)) }
         // libcurl is loaded only for the etcd guard; its absence is a start-up failure.
         if settings.etcd != nil {
             do {
@@ -88,7 +88,7 @@ public final class CARPDaemon {
             }
             logger.info("Unicast advertisements to \(settings.peers.map(\.description).joined(separator: ", "))")
         }
-        stateFile = settings.stateFile.map { StateFile(path: $0) }
+        stateFile = settings.stateFile.map { StateFile(path: FilePath($0)) }
         do throws(DaemonError) {
             routes = try RouteWatcher()
         } catch {
@@ -96,7 +96,7 @@ public final class CARPDaemon {
             logger.warning(
                 "Not watching the addresses of [\(name)]: \(error.description): a vanished address stays gone")
         }
-        metricsFile = settings.metricsFile.map { MetricsFile(path: $0) }
+        metricsFile = settings.metricsFile.map { MetricsFile(path: FilePath($0)) }
         // Termination signals are always ours: with --shutdown to run the down script, without
         // it to remove the pid file before dying of the signal as ucarp would.
         signals = try SignalSource(signals: Instance.Signal.allCases.map(\.rawValue))
@@ -112,7 +112,7 @@ public final class CARPDaemon {
         self.codec = codec
         instance = Instance(
             settings: settings, interfaceName: name, initialCounter: UInt64.random(in: .min ... .max, using: &random),
-            version: version, hostName: settings.etcd == nil ? "" : Self.hostName())
+            version: version, hostName: settings.etcd == nil ? "" : Self.hostName(logger: logger))
     }
 
     /// Detaches from the terminal (`--daemonize`). The starting command waits until ``run()``
@@ -147,8 +147,8 @@ public final class CARPDaemon {
         // (a descriptor of -1 is left out by poll).
         let (captureSlot, signalSlot, supervisorSlot, routeSlot) = (0, 1, 2, 3)
         var descriptors = [
-            pollfd(fd: capture.descriptor, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: capture.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: signals.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
             // Only POLLERR and POLLHUP, which poll reports unasked.
             pollfd(fd: supervisorLink?.rawValue ?? -1, events: 0, revents: 0),
             pollfd(fd: routes?.descriptor.rawValue ?? -1, events: Int16(POLLIN), revents: 0),
@@ -158,15 +158,19 @@ public final class CARPDaemon {
             descriptors.removeSubrange(Self.firstEtcdSlot...)
             descriptors += etcdPollDescriptors()
             let timeout = pollTimeout(at: MonotonicClock.now())
-            let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
-            let pollError = errno
+            var failure: DaemonError? = nil
+            do throws(DaemonError) {
+                _ = try System.poll(&descriptors, timeout: timeout, subject: "the instance's descriptors")
+            } catch {
+                failure = error
+            }
             let now = MonotonicClock.now()
             readWallClock(at: now)
-            if ready < 0 && pollError != EINTR {
-                let message = "exiting: poll() error: \(String(cString: strerror(pollError)))"
+            if case .system(_, _, let code) = failure {
+                // Leaving still goes on (no descriptor is ready): the scripts' timeouts below,
+                // their exits on SIGCHLD.
+                let message = "exiting: poll() error: \(String(cString: strerror(code.rawValue)))"
                 perform(instance.failed(message, .runtimeFailure, at: now), at: now)
-                // Leaving still goes on: the scripts' timeouts below, their exits on SIGCHLD.
-                for index in descriptors.indices { descriptors[index].revents = 0 }
             }
             // Before the signals: an up script's address is news here before its exit is.
             if descriptors[routeSlot].revents != 0 {

@@ -50,14 +50,15 @@ public enum DeathCleanup {
         guard let path = settings.stateFile else { return .invalidSettings }
         let text: String?
         do throws(DaemonError) {
-            text = try read(path)
+            text = try read(FilePath(path))
         } catch {
             logger.error("Unable to read the state file: \(error.description)")
             return .startupFailed
         }
         let result = getenv("SERVICE_RESULT").map { String(cString: $0) }
         let verdict = verdict(stateFile: text, serviceResult: result) { pid in
-            kill(pid, 0) == 0 || errno == EPERM
+            // A failure other than ESRCH (none is known for signal 0) counts as gone.
+            (try? System.processExists(pid)) ?? false
         }
         guard case .release(let previous, let recorded) = verdict else {
             if case .nothing(let reason) = verdict { logger.info("Nothing to clean up: \(reason)") }
@@ -85,7 +86,7 @@ public enum DeathCleanup {
     }
 
     /// The file's text, nil if it does not exist.
-    private static func read(_ path: String) throws(DaemonError) -> String? {
+    private static func read(_ path: FilePath) throws(DaemonError) -> String? {
         let file: FileDescriptor
         do throws(DaemonError) {
             file = try System.open(path, .readOnly, options: [.closeOnExec])
@@ -96,7 +97,7 @@ public enum DeathCleanup {
         defer { System.release(file) }
         var bytes: [UInt8] = []
         while true {
-            let chunk = try System.read(file, upTo: 4096, subject: path)
+            let chunk = try System.read(file, upTo: 4096, subject: path.string)
             if chunk.isEmpty { break }
             bytes += chunk
         }

@@ -2,6 +2,7 @@ import CARPCore
 import CARPInstance
 import CPcap
 import Glibc
+import SystemPackage
 
 /// A libpcap handle on one interface: receives the adverts of one virtual host, sends frames.
 ///
@@ -12,7 +13,7 @@ final class PacketCapture {
     let interface: String
     private let handle: OpaquePointer
     /// The descriptor to poll for readability.
-    let descriptor: CInt
+    let descriptor: FileDescriptor
 
     /// Enough for Ethernet + the longest IPv4 header + the CARP header.
     static let snapshotLength: CInt = 256
@@ -81,11 +82,12 @@ final class PacketCapture {
                 action: "make the capture non-blocking", interface: interface, message: String(errorBuffer: errorBuffer)
             )
         }
-        descriptor = pcap_get_selectable_fd(handle)
-        guard descriptor >= 0 else {
+        let selectable = pcap_get_selectable_fd(handle)
+        guard selectable >= 0 else {
             pcap_close(handle)
             throw .pcap(action: "get a pollable descriptor", interface: interface, message: "none")
         }
+        descriptor = FileDescriptor(rawValue: selectable)
         do throws(DaemonError) {
             try System.setCloseOnExec(descriptor, subject: interface)
         } catch {

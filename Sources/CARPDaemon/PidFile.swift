@@ -7,29 +7,31 @@ import SystemPackage
 /// pid after daemonizing, and removed at exit.
 ///
 /// It is written in place, not replaced by a rename as the state file is: the lock belongs to
-/// this file, and a second instance must find it on the file at `path`.
+/// this file, and a second instance must find it on the file at `path`. It is opened with
+/// `O_NOFOLLOW`: a symbolic link planted at `path` is refused, never written through.
 final class PidFile {
-    let path: String
+    let path: FilePath
     private let descriptor: FileDescriptor
 
     /// Opens and locks the file, or says who holds it.
-    init(path: String) throws(DaemonError) {
+    init(path: FilePath) throws(DaemonError) {
         self.path = path
         let descriptor = try System.open(
-            path, .readWrite, options: [.create, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            path, .readWrite, options: [.create, .noFollow, .closeOnExec],
+            permissions: [.ownerReadWrite, .groupRead, .otherRead])
         let locked: Bool
         do throws(DaemonError) {
-            locked = try System.tryLock(descriptor, subject: path)
+            locked = try System.tryLock(descriptor, subject: path.string)
         } catch {
             System.release(descriptor)
             throw error
         }
         guard locked else {
             // The pid is only for the message: an unreadable one is shown as "?".
-            let contents = (try? System.read(descriptor, upTo: 32, subject: path)) ?? []
+            let contents = (try? System.read(descriptor, upTo: 32, subject: path.string)) ?? []
             System.release(descriptor)
             let text = String(decoding: contents, as: UTF8.self)
-            throw .alreadyRunning(pid: text.split(separator: "\n").first.map(String.init) ?? "?", pidFile: path)
+            throw .alreadyRunning(pid: text.split(separator: "\n").first.map(String.init) ?? "?", pidFile: path.string)
         }
         self.descriptor = descriptor
     }
@@ -38,9 +40,9 @@ final class PidFile {
     /// old, then the file cut to its length, so the first line is never empty.
     func write(pid: pid_t) throws(DaemonError) {
         let text = Array("\(pid)\n".utf8)
-        try System.seek(descriptor, to: 0, subject: path)
-        try System.write(text, to: descriptor, subject: path)
-        try System.truncate(descriptor, to: text.count, subject: path)
+        try System.seek(descriptor, to: 0, subject: path.string)
+        try System.write(text, to: descriptor, subject: path.string)
+        try System.truncate(descriptor, to: text.count, subject: path.string)
     }
 
     private var removed = false

@@ -1,12 +1,13 @@
 import CARPCore
 import CARPInstance
 import Glibc
+import SystemPackage
 
-/// `--statefile`: a small shell-sourceable file describing the current state, replaced
-/// atomically (write a temporary file, fsync, rename, fsync the directory) on every change,
-/// so a reader never sees a half-written file.
+/// `--statefile`: a small shell-sourceable file describing the current state, replaced whole
+/// and durably on every change (``System/replaceFile(at:contents:permissions:durable:)``), so
+/// a reader never sees a half-written file.
 struct StateFile {
-    let path: String
+    let path: FilePath
 
     struct Record {
         var state: String
@@ -33,7 +34,7 @@ struct StateFile {
         var buffer = [CChar](repeating: 0, count: 32)
         let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
         let stamp = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        // Quoted, so that the file stays shell-sourceable; absent for one address, as before.
+        // Quoted, so that the file stays shell-sourceable; absent for one address (ucarp's case).
         let severalAddresses =
             record.virtualAddresses.count > 1
             ? "\nVIRTUAL_ADDRESSES=\"\(record.virtualAddresses.joined(separator: " "))\"" : ""
@@ -54,48 +55,11 @@ struct StateFile {
             """ + etcd
     }
 
-    /// Replaces the file with `record`'s text, or throws and leaves the old file as it was.
+    /// Replaces the file with `record`'s text, or throws and leaves the file at `path` as it was.
     func write(_ record: Record) throws(DaemonError) {
-        let bytes = Array(Self.contents(of: record, now: System.clock(CLOCK_REALTIME), pid: getpid()).utf8)
-        let temporary = "\(path).tmp.\(getpid())"
-        let file = try System.open(
-            temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
-            permissions: [.ownerReadWrite, .groupRead, .otherRead])
-        do throws(DaemonError) {
-            try System.write(bytes, to: file, subject: temporary)
-            try System.sync(file, subject: temporary)
-        } catch {
-            System.release(file)
-            discard(temporary)
-            throw error
-        }
-        do throws(DaemonError) {
-            try System.close(file, subject: temporary)
-            try System.rename(temporary, to: path)
-        } catch {
-            discard(temporary)
-            throw error
-        }
-        syncDirectory()
-    }
-
-    /// Removes a temporary file that will not be renamed. Best effort: the error being thrown
-    /// is the one that matters, and a leftover is overwritten by the next update.
-    private func discard(_ temporary: String) {
-        try? System.unlink(temporary)
-    }
-
-    /// Makes the rename itself durable across a crash. Deliberately best effort: readers see
-    /// the new file whole already, and a directory we may not open for reading (mode `--x`)
-    /// must not turn a completed update into an error.
-    private func syncDirectory() {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        guard
-            let descriptor = try? System.open(
-                directory.isEmpty ? "/" : directory, .readOnly, options: [.directory, .closeOnExec])
-        else { return }
-        try? System.sync(descriptor, subject: directory)
-        System.release(descriptor)
+        let text = Self.contents(of: record, now: System.clock(CLOCK_REALTIME), pid: getpid())
+        try System.replaceFile(
+            at: path, contents: Array(text.utf8), permissions: [.ownerReadWrite, .groupRead, .otherRead],
+            durable: true)
     }
 }

@@ -43,7 +43,7 @@ final class Supervisor {
         }
         perform(supervision.started(at: MonotonicClock.now()))
         var descriptors = [
-            pollfd(fd: first.signals.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: first.signals.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
             pollfd(fd: -1, events: Int16(POLLIN), revents: 0),
         ]
         while true {
@@ -53,7 +53,13 @@ final class Supervisor {
                 let wait = deadline.duration(since: MonotonicClock.now()).millisecondsRoundedUp
                 timeout = CInt(min(wait, UInt64(CInt.max)))
             }
-            _ = poll(&descriptors, nfds_t(descriptors.count), timeout)
+            do throws(DaemonError) {
+                _ = try System.poll(&descriptors, timeout: timeout, subject: "the supervisor's descriptors")
+            } catch {
+                // Nothing is ready then; the deadlines below still pass, and reaping comes with
+                // SIGCHLD on the next call.
+                logger.error("\(error.description)")
+            }
             if descriptors[1].revents != 0 { readReports() }
             if descriptors[0].revents != 0 {
                 for number in first.signals.pending() {
@@ -75,11 +81,19 @@ final class Supervisor {
             case .startWorker:
                 startWorker()
             case .forward(let signal):
-                if worker > 0 { _ = kill(worker, signal.rawValue) }
+                if worker > 0 {
+                    signalling { () throws(DaemonError) in
+                        try System.signal(worker, signal.rawValue, subject: "the worker")
+                    }
+                }
             case .reap:
                 reap()
             case .killOrphans(let pids):
-                for pid in pids { _ = kill(-pid, SIGKILL) }
+                for pid in pids {
+                    signalling { () throws(DaemonError) in
+                        try System.signalGroup(pid, SIGKILL, subject: "the orphan group \(pid)")
+                    }
+                }
             case .sendLeavingAdvertisement:
                 first.sendLeavingAdvertisement()
             case .runDownScript(let previous):
@@ -91,6 +105,17 @@ final class Supervisor {
             case .exit, .dieOf:
                 finish(action)
             }
+        }
+    }
+
+    /// Runs `send`, a `kill` of a process or group that may have ended since (it is reaped
+    /// with the next SIGCHLD): only a failure other than `ESRCH` is worth a word.
+    private func signalling(_ send: () throws(DaemonError) -> Void) {
+        do throws(DaemonError) {
+            try send()
+        } catch {
+            if case .system(_, _, .noSuchProcess) = error { return }
+            logger.error("\(error.description)")
         }
     }
 

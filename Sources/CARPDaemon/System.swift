@@ -4,7 +4,8 @@ import Glibc
 import SystemPackage
 
 /// The daemon's system calls, in one place: each is retried while it fails with `EINTR`
-/// (`close` alone is not: the descriptor is gone either way), and any other failure throws
+/// (`close` is not, the descriptor being gone either way, nor `poll`, whose caller must
+/// compute its timeout again), and any other failure throws
 /// ``DaemonError/system(call:subject:errno:)`` naming the call, what it acted on and errno,
 /// as swift-nio's `Posix` namespace does. swift-system's `FileDescriptor` makes the calls it
 /// has (it retries `EINTR` itself); the others go through ``call(_:on:_:)``.
@@ -41,11 +42,11 @@ enum System {
     /// `open`: the file at `path`. Pass `.closeOnExec` unless the programs we start must
     /// inherit it.
     static func open(
-        _ path: String, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions = [],
+        _ path: FilePath, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions = [],
         permissions: FilePermissions? = nil
     ) throws(DaemonError) -> FileDescriptor {
-        try calling("open", on: path) {
-            try FileDescriptor.open(FilePath(path), mode, options: options, permissions: permissions)
+        try calling("open", on: path.string) {
+            try FileDescriptor.open(path, mode, options: options, permissions: permissions)
         }
     }
 
@@ -96,13 +97,17 @@ enum System {
     }
 
     /// `rename`: replaces `destination` with `source` atomically.
-    static func rename(_ source: String, to destination: String) throws(DaemonError) {
-        _ = try call("rename", on: destination) { Glibc.rename(source, destination) }
+    static func rename(_ source: FilePath, to destination: FilePath) throws(DaemonError) {
+        _ = try call("rename", on: destination.string) {
+            source.withPlatformString { source in
+                destination.withPlatformString { destination in Glibc.rename(source, destination) }
+            }
+        }
     }
 
     /// `unlink`.
-    static func unlink(_ path: String) throws(DaemonError) {
-        _ = try call("unlink", on: path) { Glibc.unlink(path) }
+    static func unlink(_ path: FilePath) throws(DaemonError) {
+        _ = try call("unlink", on: path.string) { path.withPlatformString { Glibc.unlink($0) } }
     }
 
     /// `flock(LOCK_EX | LOCK_NB)`: whether the lock was taken; false when another open file
@@ -123,7 +128,7 @@ enum System {
     ) throws(DaemonError) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
         let ends = try calling("pipe", on: subject) { try FileDescriptor.pipe() }
         do throws(DaemonError) {
-            for end in [ends.readEnd, ends.writeEnd] { try setCloseOnExec(end.rawValue, subject: subject) }
+            for end in [ends.readEnd, ends.writeEnd] { try setCloseOnExec(end, subject: subject) }
         } catch {
             release(ends.readEnd)
             release(ends.writeEnd)
@@ -146,8 +151,8 @@ enum System {
     }
 
     /// `fcntl(F_SETFD, FD_CLOEXEC)`: the programs we start do not inherit the descriptor.
-    static func setCloseOnExec(_ descriptor: CInt, subject: String) throws(DaemonError) {
-        _ = try call("fcntl(F_SETFD, FD_CLOEXEC)", on: subject) { fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+    static func setCloseOnExec(_ descriptor: FileDescriptor, subject: String) throws(DaemonError) {
+        _ = try call("fcntl(F_SETFD, FD_CLOEXEC)", on: subject) { fcntl(descriptor.rawValue, F_SETFD, FD_CLOEXEC) }
     }
 
     // MARK: Processes
@@ -185,8 +190,8 @@ enum System {
     }
 
     /// `chdir`.
-    static func changeDirectory(to path: String) throws(DaemonError) {
-        _ = try call("chdir", on: path) { chdir(path) }
+    static func changeDirectory(to path: FilePath) throws(DaemonError) {
+        _ = try call("chdir", on: path.string) { path.withPlatformString { chdir($0) } }
     }
 
     /// `waitpid(pid, 0)`: blocks until the child `pid` ends; its raw wait status.
@@ -216,25 +221,74 @@ enum System {
         return result == pid ? status : nil
     }
 
+    /// `kill(pid, signal)`: the process `pid`.
+    static func signal(_ pid: pid_t, _ signal: CInt, subject: String) throws(DaemonError) {
+        _ = try call("kill", on: subject) { Glibc.kill(pid, signal) }
+    }
+
     /// `kill(-pid, signal)`: every process of the group `pid`.
     static func signalGroup(_ pid: pid_t, _ signal: CInt, subject: String) throws(DaemonError) {
         _ = try call("kill", on: subject) { Glibc.kill(-pid, signal) }
+    }
+
+    /// `kill(pid, 0)`: whether the process `pid` exists, also when it is not ours to signal
+    /// (`EPERM`); false once it is gone (`ESRCH`).
+    static func processExists(_ pid: pid_t) throws(DaemonError) -> Bool {
+        do throws(DaemonError) {
+            try signal(pid, 0, subject: "pid \(pid)")
+            return true
+        } catch {
+            switch error {
+            case .system(_, _, .notPermitted): return true
+            case .system(_, _, .noSuchProcess): return false
+            default: throw error
+            }
+        }
+    }
+
+    /// `gethostname`: this host's name.
+    static func hostName() throws(DaemonError) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        // One byte kept back: a name cut to the buffer is not terminated.
+        let length = buffer.count - 1
+        _ = try call("gethostname", on: "this host") { Glibc.gethostname(&buffer, length) }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: Waiting
+
+    /// `poll`: waits at most `timeout` milliseconds (-1: with no end) until one of
+    /// `descriptors` has an event, and returns how many have one (in their `revents`).
+    ///
+    /// A signal that interrupts the wait (`EINTR`) is not retried: the call returns 0, as a
+    /// timeout does, because the caller's timeout runs to a deadline it must compute again.
+    /// On any return every `revents` is this call's, never one left from the previous call.
+    static func poll(_ descriptors: inout [pollfd], timeout: CInt, subject: String) throws(DaemonError) -> Int {
+        let ready = descriptors.withUnsafeMutableBufferPointer {
+            Glibc.poll($0.baseAddress, nfds_t($0.count), timeout)
+        }
+        if ready >= 0 { return Int(ready) }
+        let code = Errno(rawValue: Glibc.errno)
+        for index in descriptors.indices { descriptors[index].revents = 0 }
+        guard code == .interrupted else { throw .system(call: "poll", subject: subject, errno: code) }
+        return 0
     }
 
     // MARK: Signals and clocks
 
     /// `swiftcarp_signalfd`: blocks `signals` and returns a non-blocking, close-on-exec
     /// `signalfd` that reads them.
-    static func signalDescriptor(for signals: [CInt]) throws(DaemonError) -> CInt {
-        try call("signalfd", on: "\(signals)") {
+    static func signalDescriptor(for signals: [CInt]) throws(DaemonError) -> FileDescriptor {
+        let descriptor = try call("signalfd", on: "\(signals)") {
             signals.withUnsafeBufferPointer { swiftcarp_signalfd($0.baseAddress, CInt($0.count)) }
         }
+        return FileDescriptor(rawValue: descriptor)
     }
 
     /// `swiftcarp_read_signal` (a `read` of one `signalfd_siginfo`): the next pending signal,
     /// or nil when none is pending.
-    static func nextSignal(from descriptor: CInt) throws(DaemonError) -> CInt? {
-        let signal = try call("read", on: "signalfd") { swiftcarp_read_signal(descriptor) }
+    static func nextSignal(from descriptor: FileDescriptor) throws(DaemonError) -> CInt? {
+        let signal = try call("read", on: "signalfd") { swiftcarp_read_signal(descriptor.rawValue) }
         return signal == 0 ? nil : signal
     }
 

@@ -14,7 +14,7 @@ import CARPCore
 ///   host holds the key it retries every ``Configuration/retryInterval`` (the advert interval),
 ///   and at once whenever ``want(at:)`` is called again: the daemon does so when CARP sees a
 ///   sign that the holder let go (its leaving advert, its silence). No watch stream: one POST
-///   per call keeps the HTTP client simple, and the retry bound is the one the issue asks for.
+///   per call keeps the HTTP client simple, and a waiting host still tries once an interval.
 /// - **Keeping it.** The lease is renewed every third of its TTL. The guard's own deadline is
 ///   the *send* time of the last confirmed renewal (or of the grant) plus the TTL minus
 ///   ``Configuration/margin``: etcd cannot expire the lease before that, since it starts its TTL

@@ -15,7 +15,7 @@ import Glibc
 /// on the one path that must not fail. The cost is the dependency (`libcurl4` and what it pulls
 /// in: some 30 more shared libraries and a few MB of memory), paid only with `--etcd`: CCurl
 /// loads libcurl with `dlopen` when the first client is made, so that an instance without the
-/// guard maps nothing new.
+/// guard never maps it.
 ///
 /// How it fits the loop (libcurl 7.88 in Debian bookworm has no `curl_multi_waitfds`, which came
 /// in 8.8; `curl_multi_poll` would block in libcurl's own poll): the socket API. libcurl says

@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// Turns `vip-common.conf` and a `vip-NNN.conf` into the options they stand for, as the Red Hat
 /// `ucarp` wrapper would pass them: `ID` is `--vhid`, `VIP_ADDRESS` is `--addr`, and so on;
 /// `OPTIONS` is split into words like a shell would and read with the command line's table.
@@ -33,11 +35,12 @@ enum ConfigurationOptions {
     static func load(
         path: String, readIfPresent: (String) throws(SettingsError) -> [UInt8]?
     ) throws(SettingsError) -> (options: [Option], warnings: [StartupWarning]) {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
-        let fileName = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let file = FilePath(path)
+        var directory = file.removingLastComponent()
+        if directory.isEmpty { directory = "." }
+        let fileName = file.lastComponent?.string ?? path
         var parsedFiles: [ConfigurationFile] = []
-        let commonPath = (directory.hasSuffix("/") ? directory : directory + "/") + commonFileName
+        let commonPath = directory.appending(commonFileName).string
         if fileName != commonFileName, let bytes = try readIfPresent(commonPath) {
             parsedFiles.append(try parse(bytes, path: commonPath))
         }
@@ -68,7 +71,7 @@ enum ConfigurationOptions {
         // Installed beside the files, used when the files name no script.
         for (name, script) in [("UPSCRIPT", "vip-up"), ("DOWNSCRIPT", "vip-down")]
         where merged[name].map({ $0.value.isEmpty }) ?? true {
-            let candidate = (directory.hasSuffix("/") ? directory : directory + "/") + script
+            let candidate = directory.appending(script).string
             if (try? readIfPresent(candidate)) ?? nil != nil {
                 merged[name] = (candidate, "\(path) (default \(name))")
             }

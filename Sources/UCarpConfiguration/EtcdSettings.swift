@@ -1,7 +1,7 @@
 import CARPCore
 
-/// `--etcd` and its companions: the etcd lease guard that gates MASTER on holding a key
-/// (issue 15). nil in ``Settings/etcd`` without `--etcd`: nothing changes then.
+/// `--etcd` and its companions: the etcd lease guard that gates MASTER on holding a key. nil
+/// in ``Settings/etcd`` without `--etcd`, and the instance is plain CARP.
 public struct EtcdSettings: Equatable, Sendable {
     /// `--etcd-unreachable`: what a master does when etcd stops answering.
     public enum Unreachable: String, Equatable, Sendable, CaseIterable {

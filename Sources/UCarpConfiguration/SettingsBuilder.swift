@@ -60,20 +60,21 @@ struct SettingsBuilder {
     mutating func apply(
         _ id: UCarpOption, _ value: String, readPassfile: (String) throws(SettingsError) -> [UInt8]
     ) throws(SettingsError) {
+        let option = id.longOption
         switch id {
-        case .interface: interface = try OptionValue.nonEmpty(value, option: "--interface")
+        case .interface: interface = try OptionValue.nonEmpty(value, option: option)
         case .srcip:
-            let address = try OptionValue.ipAddress(value, option: "--srcip")
+            let address = try OptionValue.ipAddress(value, option: option)
             // ucarp takes any IPv4 --srcip; an IPv6 one must be an address of the interface.
             if let ipv6 = address.ipv6, ipv6.isMulticast { throw .sourceNotUnicast(value: value) }
             sourceAddress = address
         case .mcast:
-            let address = try OptionValue.ipAddress(value, option: "--mcast")
+            let address = try OptionValue.ipAddress(value, option: option)
             guard address.isMulticast else {
                 throw address.ipv6 == nil ? .notMulticast(value: value) : .notIPv6Multicast(value: value)
             }
             group = address
-        case .vhid: vhid = UInt8(try OptionValue.number(value, option: "--vhid", range: Settings.vhidRange))
+        case .vhid: vhid = UInt8(try OptionValue.number(value, option: option, range: Settings.vhidRange))
         case .pass:
             password = Array(value.utf8)
             passfile = nil
@@ -88,13 +89,13 @@ struct SettingsBuilder {
         case .neutral: neutral = true
         case .addr: try addVirtualAddress(value)
         case .advbase:
-            advbase = UInt8(try OptionValue.number(value, option: "--advbase", range: Settings.advbaseRange))
+            advbase = UInt8(try OptionValue.number(value, option: option, range: Settings.advbaseRange))
         case .advskew:
-            advskew = UInt8(try OptionValue.number(value, option: "--advskew", range: Settings.advskewRange))
-        case .upscript: upscript = try OptionValue.nonEmpty(value, option: "--upscript")
-        case .downscript: downscript = try OptionValue.nonEmpty(value, option: "--downscript")
+            advskew = UInt8(try OptionValue.number(value, option: option, range: Settings.advskewRange))
+        case .upscript: upscript = try OptionValue.nonEmpty(value, option: option)
+        case .downscript: downscript = try OptionValue.nonEmpty(value, option: option)
         case .deadratio:
-            deadRatio = try OptionValue.number(value, option: "--deadratio", range: Settings.deadRatioRange)
+            deadRatio = try OptionValue.number(value, option: option, range: Settings.deadRatioRange)
         case .debug: debug = true
         case .shutdown: shutdown = true
         case .facility:
@@ -108,47 +109,47 @@ struct SettingsBuilder {
         case .ignoreifstate: ignoreInterfaceState = true
         case .nomcast: noMulticast = true
         case .xparam: xparam = value
-        case .check: check = try OptionValue.nonEmpty(value, option: "--check")
-        case .checkInterval: checkInterval = try OptionValue.positiveDuration(value, option: "--check-interval")
-        case .checkTimeout: checkTimeout = try OptionValue.positiveDuration(value, option: "--check-timeout")
+        case .check: check = try OptionValue.nonEmpty(value, option: option)
+        case .checkInterval: checkInterval = try OptionValue.positiveDuration(value, option: option)
+        case .checkTimeout: checkTimeout = try OptionValue.positiveDuration(value, option: option)
         case .checkFall:
-            checkFall = Int(try OptionValue.number(value, option: "--check-fall", range: Settings.checkCountRange))
+            checkFall = Int(try OptionValue.number(value, option: option, range: Settings.checkCountRange))
         case .checkRise:
-            checkRise = Int(try OptionValue.number(value, option: "--check-rise", range: Settings.checkCountRange))
+            checkRise = Int(try OptionValue.number(value, option: option, range: Settings.checkCountRange))
         case .peer:
-            let peer = try OptionValue.ipAddress(value, option: "--peer")
+            let peer = try OptionValue.ipAddress(value, option: option)
             guard !peer.isMulticast else { throw .peerNotUnicast(value: value) }
             if !peers.contains(peer) { peers.append(peer) }
-        case .pidfile: pidFile = try OptionValue.nonEmpty(value, option: "--pidfile")
-        case .statefile: stateFile = try OptionValue.nonEmpty(value, option: "--statefile")
+        case .pidfile: pidFile = try OptionValue.nonEmpty(value, option: option)
+        case .statefile: stateFile = try OptionValue.nonEmpty(value, option: option)
         case .scriptTimeout:
-            scriptTimeout = try OptionValue.duration(value, option: "--script-timeout", maximum: 86_400)
+            scriptTimeout = try OptionValue.duration(value, option: option, maximum: 86_400)
         case .notify:
             let words: [String]
             do {
                 words = try ShellLexer.words(value)
             } catch {
-                throw .syntax("--notify: \(error.message)")
+                throw .syntax("\(option): \(error.message)")
             }
-            guard let program = words.first, !program.isEmpty else { throw .emptyValue(option: "--notify") }
+            guard let program = words.first, !program.isEmpty else { throw .emptyValue(option: option) }
             notify = words
-        case .name: name = try OptionValue.nonEmpty(value, option: "--name")
+        case .name: name = try OptionValue.nonEmpty(value, option: option)
         case .garpRepeat:
-            garpRepeat = Int(try OptionValue.number(value, option: "--garp-repeat", range: Settings.garpRepeatRange))
-        case .garpInterval: garpInterval = try OptionValue.duration(value, option: "--garp-interval", maximum: 3600)
+            garpRepeat = Int(try OptionValue.number(value, option: option, range: Settings.garpRepeatRange))
+        case .garpInterval: garpInterval = try OptionValue.duration(value, option: option, maximum: 3600)
         case .garpRefresh:
-            let refresh = try OptionValue.duration(value, option: "--garp-refresh", maximum: 3600)
+            let refresh = try OptionValue.duration(value, option: option, maximum: 3600)
             // A refresh is one broadcast per period for as long as we are master: not a flood.
             guard refresh.nanoseconds == 0 || refresh >= Settings.garpRefreshMinimum else {
-                throw .tooShort(option: "--garp-refresh", value: value, minimum: "0.1")
+                throw .tooShort(option: option, value: value, minimum: "0.1")
             }
             garpRefresh = refresh
         case .handoverWait:
-            handOverWait = try OptionValue.duration(value, option: "--handover-wait", maximum: 60)
+            handOverWait = try OptionValue.duration(value, option: option, maximum: 60)
         case .preemptDelay:
-            preemptDelay = try OptionValue.duration(value, option: "--preempt-delay", maximum: 3600)
+            preemptDelay = try OptionValue.duration(value, option: option, maximum: 3600)
         case .metricsFile:
-            let path = try OptionValue.nonEmpty(value, option: "--metrics-file")
+            let path = try OptionValue.nonEmpty(value, option: option)
             // node_exporter's textfile collector reads `*.prom` files and nothing else.
             let name = path.hasSuffix("/") ? "" : path.split(separator: "/").last ?? ""
             guard name.hasSuffix(".prom"), name.count > ".prom".count else { throw .metricsFileName(path) }
@@ -168,7 +169,7 @@ struct SettingsBuilder {
     /// One more virtual address, refused if no host could share it, if it is there already,
     /// or if there are enough.
     mutating func addVirtualAddress(_ value: String) throws(SettingsError) {
-        let address = try OptionValue.ipAddress(value, option: "--addr")
+        let address = try OptionValue.ipAddress(value, option: UCarpOption.addr.longOption)
         if address.isMulticast {
             throw .unusableVirtualAddress(value: value, why: "it is a multicast address")
         }
@@ -198,7 +199,7 @@ struct SettingsBuilder {
     private mutating func applyEtcd(
         _ id: UCarpOption, _ value: String, readPassfile: (String) throws(SettingsError) -> [UInt8]
     ) throws(SettingsError) {
-        let option = "--\(UCarpOption.etcdSpelling(id))"
+        let option = id.longOption
         if id != .etcd, firstEtcdOption == nil { firstEtcdOption = option }
         switch id {
         case .etcd:
@@ -247,13 +248,17 @@ struct SettingsBuilder {
             return nil
         }
         if etcd.certificateFile != nil, etcd.keyFile == nil {
-            throw .etcdNeeds(option: "--etcd-cert", other: "--etcd-key")
+            throw .etcdNeeds(option: UCarpOption.etcdCert.longOption, other: UCarpOption.etcdKey.longOption)
         }
         if etcd.keyFile != nil, etcd.certificateFile == nil {
-            throw .etcdNeeds(option: "--etcd-key", other: "--etcd-cert")
+            throw .etcdNeeds(option: UCarpOption.etcdKey.longOption, other: UCarpOption.etcdCert.longOption)
         }
-        if etcd.user != nil, etcd.passfile == nil { throw .etcdNeeds(option: "--etcd-user", other: "--etcd-passfile") }
-        if etcd.passfile != nil, etcd.user == nil { throw .etcdNeeds(option: "--etcd-passfile", other: "--etcd-user") }
+        if etcd.user != nil, etcd.passfile == nil {
+            throw .etcdNeeds(option: UCarpOption.etcdUser.longOption, other: UCarpOption.etcdPassfile.longOption)
+        }
+        if etcd.passfile != nil, etcd.user == nil {
+            throw .etcdNeeds(option: UCarpOption.etcdPassfile.longOption, other: UCarpOption.etcdUser.longOption)
+        }
         var settings = etcd
         settings.endpoints = etcdEndpoints
         return settings
@@ -262,19 +267,24 @@ struct SettingsBuilder {
     /// The settings, once the options that need each other agree.
     func settings() throws(SettingsError) -> Settings {
         guard let sourceAddress else {
-            throw .missing(option: "--srcip (-s)", what: "the real address of this host on the interface")
+            throw .missing(
+                option: UCarpOption.srcip.longAndShortOption, what: "the real address of this host on the interface")
         }
         guard let vhid else {
-            throw .missing(option: "--vhid (-v)", what: "the virtual host id, 1 to 255, the same on every host")
+            throw .missing(
+                option: UCarpOption.vhid.longAndShortOption,
+                what: "the virtual host id, 1 to 255, the same on every host")
         }
         guard let password, !password.isEmpty else {
-            throw .missing(option: "--pass (-p) or --passfile (-o)", what: "the shared password")
+            throw .missing(
+                option: "\(UCarpOption.pass.longAndShortOption) or \(UCarpOption.passfile.longAndShortOption)",
+                what: "the shared password")
         }
         guard password.count <= CARPWire.maximumPasswordLength else {
             throw .passwordTooLong(length: password.count)
         }
         guard !virtualAddresses.isEmpty else {
-            throw .missing(option: "--addr (-a)", what: "the virtual address to share")
+            throw .missing(option: UCarpOption.addr.longAndShortOption, what: "the virtual address to share")
         }
         var settings = Settings(
             interface: interface, sourceAddress: sourceAddress, vhid: vhid, password: password,
@@ -287,12 +297,14 @@ struct SettingsBuilder {
         let sourceIsIPv6 = sourceAddress.ipv6 != nil
         if let group {
             guard (group.ipv6 != nil) == sourceIsIPv6 else {
-                throw .familyMismatch(option: "--mcast", value: group.description, source: sourceAddress.description)
+                throw .familyMismatch(
+                    option: UCarpOption.mcast.longOption, value: group.description, source: sourceAddress.description)
             }
             settings.group = group
         }
         if let peer = peers.first(where: { ($0.ipv6 != nil) != sourceIsIPv6 }) {
-            throw .familyMismatch(option: "--peer", value: peer.description, source: sourceAddress.description)
+            throw .familyMismatch(
+                option: UCarpOption.peer.longOption, value: peer.description, source: sourceAddress.description)
         }
         if let deadRatio { settings.deadRatio = deadRatio }
         if let facility { settings.facility = facility }

@@ -121,7 +121,7 @@ public enum UCarpCommandLine {
             etcd[keyPath: keyPath] = absolute(path, in: environment)
         }
         // OpenSSL would ask for an encrypted key's passphrase on the terminal, inside the poll
-        // loop, at the first connection: refused now instead. Its PEM header says so.
+        // loop, at the first connection: refused at start-up instead. Its PEM header says so.
         if let path = etcd.keyFile, let start = try? environment.read(path),
             start.starts(with: Array("-----BEGIN ENCRYPTED PRIVATE KEY-----".utf8))
                 || String(decoding: start.prefix(256), as: UTF8.self).contains("Proc-Type: 4,ENCRYPTED")

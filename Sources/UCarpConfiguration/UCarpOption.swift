@@ -6,13 +6,13 @@ enum UCarpOption: String, Hashable, Sendable {
     case pidfile, statefile, scriptTimeout, config, peer
     case check, checkInterval, checkFall, checkRise, checkTimeout
     case notify, name, garpRepeat, garpInterval, garpRefresh
-    // Make-before-break hand-over (issue 16).
+    // Make-before-break hand-over.
     case handoverWait
     case preemptDelay
-    // The address never outlives its daemon (issue 17).
+    // The address never outlives its daemon.
     case cleanup
     case metricsFile
-    // The etcd lease guard (issue 15).
+    // The etcd lease guard.
     case etcd, etcdPrefix, etcdLock, etcdTTL, etcdUnreachable, etcdCACert, etcdCert, etcdKey, etcdUser
     case etcdPassfile
 
@@ -67,10 +67,10 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("garp-refresh", takesArgument: true, id: .garpRefresh),
         Spelling("handover-wait", takesArgument: true, id: .handoverWait),
         Spelling("preempt-delay", takesArgument: true, id: .preemptDelay),
-        // The address never outlives its daemon (issue 17).
+        // The address never outlives its daemon.
         Spelling("cleanup", takesArgument: false, id: .cleanup),
         Spelling("metrics-file", takesArgument: true, id: .metricsFile),
-        // The etcd lease guard (issue 15).
+        // The etcd lease guard.
         Spelling("etcd", takesArgument: true, id: .etcd),
         Spelling("etcd-prefix", takesArgument: true, id: .etcdPrefix),
         Spelling("etcd-lock", takesArgument: true, id: .etcdLock),
@@ -85,9 +85,18 @@ enum UCarpOption: String, Hashable, Sendable {
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])
 
-    /// The long name of an option of ours, as error messages spell it (`etcd-ttl`).
-    static func etcdSpelling(_ id: UCarpOption) -> String {
-        extensionOptions.first { $0.id == id }?.name ?? id.rawValue
+    /// The option as messages spell it, from the tables above: `--etcd-ttl`; where ucarp's
+    /// long name differs from ours, ours (`--mcast`, not `--mcastip`).
+    var longOption: String {
+        let spelling = Self.extensionOptions.first { $0.id == self } ?? Self.ucarpOptions.first { $0.id == self }
+        return "--" + (spelling?.name ?? rawValue)
+    }
+
+    /// ``longOption`` followed by the short letter, if the option has one: `--srcip (-s)`.
+    var longAndShortOption: String {
+        let spellings = Self.ucarpOptions + Self.extensionOptions
+        guard let short = spellings.first(where: { $0.id == self && $0.short != nil })?.short else { return longOption }
+        return "\(longOption) (-\(short))"
     }
 
     /// The options of `words` (a command line or an `OPTIONS` value), in getopt's words if not.

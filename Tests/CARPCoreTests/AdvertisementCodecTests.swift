@@ -381,4 +381,11 @@ import Testing
             }
         }
     }
+
+    @Test func onlyAdvbaseAndAdvskew255MakeALeavingAdvertisement() {
+        let source = IPv4Address(192, 0, 2, 1)
+        #expect(ReceivedAdvertisement(source: source, advbase: 255, advskew: 255, counter: 1).isLeaving)
+        #expect(!ReceivedAdvertisement(source: source, advbase: 255, advskew: 254, counter: 1).isLeaving)
+        #expect(!ReceivedAdvertisement(source: source, advbase: 1, advskew: 255, counter: 1).isLeaving)
+    }
 }

@@ -6,22 +6,34 @@ import Testing
 @testable import CARPDaemon
 
 struct PidFileTests {
+    @Test func aSymbolicLinkAtThePathIsRefusedNotWrittenThrough() throws {
+        let scratch = try ScratchDirectory()
+        let victim = "\(scratch.path)/victim"
+        let path = "\(scratch.path)/ucarp.pid"
+        try System.replaceFile(
+            at: FilePath(victim), contents: Array("keep\n".utf8), permissions: .ownerReadWrite, durable: false)
+        try #require(symlink(victim, path) == 0)
+        let error = #expect(throws: DaemonError.self) { _ = try PidFile(path: FilePath(path)) }
+        #expect(error.flatMap(\.systemCall)?.errno == .tooManySymbolicLinkLevels)
+        #expect(try scratch.contents(of: victim) == "keep\n")
+    }
+
     @Test func recordsThePidAsOneWholeLineEvenOverALongerOne() throws {
         let scratch = try ScratchDirectory()
-        let file = try PidFile(path: "\(scratch.path)/ucarp.pid")
+        let file = try PidFile(path: FilePath("\(scratch.path)/ucarp.pid"))
         try file.write(pid: 123_456)
-        #expect(try scratch.contents(of: file.path) == "123456\n")
+        #expect(try scratch.contents(of: file.path.string) == "123456\n")
         try file.write(pid: 7)
-        #expect(try scratch.contents(of: file.path) == "7\n")
+        #expect(try scratch.contents(of: file.path.string) == "7\n")
     }
 
     @Test func aSecondInstanceIsRefusedWithTheRunningPidAndLeavesTheFileAlone() throws {
         let scratch = try ScratchDirectory()
         let path = "\(scratch.path)/ucarp.pid"
-        let running = try PidFile(path: path)
+        let running = try PidFile(path: FilePath(path))
         try running.write(pid: 4242)
         let error = #expect(throws: DaemonError.self) {
-            _ = try PidFile(path: path)
+            _ = try PidFile(path: FilePath(path))
         }
         #expect(
             error?.description == "already running as pid 4242 (\(path) is locked): refusing to start a second instance"
@@ -32,11 +44,11 @@ struct PidFileTests {
     @Test func removingTheFileReleasesTheLockForTheNextStart() throws {
         let scratch = try ScratchDirectory()
         let path = "\(scratch.path)/ucarp.pid"
-        let first = try PidFile(path: path)
+        let first = try PidFile(path: FilePath(path))
         try first.write(pid: 4242)
         first.remove()
         #expect(scratch.names == [])
-        let next = try PidFile(path: path)
+        let next = try PidFile(path: FilePath(path))
         try next.write(pid: 4343)
         #expect(try scratch.contents(of: path) == "4343\n")
     }
@@ -44,7 +56,7 @@ struct PidFileTests {
     @Test func aPidFileThatCannotBeOpenedNamesItsPath() {
         let path = "/nonexistent-swiftcarp-directory/ucarp.pid"
         let error = #expect(throws: DaemonError.self) {
-            _ = try PidFile(path: path)
+            _ = try PidFile(path: FilePath(path))
         }
         #expect(error?.description == "open on \(path) failed: No such file or directory")
     }

@@ -40,7 +40,7 @@ final class ScratchDirectory {
 
     /// The whole contents of the file at `path`, read with a fresh descriptor.
     func contents(of path: String) throws -> String {
-        let file = try System.open(path, .readOnly, options: .closeOnExec)
+        let file = try System.open(FilePath(path), .readOnly, options: .closeOnExec)
         defer { System.release(file) }
         return try String(decoding: readAll(file), as: UTF8.self)
     }

@@ -15,9 +15,9 @@ struct StateFileTests {
 
     @Test func writesTheWholeRecordAndLeavesNoTemporaryFile() throws {
         let scratch = try ScratchDirectory()
-        let file = StateFile(path: "\(scratch.path)/state")
+        let file = StateFile(path: FilePath("\(scratch.path)/state"))
         try file.write(Self.record("MASTER"))
-        let lines = try scratch.contents(of: file.path).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try scratch.contents(of: file.path.string).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(
             Array(lines.prefix(7)) == [
                 "STATE=MASTER", "PREVIOUS_STATE=INIT", "REASON=master-silent", "VHID=7", "INTERFACE=eth0",
@@ -43,14 +43,14 @@ struct StateFileTests {
     /// file renamed over it, never the old one rewritten in place.
     @Test func replacesTheFileSoAReaderOfTheOldOneSeesItWhole() throws {
         let scratch = try ScratchDirectory()
-        let file = StateFile(path: "\(scratch.path)/state")
+        let file = StateFile(path: FilePath("\(scratch.path)/state"))
         try file.write(Self.record("BACKUP"))
-        let before = try scratch.contents(of: file.path)
+        let before = try scratch.contents(of: file.path.string)
         let reader = try System.open(file.path, .readOnly, options: .closeOnExec)
         defer { System.release(reader) }
         try file.write(Self.record("MASTER", previous: "BACKUP"))
         #expect(try String(decoding: readAll(reader), as: UTF8.self) == before)
-        #expect(try scratch.contents(of: file.path).hasPrefix("STATE=MASTER\nPREVIOUS_STATE=BACKUP\n"))
+        #expect(try scratch.contents(of: file.path.string).hasPrefix("STATE=MASTER\nPREVIOUS_STATE=BACKUP\n"))
         #expect(scratch.names == ["state"])
     }
 
@@ -61,7 +61,7 @@ struct StateFileTests {
         mkdir(path, 0o755)
         mkdir("\(path)/inside", 0o755)
         let error = #expect(throws: DaemonError.self) {
-            try StateFile(path: path).write(Self.record("MASTER"))
+            try StateFile(path: FilePath(path)).write(Self.record("MASTER"))
         }
         #expect(error.flatMap(\.systemCall)?.call == "rename")
         #expect(error.flatMap(\.systemCall)?.subject == path)
@@ -71,9 +71,10 @@ struct StateFileTests {
     @Test func aStateFileInAMissingDirectoryNamesTheFileItCouldNotCreate() {
         let path = "/nonexistent-swiftcarp-directory/state"
         let error = #expect(throws: DaemonError.self) {
-            try StateFile(path: path).write(Self.record("MASTER"))
+            try StateFile(path: FilePath(path)).write(Self.record("MASTER"))
         }
-        #expect(error?.description == "open on \(path).tmp.\(getpid()) failed: No such file or directory")
+        #expect(error?.description.hasPrefix("open on \(path).tmp.") == true)
+        #expect(error?.description.hasSuffix(" failed: No such file or directory") == true)
     }
 }
 

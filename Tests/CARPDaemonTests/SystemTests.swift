@@ -40,7 +40,7 @@ struct SystemTests {
     @Test func aSwiftSystemCallThatFailsIsNamedWithItsPath() {
         let path = "/nonexistent-swiftcarp-directory/file"
         let error = #expect(throws: DaemonError.self) {
-            try System.open(path, .readOnly)
+            try System.open(FilePath(path), .readOnly)
         }
         #expect(error?.description == "open on \(path) failed: No such file or directory")
     }
@@ -58,9 +58,10 @@ struct SystemTests {
     @Test func tryLockSaysWhenAnotherOpenFileHoldsTheLock() throws {
         let scratch = try ScratchDirectory()
         let path = "\(scratch.path)/lock"
-        let first = try System.open(path, .readWrite, options: [.create, .closeOnExec], permissions: .ownerReadWrite)
+        let first = try System.open(
+            FilePath(path), .readWrite, options: [.create, .closeOnExec], permissions: .ownerReadWrite)
         defer { System.release(first) }
-        let second = try System.open(path, .readWrite, options: .closeOnExec)
+        let second = try System.open(FilePath(path), .readWrite, options: .closeOnExec)
         defer { System.release(second) }
         #expect(try System.tryLock(first, subject: path))
         #expect(try !System.tryLock(second, subject: path))
@@ -145,6 +146,43 @@ struct SystemTests {
             (.ipv4(IPv4Address(192, 0, 2, 1)), .networkUnreachable), (.ipv4(IPv4Address(192, 0, 2, 2)), .noRouteToHost),
         ])
         #expect(unicast.description == "sendto 192.0.2.1: Network is unreachable, 192.0.2.2: No route to host")
+    }
+
+    @Test func pollReportsAReadableDescriptorAndTimesOutOnAnEmptyOne() throws {
+        let ends = try System.pipe(subject: "test")
+        defer {
+            System.release(ends.readEnd)
+            System.release(ends.writeEnd)
+        }
+        var descriptors = [pollfd(fd: ends.readEnd.rawValue, events: Int16(POLLIN), revents: 0)]
+        #expect(try System.poll(&descriptors, timeout: 0, subject: "test") == 0)
+        #expect(descriptors[0].revents == 0)
+        try System.write([1], to: ends.writeEnd, subject: "test")
+        #expect(try System.poll(&descriptors, timeout: 0, subject: "test") == 1)
+        #expect(descriptors[0].revents & Int16(POLLIN) != 0)
+    }
+
+    @Test func aProcessExistsUntilItIsReaped() throws {
+        #expect(try System.processExists(getpid()))
+        let child = try System.spawn("/bin/true", argv: ["true"], environment: [])
+        _ = try System.wait(for: child, subject: "true")
+        #expect(try !System.processExists(child))
+    }
+
+    @Test func signallingAProcessThatIsGoneNamesTheCall() throws {
+        let child = try System.spawn("/bin/true", argv: ["true"], environment: [])
+        _ = try System.wait(for: child, subject: "true")
+        let error = #expect(throws: DaemonError.self) {
+            try System.signal(child, SIGTERM, subject: "the child")
+        }
+        #expect(error?.description == "kill on the child failed: No such process")
+    }
+
+    @Test func theHostNameIsTheKernelsNodeName() throws {
+        var names = utsname()
+        try #require(uname(&names) == 0)
+        let nodeName = withUnsafeBytes(of: names.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        #expect(try System.hostName() == nodeName)
     }
 }
 

@@ -191,4 +191,13 @@ import Testing
                 Given(id: .vhid, argument: "1"), Given(id: .vhid, argument: "2"), Given(id: .vhid, argument: "3"),
             ])
     }
+
+    @Test func messagesSpellAnOptionAsItsTableDoes() {
+        #expect(ID.mcast.longOption == "--mcast")
+        #expect(ID.scriptTimeout.longOption == "--script-timeout")
+        #expect(ID.etcdTTL.longOption == "--etcd-ttl")
+        #expect(ID.srcip.longAndShortOption == "--srcip (-s)")
+        #expect(ID.version.longAndShortOption == "--version (-V)")
+        #expect(ID.metricsFile.longAndShortOption == "--metrics-file")
+    }
 }

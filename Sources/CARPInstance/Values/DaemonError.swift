@@ -34,7 +34,7 @@ public enum DaemonError: Error, CustomStringConvertible {
         switch self {
         case .system(let call, let subject, let errno): "\(call) on \(subject) failed: \(errno.description)"
         case .pcap(let action, let interface, let message): "Unable to \(action) on [\(interface)]: \(message)"
-        // The two send failures read as the daemon has always logged them ("write() has failed: ...").
+        // The send failures are bare messages: the log puts them after "write() has failed: ", as ucarp.
         case .injection(_, let message): message
         case .unicast(let failures):
             "sendto " + failures.map { "\($0.peer): \($0.errno.description)" }.joined(separator: ", ")
