@@ -1,9 +1,10 @@
+# shellcheck shell=bash
 # Addresses that vanish come back: a master whose virtual address is flushed, or whose link
 # goes down and up, runs its up script again and announces the address, without a change of
 # role, and a client (h3) reaches the address again within a second.
 
 # reachable_from HOST: HOST gets an answer to one ping of the virtual address.
-reachable_from() { ip netns exec "$(ns $1)" ping -n -q -c 1 -W 0.2 "$VIP" > /dev/null 2>&1; }
+reachable_from() { ip netns exec "$(ns "$1")" ping -n -q -c 1 -W 0.2 "$VIP" > /dev/null 2>&1; }
 
 # reachable_within_a_second_from HOST: pings from HOST until one is answered, for at most a
 # second from the caller's START_MS.

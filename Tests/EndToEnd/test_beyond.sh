@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # What SwiftCARP does better than ucarp 1.5.2 (all compatible on the wire).
 
 # A leaving master's final advert (advbase 255, advskew 255) makes backups take over at once:
@@ -10,7 +11,8 @@ hand_over_to() {
     start_carp h2 "$backup_bin" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
     sleep 1
-    local started=$(now_ms)
+    local started
+    started=$(now_ms)
     kill "-$how" "$(pid_of h1)"
     wait_for 6 owns h2 || fail "h2 did not take over after $how"
     echo "    $how hand-over to $([ "$backup_bin" = "$SWIFTCARP" ] && echo SwiftCARP || echo ucarp): $(( $(now_ms) - started )) ms"
@@ -59,7 +61,7 @@ SCRIPT
     sed -n 3p "$WORK/env.log" | grep -q "CARP_PREVIOUS_STATE=MASTER CARP_REASON=step-down .*CARP_STATE=BACKUP" \
         || fail "step-down: $(sed -n 3p "$WORK/env.log")"
 }
-script_env_lines() { [ "$(cat "$WORK/env.log" 2>/dev/null | wc -l)" -ge "$1" ]; }
+script_env_lines() { [ "$(wc -l < "$WORK/env.log" 2>/dev/null)" -ge "$1" ]; }
 
 test_hung_script_is_killed_after_the_timeout() {
     topology_up 1
@@ -101,7 +103,7 @@ test_subsecond_adverts_run_without_spurious_transitions() {
 # its offset from a file; the backup keeps the real clock.
 wall_clock_step_on_master() {
     local binary=$1 lib
-    lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+    lib=$(find /usr/lib -path "/usr/lib/*/faketime/libfaketime.so.1" 2>/dev/null | head -n 1)
     [ -n "$lib" ] || skip "libfaketime is not installed (apt-get install faketime)"
     topology_up 2
     echo "+0" > "$WORK/clock"
@@ -154,6 +156,7 @@ test_pidfile_is_locked_written_after_daemonizing_and_removed() {
 test_pidfile_write_failure_after_daemonizing_reaches_the_starting_command() {
     topology_up 1
     mkdir "$WORK/full"
+    # shellcheck disable=SC2016 # $1 and $@ are the inner shell's
     unshare --mount sh -c '
         mount -t tmpfs -o size=16k none "$1" && head -c 65536 /dev/zero > "$1/filler" 2>/dev/null
         shift
@@ -179,7 +182,7 @@ test_statefile_follows_every_change() {
     grep -qx "REASON=step-down" "$WORK/state" || fail "after USR2: $(cat "$WORK/state")"
     kill -TERM "$(pid_of h1)"
     wait_for 3 grep -qx "STATE=STOPPED" "$WORK/state" || fail "after TERM: $(cat "$WORK/state")"
-    [ -z "$(ls "$WORK" | grep 'state.tmp')" ] || fail "temporary files left: $(ls "$WORK")"
+    ! compgen -G "$WORK/*state.tmp*" > /dev/null || fail "temporary files left: $(ls "$WORK")"
 }
 
 test_bad_packet_warnings_are_rate_limited_and_counted() {

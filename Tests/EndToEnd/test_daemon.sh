@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Signals, scripts, carrier and daemonizing of SwiftCARP itself.
 
 test_usr1_logs_the_state_line_and_counters() {

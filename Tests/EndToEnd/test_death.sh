@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The address never outlives its daemon (issue 17): a master's instance dies on a live host
 # (SIGKILL, a crash), and within a second the address leaves that host and the backup has it.
 
@@ -18,29 +19,29 @@ SCRIPT
 }
 
 # death_notified HOST: the states (and reasons) HOST's notify script was told.
-death_notified() { cat "$WORK/notified.$(ns $1)" 2>/dev/null; }
+death_notified() { cat "$WORK/notified.$(ns "$1")" 2>/dev/null; }
 
 # reasons HOST: the CARP_REASON of each down script HOST ran.
-reasons() { cat "$WORK/reasons.$(ns $1)" 2>/dev/null; }
+reasons() { cat "$WORK/reasons.$(ns "$1")" 2>/dev/null; }
 
 # start_supervised HOST [options...]: ucarp --daemonize on HOST, with a pid file and a state
 # file in $WORK (HOST.pidfile, HOST.state), the recording down script, and advskew 0.
 start_supervised() {
     local host=$1 n=${1#h}
     shift
-    ip netns exec "$(ns $host)" "$SWIFTCARP" -B -i eth0 -s "$(host_address $n)" -v 7 -p hunter2 -a "$VIP" \
+    ip netns exec "$(ns "$host")" "$SWIFTCARP" -B -i eth0 -s "$(host_address "$n")" -v 7 -p hunter2 -a "$VIP" \
         -u "$WORK/up" -d "$WORK/down-reason" -f none -k 0 --pidfile="$WORK/$host.pidfile" \
-        --statefile="$WORK/$host.state" --notify="$WORK/notify" "$@" > "$WORK/$host.log" 2>&1 || fail "ucarp -B exited $?: $(log_of $host)"
+        --statefile="$WORK/$host.state" --notify="$WORK/notify" "$@" > "$WORK/$host.log" 2>&1 || fail "ucarp -B exited $?: $(log_of "$host")"
 }
 
 supervisor_of() { cat "$WORK/$1.pidfile"; }
 # stop_supervised HOST: TERM to the pid file's pid ends the supervised instance.
 stop_supervised() {
-    kill -TERM "$(supervisor_of $1)"
+    kill -TERM "$(supervisor_of "$1")"
     wait_for 3 test ! -e "$WORK/$1.pidfile" || fail "TERM did not end the supervised instance on $1"
 }
 # worker_of HOST: the pid of the worker, the supervisor's one child.
-worker_of() { ps -o pid= --ppid "$(supervisor_of $1)" | tr -d ' ' | head -n 1; }
+worker_of() { ps -o pid= --ppid "$(supervisor_of "$1")" | tr -d ' ' | head -n 1; }
 state_is() { grep -qx "STATE=$2" "$WORK/$1.state" 2>/dev/null; }
 new_worker() { local pid; pid=$(worker_of "$1"); [ -n "$pid" ] && [ "$pid" != "$2" ]; }
 
@@ -80,7 +81,7 @@ test_death_sigkill_of_the_master_worker_hands_over_and_it_rejoins_as_backup() {
     local supervisor worker killed
     supervisor=$(supervisor_of h1)
     worker=$(worker_of h1)
-    [ -n "$worker" ] && [ "$worker" != "$supervisor" ] || fail "no worker under the supervisor $supervisor"
+    { [ -n "$worker" ] && [ "$worker" != "$supervisor" ]; } || fail "no worker under the supervisor $supervisor"
     killed=$(now_ms)
     kill -KILL "$worker"
     hand_over_sampled "$killed"
@@ -152,7 +153,7 @@ test_death_of_the_whole_foreground_group_is_cleaned_up_by_the_stop_post_command(
     grep -q "The instance died while MASTER (the service ended with signal)" "$WORK/cleanup.log" \
         || fail "--cleanup said: $(cat "$WORK/cleanup.log")"
     [ "$(reasons h1)" = "$(printf 'startup\ndaemon-died')" ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
-    grep -qx "STATE=STOPPED" "$WORK/h1.state" && grep -qx "REASON=daemon-died" "$WORK/h1.state" \
+    { grep -qx "STATE=STOPPED" "$WORK/h1.state" && grep -qx "REASON=daemon-died" "$WORK/h1.state"; } \
         || fail "state file after --cleanup: $(cat "$WORK/h1.state")"
     # Run again (or after a clean stop): nothing to do.
     ip netns exec "$(ns h1)" env SERVICE_RESULT=signal "$SWIFTCARP" "${options[@]}" --cleanup > "$WORK/again.log" 2>&1

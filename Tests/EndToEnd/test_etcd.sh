@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The etcd quorum guard (issue 15): with --etcd an instance is MASTER only while it holds an
 # etcd lease on the group's key, so a partition never gives two masters.
 #
@@ -11,7 +12,7 @@ ETCD_SCHEME=http
 ETCD_TLS_OPTIONS=()
 
 # etcd_url N: the client URL of the member on host N.
-etcd_url() { echo "$ETCD_SCHEME://$(host_address $1):2379"; }
+etcd_url() { echo "$ETCD_SCHEME://$(host_address "$1"):2379"; }
 
 # etcd_endpoints: the client URLs of the three members, comma-separated (for --etcd).
 etcd_endpoints() { echo "$(etcd_url 1),$(etcd_url 2),$(etcd_url 3)"; }
@@ -23,11 +24,11 @@ etcd_endpoints() { echo "$(etcd_url 1),$(etcd_url 2),$(etcd_url 3)"; }
 # elections, deposes the leader, and etcd answers nothing for longer than a 2 s lease allows.
 etcd_member_start() {
     local n=$1 cluster="" i
-    for i in 1 2 3; do cluster="$cluster${cluster:+,}h$i=http://$(host_address $i):2380"; done
+    for i in 1 2 3; do cluster="$cluster${cluster:+,}h$i=http://$(host_address "$i"):2380"; done
     run_named "etcd-h$n" "h$n" etcd --name "h$n" --data-dir "$WORK/etcd-h$n" \
-        --listen-client-urls "$(etcd_url $n)" --advertise-client-urls "$(etcd_url $n)" \
-        --listen-peer-urls "http://$(host_address $n):2380" \
-        --initial-advertise-peer-urls "http://$(host_address $n):2380" \
+        --listen-client-urls "$(etcd_url "$n")" --advertise-client-urls "$(etcd_url "$n")" \
+        --listen-peer-urls "http://$(host_address "$n"):2380" \
+        --initial-advertise-peer-urls "http://$(host_address "$n"):2380" \
         --initial-cluster "$cluster" --initial-cluster-state new \
         --initial-cluster-token "$NS_PREFIX" --pre-vote "${ETCD_TLS_OPTIONS[@]}"
 }
@@ -37,7 +38,7 @@ etcdctl_on() {
     local host=$1 tls=()
     shift
     [ "$ETCD_SCHEME" = https ] && tls=(--cacert="$WORK/pki/ca.crt" --cert="$WORK/pki/client.crt" --key="$WORK/pki/client.key")
-    ip netns exec "$(ns $host)" env ETCDCTL_API=3 etcdctl --endpoints="$(etcd_url ${host#h})" \
+    ip netns exec "$(ns "$host")" env ETCDCTL_API=3 etcdctl --endpoints="$(etcd_url "${host#h}")" \
         --dial-timeout=1s --command-timeout=2s "${tls[@]}" "$@"
 }
 
@@ -118,9 +119,9 @@ rejoin() { ip netns exec "$(ns sw)" nft delete table bridge isolate; }
 # cut_etcd_client_port HOST: HOST reaches no etcd member's client port (its own included);
 # CARP and the members' peer traffic go on.
 cut_etcd_client_port() {
-    ip netns exec "$(ns $1)" nft add table inet etcdcut
-    ip netns exec "$(ns $1)" nft add chain inet etcdcut output '{ type filter hook output priority 0; }'
-    ip netns exec "$(ns $1)" nft add rule inet etcdcut output tcp dport 2379 drop
+    ip netns exec "$(ns "$1")" nft add table inet etcdcut
+    ip netns exec "$(ns "$1")" nft add chain inet etcdcut output '{ type filter hook output priority 0; }'
+    ip netns exec "$(ns "$1")" nft add rule inet etcdcut output tcp dport 2379 drop
 }
 
 # --- Scripts that keep a timeline -------------------------------------------------------------
@@ -179,7 +180,7 @@ down_reasons() { timeline | awk -v host="$1" '$2 == "DOWN" && $3 == host { print
 start_timeline() {
     local host=$1 skew=$2
     shift 2
-    run_on "$host" "$SWIFTCARP" --interface=eth0 --srcip="$(host_address $host)" --vhid=7 \
+    run_on "$host" "$SWIFTCARP" --interface=eth0 --srcip="$(host_address "$host")" --vhid=7 \
         --pass=hunter2 --addr="$VIP" --upscript="$WORK/etcd-up" --downscript="$WORK/etcd-down" \
         --facility=none --advbase=1 --advskew="$skew" --statefile="$WORK/$host.state" "$@"
 }
@@ -207,7 +208,7 @@ guarded_instances() {
 }
 
 # etcd_holder_is HOST: the key's value names HOST's address.
-etcd_holder_is() { etcd_holder | grep -qF "$(host_address $1)"; }
+etcd_holder_is() { etcd_holder | grep -qF "$(host_address "$1")"; }
 
 # ms_between NS1 NS2: NS2 - NS1 in milliseconds.
 ms_between() { echo $(( ($2 - $1) / 1000000 )); }
@@ -219,6 +220,7 @@ carp_bound_ms() { echo $(( 3 * (1000 + $1 * 1000 / 256) )); }
 # one_holder_settles: within 10 s exactly one host holds the address, and keeps it for 2 s.
 one_holder_settles() {
     local holder
+    # shellcheck disable=SC2016 # evaluated by wait_for at each poll
     wait_for 10 eval '[ "$(owners | wc -w)" = 1 ]' || fail "no single holder (owners: '$(owners)')"
     holder=$(owners)
     sleep 2
@@ -245,7 +247,7 @@ test_etcd_isolated_master_gives_the_address_up_before_the_other_side_takes_it() 
     wait_for 10 only_owner h2 || fail "h2 did not take over from the isolated h1 (owners: $(owners))"
     down1=$(timeline_ns DOWN h1)
     up2=$(timeline_ns UP h2)
-    [ -n "$down1" ] && [ "$down1" -lt "$up2" ] || fail "h2 took the address before h1 gave it up: $(timeline | tr '\n' ';')"
+    { [ -n "$down1" ] && [ "$down1" -lt "$up2" ]; } || fail "h2 took the address before h1 gave it up: $(timeline | tr '\n' ';')"
     no_overlap_so_far
     case " $(down_reasons h1)" in *" lease-lost "*) ;; *) fail "h1's down script reasons: $(down_reasons h1)" ;; esac
     etcd_holder_is h2 || fail "h2 holds the address but the key says '$(etcd_holder)'"
@@ -271,6 +273,7 @@ test_etcd_partition_without_the_guard_gives_two_masters() {
     local cut up2 dual
     cut=$(date +%s%N)
     isolate h1
+    # shellcheck disable=SC2016 # evaluated by wait_for at each poll
     wait_for 10 eval '[ "$(owners)" = "h1 h2" ]' || fail "the partition did not give two masters (owners: $(owners))"
     up2=$(timeline_ns UP h2)
     sleep 2
@@ -302,7 +305,7 @@ test_etcd_crash_of_the_master_is_taken_over_within_the_ttl_and_the_carp_bound() 
     lease=$(etcdctl_on h3 get "$key" -w fields 2>/dev/null | awk -F' : ' '/"Lease"/ { print $2 }')
     [ -n "$lease" ] || fail "no lease on the key"
     [ "$(cat "$WORK/etcd-env.h2")" = "$key $lease" ] || fail "the up script saw '$(cat "$WORK/etcd-env.h2")', the key's lease is $lease"
-    grep -qx "ETCD_KEY=$key" "$WORK/h2.state" && grep -qx "ETCD_LEASE=$lease" "$WORK/h2.state" \
+    { grep -qx "ETCD_KEY=$key" "$WORK/h2.state" && grep -qx "ETCD_LEASE=$lease" "$WORK/h2.state"; } \
         || fail "h2's state file: $(cat "$WORK/h2.state")"
     kill -USR1 "$(pid_of h2)"
     wait_for 3 log_has h2 "etcd: key $key, held with lease $lease" || fail "the USR1 line does not show the lease"
@@ -347,7 +350,7 @@ test_etcd_stopped_under_release_leaves_nobody_holding_the_address() {
     # Longer than the CARP bound: the backup (and h1) stay BACKUP.
     sleep "$(( $(carp_bound_ms 100) / 1000 + 2 ))"
     [ -z "$(owners)" ] || fail "someone became master while etcd was down (owners: $(owners))"
-    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon exited while etcd was down"
+    { kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)"; } || fail "a daemon exited while etcd was down"
     echo "    etcd stopped, release: h1 let go after $(ms_between "$stopped" "$down1") ms, nobody held the address for $(( $(carp_bound_ms 100) / 1000 + 2 )) s"
     etcd_start_again
     one_holder_settles

@@ -1,6 +1,5 @@
+# shellcheck shell=bash
 # Faults and hostile neighbours: the election must survive them, and so must the daemon.
-
-here_e2e=$(dirname "${BASH_SOURCE[0]}")
 
 test_frozen_master_is_replaced_and_one_master_remains_after_the_thaw() {
     two_hosts_with_h1_master
@@ -25,7 +24,7 @@ test_link_flap_on_the_master_leaves_one_master() {
     ip -n "$(ns h1)" link set eth0 up
     sleep 4
     only_owner h2 || fail "after the flap: owners '$(owners)', expected h2 alone (no --preempt)"
-    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon exited"
+    { kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)"; } || fail "a daemon exited"
     local ticks
     ticks=$(awk '{print $14 + $15}' "/proc/$(pid_of h1)/stat")
     [ "$ticks" -lt 100 ] || fail "h1 used $ticks clock ticks: spinning?"
@@ -64,7 +63,7 @@ test_lossy_segment_causes_no_role_change_within_the_dead_ratio() {
     ip netns exec "$(ns sw)" nft delete table bridge loss
     [ "${dropped:-0}" -ge 1 ] || fail "the loss rule dropped nothing"
     echo "    adverts dropped: $dropped"
-    [ "$(state_changes h1)" = "$before1" ] && [ "$(state_changes h2)" = "$before2" ] \
+    { [ "$(state_changes h1)" = "$before1" ] && [ "$(state_changes h2)" = "$before2" ]; } \
         || fail "roles changed under 25% loss"
 }
 
@@ -77,13 +76,13 @@ test_broken_and_hostile_packets_are_counted_and_dropped() {
     wait_for 10 only_owner h1 || fail "h1 did not become master"
     local kind
     for kind in truncated oversized version ttl checksum digest; do
-        ip netns exec "$(ns h3)" python3 "$here_e2e/inject.py" eth0 "$kind" 25 || fail "injecting $kind failed"
+        ip netns exec "$(ns h3)" python3 "$E2E_DIR/inject.py" eth0 "$kind" 25 || fail "injecting $kind failed"
     done
     only_owner h1 || fail "the election was disturbed (owners: $(owners))"
     # The injected frames may still be queued when USR1 arrives (signals are handled first):
     # ask again until the last kind injected is all counted.
-    local counters="" attempt
-    for attempt in 1 2 3 4 5; do
+    local counters="" _
+    for _ in 1 2 3 4 5; do
         kill -USR1 "$(pid_of h2)"
         sleep 1
         counters=$(log_of h2 | grep "Counters:" | tail -n 1)
@@ -96,7 +95,7 @@ test_broken_and_hostile_packets_are_counted_and_dropped() {
     # One warning per kind at most, not 25.
     [ "$(log_of h2 | grep -c "Bad digest")" -le 1 ] || fail "bad digests flood the log"
     [ "$(log_of h2 | grep -c "Bad TTL")" -le 1 ] || fail "bad TTLs flood the log"
-    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon died"
+    { kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)"; } || fail "a daemon died"
 }
 
 test_keepalived_on_the_same_id_does_not_disturb_the_election() {

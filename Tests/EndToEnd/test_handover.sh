@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Make before break (issue 16): a master leaving on purpose keeps the address until the new
 # master has announced it, so a client sending requests all along loses none of them.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Health checks (--check): the address follows the service, not just the host.
 
 # start_checked HOST SKEW [options]: a daemon whose service is healthy while $WORK/HOST.ok exists.
@@ -15,7 +16,8 @@ test_failed_check_hands_the_address_over_and_preempts_back() {
     start_checked h2 100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
     rm "$WORK/h1.ok"
-    local removed=$(now_ms)
+    local removed
+    removed=$(now_ms)
     # interval 1 s x fall 2, plus a second (with room for a slow machine: the log line below
     # shows that the hand-over itself was immediate).
     wait_for 8 only_owner h2 || fail "h2 did not take over after h1's check failed (owners: $(owners))"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # keepalived's notify script (--notify, --name) and gratuitous ARPs that reach every client
 # (--garp-repeat, --garp-interval).
 
@@ -79,10 +80,10 @@ test_notify_script_sees_every_state_with_name_and_priority() {
 }
 
 # mac_of HOST: the MAC address of HOST's eth0.
-mac_of() { ip -n "$(ns $1)" link show eth0 | awk '/link\/ether/ { print $2 }'; }
+mac_of() { ip -n "$(ns "$1")" link show eth0 | awk '/link\/ether/ { print $2 }'; }
 
 # client_points_at HOST: the client h3's ARP entry for the virtual address has HOST's MAC.
-client_points_at() { ip -n "$(ns h3)" neigh show "$VIP" dev eth0 | grep -qF "lladdr $(mac_of $1)"; }
+client_points_at() { ip -n "$(ns h3)" neigh show "$VIP" dev eth0 | grep -qF "lladdr $(mac_of "$1")"; }
 
 # takeover_with_lost_announcements [options for the daemons]: h1 master, h2 backup, h3 a client
 # that has talked to the address (its ARP entry points at h1); then the switch drops the first

@@ -1,8 +1,9 @@
+# shellcheck shell=bash
 # What goes on the wire, seen by tcpdump on the other host.
 
 # capture HOST FILTER COUNT SECONDS: up to COUNT frames matching FILTER, printed with -e -v.
 capture() {
-    ip netns exec "$(ns $1)" timeout "$4" tcpdump -nn -e -v -c "$3" -i eth0 "$2" 2>/dev/null
+    ip netns exec "$(ns "$1")" timeout "$4" tcpdump -nn -e -v -c "$3" -i eth0 "$2" 2>/dev/null
 }
 
 test_new_master_sends_two_gratuitous_arps() {
