@@ -180,8 +180,11 @@ package-test: release
 # Benchmarks/client-view.png (BENCHMARKS.md explains them). About 11 minutes; needs valgrind
 # and Debian's matplotlib besides the test packages.
 BENCH_PACKAGES = valgrind python3-matplotlib keepalived
-# Benchmarks/run measures; Benchmarks/report.py (unit-tested first) makes the tables,
-# Benchmarks/plot.py the picture.
+# Benchmarks/run measures (Benchmarks/lib.sh its helpers, Benchmarks/phase_PHASE.sh each phase);
+# Benchmarks/report.py (unit-tested first) does the arithmetic and makes the tables,
+# Benchmarks/plot.py the picture. One phase or a few, on a binary built beforehand:
+# `SWIFTCARP=.build/release/ucarp.stripped HANDOVER_RUNS=1 Benchmarks/run handover` (about 40 s;
+# BENCHMARKS.md, Reproduce, lists the phases).
 bench: release
 	$(call install_missing,$(BENCH_PACKAGES))
 	python3 -B -m unittest discover -s Benchmarks -p 'test_*.py'
