@@ -165,6 +165,19 @@ wait_for() {
     done
 }
 
+# holds_for SECONDS COMMAND...: COMMAND succeeds at every poll, every 0.1 s, for SECONDS (a
+# whole number); returns 1 as soon as it fails. For "nothing changes for SECONDS": a window that
+# is part of the scenario, sampled all along rather than looked at once after a sleep.
+holds_for() {
+    local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+    shift
+    while [ "$(date +%s%N)" -lt "$deadline" ]; do
+        "$@" || return 1
+        sleep 0.1
+    done
+    "$@"
+}
+
 # now_ms: monotonic-enough milliseconds for measuring takeovers in messages.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -176,6 +189,25 @@ partition() {
 heal() { ip netns exec "$(ns sw)" nft delete table bridge cut; }
 
 only_owner() { [ "$(owners)" = "$1" ]; }
+
+# owners_are HOST...: exactly those hosts own the virtual address (owners_are: nobody does).
+owners_are() { [ "$(owners)" = "$*" ]; }
+
+# one_owner: exactly one host owns the virtual address, whichever.
+one_owner() { [ "$(owners | wc -w)" = 1 ]; }
+
+# last_script_matches HOST REGEX: HOST's last up/down call matches the extended REGEX.
+last_script_matches() { script_log "$1" | tail -n 1 | grep -Eq -- "$2"; }
+
+# counters_match HOST REGEX: sends HOST's daemon USR1; its last counters line so far (perhaps the
+# previous one: the daemon answers USR1 asynchronously) matches REGEX. For wait_for.
+counters_match() {
+    kill -USR1 "$(pid_of "$1")"
+    log_of "$1" | grep "Counters:" | tail -n 1 | grep -Eq -- "$2"
+}
+
+# no_process_on HOST: nothing runs in HOST's namespace.
+no_process_on() { [ -z "$(ip netns pids "$(ns "$1")")" ]; }
 
 # not COMMAND...: succeeds when COMMAND fails (for wait_for: wait_for 3 not owns h1).
 not() { ! "$@"; }

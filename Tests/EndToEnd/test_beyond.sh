@@ -10,7 +10,8 @@ hand_over_to() {
     wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$backup_bin" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
-    sleep 1
+    # A second of steady state (an advert heard by the backup) before the signal.
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local started
     started=$(now_ms)
     kill "-$how" "$(pid_of h1)"
@@ -90,6 +91,7 @@ test_subsecond_adverts_run_without_spurious_transitions() {
     local before1 before2
     before1=$(state_changes h1)
     before2=$(state_changes h2)
+    # The scenario: ten seconds (a window; state_changes counts, a look at its end sees any change).
     sleep 10
     [ "$(state_changes h1)" = "$before1" ] || fail "h1 changed state during 10 s"
     [ "$(state_changes h2)" = "$before2" ] || fail "h2 changed state during 10 s"
@@ -121,6 +123,7 @@ wall_clock_step_on_master() {
     echo "-1h" > "$WORK/clock"
     kill -USR1 "$(pid_of h1)"
     wait_for 3 log_has h1 "^($hour_ago|$next_hour_ago).*MASTER on eth0" || fail "the fake clock did not take effect"
+    # Five seconds on the stepped clock (a window: the count sees any change).
     sleep 5
     [ "$(cat "$WORK/h1.log" "$WORK/h2.log" | grep -c "Switching to state")" = "$before" ] \
         || fail "a role changed after the master's wall clock stepped back"
@@ -166,8 +169,7 @@ test_pidfile_write_failure_after_daemonizing_reaches_the_starting_command() {
     [ "$status" = 2 ] || fail "exit status $status, expected 2"
     log_has h1 "write on $WORK/full/ucarp.pid failed: No space left on device" \
         || fail "no reason given: $(log_of h1)"
-    sleep 0.5
-    [ -z "$(ip netns pids "$(ns h1)")" ] || fail "a daemon is left running: $(ip netns pids "$(ns h1)")"
+    wait_for 3 no_process_on h1 || fail "a daemon is left running: $(ip netns pids "$(ns h1)")"
 }
 
 test_statefile_follows_every_change() {
@@ -190,6 +192,7 @@ test_bad_packet_warnings_are_rate_limited_and_counted() {
     start_carp h1 "$SWIFTCARP"
     # A misconfigured peer on our vhid, advertising ten times a second.
     run_on h2 "$REFERENCE_UCARP" -i eth0 -s "$(host_address 2)" -v 7 -p wrong -a "$VIP" -b 0 -k 25 -f none
+    # The scenario: four seconds of its adverts, about forty.
     sleep 4
     kill -USR1 "$(pid_of h1)"
     wait_for 3 log_has h1 "Counters:" || fail "no counters"

@@ -53,6 +53,7 @@ supervised_master_and_backup() {
     wait_for 5 state_is h1 BACKUP || fail "h1 did not start: $(cat "$WORK/h1.state" 2>/dev/null)"
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    # Half a second of steady state before the test's event.
     sleep 0.5
 }
 
@@ -88,8 +89,7 @@ test_death_sigkill_of_the_master_worker_hands_over_and_it_rejoins_as_backup() {
     [ "$(reasons h1 | sed -n 2p)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
     wait_for 5 new_worker h1 "$worker" || fail "the supervisor did not restart the worker"
     wait_for 5 state_is h1 BACKUP || fail "the restarted worker: $(cat "$WORK/h1.state")"
-    sleep 2
-    only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
     [ "$(supervisor_of h1)" = "$supervisor" ] || fail "the pid file changed: $(supervisor_of h1)"
     # The pid file's pid still reaches the instance, and TERM still ends it.
     stop_supervised h1
@@ -123,8 +123,7 @@ test_death_sigkill_of_the_supervisors_process_group_hands_over() {
     # Started again (as its operator would), it rejoins as backup.
     start_supervised h1
     wait_for 5 state_is h1 BACKUP || fail "the new instance did not start"
-    sleep 2
-    only_owner h2 || fail "the new instance took the address (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "the new instance took the address (owners: $(owners))"
     stop_supervised h1
 }
 
@@ -141,6 +140,7 @@ test_death_of_the_whole_foreground_group_is_cleaned_up_by_the_stop_post_command(
     wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    # Half a second of steady state before the kill.
     sleep 0.5
     local killed
     killed=$(now_ms)
@@ -162,8 +162,7 @@ test_death_of_the_whole_foreground_group_is_cleaned_up_by_the_stop_post_command(
     # Restart=on-failure: the instance comes back as backup.
     run_on h1 "$SWIFTCARP" "${options[@]}"
     wait_for 5 state_is h1 BACKUP || fail "the restarted instance did not start"
-    sleep 2
-    only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
 }
 
 test_death_worker_crashing_in_a_loop_is_given_up_with_no_address_left() {

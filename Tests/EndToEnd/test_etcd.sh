@@ -220,11 +220,9 @@ carp_bound_ms() { echo $(( 3 * (1000 + $1 * 1000 / 256) )); }
 # one_holder_settles: within 10 s exactly one host holds the address, and keeps it for 2 s.
 one_holder_settles() {
     local holder
-    # shellcheck disable=SC2016 # evaluated by wait_for at each poll
-    wait_for 10 eval '[ "$(owners | wc -w)" = 1 ]' || fail "no single holder (owners: '$(owners)')"
+    wait_for 10 one_owner || fail "no single holder (owners: '$(owners)')"
     holder=$(owners)
-    sleep 2
-    [ "$(owners)" = "$holder" ] || fail "the address moved on: '$holder', then '$(owners)'"
+    holds_for 2 only_owner "$holder" || fail "the address moved on: '$holder', then '$(owners)'"
 }
 
 # no_overlap_so_far: the timeline shows no instant at which two hosts held the address.
@@ -240,7 +238,7 @@ no_overlap_so_far() {
 # lease deadline, before etcd lets the lease go, so h2 takes it only after h1 has let go.
 test_etcd_isolated_master_gives_the_address_up_before_the_other_side_takes_it() {
     guarded_pair
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local cut down1 up2
     cut=$(date +%s%N)
     isolate h1
@@ -252,8 +250,7 @@ test_etcd_isolated_master_gives_the_address_up_before_the_other_side_takes_it() 
     case " $(down_reasons h1)" in *" lease-lost "*) ;; *) fail "h1's down script reasons: $(down_reasons h1)" ;; esac
     etcd_holder_is h2 || fail "h2 holds the address but the key says '$(etcd_holder)'"
     echo "    partition with the guard: h1 let go after $(ms_between "$cut" "$down1") ms, h2 took over after $(ms_between "$cut" "$up2") ms, two masters for 0 ms"
-    sleep 2
-    only_owner h2 || fail "the isolated h1 took the address back (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "the isolated h1 took the address back (owners: $(owners))"
     # Healed, the group settles on one master, still with no overlap.
     rejoin
     one_holder_settles
@@ -269,15 +266,13 @@ test_etcd_partition_without_the_guard_gives_two_masters() {
     wait_for 5 listening h1 || fail "h1 did not start"
     start_timeline h2 100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local cut up2 dual
     cut=$(date +%s%N)
     isolate h1
-    # shellcheck disable=SC2016 # evaluated by wait_for at each poll
-    wait_for 10 eval '[ "$(owners)" = "h1 h2" ]' || fail "the partition did not give two masters (owners: $(owners))"
+    wait_for 10 owners_are h1 h2 || fail "the partition did not give two masters (owners: $(owners))"
     up2=$(timeline_ns UP h2)
-    sleep 2
-    [ "$(owners)" = "h1 h2" ] || fail "two masters expected during the partition (owners: $(owners))"
+    holds_for 2 owners_are h1 h2 || fail "two masters expected during the partition (owners: $(owners))"
     rejoin
     wait_for 5 only_owner h1 || fail "two masters after healing (owners: $(owners))"
     dual=$(dual_master_ms)
@@ -289,7 +284,7 @@ test_etcd_partition_without_the_guard_gives_two_masters() {
 # the master silent and the dead master's lease has expired, within TTL + the CARP bound.
 test_etcd_crash_of_the_master_is_taken_over_within_the_ttl_and_the_carp_bound() {
     guarded_pair
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local killed up2 took bound
     killed=$(date +%s%N)
     kill -9 "$(pid_of h1)"
@@ -317,7 +312,7 @@ test_etcd_crash_of_the_master_is_taken_over_within_the_ttl_and_the_carp_bound() 
 # h2's up script, and never before that end.
 test_etcd_planned_handover_takes_under_200_ms() {
     guarded_pair --shutdown
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     echo 0.3 > "$WORK/down-delay"
     kill -TERM "$(pid_of h1)"
     wait_for 5 has_exited h1 || fail "h1 did not exit"
@@ -339,7 +334,7 @@ test_etcd_planned_handover_takes_under_200_ms() {
 # master is elected again.
 test_etcd_stopped_under_release_leaves_nobody_holding_the_address() {
     guarded_pair
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local stopped down1
     stopped=$(date +%s%N)
     etcd_stop
@@ -348,8 +343,7 @@ test_etcd_stopped_under_release_leaves_nobody_holding_the_address() {
     [ "$(ms_between "$stopped" "$down1")" -le 2000 ] || fail "h1 gave up $(ms_between "$stopped" "$down1") ms after etcd stopped: past its 2 s lease"
     case " $(down_reasons h1)" in *" lease-lost "*) ;; *) fail "h1's down script reasons: $(down_reasons h1)" ;; esac
     # Longer than the CARP bound: the backup (and h1) stay BACKUP.
-    sleep "$(( $(carp_bound_ms 100) / 1000 + 2 ))"
-    [ -z "$(owners)" ] || fail "someone became master while etcd was down (owners: $(owners))"
+    holds_for "$(( $(carp_bound_ms 100) / 1000 + 2 ))" owners_are || fail "someone became master while etcd was down (owners: $(owners))"
     { kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)"; } || fail "a daemon exited while etcd was down"
     echo "    etcd stopped, release: h1 let go after $(ms_between "$stopped" "$down1") ms, nobody held the address for $(( $(carp_bound_ms 100) / 1000 + 2 )) s"
     etcd_start_again
@@ -361,14 +355,12 @@ test_etcd_stopped_under_release_leaves_nobody_holding_the_address() {
 # never becomes master without the key: not even when the master dies.
 test_etcd_stopped_under_keep_keeps_the_master_and_makes_no_new_one() {
     guarded_pair --etcd-unreachable=keep
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     etcd_stop
-    sleep 4
-    only_owner h1 || fail "h1 did not keep the address under keep (owners: $(owners))"
+    holds_for 4 only_owner h1 || fail "h1 did not keep the address under keep (owners: $(owners))"
     kill -9 "$(pid_of h1)"
     ip -n "$(ns h1)" addr del "$VIP/32" dev eth0
-    sleep "$(( $(carp_bound_ms 100) / 1000 + 2 ))"
-    [ -z "$(owners)" ] || fail "h2 became master while etcd was down (owners: $(owners))"
+    holds_for "$(( $(carp_bound_ms 100) / 1000 + 2 ))" owners_are || fail "h2 became master while etcd was down (owners: $(owners))"
     # etcd back: the dead master's lease expires and h2 takes over.
     etcd_start_again
     wait_for 15 only_owner h2 || fail "h2 did not take over once etcd was back (owners: $(owners))"
@@ -379,7 +371,7 @@ test_etcd_stopped_under_keep_keeps_the_master_and_makes_no_new_one() {
 # with lease-lost; h2 takes over once etcd has let the lease go, never earlier.
 test_etcd_master_cut_from_etcd_leaves_with_lease_lost() {
     guarded_pair
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local cut down1 up2
     cut=$(date +%s%N)
     cut_etcd_client_port h1
@@ -393,8 +385,7 @@ test_etcd_master_cut_from_etcd_leaves_with_lease_lost() {
     echo "    master cut from etcd: h1 let go after $(ms_between "$cut" "$down1") ms, h2 took over after $(ms_between "$cut" "$up2") ms"
     # etcd reachable again: h1 (no --preempt) stays BACKUP.
     ip netns exec "$(ns h1)" nft delete table inet etcdcut
-    sleep 3
-    only_owner h2 || fail "after h1 reached etcd again: owners '$(owners)'"
+    holds_for 3 only_owner h2 || fail "after h1 reached etcd again: owners '$(owners)'"
     no_overlap_so_far
 }
 
@@ -414,8 +405,7 @@ test_etcd_preferred_host_with_preempt_gets_the_address_from_the_holder() {
     wait_for 3 etcd_holder_is h1 || fail "h1 is master but the key says '$(etcd_holder)'"
     no_overlap_so_far
     echo "    preemption with the guard: h1 master $(ms_between "$started" "$(timeline_ns UP h1)") ms after it started, $(ms_between "$(timeline_ns DOWN h2)" "$(timeline_ns UP h1)") ms after h2's down script"
-    sleep 2
-    only_owner h1 || fail "the address moved on (owners: $(owners))"
+    holds_for 2 only_owner h1 || fail "the address moved on (owners: $(owners))"
 }
 
 # etcd serving TLS with --client-cert-auth, certificates made by the test: h1 with
@@ -482,9 +472,8 @@ test_etcd_bad_input_is_one_line_and_exit_1() {
     bad_etcd_option 1 --etcd=http://192.0.2.11:2379 --etcd-ttl=1
     bad_etcd_option missing-ca.crt --etcd=https://192.0.2.11:2379 --etcd-cacert="$WORK/missing-ca.crt"
     start_carp h1 "$SWIFTCARP" --etcd=http://192.0.2.20:2379 --etcd-ttl=2
-    sleep "$(( $(carp_bound_ms 0) / 1000 + 2 ))"
+    holds_for "$(( $(carp_bound_ms 0) / 1000 + 2 ))" not owns h1 || fail "h1 took the address without etcd"
     ! has_exited h1 || fail "an unreachable etcd at start-up ended the instance: $(log_of h1)"
-    ! owns h1 || fail "h1 took the address without etcd"
     log_has h1 "Switching to state: BACKUP" || fail "h1 did not start as BACKUP: $(log_of h1)"
     log_has h1 "etcd" || fail "h1 did not log why it may not be master: $(log_of h1)"
 }

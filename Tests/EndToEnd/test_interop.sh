@@ -17,8 +17,7 @@ failover_between() {
     wait_for 6 owns h1 || fail "h1 did not become master alone"
     start_carp h2 "$backup_bin" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 (advskew 0) never became the only owner (owners: $(owners))"
-    sleep 2
-    only_owner h1 || fail "ownership moved while both ran (owners: $(owners))"
+    holds_for 2 only_owner h1 || fail "ownership moved while both ran (owners: $(owners))"
     no_bad_digests
     kill -9 "$(pid_of h1)"
     local killed
@@ -57,8 +56,7 @@ test_equal_intervals_agree_with_ucarp_on_the_tie_break() {
         { wait_for 8 owns h1 && wait_for 8 owns h2; } || fail "both should be master while cut off"
         heal
         wait_for 5 only_owner h1 || fail "192.0.2.11 should win the tie (owners: $(owners))"
-        sleep 3
-        only_owner h1 || fail "the tie-break did not hold (owners: $(owners))"
+        holds_for 3 only_owner h1 || fail "the tie-break did not hold (owners: $(owners))"
         topology_down
     done
 }

@@ -46,6 +46,7 @@ test_ipv6_subsecond_adverts_run_without_spurious_transitions() {
     wait_for 3 listening h2 || fail "h2 did not start as BACKUP"
     before1=$(state_changes h1)
     before2=$(state_changes h2)
+    # The scenario: three seconds of sub-second adverts (a window: state_changes counts).
     sleep 3
     [ "$(state_changes h1)" = "$before1" ] || fail "h1 changed state during 3 s"
     [ "$(state_changes h2)" = "$before2" ] || fail "h2 changed state during 3 s"

@@ -42,14 +42,12 @@ unicast_peers_elect_fail_over_and_preempt_back() {
     start_unicast h2 50
     start_unicast h3 200
     wait_for 8 only_owner h1 || fail "h1 should be the only master (owners: $(owners))"
-    sleep 2
-    only_owner h1 || fail "more than one master (owners: $(owners))"
+    holds_for 2 only_owner h1 || fail "more than one master (owners: $(owners))"
     ! log_has h2 "Bad digest" || fail "h2 rejected h1's unicast adverts"
     kill -9 "$(pid_of h1)"
     remove_address h1 "$VIP"
     wait_for 8 owns h2 || fail "h2 (advskew 50) did not take over"
-    sleep 2
-    only_owner h2 || fail "exactly one should take over (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "exactly one should take over (owners: $(owners))"
     start_unicast h1 0 --preempt
     wait_for 8 only_owner h1 || fail "h1 with --preempt did not take the address back (owners: $(owners))"
 }
