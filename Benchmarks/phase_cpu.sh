@@ -36,10 +36,10 @@ run_cpu() {
         cpu=$(calc cpu-used "$before" "$after" "$hz")
         sample cpu "$impl" "$cpu"
         note "$impl: 80 daemons used ${cpu% *} s of CPU (utime+stime) in 20 s; sum_exec_runtime ${cpu#* } s; $((e1 - e0)) script runs meanwhile"
-        local rss_sum pss_sum rss_mib pss_mib
-        read -r rss_sum pss_sum rss_mib pss_mib <<< "$(calc memory-total "${PID[@]}")"
+        local pss_sum rss_mib pss_mib _
+        read -r _ pss_sum rss_mib pss_mib <<< "$(calc memory-total "${PID[@]}")"
         sample pss "$impl" "$pss_sum"
-        note "$impl: the 80 daemons together: VmRSS $rss_mib MiB, Pss $pss_mib MiB (VmRSS $rss_sum kB)"
+        note "$impl: the 80 daemons together: VmRSS $rss_mib MiB, Pss $pss_mib MiB"
         stop_all
     done
 }
