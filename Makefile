@@ -22,7 +22,7 @@ CONFDIR ?= /etc/ucarp
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 RELEASE_BINARY = .build/release/ucarp
 
-.PHONY: all build deps test unit-test e2e-test e2e-full etcd-test demo clean release install uninstall bench symbol-order sanitize fuzz fuzz-smoke
+.PHONY: all build deps test unit-test e2e-test e2e-full etcd-test demo clean release install uninstall bench symbol-order sanitize fuzz fuzz-smoke shellcheck
 
 all: build
 
@@ -62,8 +62,24 @@ etcd-test: deps
 	$(SWIFT) build --build-tests
 	SWIFTCARP_ETCD_TESTS=1 $(SWIFT) test --skip-build --filter EtcdLiveTests
 
-# The sanitizers and the fuzz smoke run before the end-to-end tests, whose summary ends the output.
-test: unit-test etcd-test sanitize fuzz-smoke package-test e2e-test
+# shellcheck (Debian's) over every shell script: those with a #! line and the files the
+# end-to-end tests and the benchmarks source. -x follows the `source` lines that name their file
+# (a `# shellcheck source=` directive); the test files, sourced in a loop, are checked on their
+# own. A finding that is intended is disabled on its line, with the reason. Seconds.
+SHELLCHECK_PACKAGES = shellcheck
+SHELL_SCRIPTS = .ci/run etc/demo.sh etc/ucarp/vip-up etc/ucarp/vip-down \
+	Tests/EndToEnd/run $(wildcard Tests/EndToEnd/*.sh) Tests/Fuzz/run Tests/Fuzz/make-seeds \
+	Tests/Package/run Tests/Sanitizers/run \
+	Benchmarks/run $(wildcard Benchmarks/*.sh) Benchmarks/profile-symbol-order \
+	packaging/deb/build packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm \
+	packaging/deb/if-up.d/ucarp packaging/deb/share/vip-up packaging/deb/share/vip-down
+shellcheck:
+	$(call install_missing,$(SHELLCHECK_PACKAGES))
+	shellcheck -x $(SHELL_SCRIPTS)
+
+# shellcheck first (seconds); the sanitizers and the fuzz smoke run before the end-to-end tests,
+# whose summary ends the output.
+test: shellcheck unit-test etcd-test sanitize fuzz-smoke package-test e2e-test
 
 # The unit tests under AddressSanitizer (with LeakSanitizer) and ThreadSanitizer, each built in
 # its own scratch path (.build-asan, .build-tsan).
@@ -164,8 +180,11 @@ package-test: release
 # Benchmarks/client-view.png (BENCHMARKS.md explains them). About 11 minutes; needs valgrind
 # and Debian's matplotlib besides the test packages.
 BENCH_PACKAGES = valgrind python3-matplotlib keepalived
-# Benchmarks/run measures; Benchmarks/report.py (unit-tested first) makes the tables,
-# Benchmarks/plot.py the picture.
+# Benchmarks/run measures (Benchmarks/lib.sh its helpers, Benchmarks/phase_PHASE.sh each phase);
+# Benchmarks/report.py (unit-tested first) does the arithmetic and makes the tables,
+# Benchmarks/plot.py the picture. One phase or a few, on a binary built beforehand:
+# `SWIFTCARP=.build/release/ucarp.stripped HANDOVER_RUNS=1 Benchmarks/run handover` (about 40 s;
+# BENCHMARKS.md, Reproduce, lists the phases).
 bench: release
 	$(call install_missing,$(BENCH_PACKAGES))
 	python3 -B -m unittest discover -s Benchmarks -p 'test_*.py'

@@ -35,11 +35,16 @@ IMPLEMENTATION being "ours" (SwiftCARP) or "ucarp":
     Benchmarks/report.py --timeline EVENT PROBES
                               who answered the probes of one probe.py file, over time
                               relative to the Unix time EVENT (etc/demo.sh)
+    Benchmarks/report.py calc NAME ARG...
+                              one computation of Benchmarks/run (CALCULATIONS: differences
+                              of times, adverts in a capture, memory and CPU of processes,
+                              callgrind totals, probe summaries, two masters' overlap)
 
 Python's standard library only.
 """
 
 import argparse
+import os
 import statistics
 import sys
 from collections import defaultdict, namedtuple
@@ -596,7 +601,212 @@ def client_table(samples, load=None, rate=None):
     return "\n".join(lines) + "\n"
 
 
+# The arithmetic of Benchmarks/run: what it computes between measurements, one function each.
+# `report.py calc NAME ARG...` runs one (CALCULATIONS) and prints its result; "-" stands for a
+# file or standard input. Times are Unix times in seconds, as strings with decimals
+# (date +%s.%N, $EPOCHREALTIME, tcpdump -tt).
+
+
+def difference(later, earlier):
+    """LATER - EARLIER in seconds, to the millisecond: "0.123"."""
+    return "%.3f" % (float(later) - float(earlier))
+
+
+def remaining(since, seconds, now):
+    """What is left at NOW of SECONDS from SINCE, none if they have passed: what to sleep."""
+    return "%.3f" % max(0.0, float(since) + float(seconds) - float(now))
+
+
+def advert_times(lines):
+    """The times of the CARP advertisements in tcpdump's -tt -T carp lines."""
+    return [float(line.split()[0]) for line in lines if "CARP" in line and line.split()]
+
+
+def adverts_between(times, start, end):
+    """How many of TIMES lie in [START, END]."""
+    return sum(1 for time in times if float(start) <= time <= float(end))
+
+
+def last_before(times, moment):
+    """The last of TIMES before MOMENT, or None."""
+    earlier = [time for time in times if time < float(moment)]
+    return max(earlier) if earlier else None
+
+
+def memory_kb(status, smaps, smaps_rollup):
+    """(VmRSS, RssAnon, capture ring, Pss) in kB of one process from the texts of its
+    /proc/PID/status, smaps and smaps_rollup. The ring is the Rss of the packet socket's
+    mapping (libpcap's kernel ring buffer)."""
+    fields = {}
+    for line in status.splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "RssAnon"):
+            fields[name] = int(value.split()[0])
+    ring = 0
+    in_socket = False
+    for line in smaps.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        if "-" in words[0] and not words[0].endswith(":"):
+            in_socket = len(words) >= 6 and words[5].startswith("socket:")
+        elif in_socket and words[0] == "Rss:":
+            ring += int(words[1])
+    pss = next(int(line.split()[1]) for line in smaps_rollup.splitlines() if line.startswith("Pss:"))
+    return fields["VmRSS"], fields["RssAnon"], ring, pss
+
+
+def memory_total(rows):
+    """Of several memory_kb rows: "VmRSS Pss" summed in kB, then both in MiB (rounded down)."""
+    rss = sum(row[0] for row in rows)
+    pss = sum(row[3] for row in rows)
+    return "%d %d %d %d" % (rss, pss, rss // 1024, pss // 1024)
+
+
+def cpu_of(stat, schedstat):
+    """(utime + stime in clock ticks, sum_exec_runtime in ns) of one process from the texts of
+    its /proc/PID/stat and schedstat."""
+    after_name = stat[stat.rindex(")") + 2:].split()
+    return int(after_name[11]) + int(after_name[12]), int(schedstat.split()[0])
+
+
+def cpu_used(before, after, hz):
+    """The CPU used between two cpu_of sums (TICKS NS each): "SECONDS SCHED-SECONDS"."""
+    ticks0, ns0 = (float(value) for value in before.split())
+    ticks1, ns1 = (float(value) for value in after.split())
+    return "%.2f %.3f" % ((ticks1 - ticks0) / float(hz), (ns1 - ns0) / 1e9)
+
+
+def callgrind_total(lines):
+    """The total instructions (Ir) of a callgrind profile: its summary (or totals) line; None
+    without one."""
+    for line in lines:
+        if line.startswith("summary:") or line.startswith("totals:"):
+            return int(line.split()[1])
+    return None
+
+
+def advert_rate(sample_lines):
+    """Adverts a second between the last two callgrind samples (their ADVERTS over ELAPSED)."""
+    last = [fields for fields in (line.split() for line in sample_lines) if fields[:1] == ["callgrind"]][-2:]
+    if len(last) < 2:
+        return "0.0"
+    elapsed = float(last[1][6]) - float(last[0][6])
+    return "%.1f" % ((int(last[1][5]) - int(last[0][5])) / elapsed if elapsed > 0 else 0.0)
+
+
+def probe_summary(probes):
+    """"N probes, N lost" of one probe file."""
+    return "%d probes, %d lost" % (len(probes), lost(probes))
+
+
+def responders(probes):
+    """The hosts that answered, sorted."""
+    return sorted({probe.responder for probe in probes if probe.responder is not None})
+
+
+def overlap_seconds(events, now):
+    """How long at least two hosts held the address at once: EVENTS maps a host to its script
+    lines ("TIME UP|DOWN ADDRESS"); a host holds it from an UP until its next DOWN, or NOW."""
+    timeline = sorted(
+        (float(fields[0]), fields[1], host)
+        for host, lines in events.items()
+        for fields in (line.split() for line in lines)
+        if len(fields) >= 2 and fields[1] in ("UP", "DOWN"))
+    holders = set()
+    total = 0.0
+    start = None
+    for time, kind, host in timeline:
+        if kind == "UP" and host not in holders:
+            holders.add(host)
+            if len(holders) == 2:
+                start = time
+        elif kind == "DOWN" and host in holders:
+            if len(holders) >= 2:
+                total += time - start
+            holders.discard(host)
+    if len(holders) >= 2:
+        total += float(now) - start
+    return "%.3f" % total
+
+
+def _read(name):
+    if name == "-":
+        return sys.stdin.read()
+    with open(name) as file:
+        return file.read()
+
+
+def _lines(name):
+    return _read(name).splitlines()
+
+
+def _optional(value):
+    return "" if value is None else str(value)
+
+
+def _memory_of(pid):
+    base = "/proc/%s/" % pid
+    return memory_kb(_read(base + "status"), _read(base + "smaps"), _read(base + "smaps_rollup"))
+
+
+def _memory(*pids):
+    for pid in pids:
+        yield " ".join(str(value) for value in _memory_of(pid))
+
+
+def _cpu(*pids):
+    ticks = ns = 0
+    for pid in pids:
+        one = cpu_of(_read("/proc/%s/stat" % pid), _read("/proc/%s/schedstat" % pid))
+        ticks += one[0]
+        ns += one[1]
+    yield "%d %d" % (ticks, ns)
+
+
+CALCULATIONS = {
+    # NAME ARGUMENTS: what it prints
+    "difference": lambda later, earlier: [difference(later, earlier)],
+    # remaining SINCE SECONDS NOW: what is left of SECONDS from SINCE
+    "remaining": lambda since, seconds, now: [remaining(since, seconds, now)],
+    # adverts-between TCPDUMP-OUTPUT FROM TO: how many adverts
+    "adverts-between": lambda name, start, end: [adverts_between(advert_times(_lines(name)), start, end)],
+    # last-advert-before TCPDUMP-OUTPUT TIME: its time, or nothing
+    "last-advert-before": lambda name, moment: [_optional(last_before(advert_times(_lines(name)), moment))],
+    # memory PID...: "VmRSS RssAnon ring Pss" (kB) per process
+    "memory": _memory,
+    # memory-total PID...: "VmRSS Pss" summed (kB), then both in MiB
+    "memory-total": lambda *pids: [memory_total([_memory_of(pid) for pid in pids])],
+    # cpu PID...: "TICKS NS" of the processes together
+    "cpu": _cpu,
+    "cpu-used": lambda before, after, hz: [cpu_used(before, after, hz)],
+    # callgrind-total PROFILE: Ir, or nothing
+    "callgrind-total": lambda name: [_optional(callgrind_total(_lines(name)))],
+    # advert-rate SAMPLES: adverts a second between its last two (callgrind) samples
+    "advert-rate": lambda name: [advert_rate(_lines(name))],
+    "probe-summary": lambda name: [probe_summary(read_probes(_lines(name)))],
+    # responders PROBES: the hosts that answered, space-separated
+    "responders": lambda name: [" ".join(responders(read_probes(_lines(name))))],
+    # overlap NOW HOST=EVENTS-FILE...: seconds during which two hosts held the address
+    "overlap": lambda now, *files: [overlap_seconds(
+        {host: (_lines(name) if os.path.exists(name) else []) for host, _, name in (f.partition("=") for f in files)},
+        now)],
+}
+
+
+def calc(argv):
+    """report.py calc NAME ARG...: one of CALCULATIONS, printed a line at a time."""
+    if not argv or argv[0] not in CALCULATIONS:
+        sys.stderr.write("report.py calc: one of %s\n" % ", ".join(sorted(CALCULATIONS)))
+        return 2
+    for line in CALCULATIONS[argv[0]](*argv[1:]):
+        print(line)
+    return 0
+
+
 def main(argv):
+    if argv and argv[0] == "calc":
+        return calc(argv[1:])
     parser = argparse.ArgumentParser(description="The table of Benchmarks/run.")
     parser.add_argument("--takeover-runs", type=int, default=7)
     parser.add_argument("--handover-runs", type=int, default=3)

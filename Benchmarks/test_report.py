@@ -234,3 +234,96 @@ class ClientTableTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CalculationTests(unittest.TestCase):
+    """The arithmetic Benchmarks/run leaves to report.py calc."""
+
+    def test_difference_is_in_seconds_to_the_millisecond(self):
+        self.assertEqual(report.difference("1733500000.123456789", "1733499999.000001"), "1.123")
+        self.assertEqual(report.difference("1", "1.5"), "-0.500")
+
+    def test_remaining_is_never_negative(self):
+        self.assertEqual(report.remaining("100.25", "8", "100"), "8.250")
+        self.assertEqual(report.remaining("100", "8", "108.25"), "0.000")
+
+    def test_memory_total_sums_rss_and_pss_and_gives_mebibytes(self):
+        self.assertEqual(report.memory_total([(3100, 900, 2048, 2500), (3000, 800, 2048, 2000)]), "6100 4500 5 4")
+
+    TCPDUMP = [
+        "1733500000.100000 IP 192.0.2.11 > 224.0.0.18: CARPv2-advertise 36: vhid=7 advbase=1 advskew=0 authlen=7 counter=1",
+        "1733500001.100000 IP 192.0.2.11 > 224.0.0.18: CARPv2-advertise 36: vhid=7 advbase=1 advskew=0 authlen=7 counter=2",
+        "1733500001.500000 IP 192.0.2.11 > 224.0.0.18: ip-proto-112 36",
+        "",
+        "1733500002.100000 IP 192.0.2.11 > 224.0.0.18: CARPv2-advertise 36: vhid=7 advbase=1 advskew=0 authlen=7 counter=3",
+    ]
+
+    def test_advert_times_are_the_carp_lines_first_fields(self):
+        self.assertEqual(report.advert_times(self.TCPDUMP), [1733500000.1, 1733500001.1, 1733500002.1])
+
+    def test_adverts_between_counts_both_ends(self):
+        times = report.advert_times(self.TCPDUMP)
+        self.assertEqual(report.adverts_between(times, "1733500000.1", "1733500001.1"), 2)
+        self.assertEqual(report.adverts_between(times, "1733500003", "1733500004"), 0)
+
+    def test_last_advert_before_a_moment(self):
+        times = report.advert_times(self.TCPDUMP)
+        self.assertEqual(report.last_before(times, "1733500002.0"), 1733500001.1)
+        self.assertIsNone(report.last_before(times, "1733500000.1"))
+
+    def test_memory_sums_the_rss_of_the_socket_mappings_only(self):
+        status = "Name:\tucarp\nVmRSS:\t    3100 kB\nRssAnon:\t     900 kB\n"
+        smaps = "\n".join([
+            "55d0c0000000-55d0c0100000 r-xp 00000000 08:01 1234    /usr/sbin/ucarp",
+            "Rss:                 500 kB",
+            "7f0000000000-7f0000200000 rw-s 00000000 00:08 5678    socket:[5678]",
+            "Rss:                2048 kB",
+            "VmFlags: rd wr sh mr mw me ms",
+            "7f0000300000-7f0000400000 rw-p 00000000 00:00 0",
+            "Rss:                  12 kB",
+        ])
+        rollup = "55d0c0000000-7ffd00000000 ---p 00000000 00:00 0    [rollup]\nRss: 3100 kB\nPss: 2500 kB\n"
+        self.assertEqual(report.memory_kb(status, smaps, rollup), (3100, 900, 2048, 2500))
+
+    def test_cpu_reads_past_a_command_name_with_spaces(self):
+        stat = "4242 (ucarp (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 5 0 0 20 0 1 0 123 0 0"
+        self.assertEqual(report.cpu_of(stat, "987654321 12345 67\n"), (12, 987654321))
+
+    def test_cpu_used_divides_ticks_by_the_clock_rate(self):
+        self.assertEqual(report.cpu_used("100 2000000000", "150 2600000000", "100"), "0.50 0.600")
+
+    def test_callgrind_total_is_the_summary_line(self):
+        self.assertEqual(report.callgrind_total(["events: Ir", "fl=(1)", "summary: 123456"]), 123456)
+        self.assertEqual(report.callgrind_total(["events: Ir", "totals: 42", "summary: 43"]), 42)
+        self.assertIsNone(report.callgrind_total(["events: Ir"]))
+
+    def test_advert_rate_between_the_last_two_samples(self):
+        lines = ["crash ours 1.2", "callgrind ours send 4 1000 100 4.0", "callgrind ours send 12 3000 304 12.0"]
+        self.assertEqual(report.advert_rate(lines), "25.5")
+        self.assertEqual(report.advert_rate(lines[:2]), "0.0")
+
+    PROBES = [
+        "# probe.py send 192.0.2.100 --rate 1000",
+        "0 0 100.000 100.001 h1",
+        "1 0 100.001 - -",
+        "2 0 100.002 100.004 h2",
+    ]
+
+    def test_probe_summary_counts_the_unanswered(self):
+        self.assertEqual(report.probe_summary(report.read_probes(self.PROBES)), "3 probes, 1 lost")
+
+    def test_responders_are_the_hosts_that_answered(self):
+        self.assertEqual(report.responders(report.read_probes(self.PROBES)), ["h1", "h2"])
+        self.assertEqual(report.responders(report.read_probes(self.PROBES[:2] + self.PROBES[1:2])), ["h1"])
+
+    def test_overlap_adds_the_times_both_hosts_held_the_address(self):
+        events = {
+            "h1": ["10.0 UP 192.0.2.100", "14.5 DOWN 192.0.2.100"],
+            "h2": ["12.0 UP 192.0.2.100", "13.0 DOWN 192.0.2.100", "14.0 UP 192.0.2.100"],
+        }
+        self.assertEqual(report.overlap_seconds(events, "20"), "1.500")
+
+    def test_overlap_runs_until_now_while_both_still_hold_it(self):
+        events = {"h1": ["10.0 UP 192.0.2.100"], "h2": ["11.0 UP 192.0.2.100"]}
+        self.assertEqual(report.overlap_seconds(events, "13.25"), "2.250")
+        self.assertEqual(report.overlap_seconds({"h1": [], "h2": []}, "13.25"), "0.000")

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the end-to-end tests: hosts in network namespaces on one bridge
 # (topology.sh), daemons on them, and the verdicts fail and skip.
 #
@@ -10,9 +11,14 @@
 : "${SWIFTCARP:?path of our ucarp binary}"
 : "${REFERENCE_UCARP:=/usr/sbin/ucarp}"
 VIP=192.0.2.100
+# shellcheck disable=SC2034 # for the test files (local VIP=$VIP6), which run sources after this file
 VIP6=2001:db8::100
 WORK=""
 NS_PREFIX="sc$$"
+# The directory of the tests and their helpers (inject.py), for the test files.
+# shellcheck disable=SC2034 # used by the test files, which run sources after this file
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=Tests/EndToEnd/topology.sh
 source "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 
 # topology_up N [ipv6]: a switch namespace with bridge br0 and hosts h1..hN, each with eth0 on
@@ -73,7 +79,7 @@ SCRIPT
 script_count_at_least() { [ "$(script_log "$1" | wc -l)" -ge "$2" ]; }
 
 # script_log HOST: the up/down calls HOST's daemon made.
-script_log() { cat "$WORK/scripts.$(ns $1).log" 2>/dev/null; }
+script_log() { cat "$WORK/scripts.$(ns "$1").log" 2>/dev/null; }
 
 # start_carp HOST BINARY [extra options...]: starts a daemon on HOST with the test's vhid,
 # password, address (VIP, advertised from carp_address) and scripts. Its output goes to
@@ -82,7 +88,7 @@ script_log() { cat "$WORK/scripts.$(ns $1).log" 2>/dev/null; }
 start_carp() {
     local host=$1 binary=$2 n=${1#h}
     shift 2
-    run_on "$host" "$binary" --interface=eth0 --srcip="$(carp_address $n)" --vhid=7 \
+    run_on "$host" "$binary" --interface=eth0 --srcip="$(carp_address "$n")" --vhid=7 \
         --pass=hunter2 --addr="$VIP" --upscript="$WORK/up" --downscript="$WORK/down" \
         --facility=none "$@"
 }
@@ -97,7 +103,7 @@ run_named() {
     shift 2
     rm -f "$WORK/$name.pid" "$WORK/$name.exit"
     (
-        ip netns exec "$(ns $host)" "$@" >> "$WORK/$name.log" 2>&1 &
+        ip netns exec "$(ns "$host")" "$@" >> "$WORK/$name.log" 2>&1 &
         echo $! > "$WORK/$name.pid.tmp" && mv "$WORK/$name.pid.tmp" "$WORK/$name.pid"
         wait $!
         echo $? > "$WORK/$name.exit"
@@ -119,9 +125,9 @@ owns() { owns_address "$1" "$VIP"; }
 # owns_address HOST ADDRESS: HOST has ADDRESS (IPv4 or IPv6, as `ip` prints it) on eth0.
 owns_address() {
     if is_ipv6 "$2"; then
-        ip -n "$(ns $1)" -6 addr show dev eth0 | grep -qF "inet6 $2/"
+        ip -n "$(ns "$1")" -6 addr show dev eth0 | grep -qF "inet6 $2/"
     else
-        ip -n "$(ns $1)" -4 addr show dev eth0 | grep -qF "inet $2/"
+        ip -n "$(ns "$1")" -4 addr show dev eth0 | grep -qF "inet $2/"
     fi
 }
 
@@ -129,9 +135,9 @@ owns_address() {
 # no down script; after such a crash the tests take the address away as a dead host loses it.
 remove_address() {
     if is_ipv6 "$2"; then
-        ip -n "$(ns $1)" -6 addr del "$2/128" dev eth0
+        ip -n "$(ns "$1")" -6 addr del "$2/128" dev eth0
     else
-        ip -n "$(ns $1)" addr del "$2/32" dev eth0
+        ip -n "$(ns "$1")" addr del "$2/32" dev eth0
     fi
 }
 
@@ -159,6 +165,19 @@ wait_for() {
     done
 }
 
+# holds_for SECONDS COMMAND...: COMMAND succeeds at every poll, every 0.1 s, for SECONDS (a
+# whole number); returns 1 as soon as it fails. For "nothing changes for SECONDS": a window that
+# is part of the scenario, sampled all along rather than looked at once after a sleep.
+holds_for() {
+    local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+    shift
+    while [ "$(date +%s%N)" -lt "$deadline" ]; do
+        "$@" || return 1
+        sleep 0.1
+    done
+    "$@"
+}
+
 # now_ms: monotonic-enough milliseconds for measuring takeovers in messages.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -170,6 +189,25 @@ partition() {
 heal() { ip netns exec "$(ns sw)" nft delete table bridge cut; }
 
 only_owner() { [ "$(owners)" = "$1" ]; }
+
+# owners_are HOST...: exactly those hosts own the virtual address (owners_are: nobody does).
+owners_are() { [ "$(owners)" = "$*" ]; }
+
+# one_owner: exactly one host owns the virtual address, whichever.
+one_owner() { [ "$(owners | wc -w)" = 1 ]; }
+
+# last_script_matches HOST REGEX: HOST's last up/down call matches the extended REGEX.
+last_script_matches() { script_log "$1" | tail -n 1 | grep -Eq -- "$2"; }
+
+# counters_match HOST REGEX: sends HOST's daemon USR1; its last counters line so far (perhaps the
+# previous one: the daemon answers USR1 asynchronously) matches REGEX. For wait_for.
+counters_match() {
+    kill -USR1 "$(pid_of "$1")"
+    log_of "$1" | grep "Counters:" | tail -n 1 | grep -Eq -- "$2"
+}
+
+# no_process_on HOST: nothing runs in HOST's namespace.
+no_process_on() { [ -z "$(ip netns pids "$(ns "$1")")" ]; }
 
 # not COMMAND...: succeeds when COMMAND fails (for wait_for: wait_for 3 not owns h1).
 not() { ! "$@"; }

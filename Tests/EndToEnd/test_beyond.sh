@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # What SwiftCARP does better than ucarp 1.5.2 (all compatible on the wire).
 
 # A leaving master's final advert (advbase 255, advskew 255) makes backups take over at once:
@@ -9,8 +10,10 @@ hand_over_to() {
     wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$backup_bin" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
-    sleep 1
-    local started=$(now_ms)
+    # A second of steady state (an advert heard by the backup) before the signal.
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
+    local started
+    started=$(now_ms)
     kill "-$how" "$(pid_of h1)"
     wait_for 6 owns h2 || fail "h2 did not take over after $how"
     echo "    $how hand-over to $([ "$backup_bin" = "$SWIFTCARP" ] && echo SwiftCARP || echo ucarp): $(( $(now_ms) - started )) ms"
@@ -59,7 +62,7 @@ SCRIPT
     sed -n 3p "$WORK/env.log" | grep -q "CARP_PREVIOUS_STATE=MASTER CARP_REASON=step-down .*CARP_STATE=BACKUP" \
         || fail "step-down: $(sed -n 3p "$WORK/env.log")"
 }
-script_env_lines() { [ "$(cat "$WORK/env.log" 2>/dev/null | wc -l)" -ge "$1" ]; }
+script_env_lines() { [ "$(wc -l < "$WORK/env.log" 2>/dev/null)" -ge "$1" ]; }
 
 test_hung_script_is_killed_after_the_timeout() {
     topology_up 1
@@ -88,6 +91,7 @@ test_subsecond_adverts_run_without_spurious_transitions() {
     local before1 before2
     before1=$(state_changes h1)
     before2=$(state_changes h2)
+    # The scenario: ten seconds (a window; state_changes counts, a look at its end sees any change).
     sleep 10
     [ "$(state_changes h1)" = "$before1" ] || fail "h1 changed state during 10 s"
     [ "$(state_changes h2)" = "$before2" ] || fail "h2 changed state during 10 s"
@@ -101,7 +105,7 @@ test_subsecond_adverts_run_without_spurious_transitions() {
 # its offset from a file; the backup keeps the real clock.
 wall_clock_step_on_master() {
     local binary=$1 lib
-    lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+    lib=$(find /usr/lib -path "/usr/lib/*/faketime/libfaketime.so.1" 2>/dev/null | head -n 1)
     [ -n "$lib" ] || skip "libfaketime is not installed (apt-get install faketime)"
     topology_up 2
     echo "+0" > "$WORK/clock"
@@ -119,6 +123,7 @@ wall_clock_step_on_master() {
     echo "-1h" > "$WORK/clock"
     kill -USR1 "$(pid_of h1)"
     wait_for 3 log_has h1 "^($hour_ago|$next_hour_ago).*MASTER on eth0" || fail "the fake clock did not take effect"
+    # Five seconds on the stepped clock (a window: the count sees any change).
     sleep 5
     [ "$(cat "$WORK/h1.log" "$WORK/h2.log" | grep -c "Switching to state")" = "$before" ] \
         || fail "a role changed after the master's wall clock stepped back"
@@ -154,6 +159,7 @@ test_pidfile_is_locked_written_after_daemonizing_and_removed() {
 test_pidfile_write_failure_after_daemonizing_reaches_the_starting_command() {
     topology_up 1
     mkdir "$WORK/full"
+    # shellcheck disable=SC2016 # $1 and $@ are the inner shell's
     unshare --mount sh -c '
         mount -t tmpfs -o size=16k none "$1" && head -c 65536 /dev/zero > "$1/filler" 2>/dev/null
         shift
@@ -163,8 +169,7 @@ test_pidfile_write_failure_after_daemonizing_reaches_the_starting_command() {
     [ "$status" = 2 ] || fail "exit status $status, expected 2"
     log_has h1 "write on $WORK/full/ucarp.pid failed: No space left on device" \
         || fail "no reason given: $(log_of h1)"
-    sleep 0.5
-    [ -z "$(ip netns pids "$(ns h1)")" ] || fail "a daemon is left running: $(ip netns pids "$(ns h1)")"
+    wait_for 3 no_process_on h1 || fail "a daemon is left running: $(ip netns pids "$(ns h1)")"
 }
 
 test_statefile_follows_every_change() {
@@ -179,7 +184,7 @@ test_statefile_follows_every_change() {
     grep -qx "REASON=step-down" "$WORK/state" || fail "after USR2: $(cat "$WORK/state")"
     kill -TERM "$(pid_of h1)"
     wait_for 3 grep -qx "STATE=STOPPED" "$WORK/state" || fail "after TERM: $(cat "$WORK/state")"
-    [ -z "$(ls "$WORK" | grep 'state.tmp')" ] || fail "temporary files left: $(ls "$WORK")"
+    ! compgen -G "$WORK/*state.tmp*" > /dev/null || fail "temporary files left: $(ls "$WORK")"
 }
 
 test_bad_packet_warnings_are_rate_limited_and_counted() {
@@ -187,6 +192,7 @@ test_bad_packet_warnings_are_rate_limited_and_counted() {
     start_carp h1 "$SWIFTCARP"
     # A misconfigured peer on our vhid, advertising ten times a second.
     run_on h2 "$REFERENCE_UCARP" -i eth0 -s "$(host_address 2)" -v 7 -p wrong -a "$VIP" -b 0 -k 25 -f none
+    # The scenario: four seconds of its adverts, about forty.
     sleep 4
     kill -USR1 "$(pid_of h1)"
     wait_for 3 log_has h1 "Counters:" || fail "no counters"

@@ -1,20 +1,20 @@
+# shellcheck shell=bash
 # Signals, scripts, carrier and daemonizing of SwiftCARP itself.
 
 test_usr1_logs_the_state_line_and_counters() {
     two_hosts_with_h1_master
-    sleep 1
-    kill -USR1 "$(pid_of h1)" "$(pid_of h2)"
+    kill -USR1 "$(pid_of h1)"
     wait_for 3 log_has h1 "\[INFO\] MASTER on eth0 id 7$" || fail "no MASTER status line"
-    wait_for 3 log_has h2 "\[INFO\] BACKUP on eth0 id 7$" || fail "no BACKUP status line"
-    wait_for 3 log_has h2 "Counters: sent 0, received [1-9]" || fail "the backup's counters do not show received adverts"
+    # Asked again until the backup has heard an advert.
+    wait_for 3 counters_match h2 "Counters: sent 0, received [1-9]" || fail "the backup's counters do not show received adverts"
+    log_has h2 "\[INFO\] BACKUP on eth0 id 7$" || fail "no BACKUP status line"
 }
 
 test_usr2_makes_the_master_step_down() {
     two_hosts_with_h1_master
     kill -USR2 "$(pid_of h1)"
     wait_for 6 only_owner h2 || fail "h2 did not take over after h1 stepped down (owners: $(owners))"
-    sleep 2
-    only_owner h2 || fail "h1 took the address back without --preempt (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "h1 took the address back without --preempt (owners: $(owners))"
     [ "$(script_log h1 | tail -n 1)" = "DOWN eth0 $VIP" ] || fail "h1 did not run its down script last"
 }
 
@@ -66,8 +66,8 @@ SCRIPT
     wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 8 log_has h1 "Switching to state: MASTER" || fail "h1 never became master"
-    sleep 5
-    ! log_has h2 "Switching to state: MASTER" || fail "h2 became master while h1's up script ran"
+    # h1's up script takes 6 s: for 5 of them h2 must stay backup.
+    holds_for 5 not log_has h2 "Switching to state: MASTER" || fail "h2 became master while h1's up script ran"
     wait_for 5 only_owner h1 || fail "h1 does not own the address after its script (owners: $(owners))"
 }
 
@@ -104,8 +104,7 @@ test_carrier_loss_makes_the_master_a_backup() {
     wait_for 6 owns h2 || fail "h2 did not take over"
     ip -n "$(ns sw)" link set p1 up
     wait_for 3 log_has h1 "carrier back" || fail "h1 did not notice its carrier coming back"
-    sleep 4
-    only_owner h2 || fail "after the carrier came back: owners $(owners), expected h2 alone"
+    holds_for 4 only_owner h2 || fail "after the carrier came back: owners $(owners), expected h2 alone"
     kill -0 "$(pid_of h1)" || fail "h1 exited"
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The address never outlives its daemon (issue 17): a master's instance dies on a live host
 # (SIGKILL, a crash), and within a second the address leaves that host and the backup has it.
 
@@ -18,29 +19,29 @@ SCRIPT
 }
 
 # death_notified HOST: the states (and reasons) HOST's notify script was told.
-death_notified() { cat "$WORK/notified.$(ns $1)" 2>/dev/null; }
+death_notified() { cat "$WORK/notified.$(ns "$1")" 2>/dev/null; }
 
 # reasons HOST: the CARP_REASON of each down script HOST ran.
-reasons() { cat "$WORK/reasons.$(ns $1)" 2>/dev/null; }
+reasons() { cat "$WORK/reasons.$(ns "$1")" 2>/dev/null; }
 
 # start_supervised HOST [options...]: ucarp --daemonize on HOST, with a pid file and a state
 # file in $WORK (HOST.pidfile, HOST.state), the recording down script, and advskew 0.
 start_supervised() {
     local host=$1 n=${1#h}
     shift
-    ip netns exec "$(ns $host)" "$SWIFTCARP" -B -i eth0 -s "$(host_address $n)" -v 7 -p hunter2 -a "$VIP" \
+    ip netns exec "$(ns "$host")" "$SWIFTCARP" -B -i eth0 -s "$(host_address "$n")" -v 7 -p hunter2 -a "$VIP" \
         -u "$WORK/up" -d "$WORK/down-reason" -f none -k 0 --pidfile="$WORK/$host.pidfile" \
-        --statefile="$WORK/$host.state" --notify="$WORK/notify" "$@" > "$WORK/$host.log" 2>&1 || fail "ucarp -B exited $?: $(log_of $host)"
+        --statefile="$WORK/$host.state" --notify="$WORK/notify" "$@" > "$WORK/$host.log" 2>&1 || fail "ucarp -B exited $?: $(log_of "$host")"
 }
 
 supervisor_of() { cat "$WORK/$1.pidfile"; }
 # stop_supervised HOST: TERM to the pid file's pid ends the supervised instance.
 stop_supervised() {
-    kill -TERM "$(supervisor_of $1)"
+    kill -TERM "$(supervisor_of "$1")"
     wait_for 3 test ! -e "$WORK/$1.pidfile" || fail "TERM did not end the supervised instance on $1"
 }
 # worker_of HOST: the pid of the worker, the supervisor's one child.
-worker_of() { ps -o pid= --ppid "$(supervisor_of $1)" | tr -d ' ' | head -n 1; }
+worker_of() { ps -o pid= --ppid "$(supervisor_of "$1")" | tr -d ' ' | head -n 1; }
 state_is() { grep -qx "STATE=$2" "$WORK/$1.state" 2>/dev/null; }
 new_worker() { local pid; pid=$(worker_of "$1"); [ -n "$pid" ] && [ "$pid" != "$2" ]; }
 
@@ -52,6 +53,7 @@ supervised_master_and_backup() {
     wait_for 5 state_is h1 BACKUP || fail "h1 did not start: $(cat "$WORK/h1.state" 2>/dev/null)"
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    # Half a second of steady state before the test's event.
     sleep 0.5
 }
 
@@ -80,15 +82,14 @@ test_death_sigkill_of_the_master_worker_hands_over_and_it_rejoins_as_backup() {
     local supervisor worker killed
     supervisor=$(supervisor_of h1)
     worker=$(worker_of h1)
-    [ -n "$worker" ] && [ "$worker" != "$supervisor" ] || fail "no worker under the supervisor $supervisor"
+    { [ -n "$worker" ] && [ "$worker" != "$supervisor" ]; } || fail "no worker under the supervisor $supervisor"
     killed=$(now_ms)
     kill -KILL "$worker"
     hand_over_sampled "$killed"
     [ "$(reasons h1 | sed -n 2p)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
     wait_for 5 new_worker h1 "$worker" || fail "the supervisor did not restart the worker"
     wait_for 5 state_is h1 BACKUP || fail "the restarted worker: $(cat "$WORK/h1.state")"
-    sleep 2
-    only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
     [ "$(supervisor_of h1)" = "$supervisor" ] || fail "the pid file changed: $(supervisor_of h1)"
     # The pid file's pid still reaches the instance, and TERM still ends it.
     stop_supervised h1
@@ -122,8 +123,7 @@ test_death_sigkill_of_the_supervisors_process_group_hands_over() {
     # Started again (as its operator would), it rejoins as backup.
     start_supervised h1
     wait_for 5 state_is h1 BACKUP || fail "the new instance did not start"
-    sleep 2
-    only_owner h2 || fail "the new instance took the address (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "the new instance took the address (owners: $(owners))"
     stop_supervised h1
 }
 
@@ -140,6 +140,7 @@ test_death_of_the_whole_foreground_group_is_cleaned_up_by_the_stop_post_command(
     wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    # Half a second of steady state before the kill.
     sleep 0.5
     local killed
     killed=$(now_ms)
@@ -152,7 +153,7 @@ test_death_of_the_whole_foreground_group_is_cleaned_up_by_the_stop_post_command(
     grep -q "The instance died while MASTER (the service ended with signal)" "$WORK/cleanup.log" \
         || fail "--cleanup said: $(cat "$WORK/cleanup.log")"
     [ "$(reasons h1)" = "$(printf 'startup\ndaemon-died')" ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
-    grep -qx "STATE=STOPPED" "$WORK/h1.state" && grep -qx "REASON=daemon-died" "$WORK/h1.state" \
+    { grep -qx "STATE=STOPPED" "$WORK/h1.state" && grep -qx "REASON=daemon-died" "$WORK/h1.state"; } \
         || fail "state file after --cleanup: $(cat "$WORK/h1.state")"
     # Run again (or after a clean stop): nothing to do.
     ip netns exec "$(ns h1)" env SERVICE_RESULT=signal "$SWIFTCARP" "${options[@]}" --cleanup > "$WORK/again.log" 2>&1
@@ -161,8 +162,7 @@ test_death_of_the_whole_foreground_group_is_cleaned_up_by_the_stop_post_command(
     # Restart=on-failure: the instance comes back as backup.
     run_on h1 "$SWIFTCARP" "${options[@]}"
     wait_for 5 state_is h1 BACKUP || fail "the restarted instance did not start"
-    sleep 2
-    only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "the restarted instance took the address (owners: $(owners))"
 }
 
 test_death_worker_crashing_in_a_loop_is_given_up_with_no_address_left() {

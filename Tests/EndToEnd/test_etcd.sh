@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The etcd quorum guard (issue 15): with --etcd an instance is MASTER only while it holds an
 # etcd lease on the group's key, so a partition never gives two masters.
 #
@@ -11,7 +12,7 @@ ETCD_SCHEME=http
 ETCD_TLS_OPTIONS=()
 
 # etcd_url N: the client URL of the member on host N.
-etcd_url() { echo "$ETCD_SCHEME://$(host_address $1):2379"; }
+etcd_url() { echo "$ETCD_SCHEME://$(host_address "$1"):2379"; }
 
 # etcd_endpoints: the client URLs of the three members, comma-separated (for --etcd).
 etcd_endpoints() { echo "$(etcd_url 1),$(etcd_url 2),$(etcd_url 3)"; }
@@ -23,11 +24,11 @@ etcd_endpoints() { echo "$(etcd_url 1),$(etcd_url 2),$(etcd_url 3)"; }
 # elections, deposes the leader, and etcd answers nothing for longer than a 2 s lease allows.
 etcd_member_start() {
     local n=$1 cluster="" i
-    for i in 1 2 3; do cluster="$cluster${cluster:+,}h$i=http://$(host_address $i):2380"; done
+    for i in 1 2 3; do cluster="$cluster${cluster:+,}h$i=http://$(host_address "$i"):2380"; done
     run_named "etcd-h$n" "h$n" etcd --name "h$n" --data-dir "$WORK/etcd-h$n" \
-        --listen-client-urls "$(etcd_url $n)" --advertise-client-urls "$(etcd_url $n)" \
-        --listen-peer-urls "http://$(host_address $n):2380" \
-        --initial-advertise-peer-urls "http://$(host_address $n):2380" \
+        --listen-client-urls "$(etcd_url "$n")" --advertise-client-urls "$(etcd_url "$n")" \
+        --listen-peer-urls "http://$(host_address "$n"):2380" \
+        --initial-advertise-peer-urls "http://$(host_address "$n"):2380" \
         --initial-cluster "$cluster" --initial-cluster-state new \
         --initial-cluster-token "$NS_PREFIX" --pre-vote "${ETCD_TLS_OPTIONS[@]}"
 }
@@ -37,7 +38,7 @@ etcdctl_on() {
     local host=$1 tls=()
     shift
     [ "$ETCD_SCHEME" = https ] && tls=(--cacert="$WORK/pki/ca.crt" --cert="$WORK/pki/client.crt" --key="$WORK/pki/client.key")
-    ip netns exec "$(ns $host)" env ETCDCTL_API=3 etcdctl --endpoints="$(etcd_url ${host#h})" \
+    ip netns exec "$(ns "$host")" env ETCDCTL_API=3 etcdctl --endpoints="$(etcd_url "${host#h}")" \
         --dial-timeout=1s --command-timeout=2s "${tls[@]}" "$@"
 }
 
@@ -118,9 +119,9 @@ rejoin() { ip netns exec "$(ns sw)" nft delete table bridge isolate; }
 # cut_etcd_client_port HOST: HOST reaches no etcd member's client port (its own included);
 # CARP and the members' peer traffic go on.
 cut_etcd_client_port() {
-    ip netns exec "$(ns $1)" nft add table inet etcdcut
-    ip netns exec "$(ns $1)" nft add chain inet etcdcut output '{ type filter hook output priority 0; }'
-    ip netns exec "$(ns $1)" nft add rule inet etcdcut output tcp dport 2379 drop
+    ip netns exec "$(ns "$1")" nft add table inet etcdcut
+    ip netns exec "$(ns "$1")" nft add chain inet etcdcut output '{ type filter hook output priority 0; }'
+    ip netns exec "$(ns "$1")" nft add rule inet etcdcut output tcp dport 2379 drop
 }
 
 # --- Scripts that keep a timeline -------------------------------------------------------------
@@ -179,7 +180,7 @@ down_reasons() { timeline | awk -v host="$1" '$2 == "DOWN" && $3 == host { print
 start_timeline() {
     local host=$1 skew=$2
     shift 2
-    run_on "$host" "$SWIFTCARP" --interface=eth0 --srcip="$(host_address $host)" --vhid=7 \
+    run_on "$host" "$SWIFTCARP" --interface=eth0 --srcip="$(host_address "$host")" --vhid=7 \
         --pass=hunter2 --addr="$VIP" --upscript="$WORK/etcd-up" --downscript="$WORK/etcd-down" \
         --facility=none --advbase=1 --advskew="$skew" --statefile="$WORK/$host.state" "$@"
 }
@@ -207,7 +208,7 @@ guarded_instances() {
 }
 
 # etcd_holder_is HOST: the key's value names HOST's address.
-etcd_holder_is() { etcd_holder | grep -qF "$(host_address $1)"; }
+etcd_holder_is() { etcd_holder | grep -qF "$(host_address "$1")"; }
 
 # ms_between NS1 NS2: NS2 - NS1 in milliseconds.
 ms_between() { echo $(( ($2 - $1) / 1000000 )); }
@@ -219,10 +220,9 @@ carp_bound_ms() { echo $(( 3 * (1000 + $1 * 1000 / 256) )); }
 # one_holder_settles: within 10 s exactly one host holds the address, and keeps it for 2 s.
 one_holder_settles() {
     local holder
-    wait_for 10 eval '[ "$(owners | wc -w)" = 1 ]' || fail "no single holder (owners: '$(owners)')"
+    wait_for 10 one_owner || fail "no single holder (owners: '$(owners)')"
     holder=$(owners)
-    sleep 2
-    [ "$(owners)" = "$holder" ] || fail "the address moved on: '$holder', then '$(owners)'"
+    holds_for 2 only_owner "$holder" || fail "the address moved on: '$holder', then '$(owners)'"
 }
 
 # no_overlap_so_far: the timeline shows no instant at which two hosts held the address.
@@ -238,20 +238,19 @@ no_overlap_so_far() {
 # lease deadline, before etcd lets the lease go, so h2 takes it only after h1 has let go.
 test_etcd_isolated_master_gives_the_address_up_before_the_other_side_takes_it() {
     guarded_pair
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local cut down1 up2
     cut=$(date +%s%N)
     isolate h1
     wait_for 10 only_owner h2 || fail "h2 did not take over from the isolated h1 (owners: $(owners))"
     down1=$(timeline_ns DOWN h1)
     up2=$(timeline_ns UP h2)
-    [ -n "$down1" ] && [ "$down1" -lt "$up2" ] || fail "h2 took the address before h1 gave it up: $(timeline | tr '\n' ';')"
+    { [ -n "$down1" ] && [ "$down1" -lt "$up2" ]; } || fail "h2 took the address before h1 gave it up: $(timeline | tr '\n' ';')"
     no_overlap_so_far
     case " $(down_reasons h1)" in *" lease-lost "*) ;; *) fail "h1's down script reasons: $(down_reasons h1)" ;; esac
     etcd_holder_is h2 || fail "h2 holds the address but the key says '$(etcd_holder)'"
     echo "    partition with the guard: h1 let go after $(ms_between "$cut" "$down1") ms, h2 took over after $(ms_between "$cut" "$up2") ms, two masters for 0 ms"
-    sleep 2
-    only_owner h2 || fail "the isolated h1 took the address back (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "the isolated h1 took the address back (owners: $(owners))"
     # Healed, the group settles on one master, still with no overlap.
     rejoin
     one_holder_settles
@@ -267,14 +266,13 @@ test_etcd_partition_without_the_guard_gives_two_masters() {
     wait_for 5 listening h1 || fail "h1 did not start"
     start_timeline h2 100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local cut up2 dual
     cut=$(date +%s%N)
     isolate h1
-    wait_for 10 eval '[ "$(owners)" = "h1 h2" ]' || fail "the partition did not give two masters (owners: $(owners))"
+    wait_for 10 owners_are h1 h2 || fail "the partition did not give two masters (owners: $(owners))"
     up2=$(timeline_ns UP h2)
-    sleep 2
-    [ "$(owners)" = "h1 h2" ] || fail "two masters expected during the partition (owners: $(owners))"
+    holds_for 2 owners_are h1 h2 || fail "two masters expected during the partition (owners: $(owners))"
     rejoin
     wait_for 5 only_owner h1 || fail "two masters after healing (owners: $(owners))"
     dual=$(dual_master_ms)
@@ -286,7 +284,7 @@ test_etcd_partition_without_the_guard_gives_two_masters() {
 # the master silent and the dead master's lease has expired, within TTL + the CARP bound.
 test_etcd_crash_of_the_master_is_taken_over_within_the_ttl_and_the_carp_bound() {
     guarded_pair
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local killed up2 took bound
     killed=$(date +%s%N)
     kill -9 "$(pid_of h1)"
@@ -302,7 +300,7 @@ test_etcd_crash_of_the_master_is_taken_over_within_the_ttl_and_the_carp_bound() 
     lease=$(etcdctl_on h3 get "$key" -w fields 2>/dev/null | awk -F' : ' '/"Lease"/ { print $2 }')
     [ -n "$lease" ] || fail "no lease on the key"
     [ "$(cat "$WORK/etcd-env.h2")" = "$key $lease" ] || fail "the up script saw '$(cat "$WORK/etcd-env.h2")', the key's lease is $lease"
-    grep -qx "ETCD_KEY=$key" "$WORK/h2.state" && grep -qx "ETCD_LEASE=$lease" "$WORK/h2.state" \
+    { grep -qx "ETCD_KEY=$key" "$WORK/h2.state" && grep -qx "ETCD_LEASE=$lease" "$WORK/h2.state"; } \
         || fail "h2's state file: $(cat "$WORK/h2.state")"
     kill -USR1 "$(pid_of h2)"
     wait_for 3 log_has h2 "etcd: key $key, held with lease $lease" || fail "the USR1 line does not show the lease"
@@ -314,7 +312,7 @@ test_etcd_crash_of_the_master_is_taken_over_within_the_ttl_and_the_carp_bound() 
 # h2's up script, and never before that end.
 test_etcd_planned_handover_takes_under_200_ms() {
     guarded_pair --shutdown
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     echo 0.3 > "$WORK/down-delay"
     kill -TERM "$(pid_of h1)"
     wait_for 5 has_exited h1 || fail "h1 did not exit"
@@ -336,7 +334,7 @@ test_etcd_planned_handover_takes_under_200_ms() {
 # master is elected again.
 test_etcd_stopped_under_release_leaves_nobody_holding_the_address() {
     guarded_pair
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local stopped down1
     stopped=$(date +%s%N)
     etcd_stop
@@ -345,9 +343,8 @@ test_etcd_stopped_under_release_leaves_nobody_holding_the_address() {
     [ "$(ms_between "$stopped" "$down1")" -le 2000 ] || fail "h1 gave up $(ms_between "$stopped" "$down1") ms after etcd stopped: past its 2 s lease"
     case " $(down_reasons h1)" in *" lease-lost "*) ;; *) fail "h1's down script reasons: $(down_reasons h1)" ;; esac
     # Longer than the CARP bound: the backup (and h1) stay BACKUP.
-    sleep "$(( $(carp_bound_ms 100) / 1000 + 2 ))"
-    [ -z "$(owners)" ] || fail "someone became master while etcd was down (owners: $(owners))"
-    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon exited while etcd was down"
+    holds_for "$(( $(carp_bound_ms 100) / 1000 + 2 ))" owners_are || fail "someone became master while etcd was down (owners: $(owners))"
+    { kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)"; } || fail "a daemon exited while etcd was down"
     echo "    etcd stopped, release: h1 let go after $(ms_between "$stopped" "$down1") ms, nobody held the address for $(( $(carp_bound_ms 100) / 1000 + 2 )) s"
     etcd_start_again
     one_holder_settles
@@ -358,14 +355,12 @@ test_etcd_stopped_under_release_leaves_nobody_holding_the_address() {
 # never becomes master without the key: not even when the master dies.
 test_etcd_stopped_under_keep_keeps_the_master_and_makes_no_new_one() {
     guarded_pair --etcd-unreachable=keep
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     etcd_stop
-    sleep 4
-    only_owner h1 || fail "h1 did not keep the address under keep (owners: $(owners))"
+    holds_for 4 only_owner h1 || fail "h1 did not keep the address under keep (owners: $(owners))"
     kill -9 "$(pid_of h1)"
     ip -n "$(ns h1)" addr del "$VIP/32" dev eth0
-    sleep "$(( $(carp_bound_ms 100) / 1000 + 2 ))"
-    [ -z "$(owners)" ] || fail "h2 became master while etcd was down (owners: $(owners))"
+    holds_for "$(( $(carp_bound_ms 100) / 1000 + 2 ))" owners_are || fail "h2 became master while etcd was down (owners: $(owners))"
     # etcd back: the dead master's lease expires and h2 takes over.
     etcd_start_again
     wait_for 15 only_owner h2 || fail "h2 did not take over once etcd was back (owners: $(owners))"
@@ -376,7 +371,7 @@ test_etcd_stopped_under_keep_keeps_the_master_and_makes_no_new_one() {
 # with lease-lost; h2 takes over once etcd has let the lease go, never earlier.
 test_etcd_master_cut_from_etcd_leaves_with_lease_lost() {
     guarded_pair
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     local cut down1 up2
     cut=$(date +%s%N)
     cut_etcd_client_port h1
@@ -390,8 +385,7 @@ test_etcd_master_cut_from_etcd_leaves_with_lease_lost() {
     echo "    master cut from etcd: h1 let go after $(ms_between "$cut" "$down1") ms, h2 took over after $(ms_between "$cut" "$up2") ms"
     # etcd reachable again: h1 (no --preempt) stays BACKUP.
     ip netns exec "$(ns h1)" nft delete table inet etcdcut
-    sleep 3
-    only_owner h2 || fail "after h1 reached etcd again: owners '$(owners)'"
+    holds_for 3 only_owner h2 || fail "after h1 reached etcd again: owners '$(owners)'"
     no_overlap_so_far
 }
 
@@ -411,8 +405,7 @@ test_etcd_preferred_host_with_preempt_gets_the_address_from_the_holder() {
     wait_for 3 etcd_holder_is h1 || fail "h1 is master but the key says '$(etcd_holder)'"
     no_overlap_so_far
     echo "    preemption with the guard: h1 master $(ms_between "$started" "$(timeline_ns UP h1)") ms after it started, $(ms_between "$(timeline_ns DOWN h2)" "$(timeline_ns UP h1)") ms after h2's down script"
-    sleep 2
-    only_owner h1 || fail "the address moved on (owners: $(owners))"
+    holds_for 2 only_owner h1 || fail "the address moved on (owners: $(owners))"
 }
 
 # etcd serving TLS with --client-cert-auth, certificates made by the test: h1 with
@@ -479,9 +472,8 @@ test_etcd_bad_input_is_one_line_and_exit_1() {
     bad_etcd_option 1 --etcd=http://192.0.2.11:2379 --etcd-ttl=1
     bad_etcd_option missing-ca.crt --etcd=https://192.0.2.11:2379 --etcd-cacert="$WORK/missing-ca.crt"
     start_carp h1 "$SWIFTCARP" --etcd=http://192.0.2.20:2379 --etcd-ttl=2
-    sleep "$(( $(carp_bound_ms 0) / 1000 + 2 ))"
+    holds_for "$(( $(carp_bound_ms 0) / 1000 + 2 ))" not owns h1 || fail "h1 took the address without etcd"
     ! has_exited h1 || fail "an unreachable etcd at start-up ended the instance: $(log_of h1)"
-    ! owns h1 || fail "h1 took the address without etcd"
     log_has h1 "Switching to state: BACKUP" || fail "h1 did not start as BACKUP: $(log_of h1)"
     log_has h1 "etcd" || fail "h1 did not log why it may not be master: $(log_of h1)"
 }

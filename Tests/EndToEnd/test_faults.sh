@@ -1,31 +1,29 @@
+# shellcheck shell=bash
 # Faults and hostile neighbours: the election must survive them, and so must the daemon.
-
-here_e2e=$(dirname "${BASH_SOURCE[0]}")
 
 test_frozen_master_is_replaced_and_one_master_remains_after_the_thaw() {
     two_hosts_with_h1_master
     kill -STOP "$(pid_of h1)"
     wait_for 6 owns h2 || fail "h2 did not take over from a frozen master"
+    # The scenario: h1 stays frozen, still holding the address, for two of h2's adverts.
     sleep 2
     kill -CONT "$(pid_of h1)"
     # Within a couple of intervals exactly one master is left and its scripts have run.
-    sleep 3
-    [ "$(owners)" = h1 ] || [ "$(owners)" = h2 ] || fail "after the thaw: owners '$(owners)'"
+    wait_for 5 one_owner || fail "after the thaw: owners '$(owners)'"
     local settled
     settled="$(owners)"
-    sleep 3
-    [ "$(owners)" = "$settled" ] || fail "ownership still moving after the thaw: $(owners)"
+    holds_for 3 only_owner "$settled" || fail "ownership still moving after the thaw: $(owners)"
 }
 
 test_link_flap_on_the_master_leaves_one_master() {
     two_hosts_with_h1_master
     ip -n "$(ns h1)" link set eth0 down
     wait_for 6 owns h2 || fail "h2 did not take over when h1's link went down"
+    # The scenario: the link stays down for four of h2's adverts.
     sleep 4
     ip -n "$(ns h1)" link set eth0 up
-    sleep 4
-    only_owner h2 || fail "after the flap: owners '$(owners)', expected h2 alone (no --preempt)"
-    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon exited"
+    holds_for 4 only_owner h2 || fail "after the flap: owners '$(owners)', expected h2 alone (no --preempt)"
+    { kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)"; } || fail "a daemon exited"
     local ticks
     ticks=$(awk '{print $14 + $15}' "/proc/$(pid_of h1)/stat")
     [ "$ticks" -lt 100 ] || fail "h1 used $ticks clock ticks: spinning?"
@@ -58,13 +56,14 @@ test_lossy_segment_causes_no_role_change_within_the_dead_ratio() {
     ip netns exec "$(ns sw)" nft add table bridge loss
     ip netns exec "$(ns sw)" nft add chain bridge loss forward '{ type filter hook forward priority 0; }'
     ip netns exec "$(ns sw)" nft add rule bridge loss forward ip protocol 112 numgen inc mod 4 0 counter drop
+    # The scenario: 15 s of loss (state_changes counts, so a look at the end sees any change).
     sleep 15
     local dropped
     dropped=$(ip netns exec "$(ns sw)" nft list table bridge loss | grep -o 'packets [0-9]*' | awk '{print $2}')
     ip netns exec "$(ns sw)" nft delete table bridge loss
     [ "${dropped:-0}" -ge 1 ] || fail "the loss rule dropped nothing"
     echo "    adverts dropped: $dropped"
-    [ "$(state_changes h1)" = "$before1" ] && [ "$(state_changes h2)" = "$before2" ] \
+    { [ "$(state_changes h1)" = "$before1" ] && [ "$(state_changes h2)" = "$before2" ]; } \
         || fail "roles changed under 25% loss"
 }
 
@@ -77,18 +76,14 @@ test_broken_and_hostile_packets_are_counted_and_dropped() {
     wait_for 10 only_owner h1 || fail "h1 did not become master"
     local kind
     for kind in truncated oversized version ttl checksum digest; do
-        ip netns exec "$(ns h3)" python3 "$here_e2e/inject.py" eth0 "$kind" 25 || fail "injecting $kind failed"
+        ip netns exec "$(ns h3)" python3 "$E2E_DIR/inject.py" eth0 "$kind" 25 || fail "injecting $kind failed"
     done
     only_owner h1 || fail "the election was disturbed (owners: $(owners))"
     # The injected frames may still be queued when USR1 arrives (signals are handled first):
     # ask again until the last kind injected is all counted.
-    local counters="" attempt
-    for attempt in 1 2 3 4 5; do
-        kill -USR1 "$(pid_of h2)"
-        sleep 1
-        counters=$(log_of h2 | grep "Counters:" | tail -n 1)
-        echo "$counters" | grep -q "bad-digest 25" && break
-    done
+    local counters
+    wait_for 5 counters_match h2 "bad-digest 25"
+    counters=$(log_of h2 | grep "Counters:" | tail -n 1)
     [ -n "$counters" ] || fail "no counters"
     for kind in truncated oversized bad-version bad-ttl bad-checksum bad-digest; do
         echo "$counters" | grep -q "$kind 25" || fail "$kind not counted 25 times: $counters"
@@ -96,7 +91,7 @@ test_broken_and_hostile_packets_are_counted_and_dropped() {
     # One warning per kind at most, not 25.
     [ "$(log_of h2 | grep -c "Bad digest")" -le 1 ] || fail "bad digests flood the log"
     [ "$(log_of h2 | grep -c "Bad TTL")" -le 1 ] || fail "bad TTLs flood the log"
-    kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)" || fail "a daemon died"
+    { kill -0 "$(pid_of h1)" && kill -0 "$(pid_of h2)"; } || fail "a daemon died"
 }
 
 test_keepalived_on_the_same_id_does_not_disturb_the_election() {
@@ -120,8 +115,7 @@ CONF
     wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master next to keepalived (owners: $(owners))"
-    sleep 3
-    only_owner h1 || fail "keepalived's VRRP disturbed the election (owners: $(owners))"
+    holds_for 3 only_owner h1 || fail "keepalived's VRRP disturbed the election (owners: $(owners))"
     kill -USR1 "$(pid_of h2)"
     wait_for 3 log_has h2 "Counters:.*truncated [1-9]" || fail "VRRP packets not counted: $(log_of h2 | grep Counters)"
 }

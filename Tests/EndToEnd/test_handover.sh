@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Make before break (issue 16): a master leaving on purpose keeps the address until the new
 # master has announced it, so a client sending requests all along loses none of them.
 
@@ -15,10 +16,11 @@ handover_loses_no_probe() {
     wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$backup_bin" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
-    sleep 1
+    holds_for 1 only_owner h1 || fail "h1 lost the address (owners: $(owners))"
     probes="$WORK/probes"
     run_named client h3 python3 "$handover_probe" send "$VIP" --rate 500 --duration 6 \
         --out "$probes"
+    # The scenario: two seconds of requests to the master before it leaves.
     sleep 2
     kill "-$how" "$(pid_of h1)"
     wait_for 10 has_exited client || fail "the client did not finish"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # `make install` and `make uninstall` into a staging directory, the man pages, the systemd units.
 # The install test builds the release binary (minutes the first time; incremental afterwards).
 
@@ -45,7 +46,7 @@ usr/sbin/ucarp
 usr/share/man/man5/ucarp.conf.5
 usr/share/man/man8/ucarp.8"
     [ "$(installed_files)" = "$expected" ] || fail_install "installed: $(installed_files | tr '\n' ' ')"
-    [ -x "$root/etc/ucarp/vip-up" ] && [ -x "$root/etc/ucarp/vip-down" ] || fail_install "scripts not executable"
+    { [ -x "$root/etc/ucarp/vip-up" ] && [ -x "$root/etc/ucarp/vip-down" ]; } || fail_install "scripts not executable"
     grep -qx 'ExecStart=/usr/sbin/ucarp --config=/etc/ucarp/vip-%i.conf --shutdown --statefile=/run/ucarp/%i/state' "$units/ucarp@.service" \
         || fail_install "ExecStart: $(grep ExecStart "$units/ucarp@.service")"
 
@@ -64,7 +65,7 @@ usr/share/man/man8/ucarp.8"
     cp "$INSTALL_SOURCE/etc/ucarp/vip-common.conf" "$root/etc/ucarp/vip-common.conf"
     make -C "$INSTALL_SOURCE" --no-print-directory uninstall DESTDIR="$root" PREFIX=/usr > "$WORK/make.log" 2>&1 \
         || fail_install "second make uninstall failed"
-    [ -z "$(installed_files)" ] && [ ! -e "$root/etc/ucarp" ] \
+    { [ -z "$(installed_files)" ] && [ ! -e "$root/etc/ucarp" ]; } \
         || fail_install "left after uninstall: $(installed_files | tr '\n' ' ')"
 }
 

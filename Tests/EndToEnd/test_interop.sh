@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SwiftCARP and Debian's ucarp 1.5.2 on one segment, in both directions.
 
 # Neither side may have logged a bad digest for the other's adverts.
@@ -16,11 +17,11 @@ failover_between() {
     wait_for 6 owns h1 || fail "h1 did not become master alone"
     start_carp h2 "$backup_bin" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 (advskew 0) never became the only owner (owners: $(owners))"
-    sleep 2
-    only_owner h1 || fail "ownership moved while both ran (owners: $(owners))"
+    holds_for 2 only_owner h1 || fail "ownership moved while both ran (owners: $(owners))"
     no_bad_digests
     kill -9 "$(pid_of h1)"
-    local killed=$(now_ms)
+    local killed
+    killed=$(now_ms)
     wait_for 8 owns h2 || fail "h2 did not take over after kill -9 of h1"
     echo "    takeover after kill -9: $(( $(now_ms) - killed )) ms"
     log_has h2 "Switching to state: MASTER" || fail "h2 did not log its switch to MASTER"
@@ -52,11 +53,10 @@ test_equal_intervals_agree_with_ucarp_on_the_tie_break() {
         partition
         start_carp h1 "$first" --advskew=0
         run_on h2 "$second" -i eth0 -s 10.0.0.20 -v 7 -p hunter2 -a "$VIP" -u "$WORK/up" -d "$WORK/down" -f none
-        wait_for 8 owns h1 && wait_for 8 owns h2 || fail "both should be master while cut off"
+        { wait_for 8 owns h1 && wait_for 8 owns h2; } || fail "both should be master while cut off"
         heal
         wait_for 5 only_owner h1 || fail "192.0.2.11 should win the tie (owners: $(owners))"
-        sleep 3
-        only_owner h1 || fail "the tie-break did not hold (owners: $(owners))"
+        holds_for 3 only_owner h1 || fail "the tie-break did not hold (owners: $(owners))"
         topology_down
     done
 }

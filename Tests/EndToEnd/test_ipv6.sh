@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # CARP over IPv6 (issue 12): an IPv6 --srcip advertises to ff02::12 with hop limit 255, a
 # new master announces each IPv6 address with an unsolicited neighbour advertisement, and
 # --peer takes IPv6 addresses. Each test sets VIP to VIP6 (lib.sh): its hosts have IPv6
@@ -7,10 +8,10 @@
 # sourced into one shell).
 
 # neighbour_entry HOST: HOST's neighbour-cache entry for the virtual address.
-neighbour_entry() { ip -n "$(ns $1)" -6 neigh show "$VIP" dev eth0; }
+neighbour_entry() { ip -n "$(ns "$1")" -6 neigh show "$VIP" dev eth0; }
 
 # ipv6_reachable_from HOST: HOST gets an answer to one ping of the virtual address.
-ipv6_reachable_from() { ip netns exec "$(ns $1)" ping -6 -n -q -c 1 -W 0.3 "$VIP" > /dev/null 2>&1; }
+ipv6_reachable_from() { ip netns exec "$(ns "$1")" ping -6 -n -q -c 1 -W 0.3 "$VIP" > /dev/null 2>&1; }
 
 test_ipv6_adverts_go_to_ff02_12_and_a_crashed_master_is_replaced() {
     needs tcpdump
@@ -45,6 +46,7 @@ test_ipv6_subsecond_adverts_run_without_spurious_transitions() {
     wait_for 3 listening h2 || fail "h2 did not start as BACKUP"
     before1=$(state_changes h1)
     before2=$(state_changes h2)
+    # The scenario: three seconds of sub-second adverts (a window: state_changes counts).
     sleep 3
     [ "$(state_changes h1)" = "$before1" ] || fail "h1 changed state during 3 s"
     [ "$(state_changes h2)" = "$before2" ] || fail "h2 changed state during 3 s"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # --metrics-file: the file as node_exporter's textfile collector reads it, read back with a
 # real Prometheus parser (prometheus_client, Debian's python3-prometheus-client), after real
 # transitions: master, failover, stop.
@@ -66,8 +67,9 @@ test_metrics_follow_master_failover_and_stop() {
     [ "$(metric h2 ucarp_advskew)" = 100 ] || fail "h2's advskew"
     [ "$(metric h2 ucarp_advertisement_interval_seconds)" = 1.390625 ] || fail "h2's interval"
     taken=$(metric h1 ucarp_last_transition_timestamp_seconds)
-    [ "${taken%.*}" -le "$now" ] && [ "${taken%.*}" -ge $((now - 30)) ] || fail "h1's last transition at $taken, now $now"
+    { [ "${taken%.*}" -le "$now" ] && [ "${taken%.*}" -ge $((now - 30)) ]; } || fail "h1's last transition at $taken, now $now"
     # The backup hears the master; the file catches up within 10 s.
+    # shellcheck disable=SC2016 # evaluated by wait_for at each poll
     wait_for 12 eval '[ "$(metric h2 ucarp_advertisements_received_total)" -ge 2 ]' \
         || fail "h2's received adverts: $(metric h2 ucarp_advertisements_received_total)"
 
@@ -87,7 +89,7 @@ test_metrics_follow_master_failover_and_stop() {
     wait_for 3 has_exited h2 || fail "h2 did not exit"
     [ "$(metric h2 ucarp_up)" = 0 ] || fail "h2's file does not say it stopped"
     [ "$(metric h2 ucarp_transitions_total to=BACKUP)" = 2 ] || fail "h2's transitions to BACKUP (startup, shutdown)"
-    [ -z "$(ls "$WORK" | grep '\.prom\.tmp')" ] || fail "temporary files left: $(ls "$WORK")"
+    ! compgen -G "$WORK/*.prom.tmp*" > /dev/null || fail "temporary files left: $(ls "$WORK")"
 }
 
 test_metrics_file_must_be_a_prom_file() {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Several addresses on one vhid (issue 12): --addr given more than once, or VIP_ADDRESS with
 # several addresses, move together; the scripts run once per address, in the order given,
 # with the usual arguments, and CARP_VIRTUAL_ADDRESSES lists them all.
@@ -21,24 +22,26 @@ SCRIPT
 }
 
 # several_env HOST: what HOST's scripts were told, one line a call.
-several_env() { cat "$WORK/env.$(ns $1)" 2>/dev/null; }
+several_env() { cat "$WORK/env.$(ns "$1")" 2>/dev/null; }
 
 # owns_all HOST: HOST has every address of the vhid; owns_none HOST: none of them.
 owns_all() { local a; for a in $SEVERAL_ALL; do owns_address "$1" "$a" || return 1; done; }
 owns_none() { local a; for a in $SEVERAL_ALL; do ! owns_address "$1" "$a" || return 1; done; }
-several_owners() { local a; for a in $SEVERAL_ALL; do printf '%s: %s; ' "$a" "$(owners_of $a)"; done; }
+several_owners() { local a; for a in $SEVERAL_ALL; do printf '%s: %s; ' "$a" "$(owners_of "$a")"; done; }
 
 # several_calls HOST KIND: HOST's last three script calls are KIND (UP or DOWN) for each
 # address, in the order given.
 several_calls() {
-    [ "$(script_log "$1" | tail -n 3)" = "$(printf "$2 eth0 %s\n" $SEVERAL_ALL)" ]
+    local a expected=""
+    for a in $SEVERAL_ALL; do expected+="$2 eth0 $a"$'\n'; done
+    [ "$(script_log "$1" | tail -n 3)" = "${expected%$'\n'}" ]
 }
 
 # several_reachable_from HOST: HOST gets an answer to a ping of each address.
 several_reachable_from() {
     local a
     for a in $SEVERAL_ALL; do
-        ip netns exec "$(ns $1)" ping -n -q -c 1 -W 0.3 "$a" > /dev/null 2>&1 || return 1
+        ip netns exec "$(ns "$1")" ping -n -q -c 1 -W 0.3 "$a" > /dev/null 2>&1 || return 1
     done
 }
 
@@ -102,9 +105,9 @@ EOF
 # several_counters NAME: the counters NAME's daemon logs on USR1, once they count at least
 # COUNTED (a regular expression) or after five tries (injected frames may still be queued).
 several_counters() {
-    local attempt counters=""
-    for attempt in 1 2 3 4 5; do
-        kill -USR1 "$(pid_of $1)"
+    local _ counters=""
+    for _ in 1 2 3 4 5; do
+        kill -USR1 "$(pid_of "$1")"
         sleep 0.5
         counters=$(log_of "$1" | grep "Counters:" | tail -n 1)
         echo "$counters" | grep -Eq -- "$2" && break
@@ -125,23 +128,23 @@ test_several_addresses_digest_agrees_with_the_bsd_rule_over_ipv4_and_ipv6() {
         --advskew=100 "${addresses[@]}" --upscript="$WORK/up" --downscript="$WORK/down" --facility=none
     run_named over6 h1 "$SWIFTCARP" --interface=eth0 --srcip="$(host_address6 1)" --vhid=7 --pass=hunter2 \
         --advskew=100 "${addresses[@]}" --upscript="$WORK/up" --downscript="$WORK/down" --facility=none
-    wait_for 5 listening over4 && wait_for 5 listening over6 || fail "the daemons did not start"
-    ip netns exec "$(ns h2)" python3 "$here_e2e/inject.py" eth0 valid 225 "$set" &
+    { wait_for 5 listening over4 && wait_for 5 listening over6; } || fail "the daemons did not start"
+    ip netns exec "$(ns h2)" python3 "$E2E_DIR/inject.py" eth0 valid 225 "$set" &
     injector=$!
-    ip netns exec "$(ns h2)" python3 "$here_e2e/inject.py" eth0 valid6 225 "$set" || fail "injecting valid6 failed"
+    ip netns exec "$(ns h2)" python3 "$E2E_DIR/inject.py" eth0 valid6 225 "$set" || fail "injecting valid6 failed"
     wait "$injector" || fail "injecting valid failed"
     for name in over4 over6; do
-        ! log_has "$name" "Switching to state: MASTER" || fail "$name took over from a valid master: $(log_of $name)"
+        ! log_has "$name" "Switching to state: MASTER" || fail "$name took over from a valid master: $(log_of "$name")"
         counters=$(several_counters "$name" "received 2[0-9][0-9]")
         echo "$counters" | grep -Eq "received 2[0-9][0-9]," || fail "$name did not accept the adverts: $counters"
         echo "$counters" | grep -q "dropped: none" || fail "$name dropped some: $counters"
     done
-    ip netns exec "$(ns h2)" python3 "$here_e2e/inject.py" eth0 hoplimit6 25 "$set" || fail "injecting hoplimit6 failed"
+    ip netns exec "$(ns h2)" python3 "$E2E_DIR/inject.py" eth0 hoplimit6 25 "$set" || fail "injecting hoplimit6 failed"
     counters=$(several_counters over6 "bad-ttl 25")
     echo "$counters" | grep -q "bad-ttl 25" || fail "hop limit 64 not dropped 25 times: $counters"
     log_has over6 "Bad hop limit" || fail "no warning about the hop limit"
     # Signed over one address of the four: a peer with another set.
-    ip netns exec "$(ns h2)" python3 "$here_e2e/inject.py" eth0 valid 25 192.0.2.100 || fail "injecting failed"
+    ip netns exec "$(ns h2)" python3 "$E2E_DIR/inject.py" eth0 valid 25 192.0.2.100 || fail "injecting failed"
     counters=$(several_counters over4 "bad-digest 25")
     echo "$counters" | grep -q "bad-digest 25" || fail "another address set not a bad digest: $counters"
     log_has over4 "sets of addresses for this vhid may differ" || fail "the warning does not say the sets may differ"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Unicast peers (--peer) on a segment that drops all multicast, as many clouds do.
 
 # no_multicast: the bridge drops every IPv4 multicast frame (ARP broadcasts still pass) and
@@ -14,7 +15,7 @@ no_multicast() {
 start_unicast() {
     local host=$1 skew=$2 n=${1#h} i peers=()
     shift 2
-    for i in 1 2 3; do [ "$i" != "$n" ] && peers+=(--peer="$(carp_address $i)"); done
+    for i in 1 2 3; do [ "$i" != "$n" ] && peers+=(--peer="$(carp_address "$i")"); done
     start_carp "$host" "$SWIFTCARP" --advskew="$skew" "${peers[@]}" "$@"
 }
 
@@ -26,7 +27,7 @@ test_multicast_alone_fails_on_this_segment() {
     start_carp h1 "$SWIFTCARP" --advskew=0
     wait_for 5 listening h1 || fail "h1 did not start"
     start_carp h2 "$SWIFTCARP" --advskew=50
-    wait_for 8 owns h1 && wait_for 8 owns h2 || fail "expected two masters without multicast (owners: $(owners))"
+    { wait_for 8 owns h1 && wait_for 8 owns h2; } || fail "expected two masters without multicast (owners: $(owners))"
 }
 
 test_unicast_peers_elect_one_master_fail_over_and_preempt_back() { unicast_peers_elect_fail_over_and_preempt_back; }
@@ -41,14 +42,12 @@ unicast_peers_elect_fail_over_and_preempt_back() {
     start_unicast h2 50
     start_unicast h3 200
     wait_for 8 only_owner h1 || fail "h1 should be the only master (owners: $(owners))"
-    sleep 2
-    only_owner h1 || fail "more than one master (owners: $(owners))"
+    holds_for 2 only_owner h1 || fail "more than one master (owners: $(owners))"
     ! log_has h2 "Bad digest" || fail "h2 rejected h1's unicast adverts"
     kill -9 "$(pid_of h1)"
     remove_address h1 "$VIP"
     wait_for 8 owns h2 || fail "h2 (advskew 50) did not take over"
-    sleep 2
-    only_owner h2 || fail "exactly one should take over (owners: $(owners))"
+    holds_for 2 only_owner h2 || fail "exactly one should take over (owners: $(owners))"
     start_unicast h1 0 --preempt
     wait_for 8 only_owner h1 || fail "h1 with --preempt did not take the address back (owners: $(owners))"
 }

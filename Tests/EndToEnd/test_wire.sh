@@ -1,9 +1,12 @@
+# shellcheck shell=bash
 # What goes on the wire, seen by tcpdump on the other host.
 
-# capture HOST FILTER COUNT SECONDS: up to COUNT frames matching FILTER, printed with -e -v.
+# capture HOST FILTER COUNT SECONDS: up to COUNT frames matching FILTER, printed with -e -v;
+# tcpdump's messages go to $WORK/capture.HOST.err (capturing HOST: it has started listening).
 capture() {
-    ip netns exec "$(ns $1)" timeout "$4" tcpdump -nn -e -v -c "$3" -i eth0 "$2" 2>/dev/null
+    ip netns exec "$(ns "$1")" timeout "$4" tcpdump -nn -e -v -c "$3" -i eth0 "$2" 2> "$WORK/capture.$1.err"
 }
+capturing() { grep -qs "listening on" "$WORK/capture.$1.err"; }
 
 test_new_master_sends_two_gratuitous_arps() {
     needs tcpdump
@@ -12,7 +15,7 @@ test_new_master_sends_two_gratuitous_arps() {
     mac=$(ip -n "$(ns h1)" -br link show eth0 | awk '{print $3}')
     capture h2 "arp" 2 12 > "$WORK/arp.txt" &
     local dump=$!
-    sleep 0.5
+    wait_for 5 capturing h2 || fail "tcpdump did not start: $(cat "$WORK/capture.h2.err")"
     start_carp h1 "$SWIFTCARP"
     wait $dump
     [ "$(grep -c "$mac > ff:ff:ff:ff:ff:ff.*Request who-has $VIP .*tell $VIP" "$WORK/arp.txt")" = 2 ] \

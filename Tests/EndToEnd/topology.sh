@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Hosts in network namespaces on one bridge, for the end-to-end tests (lib.sh sources this
 # file) and the benchmarks (Benchmarks/run; Benchmarks/profile-symbol-order through lib.sh).
 #
@@ -32,14 +33,14 @@ namespaces_up() {
     # Multicast snooping would need IGMP queriers; a dumb switch floods, as most LANs do.
     ip netns exec "$(ns sw)" sh -c 'echo 0 > /sys/class/net/br0/bridge/multicast_snooping' 2>/dev/null || true
     for i in $(seq 1 "$count"); do
-        ip netns add "$(ns h$i)"
-        [ "$ipv6" = ipv6 ] && ip netns exec "$(ns h$i)" sysctl -qw net.ipv6.conf.default.accept_dad=0
-        ip link add name eth0 netns "$(ns h$i)" type veth peer name "p$i" netns "$(ns sw)"
+        ip netns add "$(ns "h$i")"
+        [ "$ipv6" = ipv6 ] && ip netns exec "$(ns "h$i")" sysctl -qw net.ipv6.conf.default.accept_dad=0
+        ip link add name eth0 netns "$(ns "h$i")" type veth peer name "p$i" netns "$(ns sw)"
         ip -n "$(ns sw)" link set "p$i" master br0 up
-        ip -n "$(ns h$i)" link set lo up
-        ip -n "$(ns h$i)" link set eth0 up
-        ip -n "$(ns h$i)" addr add "$(host_address $i)/24" dev eth0
-        [ "$ipv6" = ipv6 ] && ip -n "$(ns h$i)" addr add "$(host_address6 $i)/64" dev eth0 nodad
+        ip -n "$(ns "h$i")" link set lo up
+        ip -n "$(ns "h$i")" link set eth0 up
+        ip -n "$(ns "h$i")" addr add "$(host_address "$i")/24" dev eth0
+        [ "$ipv6" = ipv6 ] && ip -n "$(ns "h$i")" addr add "$(host_address6 "$i")/64" dev eth0 nodad
         HOSTS+=("h$i")
     done
 }
@@ -49,8 +50,8 @@ namespaces_up() {
 namespaces_down() {
     local name pid
     for name in "${HOSTS[@]}" sw; do
-        for pid in $(ip netns pids "$(ns $name)" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+        for pid in $(ip netns pids "$(ns "$name")" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
     done
-    for name in "${HOSTS[@]}" sw; do ip netns del "$(ns $name)" 2>/dev/null; done
+    for name in "${HOSTS[@]}" sw; do ip netns del "$(ns "$name")" 2>/dev/null; done
     HOSTS=()
 }

@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# Phase cpu: the CPU and memory of 40 daemons on each of two hosts, 20 s after their election.
+
+# 40 virtual addresses, one daemon per address and host: vhid v, 198.51.100.v. h1 is preferred
+# (advskew 0, the other 100) for the odd vhids, h2 for the even ones: 20 masters on each host.
+# masters_settled: polled by wait_until (awk, not python3: see lib.sh).
+masters_settled() {
+    # Every address has exactly one host whose last script run was UP.
+    awk '{ last[FILENAME, $3] = $2; vips[$3] = 1 }
+         END { for (v in vips) { n = (last[ARGV[1], v] == "UP") + (last[ARGV[2], v] == "UP"); if (n == 1) ok++ }
+               exit !(ok == 40) }' "$WORK/events.h1" "$WORK/events.h2" 2>/dev/null
+}
+# cpu_ticks: utime + stime of the daemons together, in clock ticks; and their sum_exec_runtime in ns.
+cpu_ticks() { calc cpu "${PID[@]}"; }
+
+run_cpu() {
+    phase "CPU: 40 addresses, 40 daemons on each of two hosts, advbase 1, 20 s after the election"
+    local impl v hz before after e0 e1 cpu
+    hz=$(getconf CLK_TCK)
+    for impl in ours ucarp; do
+        for v in $(seq 1 40); do
+            daemon "c1-$v" h1 "$impl" "$v" "198.51.100.$v" --advskew=$(( v % 2 ? 0 : 100 ))
+            daemon "c2-$v" h2 "$impl" "$v" "198.51.100.$v" --advskew=$(( v % 2 ? 100 : 0 ))
+        done
+        if ! wait_until 20 masters_settled; then
+            note "$impl: the 40 elections did not settle within 20 s"
+            stop_all
+            continue
+        fi
+        sleep 3
+        e0=$(event_count)
+        before=$(cpu_ticks)
+        sleep 20
+        after=$(cpu_ticks)
+        e1=$(event_count)
+        cpu=$(calc cpu-used "$before" "$after" "$hz")
+        sample cpu "$impl" "$cpu"
+        note "$impl: 80 daemons used ${cpu% *} s of CPU (utime+stime) in 20 s; sum_exec_runtime ${cpu#* } s; $((e1 - e0)) script runs meanwhile"
+        local pss_sum rss_mib pss_mib _
+        read -r _ pss_sum rss_mib pss_mib <<< "$(calc memory-total "${PID[@]}")"
+        sample pss "$impl" "$pss_sum"
+        note "$impl: the 80 daemons together: VmRSS $rss_mib MiB, Pss $pss_mib MiB"
+        stop_all
+    done
+}
