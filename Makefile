@@ -159,6 +159,16 @@ package-test: release
 	$(call install_missing,$(DEB_PACKAGES))
 	Tests/Package/run $(RELEASE_BINARY).stripped
 
+.PHONY: systemd-test
+# `make systemd-test`: ucarp@.service under a real systemd, booted with systemd-nspawn in a Debian
+# root with the Debian package installed: a site's notify script through a failover, stop,
+# reload where the unit has it, kill -9 (ExecStopPost, Restart=), and the opt-in hardening's
+# systemd-analyze security score (Tests/Systemd/run; about 2 minutes, most of it mmdebstrap).
+SYSTEMD_TEST_PACKAGES = dpkg-dev mmdebstrap systemd-container ucarp iproute2
+systemd-test: release
+	$(call install_missing,$(SYSTEMD_TEST_PACKAGES))
+	Tests/Systemd/run $(RELEASE_BINARY).stripped
+
 # `make bench`: SwiftCARP against Debian's ucarp on the same network namespaces, and what a
 # client sees of a failover with SwiftCARP, ucarp and keepalived: two tables and a picture,
 # Benchmarks/client-view.png (BENCHMARKS.md explains them). About 11 minutes; needs valgrind
