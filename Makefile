@@ -172,8 +172,32 @@ deb: release
 	packaging/deb/build $(RELEASE_BINARY).stripped .build
 
 package-test: release
-	$(call install_missing,$(DEB_PACKAGES))
+	$(call install_missing,$(DEB_PACKAGES) $(RPM_PACKAGES))
 	Tests/Package/run $(RELEASE_BINARY).stripped
+	Tests/Package/rpm $(RELEASE_BINARY).stripped
+
+# `make rpm`: .build/swiftcarp-VERSION-1.ARCH.rpm, an RPM of the release binary for Fedora, EPEL
+# and their family that replaces their ucarp package at its paths, and the source RPM
+# .build/swiftcarp-VERSION-1.src.rpm, whose spec (packaging/rpm/swiftcarp.spec) also builds
+# from source there. Debian's rpm has rpmbuild; `make package-test` runs rpmlint on both,
+# installs the binary one with rpm --root and runs its binary against Debian's ucarp
+# (Tests/Package/rpm, seconds).
+RPM_PACKAGES = rpm rpmlint patchelf cpio ucarp iproute2
+.PHONY: rpm systemd-test
+rpm: release
+	$(call install_missing,$(RPM_PACKAGES))
+	packaging/rpm/build $(RELEASE_BINARY).stripped .build
+
+# `make systemd-test`: ucarp@.service under a real systemd, booted with systemd-nspawn in a Debian
+# root with the Debian package installed: a site's notify script through a failover, stop,
+# reload where the unit has it, kill -9 (ExecStopPost, Restart=), and the opt-in hardening's
+# systemd-analyze security score; then the RPM over a stand-in for EPEL's ucarp, installed with
+# rpm --root, keeps ucarp@001 enabled and running (Tests/Systemd/run; 2 to 3 minutes, most of it
+# mmdebstrap).
+SYSTEMD_TEST_PACKAGES = dpkg-dev mmdebstrap systemd-container ucarp iproute2 rpm patchelf
+systemd-test: release
+	$(call install_missing,$(SYSTEMD_TEST_PACKAGES))
+	Tests/Systemd/run $(RELEASE_BINARY).stripped
 
 # `make bench`: SwiftCARP against Debian's ucarp on the same network namespaces, and what a
 # client sees of a failover with SwiftCARP, ucarp and keepalived: two tables and a picture,
