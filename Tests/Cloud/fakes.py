@@ -276,7 +276,9 @@ def main():
         handler = Hetzner
     else:
         sys.exit("unknown kind " + kind)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), handler)
+    # Every address of the test's network namespace: its loopback, and the bridge to the
+    # namespaces of the hosts in Tests/Cloud/run's test_aws_daemon_failover.
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[2])), handler)
     server.serve_forever()
 
 
