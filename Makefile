@@ -68,8 +68,9 @@ etcd-test: deps
 # (Tests/Cloud/run): AWS against moto's EC2 server with the AWS CLI, Hetzner Cloud against a
 # recording fake of its API (no emulator exists). moto[server] and awscli are installed with pip
 # in a virtual environment, .build/cloud-venv, unless aws and moto_server are on PATH already.
-# About 2 minutes on two busy cores, most of it the AWS CLI starting (about 1 s a call): not
-# part of `make test`.
+# With a SwiftCARP binary in .build (debug, else release), also a failover of the daemon itself;
+# skipped, visibly, without one. 2.5 to 4 minutes on two busy cores, most of it the AWS CLI
+# starting (about 1 s a call): not part of `make test`.
 CLOUD_PACKAGES = jq curl iproute2 python3-venv shellcheck
 CLOUD_VENV = .build/cloud-venv
 cloud-test:
