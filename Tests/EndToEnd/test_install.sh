@@ -42,10 +42,16 @@ etc/ucarp/vip-down
 etc/ucarp/vip-up
 usr/lib/systemd/system/ucarp.target
 usr/lib/systemd/system/ucarp@.service
+usr/libexec/ucarp/ucarp-aws
+usr/libexec/ucarp/ucarp-hetzner
 usr/sbin/ucarp
 usr/share/man/man5/ucarp.conf.5
 usr/share/man/man8/ucarp.8"
+    # In the order of installed_files' sort, whatever the locale.
+    expected=$(sort <<< "$expected")
     [ "$(installed_files)" = "$expected" ] || fail_install "installed: $(installed_files | tr '\n' ' ')"
+    { [ -x "$root/usr/libexec/ucarp/ucarp-aws" ] && [ -x "$root/usr/libexec/ucarp/ucarp-hetzner" ]; } \
+        || fail_install "the cloud companions are not executable"
     { [ -x "$root/etc/ucarp/vip-up" ] && [ -x "$root/etc/ucarp/vip-down" ]; } || fail_install "scripts not executable"
     grep -qx 'ExecStart=/usr/sbin/ucarp --config=/etc/ucarp/vip-%i.conf --shutdown --statefile=/run/ucarp/%i/state' "$units/ucarp@.service" \
         || fail_install "ExecStart: $(grep ExecStart "$units/ucarp@.service")"
