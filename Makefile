@@ -94,7 +94,8 @@ SHELL_SCRIPTS = .ci/run etc/demo.sh etc/ucarp/vip-up etc/ucarp/vip-down \
 	Benchmarks/run $(wildcard Benchmarks/*.sh) Benchmarks/profile-symbol-order \
 	packaging/deb/build packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm \
 	packaging/deb/if-up.d/ucarp packaging/deb/share/vip-up packaging/deb/share/vip-down \
-	cloud/ucarp-aws cloud/ucarp-hetzner Tests/Cloud/run
+	cloud/ucarp-aws cloud/ucarp-hetzner Tests/Cloud/run Tests/Lint/pure-targets Tests/Package/rpm \
+	Tests/Systemd/run packaging/rpm/build packaging/rpm/ucarp-instance
 shellcheck:
 	$(call install_missing,$(SHELLCHECK_PACKAGES))
 	shellcheck -x $(SHELL_SCRIPTS)
