@@ -48,3 +48,35 @@ import Testing
         #expect(done.messages.contains("etcd: key \(InstanceEtcdTests.key) released: letting [192.0.2.100] go"))
     }
 }
+
+extension InstanceEtcdLossAfterLeavingTests {
+    /// Known issue (found by ``InstanceEtcdRandomWalkTests`` with seeds 205 and 360): a lease lost
+    /// while the down script runs is still held back by etcd for the margin, so that the next host
+    /// cannot take the key before the address is gone here. But `EtcdGate.carpMadeMaster` calls off
+    /// a release waiting for its down script whatever became of its lease, and the would-be master
+    /// leaving MASTER again (never granted; here because etcd fails, which suspends preemption)
+    /// makes `Instance.gatedChange` call `stopWanting`, which revokes the lost lease at once while
+    /// the down script still runs; the leaving advert goes out with it.
+    @Test func aLeaseLostUnderTheDownScriptIsNotRevokedBeforeTheDownScriptEndsWhateverCARPDoesMeanwhile() throws {
+        var driver = InstanceEtcdTests.driver(InstanceEtcdTests.guarded { $0.advskew = 100 })
+        let granted = InstanceEtcdTests.master(&driver)
+        // A preferred master: back to BACKUP, the down script runs.
+        let leaving = driver.advert(advskew: 0, at: granted + .milliseconds(100))
+        let down = try #require(leaving.spawned.first)
+        #expect(down.1.path == "/etc/down")
+        // No renewal is answered: the guard takes mastership back at its deadline (ignored, left already).
+        let lost = driver.run(until: granted + .milliseconds(2600))
+        #expect(lost.messages.contains("etcd: lease 42 not renewed in time: leaving MASTER before etcd can expire it"))
+        #expect(driver.instance.machine.role == .backup)
+        // The preferred master leaves: CARP would make us master; etcd failing, back to BACKUP at once.
+        let master = driver.frame(
+            .accepted(.init(source: .ipv4(peer), advbase: 255, advskew: 255, counter: 9)), at: granted + .milliseconds(2700))
+        #expect(master.messages.contains { $0.hasPrefix("etcd: CARP would make us MASTER (master-will-time-out)") })
+        #expect(master.messages.contains { $0.hasPrefix("etcd: cannot take key") })
+        let revokes = master.etcdRequests.filter { $0.call == .revoke(lease: 42) }
+        withKnownIssue("EtcdGate.carpMadeMaster calls off the release of a lease already lost; leaving revokes it at once") {
+            #expect(revokes.isEmpty, "revoked while the down script \(down.0) still runs")
+            #expect(InstanceEtcdTests.order(master).advert == nil, "the leaving advert while the down script runs")
+        }
+    }
+}

