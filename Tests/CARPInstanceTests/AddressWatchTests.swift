@@ -17,7 +17,8 @@ import Testing
 
     @Test func aRemovalWhileMasterIsPendingAndRepairReturnsItAndClears() throws {
         var watch = AddressWatch(interfaceIndex: Self.index)
-        watch.heard([.addressRemoved(interfaceIndex: Self.index, address: Self.vip)], watching: Self.watched, master: true)
+        watch.heard(
+            [.addressRemoved(interfaceIndex: Self.index, address: Self.vip)], watching: Self.watched, master: true)
         #expect(watch.pending == .addressRemoved)
         #expect(watch.vanished == [.ipv4(Self.vip)])
         let repair = watch.repair()
@@ -32,7 +33,8 @@ import Testing
     @Test func aRemovalWhileNotMasterIsNoLoss() {
         var watch = AddressWatch(interfaceIndex: Self.index)
         watch.heard(
-            [.ipv6AddressRemoved(interfaceIndex: Self.index, address: Self.vip6)], watching: Self.watched, master: false)
+            [.ipv6AddressRemoved(interfaceIndex: Self.index, address: Self.vip6)], watching: Self.watched, master: false
+        )
         #expect(watch.pending == nil)
         #expect(watch.vanished.isEmpty)
     }
@@ -44,7 +46,8 @@ import Testing
                 .addressRemoved(interfaceIndex: Self.index, address: Self.vip),
                 .ipv6AddressRemoved(interfaceIndex: Self.index, address: Self.vip6),
             ], watching: Self.watched, master: true)
-        watch.heard([.addressAdded(interfaceIndex: Self.index, address: Self.vip)], watching: Self.watched, master: true)
+        watch.heard(
+            [.addressAdded(interfaceIndex: Self.index, address: Self.vip)], watching: Self.watched, master: true)
         #expect(watch.pending == .addressRemoved, "one is still gone")
         #expect(watch.vanished == [.ipv6(Self.vip6)])
         watch.heard(
@@ -96,13 +99,15 @@ import Testing
         #expect(repaired.vanished.isEmpty)
         // An address back does not forget lost news (a removal may be among them).
         watch.newsLost()
-        watch.heard([.addressAdded(interfaceIndex: Self.index, address: Self.vip)], watching: Self.watched, master: true)
+        watch.heard(
+            [.addressAdded(interfaceIndex: Self.index, address: Self.vip)], watching: Self.watched, master: true)
         #expect(watch.pending == .newsLost)
     }
 
     @Test func forgetDropsTheLossOfTheLastRole() {
         var watch = AddressWatch(interfaceIndex: Self.index)
-        watch.heard([.addressRemoved(interfaceIndex: Self.index, address: Self.vip)], watching: Self.watched, master: true)
+        watch.heard(
+            [.addressRemoved(interfaceIndex: Self.index, address: Self.vip)], watching: Self.watched, master: true)
         watch.forget()
         #expect(watch.pending == nil)
         #expect(watch.vanished.isEmpty)

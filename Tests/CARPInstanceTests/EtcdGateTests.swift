@@ -146,15 +146,23 @@ import UCarpConfiguration
     @Test func theMasterHeardIsKeptLookedUpAfterTwoTTLsAndForgotten() throws {
         var gate = try Self.gate()
         gate.heard(Self.master, at: t0)
-        #expect(gate.heardMaster == EtcdGate.HeardMaster(source: Self.master, since: t0, last: t0, nextLookUp: t0 + .seconds(6)))
+        #expect(
+            gate.heardMaster
+                == EtcdGate.HeardMaster(source: Self.master, since: t0, last: t0, nextLookUp: t0 + .seconds(6)))
         gate.heard(Self.master, at: t0 + .seconds(1))
-        #expect(gate.heardMaster == EtcdGate.HeardMaster(source: Self.master, since: t0, last: t0 + .seconds(1), nextLookUp: t0 + .seconds(6)))
+        #expect(
+            gate.heardMaster
+                == EtcdGate.HeardMaster(
+                    source: Self.master, since: t0, last: t0 + .seconds(1), nextLookUp: t0 + .seconds(6)))
         gate.lookUpAgain(at: t0 + .seconds(36))
         #expect(gate.heardMaster?.nextLookUp == t0 + .seconds(36))
         // Another master heard starts over.
         let other = IPAddress.ipv4(IPv4Address(192, 0, 2, 13))
         gate.heard(other, at: t0 + .seconds(2))
-        #expect(gate.heardMaster == EtcdGate.HeardMaster(source: other, since: t0 + .seconds(2), last: t0 + .seconds(2), nextLookUp: t0 + .seconds(8)))
+        #expect(
+            gate.heardMaster
+                == EtcdGate.HeardMaster(
+                    source: other, since: t0 + .seconds(2), last: t0 + .seconds(2), nextLookUp: t0 + .seconds(8)))
         gate.forgetHeardMaster()
         #expect(gate.heardMaster == nil)
         gate.lookUpAgain(at: t0 + .seconds(50))

@@ -37,7 +37,8 @@ import Testing
             driver.instance.etcdAnswered(status: 200, body: Array(Self.leaseGone.utf8), for: keepAlive.id, at: at),
             at: at)
         #expect(gone.messages.contains("etcd: lease 42 has expired: leaving MASTER"))
-        withKnownIssue("Instance.revoked ignores a loss once the term has left: the up script goes on without the key") {
+        withKnownIssue("Instance.revoked ignores a loss once the term has left: the up script goes on without the key")
+        {
             #expect(gone.killed == [up.0])
         }
         // Once the up script is reaped, the down script runs, then the lease (gone) is let go.
@@ -70,11 +71,14 @@ extension InstanceEtcdLossAfterLeavingTests {
         #expect(driver.instance.machine.role == .backup)
         // The preferred master leaves: CARP would make us master; etcd failing, back to BACKUP at once.
         let master = driver.frame(
-            .accepted(.init(source: .ipv4(peer), advbase: 255, advskew: 255, counter: 9)), at: granted + .milliseconds(2700))
+            .accepted(.init(source: .ipv4(peer), advbase: 255, advskew: 255, counter: 9)),
+            at: granted + .milliseconds(2700))
         #expect(master.messages.contains { $0.hasPrefix("etcd: CARP would make us MASTER (master-will-time-out)") })
         #expect(master.messages.contains { $0.hasPrefix("etcd: cannot take key") })
         let revokes = master.etcdRequests.filter { $0.call == .revoke(lease: 42) }
-        withKnownIssue("EtcdGate.carpMadeMaster calls off the release of a lease already lost; leaving revokes it at once") {
+        withKnownIssue(
+            "EtcdGate.carpMadeMaster calls off the release of a lease already lost; leaving revokes it at once"
+        ) {
             #expect(revokes.isEmpty, "revoked while the down script \(down.0) still runs")
             #expect(InstanceEtcdTests.order(master).advert == nil, "the leaving advert while the down script runs")
         }

@@ -86,7 +86,8 @@ import UCarpConfiguration
             history.append("step \(step): " + actions.map(Self.brief).filter { !$0.isEmpty }.joined(separator: "; "))
             if history.count > 60 { history.removeFirst(history.count - 60) }
             func violated(_ what: String) {
-                violations.append("step \(step): \(what)" + (violations.isEmpty ? "\n" + history.joined(separator: "\n") : ""))
+                violations.append(
+                    "step \(step): \(what)" + (violations.isEmpty ? "\n" + history.joined(separator: "\n") : ""))
             }
             let gate = instance.etcd
             let keyOurs = gate?.lease.isMaster == true
@@ -114,7 +115,8 @@ import UCarpConfiguration
                     let lease = command.environment.first { $0.name == "CARP_ETCD_LEASE" }?.value
                     runningScript = (id, command.path, lease, false)
                     if command.path == "/etc/up", !keyOurs {
-                        upScriptsWithoutKey.append("step \(step): up script \(id) started without the key\n" + history.joined(separator: "\n"))
+                        upScriptsWithoutKey.append(
+                            "step \(step): up script \(id) started without the key\n" + history.joined(separator: "\n"))
                     }
                 case .kill(let id):
                     if id == runningScript?.id {
@@ -129,7 +131,8 @@ import UCarpConfiguration
                     revokes += 1
                     if let running = runningScript, running.path == "/etc/down", running.lease == "\(lease)" {
                         revokesUnderDownScript.append(
-                            "step \(step): revoke of lease \(lease) while its down script runs\n" + history.joined(separator: "\n"))
+                            "step \(step): revoke of lease \(lease) while its down script runs\n"
+                                + history.joined(separator: "\n"))
                     }
                     let queuedDown = instance.scripts.queued.contains {
                         $0.releasesLease && $0.environment.contains(.init("CARP_ETCD_LEASE", "\(lease)"))
@@ -199,22 +202,28 @@ import UCarpConfiguration
             // An up script adding the address when the key is lost is killed at once.
             if let running = seen.runningScript, running.path == "/etc/up", !running.killed, !keyOurs {
                 seen.upScriptsWithoutKey.append(
-                    "step \(step): the up script \(running.id) still runs without the key\n" + seen.history.joined(separator: "\n"))
+                    "step \(step): the up script \(running.id) still runs without the key\n"
+                        + seen.history.joined(separator: "\n"))
             }
             if driver.instance.reportedRole == .master, !keyOurs {
-                seen.violations.append("step \(step): reported MASTER without the key\n" + seen.history.joined(separator: "\n"))
+                seen.violations.append(
+                    "step \(step): reported MASTER without the key\n" + seen.history.joined(separator: "\n"))
             }
         }
         func answerInFlight(_ outcome: Etcd.Outcome) {
             guard let request = seen.inFlight.values.first else { return }
             seen.settled(request.id)
             event("etcd answers \(request.id) \(request.call): \(outcome)")
-            if case let (status, body)? = etcd.answer(to: request.call, outcome) {
-                absorb(driver.carryOut(
-                    driver.instance.etcdAnswered(status: status, body: Array(body.utf8), for: request.id, at: now), at: now))
+            if case (let status, let body)? = etcd.answer(to: request.call, outcome) {
+                absorb(
+                    driver.carryOut(
+                        driver.instance.etcdAnswered(status: status, body: Array(body.utf8), for: request.id, at: now),
+                        at: now))
             } else {
-                absorb(driver.carryOut(
-                    driver.instance.etcdFailed(requestID: request.id, reason: "Connection refused", at: now), at: now))
+                absorb(
+                    driver.carryOut(
+                        driver.instance.etcdFailed(requestID: request.id, reason: "Connection refused", at: now),
+                        at: now))
             }
         }
         absorb(driver.start())
@@ -239,7 +248,9 @@ import UCarpConfiguration
                 // A better master, a worse one, or one leaving.
                 let (advbase, advskew): (UInt8, UInt8) = [(1, 0), (1, 200), (255, 255)][random.below(3)]
                 event("advert \(advbase)/\(advskew)")
-                absorb(driver.frame(.accepted(.init(source: .ipv4(peer), advbase: advbase, advskew: advskew, counter: 1)), at: now))
+                absorb(
+                    driver.frame(
+                        .accepted(.init(source: .ipv4(peer), advbase: advbase, advskew: advskew, counter: 1)), at: now))
             case 6:
                 guard random.below(3) == 0 else { break }
                 carrier = carrier == .running ? .noCarrier : .running

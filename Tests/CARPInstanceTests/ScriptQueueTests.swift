@@ -9,7 +9,9 @@ import Testing
 /// `.ended` before the next starts, an up script dropped or killed when mastership is taken back.
 @Suite struct ScriptQueueTests {
     static func script(_ name: String, addsAddress: Bool = false, releasesLease: Bool = false) -> ScriptQueue.Script {
-        .init(path: "/etc/\(name)", arguments: ["eth0", "192.0.2.100"], addsAddress: addsAddress, releasesLease: releasesLease)
+        .init(
+            path: "/etc/\(name)", arguments: ["eth0", "192.0.2.100"], addsAddress: addsAddress,
+            releasesLease: releasesLease)
     }
 
     static let up = script("up", addsAddress: true)
@@ -65,7 +67,8 @@ import Testing
         _ = queue.enqueue(Self.up, numbering: &numbering, at: t0)
         _ = queue.enqueue(Self.notify, numbering: &numbering, at: t0)
         let actions = queue.failedToStart(reason: .noSuchFileOrDirectory, numbering: &numbering, at: t0)
-        #expect(actions.first == .log(.error, "Unable to exec /etc/up eth0 192.0.2.100: \(Errno.noSuchFileOrDirectory)"))
+        #expect(
+            actions.first == .log(.error, "Unable to exec /etc/up eth0 192.0.2.100: \(Errno.noSuchFileOrDirectory)"))
         let end = try #require(actions.firstIndex(of: .ended(Self.up)))
         let spawn = try #require(actions.firstIndex { if case .spawn = $0 { true } else { false } })
         #expect(end < spawn)
@@ -88,7 +91,8 @@ import Testing
         #expect(Self.killed(killing) == [id])
         #expect(
             killing.first
-                == .log(.error, "Script [/etc/up eth0 192.0.2.100] still running after 5.0s: killing its process group"))
+                == .log(.error, "Script [/etc/up eth0 192.0.2.100] still running after 5.0s: killing its process group")
+        )
         // Killed once: no deadline any more, and time passing kills nothing again.
         #expect(queue.nextDeadline == nil)
         #expect(queue.timePassed(at: t0 + .seconds(50)).isEmpty)
@@ -158,7 +162,8 @@ import Testing
     @Test func leaseReleasingDownScriptsGoFirstInTheirOwnOrder() {
         var queue = ScriptQueue(timeout: nil, debug: false)
         var numbering = Child.Numbering()
-        let secondDown = ScriptQueue.Script(path: "/etc/down", arguments: ["eth0", "2001:db8::100"], releasesLease: true)
+        let secondDown = ScriptQueue.Script(
+            path: "/etc/down", arguments: ["eth0", "2001:db8::100"], releasesLease: true)
         for script in [Self.up, Self.notify, Self.down, Self.notify, secondDown] {
             _ = queue.enqueue(script, numbering: &numbering, at: t0)
         }

@@ -42,7 +42,10 @@ private struct SplitMix: RandomNumberGenerator {
             switch (call, outcome) {
             case (_, .failure): return nil
             case (_, .invalidToken):
-                return (401, #"{"error":"etcdserver: invalid auth token","message":"etcdserver: invalid auth token","code":16}"#)
+                return (
+                    401,
+                    #"{"error":"etcdserver: invalid auth token","message":"etcdserver: invalid auth token","code":16}"#
+                )
             case (_, .serverError): return (503, #"{"error":"etcdserver: leader changed","code":14}"#)
             case (.grant, _):
                 nextLease += 1
@@ -56,7 +59,10 @@ private struct SplitMix: RandomNumberGenerator {
             case (.acquire, .vanished):
                 return (200, #"{"responses":[{"response_range":{}}]}"#)
             case (.acquire, .leaseNotFound), (.keepAlive, .leaseNotFound), (.revoke, .leaseNotFound):
-                return (404, #"{"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5}"#)
+                return (
+                    404,
+                    #"{"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5}"#
+                )
             case (.acquire, _): return (200, #"{"succeeded":true}"#)
             case (.keepAlive(let lease), .leaseGone): return (200, #"{"result":{"ID":"\#(lease)"}}"#)
             case (.keepAlive(let lease), _): return (200, #"{"result":{"ID":"\#(lease)","TTL":"3"}}"#)
@@ -72,7 +78,9 @@ private struct SplitMix: RandomNumberGenerator {
             var text = ""
             for start in stride(from: 0, to: bytes.count, by: 3) {
                 let chunk = Array(bytes[start..<min(start + 3, bytes.count)])
-                let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
+                let value = chunk.enumerated().reduce(UInt32(0)) {
+                    $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset))
+                }
                 for index in 0..<4 {
                     text.append(index <= chunk.count ? alphabet[Int((value >> (18 - 6 * UInt32(index))) & 63)] : "=")
                 }
@@ -137,7 +145,9 @@ private struct SplitMix: RandomNumberGenerator {
                     }
                     if granted[lease] == nil { violated("mastership granted with lease \(lease) etcd never granted") }
                     // Under `keep` a master kept past its deadline is granted again by want().
-                    if guardian.configuration.unreachable == .release, let deadline = deadline(of: lease), now >= deadline {
+                    if guardian.configuration.unreachable == .release, let deadline = deadline(of: lease),
+                        now >= deadline
+                    {
                         violated("mastership granted with lease \(lease) past its deadline")
                     }
                     masterLease = lease
@@ -154,16 +164,20 @@ private struct SplitMix: RandomNumberGenerator {
                 }
             }
             if guardian.isMaster != (masterLease != nil) {
-                violated("isMaster \(guardian.isMaster) while the model says \(masterLease.map { "\($0)" } ?? "not master")")
+                violated(
+                    "isMaster \(guardian.isMaster) while the model says \(masterLease.map { "\($0)" } ?? "not master")")
             }
             if guardian.inFlight?.request != inFlight { violated("in flight differs from the requests seen") }
             // Never master at or past our own deadline (unless kept while etcd is unreachable).
-            if guardian.configuration.unreachable == .release, let lease = masterLease, let deadline = deadline(of: lease),
+            if guardian.configuration.unreachable == .release, let lease = masterLease,
+                let deadline = deadline(of: lease),
                 now >= deadline
             {
                 violated("still master with lease \(lease) at or past its deadline")
             }
-            if let next = guardian.nextDeadline, next < now { violated("next deadline \(next.nanoseconds) in the past") }
+            if let next = guardian.nextDeadline, next < now {
+                violated("next deadline \(next.nanoseconds) in the past")
+            }
         }
 
         mutating func settle() {
@@ -191,7 +205,9 @@ private struct SplitMix: RandomNumberGenerator {
                 model.stopped = false
                 model.standingDown = false
                 let regrantable = guardian.isMaster && guardian.holdsKey ? guardian.lease?.id : nil
-                model.check(guardian.want(at: now), after: "\(step) want", guardian: guardian, at: now, regrantable: regrantable)
+                model.check(
+                    guardian.want(at: now), after: "\(step) want", guardian: guardian, at: now, regrantable: regrantable
+                )
             case 2:
                 guard !model.stopped else { break }
                 model.standingDown = true
@@ -203,8 +219,8 @@ private struct SplitMix: RandomNumberGenerator {
                 model.masterLease = nil
                 model.releasesOwed += 1
                 model.check(guardian.stopWanting(at: now), after: "\(step) stopWanting", guardian: guardian, at: now)
-                // Nothing to revoke, nothing in flight: released at once (checked above); a
-                // leaving revoke's end announces it later.
+            // Nothing to revoke, nothing in flight: released at once (checked above); a
+            // leaving revoke's end announces it later.
             case 4:
                 model.check(guardian.lookUp(at: now), after: "\(step) lookUp", guardian: guardian, at: now)
             case 5..<10:
@@ -226,7 +242,9 @@ private struct SplitMix: RandomNumberGenerator {
                 now = now + .milliseconds(UInt64(random.below(300)))
                 // The loop wakes at each deadline on the way.
                 while let deadline = guardian.nextDeadline, deadline <= now {
-                    model.check(guardian.deadlinePassed(at: deadline), after: "\(step) advance", guardian: guardian, at: deadline)
+                    model.check(
+                        guardian.deadlinePassed(at: deadline), after: "\(step) advance", guardian: guardian,
+                        at: deadline)
                 }
                 model.check(guardian.deadlinePassed(at: now), after: "\(step) advance", guardian: guardian, at: now)
             case 11:
@@ -251,7 +269,7 @@ private struct SplitMix: RandomNumberGenerator {
                 model.settle()
                 let actions: [EtcdLeaseGuard.Action]
                 var acquiredWith: Int64?
-                if case let (status, body)? = etcd.answer(to: request.call, outcome) {
+                if case (let status, let body)? = etcd.answer(to: request.call, outcome) {
                     switch (request.call, outcome) {
                     case (.grant, .ok), (.grant, .heldByPeer), (.grant, .heldByAnEarlierLeaseOfOurs),
                         (.grant, .heldByOurLease), (.grant, .vanished), (.grant, .leaseGone), (.grant, .leaseNotFound):
@@ -272,7 +290,9 @@ private struct SplitMix: RandomNumberGenerator {
                 } else {
                     actions = guardian.failed(requestID: request.id, reason: "Connection refused", at: now)
                 }
-                model.check(actions, after: "\(step) answer \(request.call.name) \(outcome)", guardian: guardian, at: now, acquiredWith: acquiredWith)
+                model.check(
+                    actions, after: "\(step) answer \(request.call.name) \(outcome)", guardian: guardian, at: now,
+                    acquiredWith: acquiredWith)
             }
         }
         #expect(model.violations.isEmpty, "seed \(seed): \(model.violations.prefix(5))")
