@@ -70,8 +70,6 @@ import UCarpConfiguration
         var exits: [Action] = []
         var grants = 0
         var releases = 0
-        var revokes = 0
-        var leavingAdverts = 0
         var violations: [String] = []
         /// Up scripts run, or left running, without the key: a known issue
         /// (``InstanceEtcdLossAfterLeavingTests``).
@@ -128,7 +126,6 @@ import UCarpConfiguration
                     if !inFlight.isEmpty { violated("a second etcd request in flight: \(request.call)") }
                     inFlight[request.id] = request
                     guard case .revoke(let lease) = request.call, grantedLeases.contains(lease) else { break }
-                    revokes += 1
                     if let running = runningScript, running.path == "/etc/down", running.lease == "\(lease)" {
                         revokesUnderDownScript.append(
                             "step \(step): revoke of lease \(lease) while its down script runs\n"
@@ -142,7 +139,6 @@ import UCarpConfiguration
                     if inFlight.removeValue(forKey: id) == nil { violated("cancelled \(id), not in flight") }
                     stale.append(id)
                 case .sendAdvertisement(255, 255, _):
-                    leavingAdverts += 1
                     if releasePending { violated("leaving advert before the lease's release") }
                 case .log(_, let message) where message.hasPrefix("etcd: CARP would make us MASTER"):
                     // A new term: its adverts are a would-be master's until it is granted.

@@ -297,6 +297,7 @@ private struct SplitMix: RandomNumberGenerator {
         }
         #expect(model.violations.isEmpty, "seed \(seed): \(model.violations.prefix(5))")
         #expect(model.grants >= 1, "seed \(seed): never master")
-        print("guard seed \(seed): \(model.grants) grants, \(model.losses) losses, \(model.releases) releases")
+        #expect(model.losses >= 1, "seed \(seed): mastership never taken back")
+        #expect(model.releases >= 1, "seed \(seed): never released")
     }
 }
