@@ -285,7 +285,14 @@ extension Instance {
 
     /// The guard took mastership back: leave MASTER at once.
     private mutating func revoked(_ reason: EtcdLeaseGuard.LossReason, at now: MonotonicInstant) -> [Action] {
-        guard etcd?.granted == true, machine.role == .master else { return [] }
+        guard etcd?.granted == true, machine.role == .master else {
+            // Left MASTER already, its down script still to run: the key is no longer ours, so
+            // an up script still adding the address must not hold the down script up.
+            guard etcd?.releaseWaitsForDownScript == true else { return [] }
+            let stopped = carryOut(scripts.stopAddingAddress(because: reason.rawValue), at: now)
+            scripts.putLeaseReleaseFirst()
+            return stopped
+        }
         etcd?.countLoss()
         let stopped = carryOut(scripts.stopAddingAddress(because: reason.rawValue), at: now)
         let transitionReason: CARPStateMachine.TransitionReason =
