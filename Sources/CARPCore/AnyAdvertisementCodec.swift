@@ -1,7 +1,7 @@
 /// The codec of one virtual host over the family of its `--srcip`: ucarp's IPv4 adverts, or
 /// the BSD kernels' IPv6 ones. Both decode to one ``AdvertisementOutcome``.
 public enum AnyAdvertisementCodec: Sendable {
-    case ipv4(AdvertisementCodec)
+    case ipv4(IPv4AdvertisementCodec)
     case ipv6(IPv6AdvertisementCodec)
 
     /// The codec for `sourceAddress`'s family; nil when the group or a peer is of the other.
@@ -13,7 +13,7 @@ public enum AnyAdvertisementCodec: Sendable {
         case (.ipv4(let source), .ipv4(let group)):
             let ipv4Peers = peers.compactMap(\.ipv4)
             guard ipv4Peers.count == peers.count else { return nil }
-            var codec = AdvertisementCodec(
+            var codec = IPv4AdvertisementCodec(
                 vhid: vhid, sourceAddress: source, group: group, broadcast: broadcast, authenticator: authenticator)
             codec.peers = ipv4Peers
             self = .ipv4(codec)

@@ -2,7 +2,7 @@ extension CARPStateMachine {
     /// How a master announces the virtual address on its link: when it becomes master, when it
     /// reasserts control against a less preferred master, and, if asked, while it stays master.
     ///
-    /// An announcement is one ``Action/sendGratuitousARP``; the schedule does not care what
+    /// An announcement is one ``Action/announceAddresses``; the schedule does not care what
     /// goes on the wire, so IPv6's unsolicited neighbour advertisements will follow the same
     /// schedule through the same action once there are IPv6 addresses (`--garp-repeat`,
     /// `--garp-interval` and `--garp-refresh` then apply to both).
@@ -81,9 +81,9 @@ extension CARPStateMachine {
         guard case .withAdvertisement(let countdown, let more) = pending else { return ([], pending) }
         guard countdown <= 1 else { return ([], .withAdvertisement(countdown: countdown - 1, thenMore: more)) }
         guard more > 0, case .advertisements(let advertisements) = announcementSchedule.spacing else {
-            return ([.sendGratuitousARP], .none)
+            return ([.announceAddresses], .none)
         }
-        return ([.sendGratuitousARP], .withAdvertisement(countdown: advertisements, thenMore: more - 1))
+        return ([.announceAddresses], .withAdvertisement(countdown: advertisements, thenMore: more - 1))
     }
 
     /// The announcements on their own timers (the series' interval and the refresh) due at
@@ -91,7 +91,7 @@ extension CARPStateMachine {
     func timedAnnouncements(of master: inout Master, at now: MonotonicInstant) -> [Action] {
         var actions: [Action] = []
         if case .at(let deadline, let more) = master.announcements, now >= deadline {
-            actions.append(.sendGratuitousARP)
+            actions.append(.announceAddresses)
             if more > 0, case .interval(let interval) = announcementSchedule.spacing {
                 master.announcements = .at(now + interval, thenMore: more - 1)
             } else {
@@ -99,7 +99,7 @@ extension CARPStateMachine {
             }
         }
         if let refreshAt = master.refreshAt, now >= refreshAt, let refresh = announcementSchedule.refresh {
-            actions.append(.sendGratuitousARP)
+            actions.append(.announceAddresses)
             master.refreshAt = now + refresh
         }
         return actions

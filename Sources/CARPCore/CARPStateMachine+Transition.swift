@@ -43,7 +43,7 @@ extension CARPStateMachine {
         case .master:
             precondition(carrier == .up && mayBecomeMaster, "MASTER without carrier or health")
             let (atOnce, pending) = announcementSeries(at: now)
-            actions.append(.sendGratuitousARP)
+            actions.append(.announceAddresses)
             // ucarp's sc_delayed_arp outlives the state: one still due with the next advertisement
             // of the last term goes out with the first advertisement of this one.
             var master = Master(
@@ -52,7 +52,7 @@ extension CARPStateMachine {
                 refreshAt: announcementSchedule.refresh.map { now + $0 })
             delayedARPLeftOver = false
             actions += advertisement(of: &master, at: now)
-            actions += Array(repeating: .sendGratuitousARP, count: atOnce - 1)
+            actions += Array(repeating: .announceAddresses, count: atOnce - 1)
             master.announcements = pending
             state = .master(master)
         case .fault:

@@ -103,7 +103,9 @@ public struct CARPStateMachine: Sendable {
         /// Build, sign and send an advertisement with these fields, then report the outcome
         /// with ``advertisementSent(succeeded:at:)``.
         case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
-        case sendGratuitousARP
+        /// Announce the virtual addresses: a gratuitous ARP for each IPv4 one, an unsolicited
+        /// neighbour advertisement for each IPv6 one (one announcement of the `--garp-*` schedule).
+        case announceAddresses
         /// Run the down script now for the MASTER term left earlier for `reason`: the new
         /// master has announced the address, or waited for long enough (``AddressRelease``).
         case releaseAddress(reason: TransitionReason)
@@ -253,7 +255,7 @@ public struct CARPStateMachine: Sendable {
             } else if local < remote || (local == remote && theirKey > ourKey) {
                 // A new series of announcements; the advertisement and refresh timers run on.
                 let (atOnce, pending) = announcementSeries(at: now)
-                actions += Array(repeating: .sendGratuitousARP, count: atOnce)
+                actions += Array(repeating: .announceAddresses, count: atOnce)
                 var reasserting = master
                 reasserting.announcements = pending
                 state = .master(reasserting)
@@ -432,7 +434,7 @@ public struct CARPStateMachine: Sendable {
         let (atOnce, pending) = announcementSeries(at: now)
         master.announcements = pending
         state = .master(master)
-        return Array(repeating: .sendGratuitousARP, count: atOnce)
+        return Array(repeating: .announceAddresses, count: atOnce)
     }
 }
 

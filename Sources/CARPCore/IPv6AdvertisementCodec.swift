@@ -77,7 +77,7 @@ public struct IPv6AdvertisementCodec: Sendable {
         return frame
     }
 
-    /// What became of one captured frame: the same outcome as ``AdvertisementCodec``'s.
+    /// What became of one captured frame: the same outcome as ``IPv4AdvertisementCodec``'s.
     public typealias Outcome = AdvertisementOutcome
 
     /// Decodes and checks a captured Ethernet frame in OpenBSD's order: hop limit, length,

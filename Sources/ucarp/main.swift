@@ -9,7 +9,7 @@ import UCarpConfiguration
 let arguments = ProcessArguments.current()
 let command: UCarpCommandLine.Command
 do {
-    command = try UCarpCommandLine.parse(arguments, environment: .system(interfaceExists: CARPDaemon.interfaceExists))
+    command = try UCarpCommandLine.parse(arguments, environment: .system(interfaceExists: Daemon.interfaceExists))
 } catch {
     Terminal.fail(error.description, hint: error.isCommandLineError)
     exit(ExitStatus.invalidSettings.rawValue)
@@ -38,9 +38,9 @@ case .run(let settings, let warnings):
     for warning in warnings {
         logger.warning("\(warning)")
     }
-    let daemon: CARPDaemon
+    let daemon: Daemon
     do {
-        daemon = try CARPDaemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
+        daemon = try Daemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
         if settings.daemonize { try daemon.daemonize() }
     } catch {
         logger.error("\(error.description)")

@@ -15,7 +15,7 @@ import Testing
     }
 
     /// The ARPs among `actions`.
-    func arps(_ actions: [Action]) -> Int { actions.filter { $0 == .sendGratuitousARP }.count }
+    func arps(_ actions: [Action]) -> Int { actions.filter { $0 == .announceAddresses }.count }
 
     @Test func theDefaultScheduleIsUcarpsTwoAnnouncementsTiedToTheAdvertisements() {
         #expect(configuration().announcements == Schedule(count: 2, spacing: .advertisements(2), refresh: nil))
@@ -46,14 +46,14 @@ import Testing
         #expect(
             machine.deadlinePassed(at: since) == [
                 .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true),
-                .sendGratuitousARP,
+                .announceAddresses,
                 .sendAdvertisement(advbase: 1, advskew: 0, counter: 1000),
             ])
         #expect(machine.nextDeadline == since + .milliseconds(300))
         expectDeadlineIsExact(machine)
-        #expect(machine.deadlinePassed(at: since + .milliseconds(300)) == [.sendGratuitousARP])
+        #expect(machine.deadlinePassed(at: since + .milliseconds(300)) == [.announceAddresses])
         // A late wake-up times the next one from when this one went out.
-        #expect(machine.deadlinePassed(at: since + .milliseconds(700)) == [.sendGratuitousARP])
+        #expect(machine.deadlinePassed(at: since + .milliseconds(700)) == [.announceAddresses])
         #expect(machine.nextDeadline == since + .seconds(1))
         // The series is complete: the advertisements go on alone.
         for second in 1...4 {
@@ -70,10 +70,10 @@ import Testing
         #expect(
             withoutLogs(actions) == [
                 .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true),
-                .sendGratuitousARP,
+                .announceAddresses,
                 .sendAdvertisement(advbase: 1, advskew: 0, counter: 1000),
-                .sendGratuitousARP,
-                .sendGratuitousARP,
+                .announceAddresses,
+                .announceAddresses,
             ])
         #expect(machine.nextDeadline == t0 + .seconds(4))
     }
@@ -97,7 +97,7 @@ import Testing
         #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(1))).count == 1)
         #expect(
             machine.deadlinePassed(at: since + .seconds(2)) == [
-                .sendAdvertisement(advbase: 1, advskew: 0, counter: 1002), .sendGratuitousARP,
+                .sendAdvertisement(advbase: 1, advskew: 0, counter: 1002), .announceAddresses,
             ])
     }
 
@@ -107,7 +107,7 @@ import Testing
         _ = machine.deadlinePassed(at: since + .milliseconds(200))
         _ = machine.deadlinePassed(at: since + .milliseconds(400))
         let now = since + .milliseconds(500)
-        #expect(withoutLogs(machine.received(advert(advskew: 100), at: now)) == [.sendGratuitousARP])
+        #expect(withoutLogs(machine.received(advert(advskew: 100), at: now)) == [.announceAddresses])
         guard case .master(let master) = machine.state else {
             Issue.record("not master")
             return
@@ -174,7 +174,7 @@ import Testing
                         term = (now, 0, false)
                         terms += 1
                     }
-                case .sendGratuitousARP:
+                case .announceAddresses:
                     #expect(machine.role == .master || term != nil, "\(note)")
                     term?.arps += 1
                 default:
@@ -198,7 +198,7 @@ import Testing
                 let preferred = random.below(4) != 0
                 let heard = preferred ? advert(from: IPv4Address(192, 0, 2, 1)) : advert(advskew: 200)
                 let actions = machine.received(heard, at: now)
-                if machine.role == .master, withoutLogs(actions).first == .sendGratuitousARP {
+                if machine.role == .master, withoutLogs(actions).first == .announceAddresses {
                     term?.reasserted = true
                 }
                 check(actions, "step \(step) advert")

@@ -97,13 +97,13 @@ import Testing
         #expect(
             machine.deadlinePassed(at: resume) == [
                 .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true),
-                .sendGratuitousARP,
+                .announceAddresses,
                 .sendAdvertisement(advbase: 1, advskew: 0, counter: 1003),
-                .sendGratuitousARP,
+                .announceAddresses,
             ])
         // Then the usual delayed ARP, with the third advertisement of the term.
         #expect(withoutLogs(machine.deadlinePassed(at: resume + .seconds(1))).count == 1)
-        #expect(withoutLogs(machine.deadlinePassed(at: resume + .seconds(2))).last == .sendGratuitousARP)
+        #expect(withoutLogs(machine.deadlinePassed(at: resume + .seconds(2))).last == .announceAddresses)
     }
 
     @Test func aTermThatSentItsDelayedARPLeavesNoneBehind() throws {

@@ -131,7 +131,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(
             machine.deadlinePassed(at: deadline) == [
                 .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true),
-                .sendGratuitousARP,
+                .announceAddresses,
                 .sendAdvertisement(advbase: 1, advskew: 100, counter: 1000),
             ])
         #expect(machine.role == .master)
@@ -177,7 +177,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
             ])
         #expect(
             machine.deadlinePassed(at: since + .seconds(2)) == [
-                .sendAdvertisement(advbase: 1, advskew: 0, counter: 1002), .sendGratuitousARP,
+                .sendAdvertisement(advbase: 1, advskew: 0, counter: 1002), .announceAddresses,
             ])
         for second in 3...8 {
             #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(UInt64(second)))).count == 1)
@@ -206,7 +206,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(
             withoutLogs(actions) == [
                 .changeState(from: .backup, to: .master, reason: .preemption, runScript: true),
-                .sendGratuitousARP,
+                .announceAddresses,
                 .sendAdvertisement(advbase: 1, advskew: 0, counter: 42),
             ])
         #expect(logs(actions, .warning) == ["Putting MASTER down - preemption"])
@@ -237,7 +237,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(
             withoutLogs(actions) == [
                 .changeState(from: .backup, to: .master, reason: .masterWillTimeOut, runScript: true),
-                .sendGratuitousARP,
+                .announceAddresses,
                 .sendAdvertisement(advbase: 1, advskew: 0, counter: 10),
             ])
         #expect(logs(actions, .warning) == ["Putting MASTER DOWN (going to time out)"])
@@ -291,7 +291,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         _ = machine.deadlinePassed(at: since + .seconds(2))
         let now = since + .milliseconds(2500)
         let actions = machine.received(advert(advskew: 100, counter: 500), at: now)
-        #expect(withoutLogs(actions) == [.sendGratuitousARP])
+        #expect(withoutLogs(actions) == [.announceAddresses])
         #expect(
             logs(actions, .warning) == [
                 "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"
@@ -305,7 +305,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
             ])
         #expect(
             machine.deadlinePassed(at: since + .seconds(4)) == [
-                .sendAdvertisement(advbase: 1, advskew: 0, counter: 502), .sendGratuitousARP,
+                .sendAdvertisement(advbase: 1, advskew: 0, counter: 502), .announceAddresses,
             ])
         #expect(
             machine.deadlinePassed(at: since + .seconds(5)) == [
@@ -318,7 +318,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         // little-endian integer: the last octet first, so .12 is "higher" and we stay.
         var (machine, _) = try master(configuration(source: IPv4Address(192, 0, 2, 11)))
         let actions = machine.received(advert(from: IPv4Address(10, 0, 0, 12)), at: t0 + .seconds(4))
-        #expect(withoutLogs(actions) == [.sendGratuitousARP])
+        #expect(withoutLogs(actions) == [.announceAddresses])
         #expect(machine.role == .master)
     }
 
@@ -653,12 +653,12 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         var (machine, since) = try master()
         _ = machine.deadlinePassed(at: since + .seconds(1))
         _ = machine.deadlinePassed(at: since + .seconds(2))
-        #expect(machine.reannounce(at: since + .milliseconds(2500)) == [.sendGratuitousARP])
+        #expect(machine.reannounce(at: since + .milliseconds(2500)) == [.announceAddresses])
         #expect(machine.role == .master)
         // The advertisement timer is untouched.
         #expect(machine.nextDeadline == since + .seconds(3))
-        #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(3))).contains(.sendGratuitousARP) == false)
-        #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(4))).last == .sendGratuitousARP)
+        #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(3))).contains(.announceAddresses) == false)
+        #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(4))).last == .announceAddresses)
     }
 
     @Test func reannounceDoesNothingUnlessMaster() {
@@ -703,7 +703,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         #expect(
             h1Actions == [
                 .changeState(from: .backup, to: .master, reason: .preemption, runScript: true),
-                .sendGratuitousARP,
+                .announceAddresses,
                 .sendAdvertisement(advbase: 1, advskew: 0, counter: h1Advert1.counter),
             ])
         #expect(
@@ -732,7 +732,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
             Issue.record("h1 must accept h2's parting advert")
             return
         }
-        #expect(withoutLogs(h1.received(partingAdvert, at: preempted + .milliseconds(950))) == [.sendGratuitousARP])
+        #expect(withoutLogs(h1.received(partingAdvert, at: preempted + .milliseconds(950))) == [.announceAddresses])
         for captured in h1Later {
             let next = try #require(h1.nextDeadline)
             let actions = h1.deadlinePassed(at: next)
@@ -804,7 +804,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                     if to == .master {
                         // Every take-over: the gratuitous ARP, then an advertisement at once.
                         let first: [Action] = [
-                            .sendGratuitousARP,
+                            .announceAddresses,
                             .sendAdvertisement(
                                 advbase: advbase, advskew: machine.effectiveSkew, counter: expectedCounter),
                         ]
@@ -822,7 +822,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                     }
                     #expect(counter == expectedCounter, "\(note)")
                     expectedCounter = counter &+ 1
-                case .sendGratuitousARP:
+                case .announceAddresses:
                     #expect(state == .master, "\(note): \(actions)")
                 case .releaseAddress(let reason):
                     #expect(held && state != .master, "\(note): \(actions)")

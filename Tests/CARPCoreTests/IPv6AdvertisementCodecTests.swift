@@ -70,7 +70,7 @@ import Testing
         // The same virtual host over either family: only the digest's address set matters.
         let authenticator = Authenticator(
             password: Array("pw".utf8), vhid: 7, virtualAddress: IPv4Address(192, 0, 2, 1))
-        let v4 = AdvertisementCodec(
+        let v4 = IPv4AdvertisementCodec(
             vhid: 7, sourceAddress: IPv4Address(192, 0, 2, 11), group: CARPWire.defaultGroup, broadcast: false,
             authenticator: authenticator)
         let v6 = IPv6AdvertisementCodec(vhid: 7, sourceAddress: Self.h1, authenticator: authenticator)

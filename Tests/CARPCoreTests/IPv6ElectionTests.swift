@@ -24,7 +24,7 @@ import Testing
     @Test func anEqualMasterWithTheLowerAddressStays() throws {
         var (machine, since) = try ipv6Master(source: Self.low)
         let actions = machine.received(advert(from: Self.high), at: since + .seconds(1))
-        #expect(withoutLogs(actions) == [.sendGratuitousARP])
+        #expect(withoutLogs(actions) == [.announceAddresses])
         #expect(machine.role == .master)
     }
 
@@ -80,7 +80,7 @@ import Testing
     @Test func anIPv4SourceSendsUcarpsFrames() throws {
         let source = IPv4Address(192, 0, 2, 11)
         let any = try #require(codec(source: .ipv4(source), group: .ipv4(CARPWire.defaultGroup)))
-        let ipv4 = AdvertisementCodec(
+        let ipv4 = IPv4AdvertisementCodec(
             vhid: 1, sourceAddress: source, group: CARPWire.defaultGroup, broadcast: false,
             authenticator: Self.authenticator)
         #expect(

@@ -156,8 +156,8 @@ import Testing
     static let b = IPAddress.ipv4(IPv4Address(192, 0, 2, 101))
     static let v6 = IPAddress.ipv6(IPv6Address(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100))
 
-    func codec(source: IPv4Address, addresses: [IPAddress]) -> AdvertisementCodec {
-        AdvertisementCodec(
+    func codec(source: IPv4Address, addresses: [IPAddress]) -> IPv4AdvertisementCodec {
+        IPv4AdvertisementCodec(
             vhid: 3, sourceAddress: source, group: CARPWire.defaultGroup, broadcast: false,
             authenticator: Authenticator(password: Array("pw".utf8), vhid: 3, virtualAddresses: addresses))
     }

@@ -21,7 +21,7 @@ struct CapturedAdvert: Sendable, CustomStringConvertible {
     var ipIdentification: UInt16 { UInt16(frame[18]) << 8 | UInt16(frame[19]) }
 
     /// The codec the sender used.
-    var senderCodec: AdvertisementCodec {
+    var senderCodec: IPv4AdvertisementCodec {
         codec(source: sourceAddress)
     }
 
@@ -29,15 +29,15 @@ struct CapturedAdvert: Sendable, CustomStringConvertible {
     func receiverCodec(
         source: IPv4Address = IPv4Address(192, 0, 2, 99), password: String? = nil,
         virtualAddress: IPv4Address? = nil, vhid: UInt8? = nil
-    ) -> AdvertisementCodec {
+    ) -> IPv4AdvertisementCodec {
         codec(source: source, password: password, virtualAddress: virtualAddress, vhid: vhid)
     }
 
     private func codec(
         source: IPv4Address, password: String? = nil, virtualAddress: IPv4Address? = nil, vhid: UInt8? = nil
-    ) -> AdvertisementCodec {
+    ) -> IPv4AdvertisementCodec {
         let vhid = vhid ?? self.vhid
-        return AdvertisementCodec(
+        return IPv4AdvertisementCodec(
             vhid: vhid, sourceAddress: source, group: CARPWire.defaultGroup, broadcast: broadcast,
             authenticator: Authenticator(
                 password: Array((password ?? self.password).utf8), vhid: vhid,

@@ -9,8 +9,8 @@ struct UnicastTests {
     let stranger = IPv4Address(192, 0, 2, 13)
     let authenticator = Authenticator(password: Array("pw".utf8), vhid: 9, virtualAddress: IPv4Address(192, 0, 2, 100))
 
-    func codec(source: IPv4Address, peers: [IPv4Address]) -> AdvertisementCodec {
-        var codec = AdvertisementCodec(
+    func codec(source: IPv4Address, peers: [IPv4Address]) -> IPv4AdvertisementCodec {
+        var codec = IPv4AdvertisementCodec(
             vhid: 9, sourceAddress: source, group: CARPWire.defaultGroup, broadcast: false,
             authenticator: authenticator)
         codec.peers = peers

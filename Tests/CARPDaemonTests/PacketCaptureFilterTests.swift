@@ -11,7 +11,7 @@ struct PacketCaptureFilterTests {
     let virtualAddress = IPv4Address(192, 0, 2, 100)
 
     func advert(vhid: UInt8, from source: IPv4Address) -> [UInt8] {
-        let codec = AdvertisementCodec(
+        let codec = IPv4AdvertisementCodec(
             vhid: vhid, sourceAddress: source, group: CARPWire.defaultGroup, broadcast: false,
             authenticator: Authenticator(password: password, vhid: vhid, virtualAddress: virtualAddress))
         return codec.frame(advbase: 1, advskew: 0, counter: 7, ipIdentification: 0x1234)

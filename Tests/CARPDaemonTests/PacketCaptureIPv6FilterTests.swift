@@ -40,7 +40,7 @@ struct PacketCaptureIPv6FilterTests {
     }
 
     @Test func dropsIPv4Adverts() throws {
-        let ipv4 = AdvertisementCodec(
+        let ipv4 = IPv4AdvertisementCodec(
             vhid: 7, sourceAddress: IPv4Address(192, 0, 2, 12), group: CARPWire.defaultGroup, broadcast: false,
             authenticator: Authenticator(password: Array("pw".utf8), vhid: 7, virtualAddress: IPv4Address(192, 0, 2, 1))
         ).frame(advbase: 1, advskew: 0, counter: 1, ipIdentification: 1)

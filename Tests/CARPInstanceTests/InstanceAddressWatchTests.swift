@@ -30,9 +30,9 @@ import UCarpConfiguration
         #expect(up.environment.contains(.init("CARP_STATE", "MASTER")))
         #expect(up.environment.contains(.init("CARP_PREVIOUS_STATE", "MASTER")))
         // The announcement waits for the up script that puts the address back.
-        #expect(!actions.contains(.sendGratuitousARP))
+        #expect(!actions.contains(.announceAddresses))
         let upID = try #require(actions.spawned.first?.0)
-        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(5)).contains(.sendGratuitousARP))
+        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(5)).contains(.announceAddresses))
         // No change of role: no state file, no transition.
         #expect(actions.states.isEmpty)
         #expect(driver.instance.machine.role == .master)
@@ -75,7 +75,7 @@ import UCarpConfiguration
         _ = driver.routes([.addressRemoved(interfaceIndex: index, address: vip)], at: now)
         let ended = driver.exited(up, .exited(0), at: now + .milliseconds(10))
         #expect(ended.spawnedPaths == ["/etc/up"])
-        #expect(ended.contains(.sendGratuitousARP))
+        #expect(ended.contains(.announceAddresses))
         #expect(driver.instance.statistics.addressRestores == 1)
     }
 
@@ -89,7 +89,7 @@ import UCarpConfiguration
         let down = try #require(driver.exited(up, .exited(0), at: now + .milliseconds(10)).spawned.first?.0)
         let ended = driver.exited(down, .exited(0), at: now + .milliseconds(20))
         #expect(ended.spawned.isEmpty)
-        #expect(!ended.contains(.sendGratuitousARP))
+        #expect(!ended.contains(.announceAddresses))
         #expect(driver.instance.statistics.addressRestores == 0)
     }
 
@@ -106,9 +106,9 @@ import UCarpConfiguration
                 == "Interface [eth0] is up again while MASTER: running the up script and announcing 192.0.2.100 again (address-lost)"
         )
         #expect(back.spawnedPaths == ["/etc/up"])
-        #expect(!back.contains(.sendGratuitousARP))
+        #expect(!back.contains(.announceAddresses))
         let upID = try #require(back.spawned.first?.0)
-        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(8)).contains(.sendGratuitousARP))
+        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(8)).contains(.announceAddresses))
         #expect(driver.instance.machine.role == .master)
     }
 
@@ -124,9 +124,9 @@ import UCarpConfiguration
                 == "News of [eth0]'s addresses was lost while MASTER: running the up script and announcing 192.0.2.100 again (address-lost)"
         )
         #expect(actions.spawnedPaths == ["/etc/up"])
-        #expect(!actions.contains(.sendGratuitousARP))
+        #expect(!actions.contains(.announceAddresses))
         let upID = try #require(actions.spawned.first?.0)
-        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(5)).contains(.sendGratuitousARP))
+        #expect(driver.exited(upID, .exited(0), at: now + .milliseconds(5)).contains(.announceAddresses))
         #expect(driver.instance.statistics.addressRestores == 1)
     }
 
@@ -135,7 +135,7 @@ import UCarpConfiguration
         let now = driver.becomeMaster()
         let actions = driver.routes([.addressRemoved(interfaceIndex: index, address: vip)], at: now)
         #expect(actions.spawned.isEmpty)
-        #expect(actions.contains(.sendGratuitousARP))
+        #expect(actions.contains(.announceAddresses))
         #expect(driver.instance.statistics.addressRestores == 1)
     }
 

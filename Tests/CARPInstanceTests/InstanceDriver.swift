@@ -78,7 +78,7 @@ struct InstanceDriver {
         carryOut(instance.linkRead(state, at: now), at: now)
     }
 
-    mutating func frame(_ outcome: AdvertisementCodec.Outcome, at now: MonotonicInstant) -> [Action] {
+    mutating func frame(_ outcome: IPv4AdvertisementCodec.Outcome, at now: MonotonicInstant) -> [Action] {
         carryOut(instance.received(outcome, at: now), at: now)
     }
 

@@ -103,7 +103,7 @@ import UCarpConfiguration
                     if !(keyOurs && gate?.granted == true), !leftLater { violated("MASTER recorded without the key") }
                 case .recordState(let state, .master, _) where state != .master:
                     releasePending = true
-                case .sendGratuitousARP:
+                case .announceAddresses:
                     if !(keyOurs && gate?.granted == true), !leftLater { violated("gratuitous ARP without the key") }
                 case .spawn(let id, let command) where command.path == "/bin/sh":
                     if runningCheck != nil { violated("a second check while one runs") }

@@ -100,7 +100,7 @@ import UCarpConfiguration
             actions.messages.contains("etcd: CARP would make us MASTER (master-silent): taking key \(Self.key) first"))
         #expect(actions.spawnedPaths.isEmpty)
         #expect(actions.states.isEmpty)
-        #expect(!actions.contains(.sendGratuitousARP))
+        #expect(!actions.contains(.announceAddresses))
         #expect(actions.adverts.count == 1)
         #expect(actions.etcdRequests.map(\.call) == [.grant(ttl: 3)])
         #expect(driver.instance.reportedRole == .backup)
@@ -128,8 +128,8 @@ import UCarpConfiguration
         #expect(up.1.environment.contains(.init("CARP_PREVIOUS_STATE", "BACKUP")))
         #expect(up.1.environment.contains(.init("CARP_ETCD_KEY", Self.key)))
         #expect(up.1.environment.contains(.init("CARP_ETCD_LEASE", "42")))
-        #expect(!granted.contains(.sendGratuitousARP))
-        #expect(driver.exited(up.0, .exited(0), at: now + .milliseconds(40)).contains(.sendGratuitousARP))
+        #expect(!granted.contains(.announceAddresses))
+        #expect(driver.exited(up.0, .exited(0), at: now + .milliseconds(40)).contains(.announceAddresses))
         #expect(driver.instance.reportedRole == .master)
         #expect(
             driver.signal(.user1, at: now + .seconds(1)).messages.last == "etcd: key \(Self.key), held with lease 42")
@@ -161,7 +161,7 @@ import UCarpConfiguration
         let leaving = driver.frame(
             .accepted(.init(source: peer, advbase: 255, advskew: 255, counter: 9)), at: now + .milliseconds(300))
         #expect(leaving.etcdRequests.map(\.call) == [.acquire(key: Self.key, value: "192.0.2.11 alpha", lease: 42)])
-        #expect(!leaving.contains(.sendGratuitousARP))
+        #expect(!leaving.contains(.announceAddresses))
     }
 
     /// Where each of these happens in `actions`: the down script's spawn, the revoke request,
@@ -424,7 +424,7 @@ import UCarpConfiguration
         _ = driver.answer(acquire.etcdRequests, holder: "192.0.2.12 beta", at: now + .milliseconds(20))
         let heard = driver.advert(advskew: 100, at: now + .milliseconds(300))
         #expect(!heard.messages.contains(CARPStateMachine.Note.reasserting.message))
-        #expect(!heard.contains(.sendGratuitousARP))
+        #expect(!heard.contains(.announceAddresses))
         #expect(driver.instance.reportedRole == .backup)
     }
 
@@ -433,7 +433,7 @@ import UCarpConfiguration
         let granted = Self.master(&driver)
         let heard = driver.advert(advskew: 100, at: granted + .milliseconds(300))
         #expect(heard.messages(at: .warning).contains(CARPStateMachine.Note.reasserting.message))
-        #expect(heard.contains(.sendGratuitousARP))
+        #expect(heard.contains(.announceAddresses))
     }
 
     @Test func aPreemptingBackupSaysItWaitsForTheKeyRatherThanPuttingTheMasterDown() {

@@ -81,9 +81,9 @@ import UCarpConfiguration
         let takeOver = driver.run(until: t0 + .seconds(3))
         try #require(driver.instance.machine.role == .master)
         #expect(takeOver.spawnedPaths == ["/etc/up"])
-        #expect(!takeOver.contains(.sendGratuitousARP))
+        #expect(!takeOver.contains(.announceAddresses))
         #expect(takeOver.adverts.count == 1)
         let up = try #require(takeOver.spawned.first?.0)
-        #expect(driver.exited(up, .exited(0), at: t0 + .seconds(3) + .milliseconds(8)).contains(.sendGratuitousARP))
+        #expect(driver.exited(up, .exited(0), at: t0 + .seconds(3) + .milliseconds(8)).contains(.announceAddresses))
     }
 }

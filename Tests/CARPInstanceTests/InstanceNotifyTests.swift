@@ -206,8 +206,8 @@ extension [Action] {
         let since = driver.becomeMaster()
         var announced: [MonotonicInstant] = []
         while let deadline = driver.instance.nextDeadline, deadline <= since + .seconds(21) {
-            if driver.link(.running, at: deadline).contains(.sendGratuitousARP)
-                || driver.time(deadline).contains(.sendGratuitousARP)
+            if driver.link(.running, at: deadline).contains(.announceAddresses)
+                || driver.time(deadline).contains(.announceAddresses)
             {
                 announced.append(deadline)
             }

@@ -84,7 +84,7 @@ import UCarpConfiguration
             driver.exited(up, .killed(signal: 15), at: t0 + .seconds(3)) == [
                 .log(.warning, "Script [/etc/up eth0 192.0.2.100] was killed by signal 15"),
                 // The announcement held for it: the address may be there all the same.
-                .sendGratuitousARP,
+                .announceAddresses,
             ])
         let again = try #require(driver.link(.noCarrier, at: t0 + .seconds(4)).spawned.first?.0)
         #expect(

@@ -65,15 +65,15 @@ import Testing
             now = deadline
             takeover = driver.link(.running, at: now) + driver.time(now)
         }
-        #expect(!takeover.contains(.sendGratuitousARP), "announced before the addresses are there")
+        #expect(!takeover.contains(.announceAddresses), "announced before the addresses are there")
         #expect(takeover.spawned.count == 1, "one script at a time")
         let (commands, finished) = finishScripts(&driver, takeover, at: now)
         #expect(commands.map(\.path) == ["/etc/up", "/etc/up", "/etc/up"])
         #expect(commands.map { $0.arguments[1] } == ["192.0.2.101", "2001:DB8::100", "192.0.2.100"])
         #expect(commands.map { variable("CARP_STATE", of: $0) } == ["MASTER", "MASTER", "MASTER"])
         // One announcement covers every address; the shell sends an ARP or NA for each.
-        #expect(finished.filter { $0 == .sendGratuitousARP }.count == 1)
-        #expect(finished.last == .sendGratuitousARP)
+        #expect(finished.filter { $0 == .announceAddresses }.count == 1)
+        #expect(finished.last == .announceAddresses)
     }
 
     @Test func usr1ShowsTheAddressesWhenThereAreSeveral() {

@@ -118,6 +118,6 @@ extension Instance {
     mutating func announceIfHeld(after script: Script) -> [Action] {
         guard script.addsAddress, announcementHeld, !scripts.addingAddress else { return [] }
         announcementHeld = false
-        return reportedRole == .master ? [.sendGratuitousARP] : []
+        return reportedRole == .master ? [.announceAddresses] : []
     }
 }

@@ -34,7 +34,7 @@ package struct Instance {
         case sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64)
         /// Announce every virtual address with our MAC: a gratuitous ARP for each IPv4 one, an
         /// unsolicited neighbour advertisement for each IPv6 one.
-        case sendGratuitousARP
+        case announceAddresses
         /// Replace the `--statefile` and tell the ``Supervisor`` (asked for only when there is one of them).
         case recordState(state: ReportedState, previous: ReportedState, reason: ScriptReason)
         /// Start a child in its own process group; report a failure with ``spawnFailed(_:reason:at:)``.
@@ -43,7 +43,7 @@ package struct Instance {
         case kill(Child.ID)
         /// Collect the children that ended; report each with ``childExited(_:status:at:)``.
         case reapChildren
-        /// Leave ``CARPDaemon/run()`` with this status, once the killed children are collected.
+        /// Leave ``Daemon/run()`` with this status, once the killed children are collected.
         case exit(ExitStatus)
         /// End the process by this signal at its default disposition, as ucarp dies of it.
         case dieOf(Signal)
@@ -269,7 +269,7 @@ package struct Instance {
 
     /// A captured frame, decoded: adverts go to the election, bad packets are counted and
     /// warned about at most once per kind every ``dropWarningInterval``.
-    package mutating func received(_ outcome: AdvertisementCodec.Outcome, at now: MonotonicInstant) -> [Action] {
+    package mutating func received(_ outcome: IPv4AdvertisementCodec.Outcome, at now: MonotonicInstant) -> [Action] {
         // Leaving, only the new master's advertisements still matter: the address held for it.
         if case .leaving = phase, case .accepted(let advert) = outcome {
             return carryOut(machine.heardWhileReleasing(advert), at: now) + finishIfDone()
@@ -395,13 +395,13 @@ package struct Instance {
                 if !holdsLeavingAdvertisement(advbase: advbase, advskew: advskew, counter: counter) {
                     actions.append(.sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter))
                 }
-            case .sendGratuitousARP:
+            case .announceAddresses:
                 if let etcd, !etcd.granted {
                     // Not ours yet (the key is someone else's): nothing to announce.
                 } else if scripts.addingAddress {
                     announcementHeld = true
                 } else {
-                    actions.append(.sendGratuitousARP)
+                    actions.append(.announceAddresses)
                 }
             case .releaseAddress(let reason):
                 actions.append(

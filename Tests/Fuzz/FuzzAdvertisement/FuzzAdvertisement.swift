@@ -1,4 +1,4 @@
-// libFuzzer target: a captured Ethernet frame through `AdvertisementCodec.decode(frame:)` (every
+// libFuzzer target: a captured Ethernet frame through `IPv4AdvertisementCodec.decode(frame:)` (every
 // check and the HMAC-SHA1 digest), and every accepted advertisement into the election.
 //
 // The codecs are those of the ucarp runs in Tests/CARPCoreTests/CapturedFrames.swift (the seed
@@ -15,14 +15,14 @@ private let ourAddress = IPv4Address(192, 0, 2, 13)
 private let group = CARPWire.defaultGroup
 
 private func codec(vhid: UInt8, password: String, virtualAddress: IPv4Address, broadcast: Bool = false)
-    -> AdvertisementCodec
+    -> IPv4AdvertisementCodec
 {
-    AdvertisementCodec(
+    IPv4AdvertisementCodec(
         vhid: vhid, sourceAddress: ourAddress, group: group, broadcast: broadcast,
         authenticator: Authenticator(password: Array(password.utf8), vhid: vhid, virtualAddress: virtualAddress))
 }
 
-private let codecs: [AdvertisementCodec] = {
+private let codecs: [IPv4AdvertisementCodec] = {
     // Cases 1, 3 and the hand-over: vhid 1, "love", 192.0.2.100; case 2: vhid 42, "s3cret-pass".
     let love = codec(vhid: 1, password: "love", virtualAddress: IPv4Address(192, 0, 2, 100))
     let secret = codec(vhid: 42, password: "s3cret-pass", virtualAddress: IPv4Address(192, 0, 2, 200))
@@ -56,7 +56,7 @@ private func withChecksumsFixed(_ frame: [UInt8]) -> [UInt8]? {
 
 /// An accepted advertisement must survive a round trip: the frame its sender would build from
 /// it decodes to the same advertisement.
-private func checkRoundTrip(_ advert: ReceivedAdvertisement, _ receiver: AdvertisementCodec) {
+private func checkRoundTrip(_ advert: ReceivedAdvertisement, _ receiver: IPv4AdvertisementCodec) {
     guard let source = advert.source.ipv4 else { fatalError("an IPv4 codec accepted \(advert)") }
     var sender = receiver
     sender.sourceAddress = source

@@ -1,5 +1,5 @@
 /// Builds advertisement frames as ucarp 1.5.2 does and checks received ones in ucarp's order.
-public struct AdvertisementCodec: Sendable {
+public struct IPv4AdvertisementCodec: Sendable {
     public var vhid: UInt8 { didSet { template = makeTemplate() } }
     public var sourceAddress: IPv4Address { didSet { template = makeTemplate() } }
     public var group: IPv4Address { didSet { template = makeTemplate() } }

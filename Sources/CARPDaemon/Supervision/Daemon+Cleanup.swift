@@ -7,7 +7,7 @@ import UCarpConfiguration
 
 /// Releasing the address of an instance that died without leaving: what its ``Supervisor``
 /// does, and what `ucarp --cleanup` (systemd's `ExecStopPost=`) does from the state file.
-extension CARPDaemon {
+extension Daemon {
     /// The advertisement a leaving master sends (``CARPStateMachine/leavingAdvbase`` and
     /// ``CARPStateMachine/leavingAdvskew``), with a fresh random counter: receivers, ucarp and
     /// SwiftCARP alike, never check the counter against replay, it only enters the digest.

@@ -8,7 +8,7 @@ import UCarpConfiguration
 
 /// One running instance, the shell: the poll loop that feeds packets, signals, child exits, the
 /// carrier and the clock to the ``Instance``, and carries out the actions it returns.
-public final class CARPDaemon {
+public final class Daemon {
     let settings: Settings
     let interfaceName: String
     let logger: Logger
@@ -28,7 +28,7 @@ public final class CARPDaemon {
     let stateFile: StateFile?
     let metricsFile: MetricsFile?
     let unicast: UnicastSender?
-    /// With `--daemonize`: the pipe to the ``Supervisor``, for ``Supervision/Report``s; its
+    /// With `--daemonize`: the pipe to the ``Supervisor``, for ``SupervisorStateMachine/Report``s; its
     /// reader gone (`POLLERR`) means the supervisor is.
     var supervisorLink: FileDescriptor?
     /// The interface's addresses and link over rtnetlink; nil if the socket could not be had.
@@ -243,7 +243,7 @@ public final class CARPDaemon {
     }
 }
 
-extension CARPDaemon {
+extension Daemon {
     /// Whether a network interface of this name exists, for the command line's check.
     public static func interfaceExists(_ name: String) -> Bool {
         NetworkInterface.exists(name)

@@ -7,13 +7,13 @@ import Logging
 ///
 /// keepalived's model: a small parent that outlives the process doing the work. The worker
 /// reports its role and the pids of its children (scripts, checks) on a pipe
-/// (``Supervision/Report``); when it dies in a way that is not one of its documented ends, the
+/// (``SupervisorStateMachine/Report``); when it dies in a way that is not one of its documented ends, the
 /// parent kills the children it left, sends the leaving advertisement (if it was MASTER),
 /// runs the down script with `CARP_REASON=daemon-died`, records STOPPED, and restarts it
 /// after a back-off, unless it died ``Policy/deathsBeforeGivingUp`` times within
 /// ``Policy/window``. Its documented ends (exit 0 to 3, death by HUP, INT, QUIT or TERM, which
 /// without `--shutdown` leave the address as ucarp does) are the supervisor's own.
-package struct Supervision {
+package struct SupervisorStateMachine {
     /// When to restart and when to stop trying.
     package struct Policy: Equatable {
         /// Deaths within ``window`` that make the supervisor give up.
@@ -211,7 +211,7 @@ package struct Supervision {
     }
 }
 
-extension Supervision {
+extension SupervisorStateMachine {
     /// One line from the worker to the supervisor, at most a few hundred bytes (a pipe writes
     /// that much at once).
     package enum Report: Equatable {

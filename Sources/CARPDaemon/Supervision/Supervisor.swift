@@ -5,8 +5,8 @@ import Logging
 import SystemPackage
 import UCarpConfiguration
 
-/// The supervising parent of a daemonized instance, the shell of ``Supervision``: it holds
-/// the pid file, forks the worker (which runs the ``CARPDaemon``), passes signals on to it,
+/// The supervising parent of a daemonized instance, the shell of ``SupervisorStateMachine``: it holds
+/// the pid file, forks the worker (which runs the ``Daemon``), passes signals on to it,
 /// reads its reports, and cleans up after it and restarts it when it dies.
 ///
 /// It is small on purpose, and does no CARP of its own: it never reads the capture, and sends
@@ -16,19 +16,19 @@ import UCarpConfiguration
 final class Supervisor {
     /// The instance opened before daemonizing: the first worker runs it; the supervisor sends
     /// through its capture and runs its scripts.
-    let first: CARPDaemon
+    let first: Daemon
     let pidFile: PidFile?
-    var supervision: Supervision
+    var supervision: SupervisorStateMachine
     private var worker: pid_t = 0
     private var workersStarted = 0
     private var reports: FileDescriptor?
     private var buffer: [UInt8] = []
 
-    init(first: CARPDaemon) {
+    init(first: Daemon) {
         self.first = first
         pidFile = first.pidFile
         first.pidFile = nil
-        supervision = Supervision(shutdown: first.settings.shutsDown)
+        supervision = SupervisorStateMachine(shutdown: first.settings.shutsDown)
     }
 
     var logger: Logger { first.logger }
@@ -73,7 +73,7 @@ final class Supervisor {
 
     // MARK: Actions
 
-    private func perform(_ actions: [Supervision.Action]) {
+    private func perform(_ actions: [SupervisorStateMachine.Action]) {
         for action in actions {
             switch action {
             case .log(let level, let message):
@@ -161,12 +161,12 @@ final class Supervisor {
         for crash in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE] { signal(crash, SIG_DFL) }
         System.release(link.readEnd)
         if let reports { System.release(reports) }
-        let daemon: CARPDaemon
+        let daemon: Daemon
         if fresh {
             var settings = first.settings
             settings.pidFile = nil
             do {
-                daemon = try CARPDaemon(
+                daemon = try Daemon(
                     settings: settings, logger: logger, logOutput: first.logOutput, version: first.version)
             } catch {
                 logger.error("\(error.description)")
@@ -199,14 +199,14 @@ final class Supervisor {
             return
         }
         buffer += chunk
-        for report in Supervision.Report.take(from: &buffer) { supervision.received(report) }
+        for report in SupervisorStateMachine.Report.take(from: &buffer) { supervision.received(report) }
     }
 
-    private func finish(_ action: Supervision.Action) -> Never {
+    private func finish(_ action: SupervisorStateMachine.Action) -> Never {
         pidFile?.remove()
         switch action {
         case .dieOf(let signal):
-            CARPDaemon.dieOfSignal(signal.rawValue)
+            Daemon.dieOfSignal(signal.rawValue)
         case .exit(let status):
             exit(status.rawValue)
         default:
@@ -215,7 +215,7 @@ final class Supervisor {
     }
 }
 
-extension CARPDaemon {
+extension Daemon {
     /// `--daemonize`: runs the instance in a worker under a ``Supervisor`` that releases the
     /// address and restarts it when it dies. Call after ``daemonize()``.
     public func runSupervised() -> Never {

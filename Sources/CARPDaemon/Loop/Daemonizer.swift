@@ -9,7 +9,7 @@ import SystemPackage
 /// Unlike ucarp, the command that started us does not exit at the first fork: it stays until
 /// the daemon has finished its start-up (``finishStartup()``, after the pid file is written),
 /// copying to its own standard error what the daemon logs as errors meanwhile. It then exits
-/// 0, or 2 (``CARPDaemon/ExitStatus/startupFailed``) if the daemon ended first. So a failure
+/// 0, or 2 (``ExitStatus/startupFailed``) if the daemon ended first. So a failure
 /// after detaching still reaches the terminal and the exit status, and an init system that
 /// reads the pid file when the starting command exits (systemd's `Type=forking`) finds it.
 ///

@@ -73,15 +73,15 @@ public enum DeathCleanup {
         let interfaceName = settings.interface ?? recorded ?? "?"
         if previous == .master {
             do {
-                try CARPDaemon(settings: settings, logger: logger, logOutput: logOutput, version: version)
+                try Daemon(settings: settings, logger: logger, logOutput: logOutput, version: version)
                     .sendLeavingAdvertisement()
             } catch {
                 logger.error("Unable to send the leaving advertisement: \(error.description)")
             }
         }
-        CARPDaemon.runDownScript(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
-        CARPDaemon.notifyStop(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
-        CARPDaemon.recordStopped(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+        Daemon.runDownScript(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+        Daemon.notifyStop(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+        Daemon.recordStopped(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
         return .success
     }
 

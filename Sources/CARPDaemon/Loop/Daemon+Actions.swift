@@ -5,7 +5,7 @@ import Logging
 import SystemPackage
 
 /// Carrying out what the instance decided.
-extension CARPDaemon {
+extension Daemon {
     /// Carries out `actions` in order; an action whose outcome the instance wants back is
     /// reported at once, and what that returns is carried out before the next action.
     func perform(_ actions: [Instance.Action], at now: MonotonicInstant) {
@@ -22,7 +22,7 @@ extension CARPDaemon {
                     failure = error
                 }
                 perform(instance.advertisementSent(failure: failure, at: now), at: now)
-            case .sendGratuitousARP:
+            case .announceAddresses:
                 // One announcement of the --garp-* schedule: a gratuitous ARP per IPv4 address,
                 // then an unsolicited neighbour advertisement per IPv6 one (FreeBSD's order).
                 for address in settings.ipv4VirtualAddresses {
@@ -104,7 +104,7 @@ extension CARPDaemon {
 
     /// Tells the supervisor, if there is one. Deliberately best effort: a write fails only
     /// when the supervisor is gone, which the poll loop hears of as `POLLERR`.
-    func report(_ report: Supervision.Report) {
+    func report(_ report: SupervisorStateMachine.Report) {
         guard let supervisorLink else { return }
         try? System.write(Array(report.line.utf8), to: supervisorLink, subject: "the supervisor")
     }

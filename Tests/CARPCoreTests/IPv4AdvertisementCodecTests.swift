@@ -2,11 +2,11 @@ import Testing
 
 @testable import CARPCore
 
-@Suite struct AdvertisementCodecTests {
+@Suite struct IPv4AdvertisementCodecTests {
     /// A receiver of the `love` / vhid 1 adverts sent by 192.0.2.11.
     let receiver = CapturedAdvert.all[0].receiverCodec(source: CapturedAdvert.h2)
     let valid = CapturedFrames.loveVhid1Advert1
-    var accepted: AdvertisementCodec.Outcome {
+    var accepted: IPv4AdvertisementCodec.Outcome {
         .accepted(
             ReceivedAdvertisement(source: CapturedAdvert.h1, advbase: 1, advskew: 0, counter: 0x12d2_83c3_9183_0d24))
     }
@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func frameUsesTheVirtualMACAsSourceAndTheGroupMACAsDestination() {
-        let codec = AdvertisementCodec(
+        let codec = IPv4AdvertisementCodec(
             vhid: 200, sourceAddress: CapturedAdvert.h1, group: IPv4Address(239, 255, 1, 2), broadcast: false,
             authenticator: Authenticator(password: Array("pw".utf8), vhid: 200, virtualAddress: CapturedAdvert.vip100))
         let frame = codec.frame(advbase: 1, advskew: 0, counter: 7, ipIdentification: 0x1234)
@@ -302,7 +302,7 @@ import Testing
     /// id included) is covered by the IPv4 header checksum, everything in the CARP header by the
     /// CARP checksum, and a single flipped bit always changes a ones'-complement sum; fields
     /// checked before the checksums report their own error first.
-    func expectedOutcome(of flipped: [UInt8], at offset: Int) -> AdvertisementCodec.Outcome {
+    func expectedOutcome(of flipped: [UInt8], at offset: Int) -> IPv4AdvertisementCodec.Outcome {
         switch offset {
         case 0..<12:
             return accepted

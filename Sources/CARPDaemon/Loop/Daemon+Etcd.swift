@@ -7,7 +7,7 @@ import Logging
 
 /// `--etcd`: the guard's requests over libcurl's multi interface, whose sockets and timer join
 /// the poll loop after its fixed slots.
-extension CARPDaemon {
+extension Daemon {
     /// The first poll slot of the HTTP client's sockets, after the capture, the signals, the
     /// supervisor's pipe and the rtnetlink socket.
     static let firstEtcdSlot = 4

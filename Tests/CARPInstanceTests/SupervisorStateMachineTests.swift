@@ -4,15 +4,15 @@ import Testing
 @testable import CARPInstance
 
 /// A supervision whose worker is running as pid 100, started at `t0`.
-private func running(shutdown: Bool = false) -> Supervision {
-    var supervision = Supervision(shutdown: shutdown)
+private func running(shutdown: Bool = false) -> SupervisorStateMachine {
+    var supervision = SupervisorStateMachine(shutdown: shutdown)
     #expect(supervision.started(at: t0) == [.startWorker])
     supervision.workerStarted(pid: 100, at: t0)
     return supervision
 }
 
-extension [Supervision.Action] {
-    fileprivate var withoutLogs: [Supervision.Action] {
+extension [SupervisorStateMachine.Action] {
+    fileprivate var withoutLogs: [SupervisorStateMachine.Action] {
         filter {
             guard case .log = $0 else { return true }
             return false
@@ -20,7 +20,7 @@ extension [Supervision.Action] {
     }
 }
 
-@Suite struct SupervisionTests {
+@Suite struct SupervisorStateMachineTests {
     @Test func masterKilledByKillIsCleanedUpAndRestartedAfterASecond() {
         var supervision = running()
         supervision.received(.role(.backup))
@@ -185,16 +185,16 @@ extension [Supervision.Action] {
 
     @Test func reportsRoundTripAndPartialLinesWait() {
         var buffer = Array(
-            (Supervision.Report.role(.master).line + Supervision.Report.children([12, 34]).line + "CHILD").utf8)
-        #expect(Supervision.Report.take(from: &buffer) == [.role(.master), .children([12, 34])])
+            (SupervisorStateMachine.Report.role(.master).line + SupervisorStateMachine.Report.children([12, 34]).line + "CHILD").utf8)
+        #expect(SupervisorStateMachine.Report.take(from: &buffer) == [.role(.master), .children([12, 34])])
         #expect(buffer == Array("CHILD".utf8))
         buffer += Array("REN\n".utf8)
-        #expect(Supervision.Report.take(from: &buffer) == [.children([])])
+        #expect(SupervisorStateMachine.Report.take(from: &buffer) == [.children([])])
     }
 
     @Test func malformedReportsAreIgnored() {
         for line in ["", "ROLE", "ROLE A B", "CHILDREN x", "CHILDREN -1", "HELLO"] {
-            #expect(Supervision.Report(line: line[...]) == nil)
+            #expect(SupervisorStateMachine.Report(line: line[...]) == nil)
         }
     }
 }

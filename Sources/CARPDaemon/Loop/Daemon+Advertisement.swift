@@ -1,7 +1,7 @@
 import CARPCore
 import CARPInstance
 
-extension CARPDaemon {
+extension Daemon {
     /// Sends one advertisement: its CARP header to every `--peer` over the unicast socket, or
     /// else a whole frame through the capture, with a random IP identification.
     func sendAdvertisement(advbase: UInt8, advskew: UInt8, counter: UInt64) throws(DaemonError) {
