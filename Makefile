@@ -24,7 +24,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 LIBEXECDIR ?= $(PREFIX)/libexec
 RELEASE_BINARY = .build/release/ucarp
 
-.PHONY: all build deps test unit-test e2e-test e2e-full etcd-test demo clean release install uninstall bench symbol-order sanitize fuzz fuzz-smoke shellcheck cloud-test
+.PHONY: all build deps test unit-test e2e-test e2e-full etcd-test demo clean release install uninstall bench symbol-order sanitize fuzz fuzz-smoke shellcheck lint cloud-test
 
 all: build
 
@@ -100,9 +100,16 @@ shellcheck:
 	$(call install_missing,$(SHELLCHECK_PACKAGES))
 	shellcheck -x $(SHELL_SCRIPTS)
 
-# shellcheck first (seconds); the sanitizers and the fuzz smoke run before the end-to-end tests,
+# swift format (the toolchain's) over every Swift file with the committed .swift-format, strict:
+# a finding fails; and Tests/Lint/pure-targets: the deciding targets (CARPCore, EtcdGuard,
+# CARPInstance) import no system module and Package.swift gives them no C library. Seconds.
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	Tests/Lint/pure-targets
+
+# shellcheck and lint first (seconds); the sanitizers and the fuzz smoke run before the end-to-end tests,
 # whose summary ends the output.
-test: shellcheck unit-test etcd-test sanitize fuzz-smoke package-test e2e-test
+test: shellcheck lint unit-test etcd-test sanitize fuzz-smoke package-test e2e-test
 
 # The unit tests under AddressSanitizer (with LeakSanitizer) and ThreadSanitizer, each built in
 # its own scratch path (.build-asan, .build-tsan).

@@ -127,7 +127,8 @@ public struct CARPStateMachine: Sendable {
         /// ucarp's line for it.
         public var message: String {
             switch self {
-            case .reasserting: "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"
+            case .reasserting:
+                "Non-preferred master advertising: reasserting control of VIP with another gratuitous arp"
             case .preempting: "Putting MASTER down - preemption"
             }
         }
@@ -265,7 +266,8 @@ public struct CARPStateMachine: Sendable {
             guard mayBecomeMaster else { break }
             // During a step-down hold nothing makes us take over.
             let holding = backup.holdUntil.map { now < $0 } ?? false
-            if !holding && configuration.preempt && !preemptionSuspended && preemptDelayOver(at: now) && local < remote {
+            if !holding && configuration.preempt && !preemptionSuspended && preemptDelayOver(at: now) && local < remote
+            {
                 actions += transition(to: .master, reason: .preemption, at: now)
                 actions.append(.note(.preempting(advert.source)))
                 break
@@ -437,4 +439,3 @@ public struct CARPStateMachine: Sendable {
         return Array(repeating: .announceAddresses, count: atOnce)
     }
 }
-

@@ -1,5 +1,5 @@
-import CARPInstance
 import CARPDaemon
+import CARPInstance
 import Glibc
 import Logging
 import UCarpConfiguration

@@ -19,7 +19,9 @@ import Testing
             #expect(machine.role == .backup)
         }
         let actions = machine.received(advert(advskew: 100), at: t0 + .seconds(30))
-        #expect(withoutLogs(actions).first == .changeState(from: .backup, to: .master, reason: .preemption, runScript: true))
+        #expect(
+            withoutLogs(actions).first == .changeState(from: .backup, to: .master, reason: .preemption, runScript: true)
+        )
         #expect(machine.role == .master)
     }
 
@@ -40,7 +42,8 @@ import Testing
         #expect(deadline < t0 + .seconds(10))
         let actions = machine.deadlinePassed(at: deadline)
         #expect(
-            withoutLogs(actions).first == .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true))
+            withoutLogs(actions).first
+                == .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true))
     }
 
     @Test func aLeavingMasterIsStillReplacedAtOnceDuringTheDelay() {

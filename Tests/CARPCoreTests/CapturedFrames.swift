@@ -1,3 +1,7 @@
+// swift-format-ignore-file
+// (captured bytes, sixteen to a line, each line annotated with its offset and the headers it
+// holds: the annotations run past the line length on purpose)
+
 // Frames captured from Debian's ucarp 1.5.2+git20192404.1a9aaf7-1 with tcpdump on 2026-11-23,
 // in network namespaces. Each comment gives the exact ucarp command line.
 //

@@ -185,7 +185,8 @@ extension [SupervisorStateMachine.Action] {
 
     @Test func reportsRoundTripAndPartialLinesWait() {
         var buffer = Array(
-            (SupervisorStateMachine.Report.role(.master).line + SupervisorStateMachine.Report.children([12, 34]).line + "CHILD").utf8)
+            (SupervisorStateMachine.Report.role(.master).line + SupervisorStateMachine.Report.children([12, 34]).line
+                + "CHILD").utf8)
         #expect(SupervisorStateMachine.Report.take(from: &buffer) == [.role(.master), .children([12, 34])])
         #expect(buffer == Array("CHILD".utf8))
         buffer += Array("REN\n".utf8)

@@ -13,7 +13,8 @@ import Testing
     @Test func aValueReadBackIsTheHolderThatWroteIt() throws {
         let v6 = try IPAddress(parsing: "2001:db8::11")
         for holder in [
-            EtcdHolder(sourceAddress: Self.alpha, hostName: "alpha"), EtcdHolder(sourceAddress: Self.alpha, hostName: ""),
+            EtcdHolder(sourceAddress: Self.alpha, hostName: "alpha"),
+            EtcdHolder(sourceAddress: Self.alpha, hostName: ""),
             EtcdHolder(sourceAddress: v6, hostName: "node 7.example"),
         ] {
             #expect(EtcdHolder(value: holder.value) == holder)

@@ -87,7 +87,8 @@ extension Daemon {
         do {
             try stateFile.write(
                 .init(
-                    state: state.rawValue, previousState: previous.rawValue, reason: reason.description, vhid: settings.vhid,
+                    state: state.rawValue, previousState: previous.rawValue, reason: reason.description,
+                    vhid: settings.vhid,
                     interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
                     sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments,
                     etcdKey: instance.etcdKey, etcdLease: instance.etcdLease))

@@ -59,7 +59,8 @@ extension Instance {
     // MARK: Events
 
     /// etcd answered request `id`.
-    package mutating func etcdAnswered(status: Int, body: [UInt8], for id: UInt64, at now: MonotonicInstant) -> [Action] {
+    package mutating func etcdAnswered(status: Int, body: [UInt8], for id: UInt64, at now: MonotonicInstant) -> [Action]
+    {
         withLease(at: now) { $0.received(status: status, body: body, for: id, at: now) }
     }
 
@@ -111,7 +112,8 @@ extension Instance {
             return [
                 .log(
                     .info,
-                    "etcd: preempting [\(source)]: advertising as the preferred master until it lets key \(etcd.key) go")
+                    "etcd: preempting [\(source)]: advertising as the preferred master until it lets key \(etcd.key) go"
+                )
             ]
         }
     }
@@ -263,7 +265,8 @@ extension Instance {
         guard let gate = etcd, let master = gate.heardMaster else { return [] }
         let finding: String?
         if let holder {
-            finding = holder.holder?.sourceAddress == master.source ? nil : "held by \(holder.value) (lease \(holder.lease))"
+            finding =
+                holder.holder?.sourceAddress == master.source ? nil : "held by \(holder.value) (lease \(holder.lease))"
         } else {
             finding = "free"
         }
@@ -312,7 +315,8 @@ extension Instance {
         guard let key = etcd?.key, let release = etcd?.released() else { return [] }
         var actions: [Action] = [.log(.info, "etcd: key \(key) released: letting [\(settings.virtualAddressList)] go")]
         if let advert = release.advert {
-            actions.append(.sendAdvertisement(advbase: advert.advbase, advskew: advert.advskew, counter: advert.counter))
+            actions.append(
+                .sendAdvertisement(advbase: advert.advbase, advskew: advert.advskew, counter: advert.counter))
         }
         actions += tellStopNotice(at: now)
         return actions + finishIfDone()

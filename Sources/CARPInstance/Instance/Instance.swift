@@ -488,7 +488,6 @@ package struct Instance {
             ? [] : [.recordState(state: state, previous: previous, reason: reason)]
     }
 
-
     /// Leaving: with `--shutdown` (or `handingOver`), a master runs its down script; then the
     /// notify script hears STOP (`reason` in its `CARP_REASON`). Scripts already running or
     /// queued finish first, so the address is never left behind by an out-of-order script.

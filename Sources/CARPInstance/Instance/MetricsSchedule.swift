@@ -1,6 +1,6 @@
 import CARPCore
-import UCarpConfiguration
 import Logging
+import UCarpConfiguration
 
 /// When the `--metrics-file` is rewritten.
 ///

@@ -1,7 +1,7 @@
 import CARPCore
-import UCarpConfiguration
 import Logging
 import SystemPackage
+import UCarpConfiguration
 
 /// The up, down and notify scripts: one at a time, in the order asked, never blocking the loop.
 ///
@@ -128,7 +128,9 @@ struct ScriptQueue: Equatable {
     ) -> [Action] {
         guard let running else { return [] }
         self.running = nil
-        return [.log(.error, "Unable to exec \(running.script.commandLine): \(reason.description)"), .ended(running.script)]
+        return [
+            .log(.error, "Unable to exec \(running.script.commandLine): \(reason.description)"), .ended(running.script),
+        ]
             + startNext(numbering: &numbering, at: now)
     }
 

@@ -150,7 +150,9 @@ package struct SupervisorStateMachine {
             break
         }
         var actions: [Action] = [
-            .log(.error, "The instance (pid \(pid)) \(Self.describe(status)) while \(role.rawValue): cleaning up after it")
+            .log(
+                .error,
+                "The instance (pid \(pid)) \(Self.describe(status)) while \(role.rawValue): cleaning up after it")
         ]
         actions += cleanUp()
         deaths = deaths.filter { now.duration(since: $0) < policy.window } + [now]

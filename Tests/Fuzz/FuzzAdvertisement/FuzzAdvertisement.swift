@@ -141,7 +141,7 @@ public func fuzzAdvertisement(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
 // SwiftPM links an executable target with `main` aliased to the module's entry point, so the
 // entry point is ours and hands over to libFuzzer's driver (with its usual flags and corpora).
 @_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
+private func llvmFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<CInt>,
     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
@@ -152,6 +152,6 @@ enum Main {
     static func main() {
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzAdvertisement))
+        exit(llvmFuzzerRunDriver(&argc, &argv, fuzzAdvertisement))
     }
 }
