@@ -43,6 +43,41 @@ test_usr2_holds_off_for_three_seconds_then_preempts_again() {
     wait_for 6 only_owner h1 || fail "h1 (preferred, --preempt) did not take the address back after the hold"
 }
 
+# --preempt-delay: a preferred master that (re)starts leaves a working master alone for the
+# delay, then preempts; a master that falls silent meanwhile is replaced at once all the same.
+test_preempt_delay_keeps_a_starting_preferred_master_waiting() {
+    topology_up 2
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 6 only_owner h2 || fail "h2 did not become master alone (owners: $(owners))"
+    local started
+    started=$(now_ms)
+    start_carp h1 "$SWIFTCARP" --advskew=0 --preempt --preempt-delay=4
+    wait_for 5 listening h1 || fail "h1 did not start"
+    # Inside the delay, however long the start took: h2 keeps the address.
+    while [ $(( $(now_ms) - started )) -lt 3500 ]; do
+        only_owner h2 || fail "h1 preempted within its --preempt-delay (owners: $(owners))"
+        sleep 0.2
+    done
+    wait_for 4 only_owner h1 || fail "h1 (preferred, --preempt) did not take over after its delay (owners: $(owners))"
+    log_has h1 "Putting MASTER down - preemption" || fail "h1 took over, but not by preemption"
+}
+
+test_preempt_delay_still_replaces_a_silent_master_at_once() {
+    topology_up 2
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 6 only_owner h2 || fail "h2 did not become master alone (owners: $(owners))"
+    start_carp h1 "$SWIFTCARP" --advskew=0 --preempt --preempt-delay=600
+    wait_for 5 listening h1 || fail "h1 did not start"
+    holds_for 1 only_owner h2 || fail "h1 preempted within its --preempt-delay (owners: $(owners))"
+    local killed
+    killed=$(now_ms)
+    kill -9 "$(pid_of h2)"
+    # advbase 1 x deadratio 3 and a second's margin: the delay does not leave the address unheld.
+    wait_for 5 owns h1 || fail "h1 did not replace the silent master within its --preempt-delay"
+    echo "    silent master replaced by the delayed preferred host: $(( $(now_ms) - killed )) ms"
+    log_has h1 "Switching to state: MASTER" || fail "h1 owns the address but never became master"
+}
+
 test_scripts_get_the_transition_in_their_environment() {
     topology_up 1
     cat > "$WORK/env-script" <<SCRIPT
