@@ -178,6 +178,17 @@ holds_for() {
     "$@"
 }
 
+# holds_until MS COMMAND...: as holds_for, until the instant MS (now_ms's clock): a window that
+# began at an event, however long the steps since it took.
+holds_until() {
+    local until=$1
+    shift
+    while [ "$(now_ms)" -lt "$until" ]; do
+        "$@" || return 1
+        sleep 0.1
+    done
+}
+
 # now_ms: monotonic-enough milliseconds for measuring takeovers in messages.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 

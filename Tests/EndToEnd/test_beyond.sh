@@ -36,10 +36,8 @@ test_usr2_holds_off_for_three_seconds_then_preempts_again() {
     kill -USR2 "$(pid_of h1)"
     wait_for 3 only_owner h2 || fail "h2 did not take over at once (owners: $(owners))"
     # Sampled only inside the hold, however long the take-over took to show.
-    while [ $(( $(now_ms) - signalled )) -lt 2500 ]; do
-        only_owner h2 || fail "h1 reclaimed the address during its 3 s hold (owners: $(owners))"
-        sleep 0.2
-    done
+    holds_until $(( signalled + 2500 )) only_owner h2 \
+        || fail "h1 reclaimed the address during its 3 s hold (owners: $(owners))"
     wait_for 6 only_owner h1 || fail "h1 (preferred, --preempt) did not take the address back after the hold"
 }
 
@@ -54,10 +52,8 @@ test_preempt_delay_keeps_a_starting_preferred_master_waiting() {
     start_carp h1 "$SWIFTCARP" --advskew=0 --preempt --preempt-delay=4
     wait_for 5 listening h1 || fail "h1 did not start"
     # Inside the delay, however long the start took: h2 keeps the address.
-    while [ $(( $(now_ms) - started )) -lt 3500 ]; do
-        only_owner h2 || fail "h1 preempted within its --preempt-delay (owners: $(owners))"
-        sleep 0.2
-    done
+    holds_until $(( started + 3500 )) only_owner h2 \
+        || fail "h1 preempted within its --preempt-delay (owners: $(owners))"
     wait_for 4 only_owner h1 || fail "h1 (preferred, --preempt) did not take over after its delay (owners: $(owners))"
     log_has h1 "Putting MASTER down - preemption" || fail "h1 took over, but not by preemption"
 }
