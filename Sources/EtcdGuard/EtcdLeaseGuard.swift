@@ -268,6 +268,24 @@ public struct EtcdLeaseGuard: Sendable {
         return actions + schedule(at: now)
     }
 
+    /// Whether `id` is the lease we hold now (not one taken back and held back for a revoke):
+    /// a release of it may still be called off.
+    public func holds(_ id: Int64) -> Bool { lease?.id == id }
+
+    /// A term whose lease was taken back has let the address go (its down script ran) while a
+    /// newer term contends for the key or holds it: revoke the leases held back for it, and only
+    /// those (the newer term's lease and wish stay), then ``Action/released`` once etcd has
+    /// confirmed (or the call failed).
+    public mutating func releaseHeldBack(at now: MonotonicInstant) -> [Action] {
+        guard !heldBack.isEmpty else {
+            return releasePending || inFlight?.announcesRelease == true ? [] : [.released]
+        }
+        revocations.insert(contentsOf: heldBack, at: 0)
+        heldBack = []
+        releasePending = true
+        return schedule(at: now)
+    }
+
     /// A backup's look at the key (one `kv/range`), answered with ``Action/keyLookedUp(holder:)``:
     /// the daemon compares the holder with the master it hears. Only while the guard has
     /// nothing else to do (not wanting, not master, no call in flight); else nothing happens

@@ -311,11 +311,8 @@ import UCarpConfiguration
         #expect(seen.violations.isEmpty, "seed \(seed): \(seen.violations.prefix(5))")
         // Seeds 13, 35 and 48 found a lease lost after the term left leaving its up script running.
         #expect(seen.upScriptsWithoutKey.isEmpty, "seed \(seed): \(seen.upScriptsWithoutKey.prefix(1))")
-        // Seeds 205 and 360: CARP making us master again calls off the release of a lease the guard
-        // already lost, and leaving again revokes it while the down script still runs.
-        withKnownIssue("EtcdGate.carpMadeMaster calls off the release of a lease already lost", isIntermittent: true) {
-            #expect(seen.revokesUnderDownScript.isEmpty, "seed \(seed): \(seen.revokesUnderDownScript.prefix(1))")
-        }
+        // Seeds 205 and 360 found a lease lost under the down script revoked before the script ended.
+        #expect(seen.revokesUnderDownScript.isEmpty, "seed \(seed): \(seen.revokesUnderDownScript.prefix(1))")
         #expect(seen.exits == [.exit(.success)], "seed \(seed)")
         #expect(driver.instance.phase == .finished)
         #expect(driver.signal(.terminate, at: now).isEmpty)

@@ -146,10 +146,12 @@ struct EtcdGate {
     // MARK: Mastership
 
     /// CARP made us master: wait for the key. A release whose down script still runs is
-    /// called off (the lease stays ours); one whose revoke is in flight goes on.
+    /// called off while its lease is still ours (the lease stays ours); one whose lease the
+    /// guard took back meanwhile, or whose revoke is in flight, goes on: the key must not free
+    /// before that down script has run.
     mutating func carpMadeMaster(from: CARPStateMachine.Role, reason: CARPStateMachine.TransitionReason) {
         var kept: Int64?
-        if case .downScript(let lease, _)? = release {
+        if case .downScript(let lease, _)? = release, self.lease.holds(lease) {
             kept = lease
             release = nil
         }

@@ -151,6 +151,9 @@ extension Instance {
             if runScript, settings.downscript != nil { return actions + withLease(at: now) { $0.standDown(at: now) } }
             return actions + releaseLease(at: now)
         }
+        // An older term's down script still runs (its lease was taken back meanwhile): contend
+        // no more, but revoke nothing before that script has ended.
+        if etcd?.releaseWaitsForDownScript == true { return actions + withLease(at: now) { $0.standDown(at: now) } }
         return actions + withLease(at: now) { $0.stopWanting(at: now) }
     }
 
@@ -165,6 +168,8 @@ extension Instance {
     /// The address is gone here: revoke the lease, bounded by one TTL.
     private mutating func releaseLease(at now: MonotonicInstant) -> [Action] {
         _ = etcd?.revoke(at: now)
+        // A newer term contends or holds: only the leases held back for this release go.
+        if etcd?.term != EtcdGate.Term.none { return withLease(at: now) { $0.releaseHeldBack(at: now) } }
         return withLease(at: now) { $0.stopWanting(at: now) }
     }
 
@@ -314,7 +319,8 @@ extension Instance {
     private mutating func letGo(at now: MonotonicInstant) -> [Action] {
         guard let key = etcd?.key, let release = etcd?.released() else { return [] }
         var actions: [Action] = [.log(.info, "etcd: key \(key) released: letting [\(settings.virtualAddressList)] go")]
-        if let advert = release.advert {
+        // The leaving advert of a term ended, unless a newer term has begun meanwhile.
+        if let advert = release.advert, etcd?.term == EtcdGate.Term.none {
             actions.append(
                 .sendAdvertisement(advbase: advert.advbase, advskew: advert.advskew, counter: advert.counter))
         }
