@@ -681,3 +681,54 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         #expect(guardian.nextDeadline == nil)
     }
 }
+
+/// A lease taken back while the down script runs, and a newer term meanwhile.
+@Suite struct EtcdLeaseGuardHeldBackTests {
+    /// Master, then the lease lost at its deadline (renewals unanswered): held back.
+    fileprivate static func lostLease() -> Harness {
+        var harness = Harness()
+        harness.becomeMaster()
+        while Harness.revocations(harness.log).isEmpty {
+            if harness.inFlight != nil {
+                harness.fail("Operation timed out", after: 0.2)
+            } else {
+                harness.advance(by: 0.05)
+            }
+        }
+        return harness
+    }
+
+    @Test func aLeaseIsHeldWhileOursAndNoLongerOnceTakenBack() {
+        var harness = Harness()
+        harness.becomeMaster()
+        #expect(harness.guardian.holds(capturedLease))
+        #expect(!harness.guardian.holds(capturedLease + 1))
+        let lost = Self.lostLease()
+        #expect(!lost.guardian.holds(capturedLease))
+    }
+
+    @Test func releasingTheHeldBackLeaseRevokesItAloneAndTheNewerTermGoesOn() {
+        var harness = Self.lostLease()
+        // A newer term wants the key: it asks for a lease of its own.
+        let wanting = harness.want()
+        #expect(Harness.calls(wanting) == [.grant(ttl: 3)])
+        #expect(!Harness.calls(harness.log).contains(.revoke(lease: capturedLease)))
+        // The old term's down script ends while the grant is on the wire: the held-back lease is
+        // revoked once that call is answered, and the guard still wants the key.
+        let released = harness.record(harness.guardian.releaseHeldBack(at: harness.now))
+        #expect(Harness.calls(released).isEmpty)
+        let granted = harness.answer(CapturedEtcdAnswers.grant)
+        #expect(Harness.calls(granted) == [.revoke(lease: capturedLease)])
+        let confirmed = harness.answer(CapturedEtcdAnswers.revoked)
+        #expect(confirmed.contains(.released))
+        #expect(harness.guardian.wanting)
+        #expect(harness.inFlight?.call == .acquire(key: key, value: "192.0.2.1 hostA", lease: capturedLease))
+    }
+
+    @Test func withNothingHeldBackTheReleaseIsAtOnce() {
+        var harness = Harness()
+        harness.becomeMaster()
+        #expect(harness.record(harness.guardian.releaseHeldBack(at: harness.now)) == [.released])
+        #expect(harness.guardian.isMaster)
+    }
+}
