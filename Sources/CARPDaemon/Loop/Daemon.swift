@@ -155,8 +155,10 @@ public final class Daemon {
         ]
         while exitStatus == nil {
             // The etcd client's sockets after the fixed slots, as it wants them now.
-            descriptors.removeSubrange(Self.firstEtcdSlot...)
-            descriptors += etcdPollDescriptors()
+            if etcdClient != nil {
+                descriptors.removeSubrange(Self.firstEtcdSlot...)
+                descriptors += etcdPollDescriptors()
+            }
             let timeout = pollTimeout(at: MonotonicClock.now())
             var failure: DaemonError? = nil
             do throws(DaemonError) {
@@ -200,8 +202,10 @@ public final class Daemon {
 
     /// Until the instance's next deadline, rounded up; -1 (forever) when it has none.
     func pollTimeout(at now: MonotonicInstant) -> CInt {
-        let deadlines = [instance.nextDeadline, etcdClient?.nextDeadline].compactMap { $0 }
-        guard let deadline = deadlines.min() else { return -1 }
+        // No array: this runs at every wake-up.
+        var earliest = instance.nextDeadline
+        if let etcd = etcdClient?.nextDeadline { earliest = earliest.map { min($0, etcd) } ?? etcd }
+        guard let deadline = earliest else { return -1 }
         return CInt(min(deadline.duration(since: now).millisecondsRoundedUp, UInt64(CInt.max)))
     }
 

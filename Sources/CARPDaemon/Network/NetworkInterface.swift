@@ -10,6 +10,8 @@ final class NetworkInterface {
     let name: String
     let index: UInt32
     let mac: [UInt8]
+    /// `name` as a C string, made once: ``linkState()`` passes it at every wake-up.
+    private let cName: [CChar]
     private let socket: FileDescriptor
     /// An `AF_INET6` datagram socket holding the IPv6 group membership, once there is one.
     private var ipv6Socket: FileDescriptor?
@@ -21,6 +23,7 @@ final class NetworkInterface {
 
     init(name: String) throws(DaemonError) {
         self.name = name
+        cName = Array(name.utf8CString)
         index = try System.interfaceIndex(of: name)
         let socket = try System.datagramSocket(for: name)
         let hardware: (address: [UInt8], type: UInt32)
@@ -67,14 +70,14 @@ final class NetworkInterface {
     }
 
     /// `SIOCGIFFLAGS`: running means up with carrier (`IFF_RUNNING`), as ucarp checks it.
+    /// It runs at every wake-up: the name is not converted again, no error is built.
     func linkState() -> LinkState {
-        let flags: UInt32
-        do throws(DaemonError) {
-            flags = try System.interfaceFlags(of: name, using: socket)
-        } catch {
-            // System throws `.system` alone; ENODEV ("No such device") is what a gone interface gives.
-            guard case .system(_, _, let errno) = error else { return .missing(.operationNotSupportedByDevice) }
-            return .missing(errno)
+        var flags: UInt32 = 0
+        let descriptor = socket.rawValue
+        while cName.withUnsafeBufferPointer({ swiftcarp_interface_flags(descriptor, $0.baseAddress, &flags) }) != 0 {
+            let code = Errno(rawValue: Glibc.errno)
+            // ENODEV ("No such device") is what a gone interface gives.
+            guard code == .interrupted else { return .missing(code) }
         }
         return flags & swiftcarp_iff_running() != 0 ? .running : .noCarrier
     }
