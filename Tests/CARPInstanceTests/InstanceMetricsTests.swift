@@ -129,7 +129,8 @@ import UCarpConfiguration
         var demoted: [MetricsSnapshot] = []
         var now = master
         while demoted.isEmpty, now < master + .seconds(5) {
-            now = try #require(driver.instance.nextDeadline)
+            let next = driver.instance.nextDeadline
+            now = try #require(next)
             _ = driver.link(.running, at: now) + driver.time(now)
             demoted = driver.takeWritten()
         }

@@ -48,6 +48,8 @@ extension Instance {
     /// A write if what alerts watch has changed since the last one (or there was none yet);
     /// nothing without `--metrics-file`.
     mutating func writeMetrics(at now: MonotonicInstant) -> [Action] {
+        // First, and cheap: without a metrics file nothing is read (this runs for every advert).
+        guard metrics != nil else { return [] }
         let headline = metricsHeadline
         return carryOut(metrics?.changed(headline, at: now) ?? [])
     }
@@ -59,6 +61,7 @@ extension Instance {
 
     /// The periodic write, when it is due.
     mutating func refreshMetrics(at now: MonotonicInstant) -> [Action] {
+        guard let due = metrics?.due, now >= due else { return [] }
         let headline = metricsHeadline
         return carryOut(metrics?.timePassed(headline, at: now) ?? [])
     }

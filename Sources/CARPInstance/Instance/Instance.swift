@@ -160,30 +160,34 @@ package struct Instance {
             refresh: settings.garpRefresh)
     }
 
-    /// The earliest instant at which ``timePassed(at:)`` has work to do.
+    /// The earliest instant at which ``timePassed(at:)`` has work to do. A `mutating get`: the
+    /// daemon (another module) reads it once a wake, and a plain getter would copy the whole
+    /// instance to call it.
     package var nextDeadline: MonotonicInstant? {
-        var earliest: MonotonicInstant?
-        func consider(_ deadline: MonotonicInstant?) {
-            guard let deadline else { return }
-            earliest = earliest.map { min($0, deadline) } ?? deadline
+        mutating get {
+            var earliest: MonotonicInstant?
+            func consider(_ deadline: MonotonicInstant?) {
+                guard let deadline else { return }
+                earliest = earliest.map { min($0, deadline) } ?? deadline
+            }
+            switch phase {
+            case .running:
+                consider(machine.nextDeadline)
+                consider(carrierCheckDue)
+                consider(scripts.nextDeadline)
+                consider(health?.nextDeadline)
+                consider(metrics?.due)
+                consider(etcd?.nextDeadline)
+            case .leaving:
+                consider(scripts.nextDeadline)
+                consider(metrics?.due)
+                consider(machine.addressRelease?.deadline)
+                if etcd?.release != nil { consider(etcd?.nextDeadline) }
+            case .finished:
+                break
+            }
+            return earliest
         }
-        switch phase {
-        case .running:
-            consider(machine.nextDeadline)
-            consider(carrierCheckDue)
-            consider(scripts.nextDeadline)
-            consider(health?.nextDeadline)
-            consider(metrics?.due)
-            consider(etcd?.nextDeadline)
-        case .leaving:
-            consider(scripts.nextDeadline)
-            consider(metrics?.due)
-            consider(machine.addressRelease?.deadline)
-            if etcd?.release != nil { consider(etcd?.nextDeadline) }
-        case .finished:
-            break
-        }
-        return earliest
     }
 
     // MARK: Events
