@@ -19,6 +19,10 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
     case otherIPv6Destination(IPv6Address)
     case unknownIPv6Peer(IPv6Address)
     case badDigestOfAddressSet(expectedPrefix: [UInt8], receivedPrefix: [UInt8])
+    /// A verified advert carrying the counter of one of our own recent ones (``ReplayFilter``).
+    case reflected(source: IPAddress, counter: UInt64)
+    /// A verified advert repeating one already accepted from that source (``ReplayFilter``).
+    case replayed(source: IPAddress, counter: UInt64)
 
     /// A stable name per kind, for counters and rate limits.
     public var reason: DropReason {
@@ -40,6 +44,8 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         case .otherIPv6Destination: .otherDestination
         case .unknownIPv6Peer: .unknownPeer
         case .badDigestOfAddressSet: .badDigest
+        case .reflected: .reflected
+        case .replayed: .replayed
         }
     }
 
@@ -70,6 +76,10 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         case .badDigestOfAddressSet(let expected, let received):
             "Bad digest - md2=[\(hex(expected))...] md=[\(hex(received))...] - "
                 + "Check vhid, password and virtual IP addresses: the hosts' sets of addresses for this vhid may differ"
+        case .reflected(let source, let counter):
+            "Advertisement from [\(source)] carries the counter [\(counter)] of one of our own: reflected, dropped"
+        case .replayed(let source, let counter):
+            "Advertisement from [\(source)] repeats one already accepted from it (counter [\(counter)]): replayed, dropped"
         }
     }
 
@@ -95,6 +105,10 @@ public enum DropReason: String, CaseIterable, Hashable, Sendable {
     case unknownPeer = "unknown-peer"
     case badChecksum = "bad-checksum"
     case badDigest = "bad-digest"
+    /// Verified, but the counter is one of ours (ours: ucarp has no such check).
+    case reflected = "reflected"
+    /// Verified, but an exact repeat from that source (ours: ucarp has no such check).
+    case replayed = "replayed"
 }
 
 func hex(_ bytes: [UInt8]) -> String {

@@ -78,8 +78,7 @@ extension CARPStateMachine {
     /// An advertisement sent at `now` by `master`, with the announcement due with it, if one
     /// is; its advertisement timer is re-armed from `now`.
     private mutating func advertisement(of master: inout Master, at now: MonotonicInstant) -> [Action] {
-        let next = counter.map { $0 &+ 1 } ?? configuration.initialCounter
-        counter = next
+        let next = nextCounter()
         let skew = effectiveSkew
         let (announced, pending) = announcements(withAdvertisement: master.announcements)
         master.advertiseAt = now + AdvertisementInterval(base: configuration.advbase, skew: skew).duration
@@ -91,8 +90,17 @@ extension CARPStateMachine {
     /// 255 make every backup (ours and ucarp 1.5.2 alike) conclude that the master "will time
     /// out anyway" and take over at once, instead of after advbase × deadratio of silence.
     mutating func leavingAdvertisement() -> Action {
-        let next = counter.map { $0 &+ 1 } ?? configuration.initialCounter
-        counter = next
+        let next = nextCounter()
         return .sendAdvertisement(advbase: Self.leavingAdvbase, advskew: Self.leavingAdvskew, counter: next)
+    }
+
+    /// The counter of our next advert: ``Configuration/initialCounter`` first, then on by
+    /// ``CARPWire/counterStride``, never from a peer's (ucarp copies the counter it hears;
+    /// we do not, see ``ReplayFilter``). Remembered, so that a reflection of it is refused.
+    private mutating func nextCounter() -> UInt64 {
+        let next = counter.map { $0 &+ CARPWire.counterStride } ?? configuration.initialCounter
+        counter = next
+        replayFilter.sent(counter: next)
+        return next
     }
 }

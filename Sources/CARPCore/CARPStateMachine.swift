@@ -154,8 +154,11 @@ public struct CARPStateMachine: Sendable {
     public let configuration: Configuration
     /// Where the election stands; the timers are part of it.
     public internal(set) var state: State = .initial(.up)
-    /// The counter of the last advertisement sent or accepted, once there is one.
+    /// The counter of our last advertisement, once there is one. Unlike ucarp, a peer's
+    /// counter is never adopted (``ReplayFilter``).
     public internal(set) var counter: UInt64?
+    /// Our recent counters and the adverts accepted lately: reflections and replays are dropped.
+    var replayFilter = ReplayFilter()
     /// Set after repeated send errors: we advertise with advskew ≥ 240 so others may take over.
     public private(set) var demoted = false
     private var sendErrors = 0
@@ -234,10 +237,19 @@ public struct CARPStateMachine: Sendable {
         return transition(to: .backup, reason: .startup, at: now)
     }
 
-    /// A verified advertisement of our virtual host arrived from another host.
+    /// Whether a verified advertisement may reach the election: nil (and it is remembered) if
+    /// so, else why it is dropped: a reflection of one of ours or a replay (``ReplayFilter``).
+    /// The caller screens every advert before ``received(_:at:)``, and counts the drops; an
+    /// exact repeat so never re-arms a backup's timer. A stricter check would be another
+    /// screen here.
+    public mutating func screen(_ advert: ReceivedAdvertisement, at now: MonotonicInstant) -> AdvertisementError? {
+        replayFilter.screen(advert, at: now)
+    }
+
+    /// A verified advertisement of our virtual host arrived from another host, and passed
+    /// ``screen(_:at:)``.
     public mutating func received(_ advert: ReceivedAdvertisement, at now: MonotonicInstant) -> [Action] {
         guard role != .initial, !carrierDown else { return [] }
-        counter = advert.counter
         let local = ownInterval
         let remote = advert.interval
         let theirKey = advert.source.tieBreakKey

@@ -36,6 +36,10 @@ public enum CARPWire {
     public static let hopLimit: UInt8 = 255
     /// The advskew a sender falls back to after repeated send errors (`CARP_BULK_UPDATE_MIN_DELAY`).
     public static let demotedSkew: UInt8 = 240
+    /// How our counter advances from one advert to the next (any counter is valid on the wire):
+    /// an odd constant near 2⁶⁴/φ, so that a ucarp peer's counter (ours copied, plus one per
+    /// advert it sent since) is never one we sent (``ReplayFilter``).
+    public static let counterStride: UInt64 = 0x9E37_79B9_7F4A_7C15
     public static let broadcastMAC: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
 
     /// The Ethernet source of every advertisement: ucarp uses the VRRP-style virtual MAC

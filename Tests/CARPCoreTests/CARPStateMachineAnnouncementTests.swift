@@ -26,7 +26,7 @@ import Testing
         var sent: [Int] = []
         for second in 1...10 {
             let actions = machine.deadlinePassed(at: since + .seconds(UInt64(second)))
-            #expect(actions.first == .sendAdvertisement(advbase: 1, advskew: 0, counter: 1000 + UInt64(second)))
+            #expect(actions.first == .sendAdvertisement(advbase: 1, advskew: 0, counter: ownCounter(after: second)))
             if arps(actions) > 0 { sent.append(second) }
         }
         // The take-over's own ARP, then three more, each two advertisements after the last.
@@ -59,7 +59,7 @@ import Testing
         for second in 1...4 {
             #expect(
                 machine.deadlinePassed(at: since + .seconds(UInt64(second))) == [
-                    .sendAdvertisement(advbase: 1, advskew: 0, counter: 1000 + UInt64(second))
+                    .sendAdvertisement(advbase: 1, advskew: 0, counter: ownCounter(after: second))
                 ])
         }
     }
@@ -97,7 +97,7 @@ import Testing
         #expect(withoutLogs(machine.deadlinePassed(at: since + .seconds(1))).count == 1)
         #expect(
             machine.deadlinePassed(at: since + .seconds(2)) == [
-                .sendAdvertisement(advbase: 1, advskew: 0, counter: 1002), .announceAddresses,
+                .sendAdvertisement(advbase: 1, advskew: 0, counter: ownCounter(after: 2)), .announceAddresses,
             ])
     }
 

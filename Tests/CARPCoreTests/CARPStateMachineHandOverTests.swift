@@ -16,7 +16,7 @@ import Testing
         let leaving = machine.stepDown(at: since + .milliseconds(100))
         #expect(
             withoutLogs(leaving) == [
-                .sendAdvertisement(advbase: 255, advskew: 255, counter: 1001),
+                .sendAdvertisement(advbase: 255, advskew: 255, counter: ownCounter(after: 1)),
                 .changeState(from: .master, to: .backup, reason: .stepDown, runScript: false),
             ])
         #expect(machine.addressRelease?.deadline == since + .milliseconds(2100))

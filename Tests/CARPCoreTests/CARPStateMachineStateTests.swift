@@ -98,7 +98,7 @@ import Testing
             machine.deadlinePassed(at: resume) == [
                 .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true),
                 .announceAddresses,
-                .sendAdvertisement(advbase: 1, advskew: 0, counter: 1003),
+                .sendAdvertisement(advbase: 1, advskew: 0, counter: ownCounter(after: 3)),
                 .announceAddresses,
             ])
         // Then the usual delayed ARP, with the third advertisement of the term.

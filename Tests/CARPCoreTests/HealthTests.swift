@@ -56,7 +56,7 @@ struct CARPStateMachineHealthTests {
         let actions = machine.healthChanged(healthy: false, at: deadline + .seconds(1))
         #expect(
             withoutLogs(actions) == [
-                .sendAdvertisement(advbase: 255, advskew: 255, counter: 1001),
+                .sendAdvertisement(advbase: 255, advskew: 255, counter: ownCounter(after: 1)),
                 .changeState(from: .master, to: .fault, reason: .healthCheckFailed, runScript: true),
             ])
         #expect(machine.role == .fault)

@@ -33,7 +33,7 @@ import Testing
         let actions = machine.received(advert(from: Self.low), at: since + .seconds(1))
         #expect(
             withoutLogs(actions) == [
-                .sendAdvertisement(advbase: 1, advskew: 0, counter: 2),
+                .sendAdvertisement(advbase: 1, advskew: 0, counter: ownCounter(after: 1)),
                 .changeState(from: .master, to: .backup, reason: .preferredMasterAdvertised, runScript: true),
             ])
     }

@@ -37,6 +37,8 @@ struct InstanceDriver {
     var sendFailure: DaemonError?
     var failingSpawns: [String: Errno] = [:]
     var metricsFailure: DaemonError?
+    /// The last counter of ``peerCounter()``.
+    var peerCounters: UInt64 = 0
     /// The snapshots of the metrics files written since the last ``takeWritten()``.
     var written: [MetricsSnapshot] = []
 
@@ -83,7 +85,14 @@ struct InstanceDriver {
     }
 
     mutating func advert(from source: IPv4Address = peer, advskew: UInt8 = 0, at now: MonotonicInstant) -> [Action] {
-        frame(.accepted(.init(source: source, advbase: 1, advskew: advskew, counter: 1)), at: now)
+        frame(.accepted(.init(source: source, advbase: 1, advskew: advskew, counter: peerCounter())), at: now)
+    }
+
+    /// A peer's next counter: each advert a new one, as a peer sends them (an exact repeat is
+    /// dropped as replayed).
+    mutating func peerCounter() -> UInt64 {
+        peerCounters += 1
+        return peerCounters
     }
 
     mutating func exited(_ id: Child.ID, _ status: Child.Status, at now: MonotonicInstant)

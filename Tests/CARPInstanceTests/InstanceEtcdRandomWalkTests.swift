@@ -244,9 +244,11 @@ import UCarpConfiguration
                 // A better master, a worse one, or one leaving.
                 let (advbase, advskew): (UInt8, UInt8) = [(1, 0), (1, 200), (255, 255)][random.below(3)]
                 event("advert \(advbase)/\(advskew)")
+                let counter = driver.peerCounter()
                 absorb(
                     driver.frame(
-                        .accepted(.init(source: .ipv4(peer), advbase: advbase, advskew: advskew, counter: 1)), at: now))
+                        .accepted(.init(source: .ipv4(peer), advbase: advbase, advskew: advskew, counter: counter)),
+                        at: now))
             case 6:
                 guard random.below(3) == 0 else { break }
                 carrier = carrier == .running ? .noCarrier : .running

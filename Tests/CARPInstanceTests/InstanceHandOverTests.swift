@@ -26,7 +26,9 @@ import UCarpConfiguration
         var driver = InstanceDriver(Self.handingOver())
         let now = driver.becomeMaster()
         let leaving = driver.signal(.user2, at: now + .milliseconds(500))
-        #expect(leaving.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1001)])
+        #expect(
+            leaving.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1000 &+ CARPWire.counterStride)]
+        )
         #expect(leaving.states == ["BACKUP"])
         #expect(leaving.spawnedPaths == [])
         #expect(driver.advert(advskew: 100, at: now + .milliseconds(505)).spawnedPaths == [])

@@ -45,7 +45,9 @@ import UCarpConfiguration
         var driver = InstanceDriver()
         let now = driver.becomeMaster()
         let actions = driver.signal(.user2, at: now + .milliseconds(500))
-        #expect(actions.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1001)])
+        #expect(
+            actions.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1000 &+ CARPWire.counterStride)]
+        )
         #expect(
             actions.messages(at: .warning) == ["Switching to state: BACKUP", "Spawning [/etc/down eth0 192.0.2.100]"])
         #expect(actions.states == ["BACKUP"])
@@ -87,7 +89,9 @@ import UCarpConfiguration
         let now = driver.becomeMaster()
         let leaving = driver.signal(.terminate, at: now + .milliseconds(500))
         #expect(leaving.messages.first == "Caught signal 15: leaving")
-        #expect(leaving.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1001)])
+        #expect(
+            leaving.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1000 &+ CARPWire.counterStride)]
+        )
         #expect(leaving.spawnedPaths == ["/etc/down"])
         #expect(leaving.states == ["BACKUP"])
         #expect(leaving.exits.isEmpty)
@@ -315,7 +319,9 @@ import UCarpConfiguration
         let now = driver.becomeMaster()
         let leaving = driver.carryOut(driver.instance.supervisorLost(at: now + .milliseconds(10)), at: now)
         #expect(leaving.messages(at: .error) == ["The supervisor is gone: leaving"])
-        #expect(leaving.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1001)])
+        #expect(
+            leaving.adverts == [.sendAdvertisement(advbase: 255, advskew: 255, counter: 1000 &+ CARPWire.counterStride)]
+        )
         #expect(leaving.spawnedPaths == ["/etc/down"])
         let down = try #require(leaving.spawned.first?.0)
         #expect(driver.exited(down, .exited(0), at: now + .seconds(1)).exits == [.exit(.runtimeFailure)])

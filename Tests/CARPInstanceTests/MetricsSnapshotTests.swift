@@ -58,6 +58,8 @@ import Testing
                 ucarp_dropped_packets_total{\(labels),reason="unknown-peer"} 0
                 ucarp_dropped_packets_total{\(labels),reason="bad-checksum"} 0
                 ucarp_dropped_packets_total{\(labels),reason="bad-digest"} 2
+                ucarp_dropped_packets_total{\(labels),reason="reflected"} 0
+                ucarp_dropped_packets_total{\(labels),reason="replayed"} 0
                 # HELP ucarp_transitions_total Changes of state, by the state changed to.
                 # TYPE ucarp_transitions_total counter
                 ucarp_transitions_total{\(labels),to="BACKUP"} 2

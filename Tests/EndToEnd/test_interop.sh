@@ -71,3 +71,39 @@ test_wrong_password_is_reported_on_both_sides() {
     wait_for 10 log_has h2 "Bad digest" || fail "ucarp did not report our wrongly signed adverts"
     log_has h1 "Check vhid, password and virtual IP address" || fail "our message does not say what to check"
 }
+
+# Issue 23, the counters. ucarp 1.5.2 sends a random counter per advert until it hears a peer:
+# a ucarp master with a silent SwiftCARP backup never hears one, and none of its adverts (no
+# two alike) may be dropped as a replay.
+test_ucarp_master_that_never_heard_a_peer_is_never_dropped() {
+    topology_up 2
+    start_carp h1 "$REFERENCE_UCARP" --advskew=0
+    wait_for 6 owns h1 || fail "ucarp did not become master"
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    holds_for 5 only_owner h1 || fail "the ucarp master lost the address (owners: $(owners))"
+    wait_for 3 counters_match h2 "received [1-9][0-9]*, .*dropped: none" \
+        || fail "SwiftCARP dropped some of ucarp's adverts: $(log_of h2 | grep Counters: | tail -n 1)"
+}
+
+# ucarp copies the counter it hears and sends it plus one, which a counter counting by one
+# would send next: a preempting ucarp that copied ours must still be heard (else two masters),
+# and again after a restart mid-run (random again, then a copy again).
+test_ucarp_copying_our_counter_and_restarted_is_never_dropped() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP" --advskew=100
+    wait_for 6 owns h1 || fail "SwiftCARP did not become master"
+    local round
+    for round in 1 2; do
+        run_named "ucarp$round" h2 "$REFERENCE_UCARP" --interface=eth0 --srcip="$(host_address 2)" --vhid=7 \
+            --pass=hunter2 --addr="$VIP" --upscript="$WORK/up" --downscript="$WORK/down" --facility=none \
+            --advskew=0 --preempt
+        wait_for 8 only_owner h2 || fail "round $round: ucarp did not preempt alone (owners: $(owners))"
+        holds_for 3 only_owner h2 || fail "round $round: two masters or a flap (owners: $(owners))"
+        wait_for 3 counters_match h1 "dropped: none" \
+            || fail "round $round: SwiftCARP dropped ucarp's adverts: $(log_of h1 | grep Counters: | tail -n 1)"
+        kill -9 "$(pid_of "ucarp$round")"
+        # ucarp's address stays behind it (kill -9): take it away, as a reboot would.
+        ip -n "$(ns h2)" addr del "$VIP/32" dev eth0 2>/dev/null
+        wait_for 8 owns h1 || fail "round $round: SwiftCARP did not take over from the killed ucarp"
+    done
+}

@@ -37,6 +37,8 @@ public final class Daemon {
     var etcdClient: EtcdHTTPClient?
     /// Set by the instance's ``Instance/Action/exit(_:)``: ``run()`` returns it.
     var exitStatus: ExitStatus?
+    /// The last ``drainCapture(at:)`` stopped at its bound with frames perhaps left.
+    var captureBacklog = false
 
     /// Opens the interface, the capture and the signal descriptor; every start-up failure
     /// is thrown here, before daemonizing.
@@ -202,6 +204,7 @@ public final class Daemon {
 
     /// Until the instance's next deadline, rounded up; -1 (forever) when it has none.
     func pollTimeout(at now: MonotonicInstant) -> CInt {
+        if captureBacklog { return 0 }
         // No array: this runs at every wake-up.
         var earliest = instance.nextDeadline
         if let etcd = etcdClient?.nextDeadline { earliest = earliest.map { min($0, etcd) } ?? etcd }
@@ -231,8 +234,13 @@ public final class Daemon {
         if newsLost { perform(instance.routeNewsLost(at: now), at: now) }
     }
 
+    /// Handles at most ``framesPerWakeUp`` captured frames, then lets the timers run: a flood
+    /// of frames for our vhid (bad digests, replays) never delays our adverts or a backup's
+    /// takeover by more than that many frames' work. What is left is read after the timers
+    /// (``captureBacklog`` makes the next poll return at once).
     func drainCapture(at now: MonotonicInstant) {
-        while true {
+        captureBacklog = false
+        for _ in 0..<Self.framesPerWakeUp {
             switch capture.next() {
             case .none:
                 return
@@ -244,7 +252,12 @@ public final class Daemon {
                 perform(instance.received(codec.decode(frame: bytes), at: now), at: now)
             }
         }
+        captureBacklog = true
     }
+
+    /// How many captured frames one wake-up handles at most (``drainCapture(at:)``): about a
+    /// millisecond of work on a slow machine, and far more than a segment's peers send.
+    static let framesPerWakeUp = 128
 }
 
 extension Daemon {

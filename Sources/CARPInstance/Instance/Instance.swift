@@ -276,6 +276,7 @@ package struct Instance {
     package mutating func received(_ outcome: IPv4AdvertisementCodec.Outcome, at now: MonotonicInstant) -> [Action] {
         // Leaving, only the new master's advertisements still matter: the address held for it.
         if case .leaving = phase, case .accepted(let advert) = outcome {
+            if let error = machine.screen(advert, at: now) { return dropped(error, at: now) }
             return carryOut(machine.heardWhileReleasing(advert), at: now) + finishIfDone()
         }
         guard phase == .running else { return [] }
@@ -283,20 +284,28 @@ package struct Instance {
         case .ignored:
             return []
         case .dropped(let error):
-            statistics.countDrop(error.reason)
-            guard let held = dropWarnings.admit(error.reason, at: now) else { return [] }
-            let message =
-                held == 0
-                ? error.description
-                : "\(error.description) (and \(held) more like it not logged since the last)"
-            return error.isWarning ? [.log(.warning, message)] : debug(message)
+            return dropped(error, at: now)
         case .accepted(let advert):
+            // A reflection of ours or a replay is dropped and counted like a bad packet.
+            if let error = machine.screen(advert, at: now) { return dropped(error, at: now) }
             statistics.advertisementsReceived += 1
             let actions = debug(
                 "Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
             let election = machine.received(advert, at: now)
             return actions + carryOut(election, at: now) + etcdHeard(advert, at: now)
         }
+    }
+
+    /// A dropped packet: counted, and warned about at most once per kind every
+    /// ``dropWarningInterval``.
+    private mutating func dropped(_ error: AdvertisementError, at now: MonotonicInstant) -> [Action] {
+        statistics.countDrop(error.reason)
+        guard let held = dropWarnings.admit(error.reason, at: now) else { return [] }
+        let message =
+            held == 0
+            ? error.description
+            : "\(error.description) (and \(held) more like it not logged since the last)"
+        return error.isWarning ? [.log(.warning, message)] : debug(message)
     }
 
     /// The outcome of a ``Action/sendAdvertisement(advbase:advskew:counter:)``: nil when it

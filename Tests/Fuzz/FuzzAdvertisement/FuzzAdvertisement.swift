@@ -86,7 +86,8 @@ private func elect(_ advert: ReceivedAdvertisement, vhid: UInt8) {
             _ = machine.start(at: now)
             // Hear the advert, then let time reach the next deadline; twice.
             for _ in 0..<2 {
-                _ = machine.received(advert, at: now)
+                // Screened as the daemon screens it (the second time a replay, dropped).
+                if machine.screen(advert, at: now) == nil { _ = machine.received(advert, at: now) }
                 check(machine, now)
                 if let deadline = machine.nextDeadline {
                     now = max(now, deadline)
