@@ -125,9 +125,9 @@ owns() { owns_address "$1" "$VIP"; }
 # owns_address HOST ADDRESS: HOST has ADDRESS (IPv4 or IPv6, as `ip` prints it) on eth0.
 owns_address() {
     if is_ipv6 "$2"; then
-        ip -n "$(ns "$1")" -6 addr show dev eth0 | grep -qF "inet6 $2/"
+        ip -n "$(ns "$1")" -6 addr show dev eth0 2>/dev/null | grep -qF "inet6 $2/"
     else
-        ip -n "$(ns "$1")" -4 addr show dev eth0 | grep -qF "inet $2/"
+        ip -n "$(ns "$1")" -4 addr show dev eth0 2>/dev/null | grep -qF "inet $2/"
     fi
 }
 

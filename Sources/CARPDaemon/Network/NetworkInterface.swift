@@ -67,9 +67,12 @@ final class NetworkInterface {
     }
 
     /// `SIOCGIFFLAGS`: running means up with carrier (`IFF_RUNNING`), as ucarp checks it.
+    /// Missing when no interface has the name, or another one than ours (a new index: ours was
+    /// deleted and one of the same name created, whose flags are not ours to read).
     func linkState() -> LinkState {
         let flags: UInt32
         do throws(DaemonError) {
+            guard try System.interfaceIndex(of: name) == index else { return .missing(.operationNotSupportedByDevice) }
             flags = try System.interfaceFlags(of: name, using: socket)
         } catch {
             // System throws `.system` alone; ENODEV ("No such device") is what a gone interface gives.
