@@ -139,16 +139,6 @@ test_removed_interface_runs_the_down_script_and_waits() {
     [ "$ticks" -lt 100 ] || fail "h1 used $ticks clock ticks while waiting: spinning?"
 }
 
-# create_interface N: gives host N its eth0 again, on the bridge, with its address and a new
-# MAC, as topology.sh made it (after `ip link del eth0`, which removes the bridge's port too).
-create_interface() {
-    local i=${1#h}
-    ip link add name eth0 netns "$(ns "h$i")" type veth peer name "p$i" netns "$(ns sw)"
-    ip -n "$(ns sw)" link set "p$i" master br0 up
-    ip -n "$(ns "h$i")" link set eth0 up
-    ip -n "$(ns "h$i")" addr add "$(host_address "$i")/24" dev eth0
-}
-
 # mac_of HOST: the MAC of HOST's eth0.
 mac_of() { ip -n "$(ns "$1")" -br link show dev eth0 | awk '{print $3}'; }
 
