@@ -19,7 +19,7 @@ public final class Daemon {
     var instance: Instance
     let codec: AnyAdvertisementCodec
     /// The interface, its capture and the unicast socket: opened again together when the
-    /// interface is deleted and created again (``reopenInterface(at:)``).
+    /// interface is deleted and created again (``reopenInterface()``).
     var interface: NetworkInterface
     var capture: PacketCapture
     let signals: SignalSource
