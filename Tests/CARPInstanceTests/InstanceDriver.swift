@@ -39,6 +39,10 @@ struct InstanceDriver {
     var metricsFailure: DaemonError?
     /// The last counter of ``peerCounter()``.
     var peerCounters: UInt64 = 0
+    /// What asking to reopen the vanished interface gives.
+    var reopening = Instance.InterfaceReopening.absent
+    /// How many times the instance asked to reopen the interface.
+    var reopenings = 0
     /// The snapshots of the metrics files written since the last ``takeWritten()``.
     var written: [MetricsSnapshot] = []
 
@@ -58,6 +62,9 @@ struct InstanceDriver {
                 if let reason = failingSpawns[command.path] {
                     done += carryOut(instance.spawnFailed(id, reason: reason, at: now), at: now)
                 }
+            case .reopenInterface:
+                reopenings += 1
+                done += carryOut(instance.interfaceReopened(reopening, at: now), at: now)
             case .writeMetrics:
                 written.append(instance.metricsSnapshot)
                 done += carryOut(instance.metricsWritten(failure: metricsFailure, at: now), at: now)

@@ -179,8 +179,10 @@ extension [Action] {
     @Test func aFatalErrorIsNotifiedAsAStopWithItsReason() {
         var driver = InstanceDriver(Self.notifying())
         _ = driver.finishingScripts(driver.start(), at: t0)
-        let gone = driver.finishingScripts(
-            driver.link(.missing(.noSuchAddressOrDevice), at: t0 + .seconds(1)), at: t0 + .seconds(1))
+        let failed = driver.carryOut(
+            driver.instance.failed("exiting: poll() error: x", .runtimeFailure, at: t0 + .seconds(1)),
+            at: t0 + .seconds(1))
+        let gone = driver.finishingScripts(failed, at: t0 + .seconds(1))
         #expect(gone.notified == [["INSTANCE", "vhid1", "STOP", "255"]])
         #expect(
             gone.spawned.first?.1.environment.prefix(3) == [

@@ -201,18 +201,6 @@ import UCarpConfiguration
         #expect(driver.instance.nextDeadline == now + .seconds(2))
     }
 
-    @Test func aVanishedInterfaceEndsTheInstance() {
-        var driver = InstanceDriver()
-        let now = driver.becomeMaster()
-        let actions = driver.link(.missing(.noSuchAddressOrDevice), at: now)
-        #expect(
-            actions == [
-                .log(.error, "exiting: interface [eth0] is gone: \(Errno.noSuchAddressOrDevice.description)"),
-                .recordState(state: .stopped, previous: .master, reason: .exit),
-                .exit(.runtimeFailure),
-            ])
-    }
-
     // MARK: Packets
 
     @Test func dropWarningsAreRateLimitedPerKindAndSayHowManyWereHeldBack() {

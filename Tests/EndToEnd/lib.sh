@@ -125,9 +125,9 @@ owns() { owns_address "$1" "$VIP"; }
 # owns_address HOST ADDRESS: HOST has ADDRESS (IPv4 or IPv6, as `ip` prints it) on eth0.
 owns_address() {
     if is_ipv6 "$2"; then
-        ip -n "$(ns "$1")" -6 addr show dev eth0 | grep -qF "inet6 $2/"
+        ip -n "$(ns "$1")" -6 addr show dev eth0 2>/dev/null | grep -qF "inet6 $2/"
     else
-        ip -n "$(ns "$1")" -4 addr show dev eth0 | grep -qF "inet $2/"
+        ip -n "$(ns "$1")" -4 addr show dev eth0 2>/dev/null | grep -qF "inet $2/"
     fi
 }
 
@@ -139,6 +139,18 @@ remove_address() {
     else
         ip -n "$(ns "$1")" addr del "$2/32" dev eth0
     fi
+}
+
+# create_interface HOST: gives HOST its eth0 again, on the bridge, with its addresses (the
+# IPv6 one too when VIP is IPv6) and a new MAC, as topology.sh made it (after `ip link del
+# eth0`, which removes the bridge's port too).
+create_interface() {
+    local i=${1#h}
+    ip link add name eth0 netns "$(ns "h$i")" type veth peer name "p$i" netns "$(ns sw)"
+    ip -n "$(ns sw)" link set "p$i" master br0 up
+    ip -n "$(ns "h$i")" link set eth0 up
+    ip -n "$(ns "h$i")" addr add "$(host_address "$i")/24" dev eth0
+    if is_ipv6 "$VIP"; then ip -n "$(ns "h$i")" addr add "$(host_address6 "$i")/64" dev eth0 nodad; fi
 }
 
 # owners_of ADDRESS: the hosts that own ADDRESS, space-separated.

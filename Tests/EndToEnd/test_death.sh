@@ -95,6 +95,28 @@ test_death_sigkill_of_the_master_worker_hands_over_and_it_rejoins_as_backup() {
     stop_supervised h1
 }
 
+# The worker reopened its interface, deleted and created again (issue 27): the supervisor,
+# whose capture is of the old one, still sends the leaving advertisement when it dies.
+test_death_of_a_master_worker_after_its_interface_was_recreated_hands_over() {
+    supervised_master_and_backup
+    ip -n "$(ns h1)" link del eth0
+    wait_for 6 only_owner h2 || fail "h2 did not take over while h1's interface was gone (owners: $(owners))"
+    create_interface h1
+    # The scenario: a detached daemon logs nowhere here; the worker looks every second.
+    sleep 2
+    # h2 hands the address back (USR2); the new master is h1's reopened worker.
+    kill -USR2 "$(pid_of h2)"
+    wait_for 5 only_owner h1 || fail "h1 did not take the address back (owners: $(owners))"
+    # The scenario: USR2 keeps h2 a backup for 3 s; the death comes after.
+    sleep 3.5
+    local worker killed
+    worker=$(worker_of h1)
+    killed=$(now_ms)
+    kill -KILL "$worker"
+    hand_over_sampled "$killed"
+    stop_supervised h1
+}
+
 test_death_sigkill_of_the_workers_process_group_hands_over() {
     supervised_master_and_backup
     local worker killed

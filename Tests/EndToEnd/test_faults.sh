@@ -120,13 +120,85 @@ CONF
     wait_for 3 log_has h2 "Counters:.*truncated [1-9]" || fail "VRRP packets not counted: $(log_of h2 | grep Counters)"
 }
 
-test_removed_interface_runs_the_down_script_and_exits_3() {
+# A daemon whose interface is deleted waits for it (issue 27, ucarp issue #26): down script
+# (it was master), one line, no exit, no spinning.
+test_removed_interface_runs_the_down_script_and_waits() {
     topology_up 1
     start_carp h1 "$SWIFTCARP" --shutdown
     wait_for 6 owns h1 || fail "h1 never became master"
     ip -n "$(ns h1)" link del eth0
-    wait_for 5 has_exited h1 || fail "the daemon did not exit when its interface was removed"
-    [ "$(exit_status_of h1)" = 3 ] || fail "exit status $(exit_status_of h1), expected 3"
-    log_has h1 "interface \[eth0\] is gone" || fail "no clear log line"
-    [ "$(script_log h1 | tail -n 1)" = "DOWN eth0 $VIP" ] || fail "no down script: $(script_log h1)"
+    wait_for 5 log_has h1 "Interface \[eth0\] is gone: waiting for it to come back" || fail "no clear log line"
+    wait_for 5 last_script_matches h1 "^DOWN eth0 $VIP$" || fail "no down script: $(script_log h1)"
+    # The scenario: the interface stays gone for three of the daemon's looks.
+    sleep 3
+    has_exited h1 && fail "the daemon exited (status $(exit_status_of h1)) when its interface was removed"
+    [ "$(log_of h1 | grep -c "is gone")" = 1 ] || fail "the wait is logged more than once"
+    [ "$(script_log h1 | grep -c UP)" = 1 ] || fail "an up script ran for the removal: $(script_log h1)"
+    local ticks
+    ticks=$(awk '{print $14 + $15}' "/proc/$(pid_of h1)/stat")
+    [ "$ticks" -lt 100 ] || fail "h1 used $ticks clock ticks while waiting: spinning?"
+}
+
+# mac_of HOST: the MAC of HOST's eth0.
+mac_of() { ip -n "$(ns "$1")" -br link show dev eth0 | awk '{print $3}'; }
+
+# client_sees_vip_at HOST MAC: HOST's neighbour entry for the virtual address has MAC.
+client_sees_vip_at() { ip -n "$(ns "$1")" neigh show "$VIP" | grep -qF "lladdr $2"; }
+
+# The master's veth deleted and created again (a new MAC), as `systemctl restart networking`
+# does: the other host takes over meanwhile, and with --preempt the master takes the address
+# back once its interface is back, announced from the new MAC.
+test_recreated_interface_rejoins() {
+    topology_up 3
+    start_carp h1 "$SWIFTCARP" --advskew=0 --preempt
+    wait_for 5 listening h1 || fail "h1 did not start"
+    start_carp h2 "$SWIFTCARP" --advskew=100 --preempt
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    # h3, a client, knows the address at h1's MAC.
+    ip netns exec "$(ns h3)" ping -c 1 -W 1 "$VIP" > /dev/null || fail "the client cannot reach the address"
+    local old_mac new_mac
+    old_mac=$(mac_of h1)
+    ip -n "$(ns h1)" link del eth0
+    wait_for 6 only_owner h2 || fail "h2 did not take over while h1's interface was gone (owners: $(owners))"
+    last_script_matches h1 "^DOWN eth0 $VIP$" || fail "h1 ran no down script: $(script_log h1)"
+    create_interface h1
+    new_mac=$(mac_of h1)
+    [ "$new_mac" != "$old_mac" ] || fail "the new interface has the old MAC $old_mac"
+    wait_for 5 log_has h1 "Interface \[eth0\] is back" || fail "h1 did not see its interface back"
+    log_has h1 "Local advertised ethernet address is \[$new_mac\]" || fail "h1 does not use the new MAC $new_mac"
+    wait_for 6 only_owner h1 || fail "h1 did not take the address back (owners: $(owners))"
+    wait_for 5 client_sees_vip_at h3 "$new_mac" \
+        || fail "the client's neighbour entry: $(ip -n "$(ns h3)" neigh show "$VIP"), expected $new_mac"
+    ip netns exec "$(ns h3)" ping -c 1 -W 1 "$VIP" > /dev/null || fail "the client cannot reach the address"
+    has_exited h1 && fail "h1 exited (status $(exit_status_of h1))"
+    [ "$(log_of h1 | grep -c "is gone")" = 1 ] || fail "the wait is logged more than once"
+}
+
+# The same against Debian's ucarp: it hears our adverts again, from the new interface, and
+# gives the address back to a preferred master.
+test_recreated_interface_rejoins_a_ucarp_peer() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP" --advskew=0 --preempt
+    wait_for 5 listening h1 || fail "h1 did not start"
+    start_carp h2 "$REFERENCE_UCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    ip -n "$(ns h1)" link del eth0
+    wait_for 6 only_owner h2 || fail "ucarp did not take over (owners: $(owners))"
+    create_interface h1
+    wait_for 8 only_owner h1 || fail "h1 did not take the address back from ucarp (owners: $(owners))"
+    holds_for 3 only_owner h1 || fail "ucarp does not hear h1's adverts (owners: $(owners))"
+}
+
+# A backup's interface deleted and created again: it comes back as a backup that hears the
+# master (no takeover), and still takes over when the master dies.
+test_recreated_backup_interface_rejoins_as_backup() {
+    two_hosts_with_h1_master
+    ip -n "$(ns h2)" link del eth0
+    wait_for 5 log_has h2 "Interface \[eth0\] is gone" || fail "h2 did not see its interface go"
+    create_interface h2
+    wait_for 5 log_has h2 "Interface \[eth0\] is back" || fail "h2 did not see its interface back"
+    holds_for 5 only_owner h1 || fail "h2 does not hear the master on its new interface (owners: $(owners))"
+    kill -9 "$(pid_of h1)"
+    remove_address h1 "$VIP"
+    wait_for 6 only_owner h2 || fail "h2 did not take over from a dead master (owners: $(owners))"
 }

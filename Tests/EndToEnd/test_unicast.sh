@@ -63,3 +63,27 @@ test_unicast_from_an_unlisted_host_is_counted_and_dropped() {
     wait_for 3 log_has h1 "unknown-peer [1-9]" || fail "drops not counted: $(log_of h1 | grep Counters)"
     log_has h1 "not a --peer" || fail "no warning about the unlisted sender"
 }
+
+# The master's interface deleted and created again under --peer (issue 27): the unicast socket
+# is opened again (bound to --srcip; over IPv6 scoped to the new index), and the peer hears the
+# preferred master again and gives the address back.
+test_unicast_recreated_interface_rejoins() { unicast_recreated_interface_rejoins; }
+test_unicast_ipv6_recreated_interface_rejoins() {
+    local VIP=$VIP6
+    unicast_recreated_interface_rejoins
+}
+
+unicast_recreated_interface_rejoins() {
+    needs nft
+    topology_up 3
+    no_multicast
+    start_unicast h1 0 --preempt
+    wait_for 5 listening h1 || fail "h1 did not start"
+    start_unicast h2 100
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    ip -n "$(ns h1)" link del eth0
+    wait_for 6 only_owner h2 || fail "h2 did not take over while h1's interface was gone (owners: $(owners))"
+    create_interface h1
+    wait_for 8 only_owner h1 || fail "h1 did not take the address back over unicast (owners: $(owners))"
+    holds_for 3 only_owner h1 || fail "h2 does not hear h1's unicast adverts (owners: $(owners))"
+}

@@ -73,6 +73,8 @@ extension Daemon {
                 sendEtcd(request, at: now)
             case .etcdCancel(let id):
                 etcdClient?.cancel(id: id)
+            case .reopenInterface:
+                perform(instance.interfaceReopened(reopenInterface(), at: now), at: now)
             case .dieOf(let signal):
                 children.waitForKilled()
                 pidFile?.remove()

@@ -18,8 +18,10 @@ public final class Daemon {
     /// Every decision: the election, signals, carrier, scripts, checks, leaving.
     var instance: Instance
     let codec: AnyAdvertisementCodec
-    let interface: NetworkInterface
-    let capture: PacketCapture
+    /// The interface, its capture and the unicast socket: opened again together when the
+    /// interface is deleted and created again (``reopenInterface()``).
+    var interface: NetworkInterface
+    var capture: PacketCapture
     let signals: SignalSource
     let children = ChildProcesses()
     var random = SystemRandomNumberGenerator()
@@ -27,7 +29,7 @@ public final class Daemon {
     var pidFile: PidFile?
     let stateFile: StateFile?
     let metricsFile: MetricsFile?
-    let unicast: UnicastSender?
+    var unicast: UnicastSender?
     /// With `--daemonize`: the pipe to the ``Supervisor``, for ``SupervisorStateMachine/Report``s; its
     /// reader gone (`POLLERR`) means the supervisor is.
     var supervisorLink: FileDescriptor?
@@ -64,30 +66,10 @@ public final class Daemon {
             logger.info("Using [\(name)] as a network interface")
         }
         interfaceName = name
-        interface = try NetworkInterface(name: name)
+        let opened = try Self.open(interface: name, settings: settings)
+        (interface, capture, unicast) = (opened.interface, opened.capture, opened.unicast)
         logger.info("Local advertised ethernet address is [\(interface.mac.macDescription)]")
-        if let source = settings.sourceAddress.ipv6, try !interface.has(source) {
-            throw .sourceAddressNotOnInterface(address: source, interface: name)
-        }
-        capture = try PacketCapture(
-            interface: name,
-            filter: PacketCapture.filter(
-                vhid: settings.vhid, sourceAddress: settings.sourceAddress, unicast: !settings.peers.isEmpty))
-        if settings.peers.isEmpty {
-            unicast = nil
-            // The membership makes the NIC (and a bridge snooping IGMP or MLD) pass the group's frames.
-            switch settings.group {
-            case .ipv4(let group): if !settings.noMulticast { try interface.join(group: group) }
-            case .ipv6(let group): if !settings.noMulticast { try interface.join(group: group) }
-            }
-        } else {
-            switch settings.sourceAddress {
-            case .ipv4(let source):
-                unicast = try UnicastSender(sourceAddress: source, peers: settings.peers.compactMap(\.ipv4))
-            case .ipv6(let source):
-                unicast = try UnicastSender(
-                    sourceAddress: source, peers: settings.peers.compactMap(\.ipv6), interfaceIndex: interface.index)
-            }
+        if !settings.peers.isEmpty {
             logger.info("Unicast advertisements to \(settings.peers.map(\.description).joined(separator: ", "))")
         }
         stateFile = settings.stateFile.map { StateFile(path: FilePath($0)) }
@@ -156,6 +138,8 @@ public final class Daemon {
             pollfd(fd: routes?.descriptor.rawValue ?? -1, events: Int16(POLLIN), revents: 0),
         ]
         while exitStatus == nil {
+            // While the interface is gone its old capture is not read; a new one may be open.
+            descriptors[captureSlot].fd = instance.awaitsInterface ? -1 : capture.descriptor.rawValue
             // The etcd client's sockets after the fixed slots, as it wants them now.
             if etcdClient != nil {
                 descriptors.removeSubrange(Self.firstEtcdSlot...)
@@ -221,6 +205,8 @@ public final class Daemon {
 
     func drainRoutes(at now: MonotonicInstant) {
         guard let routes else { return }
+        // First the link: a deleted interface takes its addresses along, no loss to repair.
+        perform(instance.linkRead(interface.linkState(), at: now), at: now)
         var messages: [RouteNetlink.Message] = []
         var newsLost = false
         do throws(DaemonError) {

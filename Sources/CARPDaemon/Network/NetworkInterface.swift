@@ -70,8 +70,16 @@ final class NetworkInterface {
     }
 
     /// `SIOCGIFFLAGS`: running means up with carrier (`IFF_RUNNING`), as ucarp checks it.
-    /// It runs at every wake-up: the name is not converted again, no error is built.
+    /// Missing when no interface has the name, or another one than ours (a new index: ours was
+    /// deleted and one of the same name created, whose flags are not ours to read). It runs at
+    /// every wake-up: the flags are read with the C name made once, and no error is built.
     func linkState() -> LinkState {
+        do throws(DaemonError) {
+            guard try System.interfaceIndex(of: name) == index else { return .missing(.operationNotSupportedByDevice) }
+        } catch {
+            guard case .system(_, _, let errno) = error else { return .missing(.operationNotSupportedByDevice) }
+            return .missing(errno)
+        }
         var flags: UInt32 = 0
         let descriptor = socket.rawValue
         while cName.withUnsafeBufferPointer({ swiftcarp_interface_flags(descriptor, $0.baseAddress, &flags) }) != 0 {

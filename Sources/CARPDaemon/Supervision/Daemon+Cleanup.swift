@@ -11,7 +11,13 @@ extension Daemon {
     /// The advertisement a leaving master sends (``CARPStateMachine/leavingAdvbase`` and
     /// ``CARPStateMachine/leavingAdvskew``), with a fresh random counter: receivers, ucarp and
     /// SwiftCARP alike, never check the counter against replay, it only enters the digest.
+    ///
+    /// The supervisor's capture is the one opened before daemonizing: if the interface was
+    /// deleted and created again since (the worker reopened its own), it opens the new one first.
     func sendLeavingAdvertisement() {
+        if case .missing = interface.linkState(), case .failed(let error) = reopenInterface() {
+            logger.error("Unable to open [\(interfaceName)] again: \(error.description)")
+        }
         let counter = UInt64.random(in: .min ... .max, using: &random)
         do throws(DaemonError) {
             try sendAdvertisement(

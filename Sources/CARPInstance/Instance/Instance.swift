@@ -56,6 +56,10 @@ package struct Instance {
         case etcdRequest(EtcdLeaseGuard.Request)
         /// Abort the etcd request of this ID; its answer is no longer wanted.
         case etcdCancel(requestID: UInt64)
+        /// Open an interface of our interface's name again, the old one gone: the capture, the
+        /// MAC and index, the group membership, the unicast socket; report with
+        /// ``interfaceReopened(_:at:)``.
+        case reopenInterface
     }
 
     package enum Phase: Equatable {
@@ -96,7 +100,9 @@ package struct Instance {
     package private(set) var phase = Phase.running
     private var dropWarnings = WarningRateLimiter<DropReason>(interval: Instance.dropWarningInterval)
     /// When the carrier should be read again, unless `--ignoreifstate`.
-    private var carrierCheckDue: MonotonicInstant?
+    var carrierCheckDue: MonotonicInstant?
+    /// Whether the interface is there, or waited for (``Instance/interfaceReopened(_:at:)``).
+    package internal(set) var interfacePresence = InterfacePresence.present
     /// The up, down and notify scripts waiting for their turn, and the one running.
     var scripts: ScriptQueue
     /// `--check`'s schedule and verdicts; nil without a health check.
@@ -174,6 +180,7 @@ package struct Instance {
             case .running:
                 consider(machine.nextDeadline)
                 consider(carrierCheckDue)
+                consider(interfaceRetryDue)
                 consider(scripts.nextDeadline)
                 consider(health?.nextDeadline)
                 consider(metrics?.due)
@@ -249,9 +256,11 @@ package struct Instance {
     }
 
     /// The shell read the interface's flags (ucarp's `IFF_RUNNING` check): without carrier an
-    /// instance is BACKUP and silent; a vanished interface ends the instance.
+    /// instance is BACKUP and silent; so it is while a vanished interface is waited for
+    /// (``interfaceReopened(_:at:)``).
     package mutating func linkRead(_ state: LinkState, at now: MonotonicInstant) -> [Action] {
-        guard phase == .running else { return [] }
+        // While the interface is gone, the shell's reading is of the one that went.
+        guard phase == .running, interfacePresence == .present else { return [] }
         if !settings.ignoreInterfaceState { carrierCheckDue = now + Self.carrierCheckInterval }
         switch state {
         case .running:
@@ -266,8 +275,7 @@ package struct Instance {
                     "Interface [\(interfaceName)] is down or has no carrier: staying BACKUP until it is back")
             ] + carryOut(machine.carrierLost(at: now), at: now)
         case .missing(let errno):
-            return failed(
-                "exiting: interface [\(interfaceName)] is gone: \(errno.description)", .runtimeFailure, at: now)
+            return interfaceVanished(errno, at: now)
         }
     }
 
@@ -378,6 +386,7 @@ package struct Instance {
             actions += checkHealth(at: now)
             actions += refreshMetrics(at: now)
             actions += etcdTimePassed(at: now)
+            actions += retryInterface(at: now)
         case .leaving:
             if let release = machine.addressRelease, now >= release.deadline {
                 actions += carryOut(machine.releaseAddress(), at: now) + finishIfDone()
@@ -469,6 +478,16 @@ package struct Instance {
     /// The health check's verdict changed (or came for the first time).
     mutating func healthChanged(healthy: Bool, at now: MonotonicInstant) -> [Action] {
         carryOut(machine.healthChanged(healthy: healthy, at: now), at: now)
+    }
+
+    /// No carrier, or no interface: BACKUP, silent, no timers.
+    mutating func loseCarrier(at now: MonotonicInstant) -> [Action] {
+        carryOut(machine.carrierLost(at: now), at: now)
+    }
+
+    /// The carrier (or the interface) is back: listening as a BACKUP.
+    mutating func restoreCarrier(at now: MonotonicInstant) -> [Action] {
+        carryOut(machine.carrierRestored(at: now), at: now)
     }
 
     /// A master announces the virtual address again (address-lost).

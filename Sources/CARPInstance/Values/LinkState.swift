@@ -5,6 +5,6 @@ package enum LinkState: Equatable, Sendable {
     /// Up with carrier.
     case running
     case noCarrier
-    /// The interface is gone (renamed or removed).
+    /// The interface is gone (renamed or removed), or its name is now another interface's.
     case missing(Errno)
 }
