@@ -57,8 +57,12 @@ struct SettingsBuilder {
 
     /// Takes one option. `--passfile` is read here, so that an unreadable one is refused even if
     /// a later `--pass` replaces it, as in ucarp.
+    ///
+    /// - Parameter bytes: the value's bytes as given, when they may not be UTF-8 (`value` then
+    ///   being them read as UTF-8): a password keeps them, as ucarp keeps argv's.
     mutating func apply(
-        _ id: UCarpOption, _ value: String, readPassfile: (String) throws(SettingsError) -> [UInt8]
+        _ id: UCarpOption, _ value: String, bytes: [UInt8]? = nil,
+        readPassfile: (String) throws(SettingsError) -> [UInt8]
     ) throws(SettingsError) {
         let option = id.longOption
         switch id {
@@ -76,7 +80,7 @@ struct SettingsBuilder {
             group = address
         case .vhid: vhid = UInt8(try OptionValue.number(value, option: option, range: Settings.vhidRange))
         case .pass:
-            password = Array(value.utf8)
+            password = bytes ?? Array(value.utf8)
             passfile = nil
         case .passfile:
             passfile = value

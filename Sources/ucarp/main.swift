@@ -6,10 +6,12 @@ import UCarpConfiguration
 
 /// `ucarp`: parse the command line as ucarp 1.5.2 does, then run one CARP instance.
 
-let arguments = ProcessArguments.current()
+let argumentBytes = ProcessArguments.current()
+let arguments = argumentBytes.map { String(decoding: $0, as: UTF8.self) }
 let command: UCarpCommandLine.Command
 do {
-    command = try UCarpCommandLine.parse(arguments, environment: .system(interfaceExists: Daemon.interfaceExists))
+    command = try UCarpCommandLine.parse(
+        bytes: argumentBytes, environment: .system(interfaceExists: Daemon.interfaceExists))
 } catch {
     Terminal.fail(error.description, hint: error.isCommandLineError)
     exit(ExitStatus.invalidSettings.rawValue)
