@@ -6,6 +6,8 @@ public enum StartupWarning: Equatable, Sendable, CustomStringConvertible {
     case unknownVariable(name: String, origin: String)
     /// `ID` is zero-padded, and octal (as ucarp would read it handed verbatim) differs.
     case zeroPaddedID(value: String, origin: String)
+    /// `--etcd-user` with an `http://` endpoint: the password goes to etcd unencrypted.
+    case etcdPasswordInClear
     /// No `--upscript`: ucarp's own warning, word for word.
     case noUpscript
     /// No `--downscript`: ucarp's own warning, word for word.
@@ -20,6 +22,8 @@ public enum StartupWarning: Equatable, Sendable, CustomStringConvertible {
             "\(origin): ID \(value) is read as the decimal vhid \(Int(value) ?? 0); ucarp handed \(value) "
                 + "verbatim would read \(Int(value, radix: 8).map { "octal \($0)" } ?? "an invalid octal number"): "
                 + "make sure every host agrees"
+        case .etcdPasswordInClear:
+            "--etcd-user with an http:// endpoint: the etcd password crosses the network unencrypted; use https://"
         case .noUpscript: "Warning: no script called when going up"
         case .noDownscript: "Warning: no script called when going down"
         }

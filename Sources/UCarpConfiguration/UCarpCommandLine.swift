@@ -109,6 +109,7 @@ public enum UCarpCommandLine {
             settings.etcd = etcd
         }
         if let name = settings.interface, !environment.interfaceExists(name) { throw .noSuchInterface(name) }
+        if settings.etcd?.sendsPasswordInClear == true { warnings.append(.etcdPasswordInClear) }
 
         if let path = settings.passfile, let mode = environment.permissions(path), mode & 0o044 != 0 {
             warnings.insert(.passfileReadable(path: path, mode: mode & 0o777), at: 0)
