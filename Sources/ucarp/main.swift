@@ -25,6 +25,7 @@ case .version:
     Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
     exit(0)
 case .cleanUp(let settings):
+    ScriptEnvironment.withholdSecrets(settings.secrets)
     let output = LogOutput(facility: settings.facility?.code, terminal: .all)
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
@@ -33,12 +34,16 @@ case .cleanUp(let settings):
             .rawValue)
 case .run(let settings, let warnings):
     ProcessArguments.blankPasswords(of: arguments)
+    let withheld = ScriptEnvironment.withholdSecrets(settings.secrets)
     let output = LogOutput(facility: settings.facility?.code, terminal: settings.daemonize ? .errors : .all)
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
     let logger = Logger(label: "ucarp")
     for warning in warnings {
         logger.warning("\(warning)")
+    }
+    if !withheld.isEmpty {
+        logger.debug("not passed to scripts (they hold a password): \(withheld.joined(separator: ", "))")
     }
     let daemon: Daemon
     do {
@@ -51,4 +56,11 @@ case .run(let settings, let warnings):
     // Detached, no one else would clean up after the instance: a supervisor does (README).
     if settings.daemonize { daemon.runSupervised() }
     exit(daemon.run().rawValue)
+}
+
+extension Settings {
+    /// The passwords the daemon holds, which no child's environment may carry.
+    fileprivate var secrets: [[UInt8]] {
+        [password] + (etcd?.password.map { [Array($0.utf8)] } ?? [])
+    }
 }

@@ -1,6 +1,24 @@
 # shellcheck shell=bash
 # On the host (issue 23): what the daemon refuses at start-up, and what its scripts inherit.
 
+# The ifupdown hook passes the password as IF_UCARP_PASSWORD: no script may inherit it, nor
+# any other variable holding the password; the rest of the environment is passed on.
+test_host_scripts_do_not_inherit_the_password() {
+    topology_up 1
+    cat > "$WORK/up-env" <<SCRIPT
+#!/bin/sh
+env > "$WORK/up.env"
+exec "$WORK/up" "\$@"
+SCRIPT
+    chmod +x "$WORK/up-env"
+    IF_UCARP_PASSWORD=hunter2 COPY_OF_IT=hunter2 KEPT=yes start_carp h1 "$SWIFTCARP" --upscript="$WORK/up-env"
+    wait_for 6 owns h1 || fail "h1 did not become master"
+    wait_for 3 test -s "$WORK/up.env" || fail "the up script did not run"
+    grep -q '^KEPT=yes$' "$WORK/up.env" || fail "the environment was not passed on: $(cat "$WORK/up.env")"
+    ! grep -q 'hunter2' "$WORK/up.env" || fail "the password reached the script: $(grep hunter2 "$WORK/up.env")"
+    ! grep -q '^IF_UCARP_PASSWORD=' "$WORK/up.env" || fail "IF_UCARP_PASSWORD reached the script"
+}
+
 # A FIFO as --passfile once waited for a writer forever: refused at once, exit 1.
 test_host_fifo_passfile_is_refused_at_once() {
     WORK=$(mktemp -d "/tmp/swiftcarp-e2e.XXXXXX")
