@@ -36,7 +36,7 @@ enum ConfigurationOptions {
     ///   `--daemonize`.
     static func load(
         path: String, readIfPresent: (String) throws(SettingsError) -> [UInt8]?
-    ) throws(SettingsError) -> (options: [Option], warnings: [StartupWarning]) {
+    ) throws(SettingsError) -> (options: [Option], warnings: [StartupWarning], secretHolders: [String]) {
         let file = FilePath(path)
         var directory = file.removingLastComponent()
         if directory.isEmpty { directory = "." }
@@ -79,6 +79,10 @@ enum ConfigurationOptions {
             }
         }
         // Of PASSWORD and PASSFILE, the file wins: it keeps the secret out of the configuration.
+        // The files that hold a password, whichever one wins: only their owner should read them.
+        let secretHolders = parsedFiles.filter { file in
+            file.assignments.contains { $0.name == "PASSWORD" && !$0.value.isEmpty }
+        }.map(\.path)
         if let passfile = merged["PASSFILE"], !passfile.value.isEmpty {
             merged["PASSWORD"] = nil
         }
@@ -132,7 +136,7 @@ enum ConfigurationOptions {
                 options.append(Option(id: id, value: argument ?? "", origin: origin, bytes: given))
             }
         }
-        return (options, warnings)
+        return (options, warnings, secretHolders)
     }
 
     static func parse(_ bytes: [UInt8], path: String) throws(SettingsError) -> ConfigurationFile {

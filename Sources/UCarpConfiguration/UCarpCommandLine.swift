@@ -81,11 +81,13 @@ public enum UCarpCommandLine {
 
         var builder = SettingsBuilder()
         var warnings: [StartupWarning] = []
+        var secretHolders: [String] = []
         // Files first, so that options given beside --config win over them.
         if let path = parsed.options.last(where: { $0.id == .config })?.argument {
             let configuration = try ConfigurationOptions.load(
                 path: absolute(path, in: environment), readIfPresent: environment.readIfPresent)
             warnings = configuration.warnings
+            secretHolders = configuration.secretHolders
             for option in configuration.options {
                 do {
                     try builder.apply(option.id, option.value, bytes: option.bytes, readPassfile: environment.read)
@@ -113,6 +115,17 @@ public enum UCarpCommandLine {
 
         if let path = settings.passfile, let mode = environment.permissions(path), mode & 0o044 != 0 {
             warnings.insert(.passfileReadable(path: path, mode: mode & 0o777), at: 0)
+        }
+        // Every other file holding a secret: the files' PASSWORD=, the etcd password and key.
+        let secretFiles =
+            secretHolders.map { ($0, "configuration file (it holds PASSWORD=)") }
+            + [(settings.etcd?.passfile, "--etcd-passfile"), (settings.etcd?.keyFile, "--etcd-key")].compactMap {
+                path, what in path.map { ($0, what) }
+            }
+        for (path, what) in secretFiles {
+            if let mode = environment.permissions(path), mode & 0o044 != 0 {
+                warnings.append(.secretReadable(what: what, path: path, mode: mode & 0o777))
+            }
         }
         if parsed.options.contains(where: { $0.id == .cleanup }) {
             guard settings.stateFile != nil else { throw .cleanupWithoutStateFile }
