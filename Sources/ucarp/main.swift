@@ -47,6 +47,7 @@ case .run(let settings, let warnings):
     }
     let daemon: Daemon
     do {
+        try FileDirectory.check(settings)
         daemon = try Daemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
         if settings.daemonize { try daemon.daemonize() }
     } catch {
