@@ -97,3 +97,24 @@ test_host_cleanup_refuses_a_state_file_of_another_interface() {
     [ -z "$(script_log h1)" ] || fail "a script ran: $(script_log h1)"
     grep -qx "STATE=MASTER" "$WORK/h1.state" || fail "the state file was changed"
 }
+
+# A down script that hangs (and ignores SIGTERM) no longer holds the address away from a
+# master for --script-timeout (60 s): the up script supersedes it, it is asked to stop, then
+# killed 2 s later, and the up script runs.
+test_host_hung_down_script_is_superseded_by_the_up_script() {
+    topology_up 1
+    cat > "$WORK/down-hang" <<'SCRIPT'
+#!/bin/sh
+trap '' TERM
+sleep 120
+SCRIPT
+    chmod +x "$WORK/down-hang"
+    local started
+    started=$(now_ms)
+    start_carp h1 "$SWIFTCARP" --downscript="$WORK/down-hang"
+    wait_for 12 owns h1 || fail "the up script did not run within 12 s (the down script still held the queue)"
+    echo "    address up after $(( $(now_ms) - started )) ms"
+    log_has h1 "Master now: stopping \[$WORK/down-hang eth0 $VIP\] \(SIGTERM, SIGKILL after 2s\)" \
+        || fail "no word of stopping the down script: $(log_of h1)"
+    log_has h1 "still running 2s after SIGTERM: killing its process group" || fail "the down script was not killed"
+}
