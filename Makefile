@@ -163,16 +163,19 @@ symbol-order: release
 
 install: release
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)/ucarp
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)/ucarp
+	@# Passwords live there: root's alone, as Fedora's package has it. An existing directory
+	@# keeps the mode its operator gave it (ucarp warns about a password others may read).
+	if [ ! -d $(DESTDIR)$(CONFDIR) ]; then install -d -m 700 $(DESTDIR)$(CONFDIR); fi
 	install -m 755 cloud/ucarp-aws cloud/ucarp-hetzner $(DESTDIR)$(LIBEXECDIR)/ucarp/
 	install -m 755 $(RELEASE_BINARY).stripped $(DESTDIR)$(SBINDIR)/ucarp
 	install -m 644 man/ucarp.8 $(DESTDIR)$(MANDIR)/man8/ucarp.8
 	install -m 644 man/ucarp.conf.5 $(DESTDIR)$(MANDIR)/man5/ucarp.conf.5
 	install -m 755 etc/ucarp/vip-up etc/ucarp/vip-down $(DESTDIR)$(CONFDIR)/
-	install -m 644 etc/ucarp/vip-001.conf.example $(DESTDIR)$(CONFDIR)/
+	install -m 600 etc/ucarp/vip-001.conf.example $(DESTDIR)$(CONFDIR)/
 	@# The operator's file: installed once, never overwritten.
 	if [ ! -e $(DESTDIR)$(CONFDIR)/vip-common.conf ]; then \
-		install -m 644 etc/ucarp/vip-common.conf $(DESTDIR)$(CONFDIR)/; fi
+		install -m 600 etc/ucarp/vip-common.conf $(DESTDIR)$(CONFDIR)/; fi
 	sed -e 's|/usr/sbin/ucarp|$(SBINDIR)/ucarp|' -e 's|/etc/ucarp/|$(CONFDIR)/|g' \
 		'etc/systemd/ucarp@.service' > '$(DESTDIR)$(UNITDIR)/ucarp@.service'
 	chmod 644 '$(DESTDIR)$(UNITDIR)/ucarp@.service'

@@ -9,8 +9,18 @@ public struct ConfigurationFile: Equatable, Sendable {
     public struct Assignment: Equatable, Sendable {
         public var name: String
         public var value: String
+        /// The value's bytes as written, which need not be UTF-8 (``value`` repairs them).
+        public var valueBytes: [UInt8]
         /// The line the assignment starts on, from 1.
         public var line: Int
+
+        /// `valueBytes` default to the UTF-8 of `value`.
+        public init(name: String, value: String, valueBytes: [UInt8]? = nil, line: Int) {
+            self.name = name
+            self.value = value
+            self.valueBytes = valueBytes ?? Array(value.utf8)
+            self.line = line
+        }
     }
 
     public var path: String
@@ -39,7 +49,7 @@ public struct ConfigurationFile: Equatable, Sendable {
                 words.removeAll { $0.assignment == nil && isName($0.text) && !$0.quoted }
             }
             for word in words {
-                guard let (name, value) = word.assignment else {
+                guard let (name, value, valueBytes) = word.assignment else {
                     let hint =
                         word.quoted && word.nameEnd == nil && word.text.contains("=")
                         ? "the name before '=' may have no quotes or backslashes"
@@ -48,7 +58,7 @@ public struct ConfigurationFile: Equatable, Sendable {
                         path: path, line: word.line,
                         message: "'\(word.text)' is not a variable assignment (NAME=value): \(hint)")
                 }
-                assignments.append(Assignment(name: name, value: value, line: word.line))
+                assignments.append(Assignment(name: name, value: value, valueBytes: valueBytes, line: word.line))
             }
         }
         return ConfigurationFile(path: path, assignments: assignments)

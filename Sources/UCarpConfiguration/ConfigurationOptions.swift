@@ -9,6 +9,8 @@ enum ConfigurationOptions {
         var value: String
         /// `path:line` of the assignment it came from.
         var origin: String
+        /// The value's bytes as written, for a password (which keeps them, UTF-8 or not).
+        var bytes: [UInt8]? = nil
     }
 
     /// The variables and the options they give, in the order they are applied.
@@ -34,7 +36,7 @@ enum ConfigurationOptions {
     ///   `--daemonize`.
     static func load(
         path: String, readIfPresent: (String) throws(SettingsError) -> [UInt8]?
-    ) throws(SettingsError) -> (options: [Option], warnings: [StartupWarning]) {
+    ) throws(SettingsError) -> (options: [Option], warnings: [StartupWarning], secretHolders: [String]) {
         let file = FilePath(path)
         var directory = file.removingLastComponent()
         if directory.isEmpty { directory = "." }
@@ -50,7 +52,7 @@ enum ConfigurationOptions {
         parsedFiles.append(try parse(bytes, path: path))
 
         // Later assignments win, the instance's file over the common one: a shell sourcing both.
-        var merged: [String: (value: String, origin: String)] = [:]
+        var merged: [String: (value: String, origin: String, bytes: [UInt8])] = [:]
         var warnings: [StartupWarning] = []
         for file in parsedFiles {
             for assignment in file.assignments {
@@ -58,12 +60,12 @@ enum ConfigurationOptions {
                 if !variables.contains(where: { $0.name == assignment.name }) {
                     warnings.append(.unknownVariable(name: assignment.name, origin: origin))
                 }
-                merged[assignment.name] = (assignment.value, origin)
+                merged[assignment.name] = (assignment.value, origin, assignment.valueBytes)
             }
         }
 
         if merged["ID"].map({ $0.value.isEmpty }) ?? true, let vhid = vhidFromFileName(fileName) {
-            merged["ID"] = (vhid, "\(path)")
+            merged["ID"] = (vhid, "\(path)", Array(vhid.utf8))
         }
         if let id = merged["ID"], let warning = octalWarning(id.value, origin: id.origin) {
             warnings.append(warning)
@@ -73,17 +75,21 @@ enum ConfigurationOptions {
         where merged[name].map({ $0.value.isEmpty }) ?? true {
             let candidate = directory.appending(script).string
             if (try? readIfPresent(candidate)) ?? nil != nil {
-                merged[name] = (candidate, "\(path) (default \(name))")
+                merged[name] = (candidate, "\(path) (default \(name))", Array(candidate.utf8))
             }
         }
         // Of PASSWORD and PASSFILE, the file wins: it keeps the secret out of the configuration.
+        // The files that hold a password, whichever one wins: only their owner should read them.
+        let secretHolders = parsedFiles.filter { file in
+            file.assignments.contains { $0.name == "PASSWORD" && !$0.value.isEmpty }
+        }.map(\.path)
         if let passfile = merged["PASSFILE"], !passfile.value.isEmpty {
             merged["PASSWORD"] = nil
         }
 
         var options: [Option] = []
         for (name, option) in variables {
-            guard let (value, origin) = merged[name], !value.isEmpty else { continue }
+            guard let (value, origin, bytes) = merged[name], !value.isEmpty else { continue }
             if name == "PEERS" || name == "ETCD_ENDPOINTS", let option {
                 // A list: one --peer (or --etcd) per item.
                 for item in value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "," }) {
@@ -100,33 +106,37 @@ enum ConfigurationOptions {
             }
             if let option {
                 let text = name == "ID" ? decimalVHID(value) : value
-                options.append(Option(id: option, value: text, origin: origin))
+                options.append(
+                    Option(id: option, value: text, origin: origin, bytes: option == .pass ? bytes : nil))
                 continue
             }
             // OPTIONS: more flags, as words.
-            let words: [String]
+            let words: [ShellLexer.Word]
             do {
-                words = try ShellLexer.words(value)
+                words = try ShellLexer.words(bytes: bytes)
             } catch {
                 throw .inConfiguration(origin: origin, .syntax("OPTIONS: \(error.message)"))
             }
             let parsed: UCarpOption.Parsed
             do {
-                parsed = try UCarpOption.parse(words)
+                parsed = try UCarpOption.parse(words.map(\.text))
             } catch {
                 throw .inConfiguration(origin: origin, error)
             }
             if let stray = parsed.operands.first {
                 throw .inConfiguration(origin: origin, .strayArgument(stray))
             }
-            for (id, argument) in parsed.options {
+            for (index, (id, argument)) in parsed.options.enumerated() {
                 if id == .config || id == .help || id == .version || id == .cleanup {
                     throw .inConfiguration(origin: origin, .syntax("OPTIONS cannot hold --\(id.rawValue)"))
                 }
-                options.append(Option(id: id, value: argument ?? "", origin: origin))
+                let given =
+                    id == .pass
+                    ? UCarpCommandLine.valueBytes(of: index, in: parsed, arguments: words.map(\.bytes)) : nil
+                options.append(Option(id: id, value: argument ?? "", origin: origin, bytes: given))
             }
         }
-        return (options, warnings)
+        return (options, warnings, secretHolders)
     }
 
     static func parse(_ bytes: [UInt8], path: String) throws(SettingsError) -> ConfigurationFile {

@@ -61,6 +61,24 @@ public struct EtcdSettings: Equatable, Sendable {
     }
 }
 
+extension EtcdSettings {
+    /// `text` without the `user:password@` before its host, if it has one (nil otherwise).
+    static func withoutCredentials(_ text: String) -> String? {
+        let lowered = text.asciiLowercased()
+        let scheme =
+            ["http://", "https://"].first { lowered.hasPrefix($0) }.map { String(text.prefix($0.count)) } ?? ""
+        let rest = text.dropFirst(scheme.count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return nil }
+        return scheme + String(rest[rest.index(after: at)...])
+    }
+
+    /// Whether a password would go to etcd unencrypted: `--etcd-user` and an `http://` endpoint.
+    var sendsPasswordInClear: Bool {
+        user != nil && endpoints.contains { $0.asciiLowercased().hasPrefix("http://") }
+    }
+}
+
 extension Settings {
     /// The guard's key for this instance, nil without `--etcd`: named after the lowest IPv4
     /// virtual address (else the lowest IPv6 one), in its canonical spelling, so that hosts

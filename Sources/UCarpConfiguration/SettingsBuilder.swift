@@ -57,8 +57,12 @@ struct SettingsBuilder {
 
     /// Takes one option. `--passfile` is read here, so that an unreadable one is refused even if
     /// a later `--pass` replaces it, as in ucarp.
+    ///
+    /// - Parameter bytes: the value's bytes as given, when they may not be UTF-8 (`value` then
+    ///   being them read as UTF-8): a password keeps them, as ucarp keeps argv's.
     mutating func apply(
-        _ id: UCarpOption, _ value: String, readPassfile: (String) throws(SettingsError) -> [UInt8]
+        _ id: UCarpOption, _ value: String, bytes: [UInt8]? = nil,
+        readPassfile: (String) throws(SettingsError) -> [UInt8]
     ) throws(SettingsError) {
         let option = id.longOption
         switch id {
@@ -76,7 +80,7 @@ struct SettingsBuilder {
             group = address
         case .vhid: vhid = UInt8(try OptionValue.number(value, option: option, range: Settings.vhidRange))
         case .pass:
-            password = Array(value.utf8)
+            password = bytes ?? Array(value.utf8)
             passfile = nil
         case .passfile:
             passfile = value
@@ -177,6 +181,9 @@ struct SettingsBuilder {
             throw .unusableVirtualAddress(
                 value: value, why: "it is link-local (fe80::/10), valid on one link only; every interface has its own")
         }
+        if address.ipv4?.value == UInt32.max {
+            throw .unusableVirtualAddress(value: value, why: "it is the broadcast address 255.255.255.255")
+        }
         if let ipv6 = address.ipv6, ipv6.isIPv4Mapped {
             throw .unusableVirtualAddress(
                 value: value, why: "it is an IPv4-mapped IPv6 address (::ffff:0:0/96): give the IPv4 address itself")
@@ -206,6 +213,10 @@ struct SettingsBuilder {
             // Repeatable, and each a comma-separated list.
             for item in value.split(separator: ",", omittingEmptySubsequences: false) {
                 let text = String(item).trimmingASCIISpaces()
+                // Not echoed: the URL would hold a password, seen in ps, logs and the journal.
+                if let withoutCredentials = EtcdSettings.withoutCredentials(text) {
+                    throw .etcdCredentialsInURL(withoutCredentials)
+                }
                 guard let endpoint = EtcdSettings.endpoint(text) else { throw .etcdEndpoint(text) }
                 if !etcdEndpoints.contains(endpoint) { etcdEndpoints.append(endpoint) }
             }
@@ -290,6 +301,11 @@ struct SettingsBuilder {
             interface: interface, sourceAddress: sourceAddress, vhid: vhid, password: password,
             virtualAddresses: virtualAddresses.map(\.address), virtualAddressArguments: virtualAddresses.map(\.argument)
         )
+        // ucarp takes it, and would add the host's own address and delete it on going down.
+        if let own = virtualAddresses.first(where: { $0.address == sourceAddress }) {
+            throw .unusableVirtualAddress(
+                value: own.argument, why: "it is this host's own --srcip: the virtual address is another, shared one")
+        }
         if let advbase { settings.advbase = advbase }
         if let advskew { settings.advskew = advskew }
         guard settings.advbase != 0 || settings.advskew != 0 else { throw .bothZero }

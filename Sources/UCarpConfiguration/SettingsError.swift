@@ -44,6 +44,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case familyMismatch(option: String, value: String, source: String)
     /// `--etcd` (or an item of its list) is not an `http://` or `https://` URL.
     case etcdEndpoint(String)
+    /// An `--etcd` URL with `user:password@`; the value is the URL without them.
+    case etcdCredentialsInURL(String)
     case etcdUnreachable(String)
     case etcdKeyNotAbsolute(option: String, value: String)
     /// A certificate, key or passfile of the etcd guard cannot be read.
@@ -125,6 +127,9 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
                 + "an instance advertises over IPv4 or over IPv6, as its --srcip"
         case .etcdEndpoint(let value):
             "invalid --etcd endpoint '\(value)': expected an http:// or https:// URL such as http://192.0.2.1:2379"
+        case .etcdCredentialsInURL(let value):
+            "--etcd endpoint '\(value)' holds credentials (user:password@, not shown): they would show in ps and "
+                + "in logs; give --etcd-user and --etcd-passfile instead"
         case .etcdUnreachable(let value): "invalid --etcd-unreachable '\(value)': expected release or keep"
         case .etcdKeyNotAbsolute(let option, let value): "\(option) '\(value)' must start with /"
         case .etcdFileUnreadable(let option, let path, let reason): "cannot read \(option) '\(path)': \(reason)"

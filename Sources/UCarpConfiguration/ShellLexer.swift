@@ -23,6 +23,8 @@ struct ShellLexer {
     /// One shell word: its text after quote removal, and where an unquoted `=` split it.
     struct Word {
         var text = ""
+        /// The text's bytes as read, which need not be UTF-8 (``text`` repairs them).
+        var bytes: [UInt8] = []
         /// Whether any of it was quoted or escaped.
         var quoted = false
         var line: Int
@@ -31,7 +33,7 @@ struct ShellLexer {
 
         /// The text before the first unquoted `=`, if that is a valid name and nothing before
         /// it was quoted, and the text after it.
-        var assignment: (name: String, value: String)? {
+        var assignment: (name: String, value: String, valueBytes: [UInt8])? {
             // In scalars, as nameEnd counts: an invalid UTF-8 byte (one replacement character
             // for several bytes) must not shift the split off the `=`.
             let scalars = text.unicodeScalars
@@ -41,7 +43,9 @@ struct ShellLexer {
             else { return nil }
             let name = String(scalars[..<index])
             guard ConfigurationFile.isName(name) else { return nil }
-            return (name, String(scalars[scalars.index(after: index)...]))
+            // The name is ASCII: its length in scalars is its length in bytes.
+            let valueBytes = equals < bytes.count ? Array(bytes[(equals + 1)...]) : []
+            return (name, String(scalars[scalars.index(after: index)...]), valueBytes)
         }
     }
 
@@ -57,8 +61,13 @@ struct ShellLexer {
 
     /// The words of `text` in the ``Dialect/words`` dialect.
     static func words(_ text: String) throws(Error) -> [String] {
-        var lexer = ShellLexer(Array(text.utf8), dialect: .words)
-        return try lexer.nextStatement()?.map(\.text) ?? []
+        try words(bytes: Array(text.utf8)).map(\.text)
+    }
+
+    /// The words of `bytes` in the ``Dialect/words`` dialect, each with its bytes as given.
+    static func words(bytes: [UInt8]) throws(Error) -> [Word] {
+        var lexer = ShellLexer(bytes, dialect: .words)
+        return try lexer.nextStatement() ?? []
     }
 
     private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -187,6 +196,7 @@ struct ShellLexer {
             }
         }
         word.text = String(decoding: text, as: UTF8.self)
+        word.bytes = text
         return word
     }
 

@@ -20,11 +20,44 @@ enum SystemFiles {
     /// to tell "too long" from "fits" without reading an arbitrary file whole.
     static let passfileReadLimit = 4096
 
-    /// The whole file, nil if it does not exist (`open`, `read`).
+    /// Why a file that was opened is not read: it is not a regular file.
+    struct NotRegular: Error, CustomStringConvertible {
+        var kind: String
+        var description: String { kind == "a directory" ? "Is a directory" : "not a regular file (\(kind))" }
+    }
+
+    /// `path` opened for reading if it is a regular file (`open` with `O_NONBLOCK`, so that a
+    /// FIFO does not wait for a writer, then `fstat`); throws an `Errno` or ``NotRegular``.
+    static func openRegularFile(_ path: String) throws -> FileDescriptor {
+        let file = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking])
+        var info = stat()
+        guard fstat(file.rawValue, &info) == 0 else {
+            let error = Errno(rawValue: errno)
+            try? file.close()
+            throw error
+        }
+        let kind: String? =
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: nil
+            case S_IFDIR: "a directory"
+            case S_IFIFO: "a FIFO"
+            case S_IFSOCK: "a socket"
+            case S_IFCHR, S_IFBLK: "a device"
+            default: "of an unknown type"
+            }
+        if let kind {
+            try? file.close()
+            throw NotRegular(kind: kind)
+        }
+        return file
+    }
+
+    /// The whole file, nil if it does not exist (`open`, `read`); a FIFO, a device or a
+    /// directory is refused.
     static func readIfPresent(_ path: String) throws(SettingsError) -> [UInt8]? {
         let file: FileDescriptor
         do {
-            file = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+            file = try openRegularFile(path)
         } catch Errno.noSuchFileOrDirectory {
             return nil
         } catch let error as Errno {
@@ -51,10 +84,11 @@ enum SystemFiles {
         return contents
     }
 
-    /// The start of a `--passfile`, enough for its first line.
+    /// The start of a `--passfile`, enough for its first line; a FIFO (which would hang the
+    /// start-up until a writer came), a device or a directory is refused.
     static func readPassfile(_ path: String) throws(SettingsError) -> [UInt8] {
         do {
-            let file = try FileDescriptor.open(FilePath(path), .readOnly)
+            let file = try openRegularFile(path)
             defer { try? file.close() }
             var buffer = [UInt8](repeating: 0, count: passfileReadLimit)
             let count = try buffer.withUnsafeMutableBytes { try file.read(into: $0) }
@@ -66,13 +100,12 @@ enum SystemFiles {
         }
     }
 
-    /// Why `path` cannot be opened for reading (`open`), nil if it can; a directory cannot.
+    /// Why `path` cannot be opened for reading (`open`), nil if it can; what is not a regular
+    /// file (a directory, a FIFO, a device) cannot.
     static func unreadable(_ path: String) -> String? {
         do {
-            let file = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
-            defer { try? file.close() }
-            var info = stat()
-            if fstat(file.rawValue, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return "Is a directory" }
+            let file = try openRegularFile(path)
+            try? file.close()
             return nil
         } catch let error as Errno {
             return error.description

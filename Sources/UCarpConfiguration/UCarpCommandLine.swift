@@ -58,6 +58,20 @@ public enum UCarpCommandLine {
 
     /// Parses and validates `arguments` (without the program name) and the files they name.
     public static func parse(_ arguments: [String], environment: Environment) throws(SettingsError) -> Command {
+        try parse(arguments, bytes: nil, environment: environment)
+    }
+
+    /// Parses and validates the arguments as the process received them, bytes that need not be
+    /// UTF-8: `--pass` keeps its value's bytes as given, as ucarp hands argv to the HMAC (a
+    /// Latin-1 password must give ucarp's key); every other argument is read as UTF-8.
+    public static func parse(bytes arguments: [[UInt8]], environment: Environment) throws(SettingsError) -> Command {
+        try parse(arguments.map { String(decoding: $0, as: UTF8.self) }, bytes: arguments, environment: environment)
+    }
+
+    /// `arguments`, and when known their bytes as given (`arguments` being them read as UTF-8).
+    static func parse(
+        _ arguments: [String], bytes: [[UInt8]]?, environment: Environment
+    ) throws(SettingsError) -> Command {
         // As ucarp: no arguments at all shows the usage.
         if arguments.isEmpty { return .help }
         let parsed = try UCarpOption.parse(arguments)
@@ -67,22 +81,25 @@ public enum UCarpCommandLine {
 
         var builder = SettingsBuilder()
         var warnings: [StartupWarning] = []
+        var secretHolders: [String] = []
         // Files first, so that options given beside --config win over them.
         if let path = parsed.options.last(where: { $0.id == .config })?.argument {
             let configuration = try ConfigurationOptions.load(
                 path: absolute(path, in: environment), readIfPresent: environment.readIfPresent)
             warnings = configuration.warnings
+            secretHolders = configuration.secretHolders
             for option in configuration.options {
                 do {
-                    try builder.apply(option.id, option.value, readPassfile: environment.read)
+                    try builder.apply(option.id, option.value, bytes: option.bytes, readPassfile: environment.read)
                 } catch {
                     throw .inConfiguration(origin: option.origin, error)
                 }
             }
         }
         builder.beginCommandLine()
-        for (id, argument) in parsed.options where id != .config {
-            try builder.apply(id, argument ?? "", readPassfile: environment.read)
+        for (index, (id, argument)) in parsed.options.enumerated() where id != .config {
+            let given = id == .pass ? bytes.flatMap { valueBytes(of: index, in: parsed, arguments: $0) } : nil
+            try builder.apply(id, argument ?? "", bytes: given, readPassfile: environment.read)
         }
         var settings = try builder.settings()
         // --daemonize moves to /: files written later must not depend on where we started.
@@ -94,9 +111,21 @@ public enum UCarpCommandLine {
             settings.etcd = etcd
         }
         if let name = settings.interface, !environment.interfaceExists(name) { throw .noSuchInterface(name) }
+        if settings.etcd?.sendsPasswordInClear == true { warnings.append(.etcdPasswordInClear) }
 
         if let path = settings.passfile, let mode = environment.permissions(path), mode & 0o044 != 0 {
             warnings.insert(.passfileReadable(path: path, mode: mode & 0o777), at: 0)
+        }
+        // Every other file holding a secret: the files' PASSWORD=, the etcd password and key.
+        let secretFiles =
+            secretHolders.map { ($0, "configuration file (it holds PASSWORD=)") }
+            + [(settings.etcd?.passfile, "--etcd-passfile"), (settings.etcd?.keyFile, "--etcd-key")].compactMap {
+                path, what in path.map { ($0, what) }
+            }
+        for (path, what) in secretFiles {
+            if let mode = environment.permissions(path), mode & 0o044 != 0 {
+                warnings.append(.secretReadable(what: what, path: path, mode: mode & 0o777))
+            }
         }
         if parsed.options.contains(where: { $0.id == .cleanup }) {
             guard settings.stateFile != nil else { throw .cleanupWithoutStateFile }
@@ -105,6 +134,20 @@ public enum UCarpCommandLine {
         if settings.upscript == nil { warnings.append(.noUpscript) }
         if settings.downscript == nil { warnings.append(.noDownscript) }
         return .run(settings, warnings: warnings)
+    }
+
+    /// The bytes of the value of `parsed.options[index]` as given in `arguments`: the parser
+    /// located it by its UTF-8 offset, and what precedes a value (`--pass=`, `-p`) is ASCII, so
+    /// the offset is the same in the bytes as given.
+    static func valueBytes(
+        of index: Int, in parsed: UCarpOption.Parsed, arguments: [[UInt8]]
+    ) -> [UInt8]? {
+        guard let location = parsed.valueLocations[index], arguments.indices.contains(location.argument) else {
+            return nil
+        }
+        let argument = arguments[location.argument]
+        guard location.offset <= argument.count else { return nil }
+        return Array(argument[location.offset...])
     }
 
     /// The guard's certificate and key files, made absolute (libcurl reads them after

@@ -10,9 +10,14 @@ import UCarpConfiguration
 /// lost), and under some preloaded libraries (libfaketime is one) it sees no arguments at all.
 /// argv is also the memory that `ps` and `/proc/PID/cmdline` show, where passwords are blanked.
 enum ProcessArguments {
-    /// The arguments without the program name.
-    static func current() -> [String] {
-        argumentStarts().dropFirst().map { String(cString: $0) }
+    /// The arguments without the program name, as bytes: they need not be UTF-8, and a
+    /// password keeps them as given (ucarp hands argv's bytes to the HMAC).
+    static func current() -> [[UInt8]] {
+        argumentStarts().dropFirst().map { start in
+            Array(
+                UnsafeBufferPointer(
+                    start: UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self), count: strlen(start)))
+        }
     }
 
     /// Each argument's first byte in our memory, argv[0] included.

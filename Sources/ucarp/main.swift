@@ -6,10 +6,12 @@ import UCarpConfiguration
 
 /// `ucarp`: parse the command line as ucarp 1.5.2 does, then run one CARP instance.
 
-let arguments = ProcessArguments.current()
+let argumentBytes = ProcessArguments.current()
+let arguments = argumentBytes.map { String(decoding: $0, as: UTF8.self) }
 let command: UCarpCommandLine.Command
 do {
-    command = try UCarpCommandLine.parse(arguments, environment: .system(interfaceExists: Daemon.interfaceExists))
+    command = try UCarpCommandLine.parse(
+        bytes: argumentBytes, environment: .system(interfaceExists: Daemon.interfaceExists))
 } catch {
     Terminal.fail(error.description, hint: error.isCommandLineError)
     exit(ExitStatus.invalidSettings.rawValue)
@@ -23,6 +25,7 @@ case .version:
     Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
     exit(0)
 case .cleanUp(let settings):
+    ScriptEnvironment.withholdSecrets(settings.secrets)
     let output = LogOutput(facility: settings.facility?.code, terminal: .all)
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
@@ -31,6 +34,7 @@ case .cleanUp(let settings):
             .rawValue)
 case .run(let settings, let warnings):
     ProcessArguments.blankPasswords(of: arguments)
+    let withheld = ScriptEnvironment.withholdSecrets(settings.secrets)
     let output = LogOutput(facility: settings.facility?.code, terminal: settings.daemonize ? .errors : .all)
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
@@ -38,8 +42,12 @@ case .run(let settings, let warnings):
     for warning in warnings {
         logger.warning("\(warning)")
     }
+    if !withheld.isEmpty {
+        logger.debug("not passed to scripts (they hold a password): \(withheld.joined(separator: ", "))")
+    }
     let daemon: Daemon
     do {
+        try FileDirectory.check(settings)
         daemon = try Daemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
         if settings.daemonize { try daemon.daemonize() }
     } catch {
@@ -49,4 +57,11 @@ case .run(let settings, let warnings):
     // Detached, no one else would clean up after the instance: a supervisor does (README).
     if settings.daemonize { daemon.runSupervised() }
     exit(daemon.run().rawValue)
+}
+
+extension Settings {
+    /// The passwords the daemon holds, which no child's environment may carry.
+    fileprivate var secrets: [[UInt8]] {
+        [password] + (etcd?.password.map { [Array($0.utf8)] } ?? [])
+    }
 }

@@ -189,6 +189,13 @@ extension [Action] {
         }
     }
 
+    var terminated: [Child.ID] {
+        compactMap {
+            guard case .terminate(let id) = $0 else { return nil }
+            return id
+        }
+    }
+
     var states: [String] {
         compactMap {
             guard case .recordState(let state, _, _) = $0 else { return nil }

@@ -191,6 +191,8 @@ import UCarpConfiguration
             driver.start().messages(at: .error) == [
                 "Unable to write the metrics file /run/textfile/ucarp.prom: open on /run/textfile/ucarp.prom.tmp.1 failed: No such file or directory"
             ])
+        // The down script of the start ends (else the up script would have it stopped).
+        driver.finishScripts(at: t0)
         #expect(driver.run(until: t0 + .seconds(25)).messages(at: .error).isEmpty)
         driver.metricsFailure = nil
         #expect(

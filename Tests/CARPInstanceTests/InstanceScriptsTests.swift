@@ -12,7 +12,14 @@ import UCarpConfiguration
         let start = driver.start()
         let down = try #require(start.spawned.first?.0)
         let master = driver.run(until: t0 + .seconds(3))
-        #expect(master.messages(at: .warning) == ["Switching to state: MASTER"])
+        // The up script supersedes it: it is asked to stop (and has 2 s to).
+        #expect(
+            master.messages(at: .warning) == [
+                "Switching to state: MASTER",
+                "Master now: stopping [/etc/down eth0 192.0.2.100] (SIGTERM, SIGKILL after 2s) so that the up "
+                    + "script runs",
+            ])
+        #expect(master.terminated == [down])
         #expect(master.spawned.isEmpty)
         // A carrier loss queues another down script behind it.
         let lost = driver.link(.noCarrier, at: t0 + .milliseconds(3500))
@@ -54,7 +61,12 @@ import UCarpConfiguration
     }
 
     @Test func withoutATimeoutAScriptMayRunForever() {
-        var driver = InstanceDriver(testSettings { $0.scriptTimeout = nil })
+        // No up script, which would supersede the down script once master.
+        var driver = InstanceDriver(
+            testSettings {
+                $0.scriptTimeout = nil
+                $0.upscript = nil
+            })
         _ = driver.start()
         #expect(driver.run(until: t0 + .seconds(3600)).killed.isEmpty)
     }
@@ -116,5 +128,39 @@ import UCarpConfiguration
         var neutral = InstanceDriver(testSettings { $0.neutral = true })
         #expect(neutral.start().spawned.isEmpty)
         #expect(neutral.run(until: t0 + .seconds(3)).spawnedPaths == ["/etc/up"])
+    }
+
+    // MARK: An up script supersedes the down scripts before it
+
+    @Test func aHungDownScriptIsStoppedWhenTheInstanceIsMasterAgain() throws {
+        var driver = InstanceDriver()
+        let down = try #require(driver.start().spawned.first?.0)
+        // It hangs: the instance becomes master at t0 + 3 s and asks it to stop.
+        let master = driver.run(until: t0 + .seconds(3))
+        let stop = try #require(master.firstIndex(of: .terminate(down)))
+        #expect(master.messages(at: .warning).first == "Switching to state: MASTER")
+        #expect(stop > 0)
+        #expect(master.spawned.isEmpty)
+        // It ignores SIGTERM: killed at the end of the grace, not at --script-timeout.
+        let grace = try #require(driver.instance.nextDeadline)
+        #expect(grace <= t0 + .seconds(5))
+        let killed = driver.run(until: t0 + .seconds(5))
+        #expect(killed.killed == [down])
+        #expect(
+            killed.messages(at: .error) == [
+                "Script [/etc/down eth0 192.0.2.100] still running 2s after SIGTERM: killing its process group"
+            ])
+        let up = driver.exited(down, .killed(signal: 9), at: t0 + .milliseconds(5010))
+        #expect(up.spawnedPaths == ["/etc/up"])
+    }
+
+    @Test func aDownScriptThatStopsOnSIGTERMLetsTheUpScriptRunAtOnce() throws {
+        var driver = InstanceDriver()
+        let down = try #require(driver.start().spawned.first?.0)
+        #expect(driver.run(until: t0 + .seconds(3)).contains(.terminate(down)))
+        let up = driver.exited(down, .killed(signal: 15), at: t0 + .milliseconds(3010))
+        #expect(up.spawnedPaths == ["/etc/up"])
+        #expect(up.killed.isEmpty)
+        #expect(driver.instance.scripts.running?.graceDeadline == nil)
     }
 }

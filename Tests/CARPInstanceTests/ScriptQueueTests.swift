@@ -189,4 +189,63 @@ import Testing
         _ = queue.ended(status: .unknown, numbering: &numbering, at: t0)
         #expect(!queue.addingAddress && !queue.releasingLease && queue.isIdle)
     }
+
+    // MARK: An up script supersedes the down scripts before it
+
+    static let plainDown = ScriptQueue.Script(
+        path: "/etc/down", arguments: ["eth0", "192.0.2.100"], removesAddress: true)
+    static let secondDown = ScriptQueue.Script(
+        path: "/etc/down", arguments: ["eth0", "192.0.2.101"], removesAddress: true)
+
+    static func terminated(_ actions: [ScriptQueue.Action]) -> [Child.ID] {
+        actions.compactMap { if case .terminate(let id) = $0 { id } else { nil } }
+    }
+
+    @Test func anUpScriptDropsTheQueuedDownScriptsAndStopsTheRunningOne() throws {
+        var queue = ScriptQueue(timeout: .seconds(60), debug: false)
+        var numbering = Child.Numbering()
+        _ = queue.enqueue(Self.plainDown, numbering: &numbering, at: t0)
+        let running = try #require(queue.running?.id)
+        _ = queue.enqueue(Self.secondDown, numbering: &numbering, at: t0)
+        _ = queue.enqueue(Self.notify, numbering: &numbering, at: t0)
+        let actions = queue.enqueue(Self.up, numbering: &numbering, at: t0 + .seconds(1))
+        #expect(Self.terminated(actions) == [running])
+        #expect(
+            actions.compactMap { if case .log(.warning, let text) = $0 { text } else { nil } } == [
+                "Master now: not running [/etc/down eth0 192.0.2.101]",
+                "Master now: stopping [/etc/down eth0 192.0.2.100] (SIGTERM, SIGKILL after 2s) so that the up script runs",
+            ])
+        // The notify script stays, before the up script.
+        #expect(queue.queued.map(\.path) == ["/etc/notify", "/etc/up"])
+        #expect(queue.nextDeadline == t0 + .seconds(3))
+        #expect(queue.timePassed(at: t0 + .milliseconds(2999)).isEmpty)
+        let kill = queue.timePassed(at: t0 + .seconds(3))
+        #expect(Self.killed(kill) == [running])
+        // Killed once: no deadline until it is reaped.
+        #expect(queue.nextDeadline == nil)
+        let next = queue.ended(status: .killed(signal: 9), numbering: &numbering, at: t0 + .seconds(3))
+        #expect(Self.spawned(next) == ["/etc/notify"])
+    }
+
+    @Test func aGuardedMastersDownScriptIsNotSuperseded() throws {
+        var queue = ScriptQueue(timeout: .seconds(60), debug: false)
+        var numbering = Child.Numbering()
+        var guarded = Self.plainDown
+        guarded.releasesLease = true
+        _ = queue.enqueue(guarded, numbering: &numbering, at: t0)
+        _ = queue.enqueue(guarded, numbering: &numbering, at: t0)
+        let actions = queue.enqueue(Self.up, numbering: &numbering, at: t0 + .seconds(1))
+        #expect(Self.terminated(actions).isEmpty)
+        #expect(queue.queued.count == 2)
+        #expect(queue.nextDeadline == t0 + .seconds(60))
+    }
+
+    @Test func aDownScriptQueuedAfterTheUpScriptRuns() throws {
+        var queue = ScriptQueue(timeout: nil, debug: false)
+        var numbering = Child.Numbering()
+        _ = queue.enqueue(Self.up, numbering: &numbering, at: t0)
+        let actions = queue.enqueue(Self.plainDown, numbering: &numbering, at: t0)
+        #expect(Self.terminated(actions).isEmpty)
+        #expect(queue.queued == [Self.plainDown])
+    }
 }

@@ -53,6 +53,9 @@ usr/share/man/man8/ucarp.8"
     { [ -x "$root/usr/libexec/ucarp/ucarp-aws" ] && [ -x "$root/usr/libexec/ucarp/ucarp-hetzner" ]; } \
         || fail_install "the cloud companions are not executable"
     { [ -x "$root/etc/ucarp/vip-up" ] && [ -x "$root/etc/ucarp/vip-down" ]; } || fail_install "scripts not executable"
+    # Passwords live there: the directory and the configuration files are root's alone.
+    [ "$(stat -c %a "$root/etc/ucarp" "$root/etc/ucarp/vip-common.conf" "$root/etc/ucarp/vip-001.conf.example")" \
+        = "$(printf '700\n600\n600')" ] || fail_install "modes: $(stat -c '%a %n' "$root"/etc/ucarp "$root"/etc/ucarp/*)"
     grep -qx 'ExecStart=/usr/sbin/ucarp --config=/etc/ucarp/vip-%i.conf --shutdown --statefile=/run/ucarp/%i/state' "$units/ucarp@.service" \
         || fail_install "ExecStart: $(grep ExecStart "$units/ucarp@.service")"
 

@@ -8,14 +8,16 @@ no_bad_digests() {
 }
 
 # MASTER_BIN on h1 (advskew 0) and BACKUP_BIN on h2 (advskew 100): h1 wins, then dies.
+# Further arguments go to both.
 failover_between() {
     local master_bin=$1 backup_bin=$2
+    shift 2
     topology_up 2
-    start_carp h1 "$master_bin" --advskew=0
+    start_carp h1 "$master_bin" --advskew=0 "$@"
     # h1 (without --preempt) must win: let it be master before the backup starts (ucarp, with
     # its capture delivering once a second, could otherwise time out first).
     wait_for 6 owns h1 || fail "h1 did not become master alone"
-    start_carp h2 "$backup_bin" --advskew=100
+    start_carp h2 "$backup_bin" --advskew=100 "$@"
     wait_for 10 only_owner h1 || fail "h1 (advskew 0) never became the only owner (owners: $(owners))"
     holds_for 2 only_owner h1 || fail "ownership moved while both ran (owners: $(owners))"
     no_bad_digests
@@ -33,6 +35,16 @@ test_ucarp_backup_takes_over_from_swiftcarp_master() {
 
 test_swiftcarp_backup_takes_over_from_ucarp_master() {
     failover_between "$REFERENCE_UCARP" "$SWIFTCARP"
+}
+
+# A password that is not UTF-8: seven 0xFF bytes (Latin-1 ÿ). ucarp hashes argv's bytes as
+# given; read as UTF-8 they would be 21 bytes of U+FFFD, another key. Both directions.
+test_non_utf8_password_agrees_with_ucarp() {
+    local password
+    password=$(printf '\377\377\377\377\377\377\377')
+    failover_between "$SWIFTCARP" "$REFERENCE_UCARP" --pass="$password"
+    topology_down
+    failover_between "$REFERENCE_UCARP" "$SWIFTCARP" --pass="$password"
 }
 
 test_swiftcarp_pair_fails_over() {

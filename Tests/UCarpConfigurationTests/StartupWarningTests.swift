@@ -64,4 +64,59 @@ struct StartupWarningTests {
                 .unknownVariable(name: "NETMASK", origin: "/etc/ucarp/vip-001.conf:8"), .noUpscript, .noDownscript,
             ])
     }
+
+    @Test func aConfigurationFileHoldingAPasswordThatOthersMayReadIsWarnedAbout() throws {
+        let files = [
+            "/etc/ucarp/vip-001.conf": ConfigurationOptionsTests.redHatExample,
+            "/etc/ucarp/vip-002.conf":
+                "ID=2\nSOURCE_ADDRESS=192.0.2.11\nVIP_ADDRESS=192.0.2.102\nPASSFILE=/etc/ucarp/pass\n",
+        ]
+        func warnings(_ path: String, modes: [String: UInt32]) throws -> [StartupWarning] {
+            let environment = UCarpCommandLine.Environment(
+                read: { _ throws(SettingsError) in Array("secret\n".utf8) },
+                readIfPresent: { path throws(SettingsError) in files[path].map { Array($0.utf8) } },
+                permissions: { modes[$0] })
+            guard
+                case .run(_, let warnings) = try UCarpCommandLine.parse(["--config=\(path)"], environment: environment)
+            else { return [] }
+            return warnings
+        }
+        let readable = try warnings("/etc/ucarp/vip-001.conf", modes: ["/etc/ucarp/vip-001.conf": 0o100644])
+        #expect(
+            readable.contains(
+                .secretReadable(
+                    what: "configuration file (it holds PASSWORD=)", path: "/etc/ucarp/vip-001.conf", mode: 0o644)))
+        #expect(
+            readable.map(\.description).contains(
+                "configuration file (it holds PASSWORD=) /etc/ucarp/vip-001.conf is readable by group or others "
+                    + "(mode 0644): chmod 600 it"))
+        let private600 = try warnings("/etc/ucarp/vip-001.conf", modes: ["/etc/ucarp/vip-001.conf": 0o100600])
+        #expect(!private600.contains { if case .secretReadable = $0 { true } else { false } })
+        // A file without PASSWORD= may be read by all: its passfile is what is checked.
+        let noPassword = try warnings(
+            "/etc/ucarp/vip-002.conf", modes: ["/etc/ucarp/vip-002.conf": 0o100644, "/etc/ucarp/pass": 0o100600])
+        #expect(noPassword.filter { if case .secretReadable = $0 { true } else { false } } == [])
+        #expect(!noPassword.contains { if case .passfileReadable = $0 { true } else { false } })
+    }
+
+    @Test func anEtcdPassfileOrKeyOthersMayReadIsWarnedAbout() throws {
+        let environment = UCarpCommandLine.Environment(
+            read: { _ throws(SettingsError) in Array("secret\n".utf8) },
+            permissions: { $0 == "/etc/etcd/client.key" ? 0o100640 : 0o100604 })
+        let arguments =
+            Self.base + [
+                "-p", "pw", "-u", "/up", "-d", "/down", "--etcd=https://10.0.0.1:2379", "--etcd-user=carp",
+                "--etcd-passfile=/etc/ucarp/etcd.pass", "--etcd-cert=/etc/etcd/client.pem",
+                "--etcd-key=/etc/etcd/client.key",
+            ]
+        guard case .run(_, let warnings) = try UCarpCommandLine.parse(arguments, environment: environment) else {
+            Issue.record("not a run command")
+            return
+        }
+        #expect(
+            warnings == [
+                .secretReadable(what: "--etcd-passfile", path: "/etc/ucarp/etcd.pass", mode: 0o604),
+                .secretReadable(what: "--etcd-key", path: "/etc/etcd/client.key", mode: 0o640),
+            ])
+    }
 }

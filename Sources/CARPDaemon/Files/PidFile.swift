@@ -9,6 +9,11 @@ import SystemPackage
 /// It is written in place, not replaced by a rename as the state file is: the lock belongs to
 /// this file, and a second instance must find it on the file at `path`. It is opened with
 /// `O_NOFOLLOW`: a symbolic link planted at `path` is refused, never written through.
+///
+/// `flock` takes a lock through any descriptor, a read-only one too: a user who could open the
+/// file could hold its lock and stop every restart. So the file is ours alone, mode 0600 (one
+/// left readable by an older version is made so), and one that belongs to another user is
+/// refused.
 final class PidFile {
     let path: FilePath
     private let descriptor: FileDescriptor
@@ -18,9 +23,10 @@ final class PidFile {
         self.path = path
         let descriptor = try System.open(
             path, .readWrite, options: [.create, .noFollow, .closeOnExec],
-            permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            permissions: [.ownerReadWrite])
         let locked: Bool
         do throws(DaemonError) {
+            try Self.makePrivate(descriptor, path: path)
             locked = try System.tryLock(descriptor, subject: path.string)
         } catch {
             System.release(descriptor)
@@ -34,6 +40,16 @@ final class PidFile {
             throw .alreadyRunning(pid: text.split(separator: "\n").first.map(String.init) ?? "?", pidFile: path.string)
         }
         self.descriptor = descriptor
+    }
+
+    /// Refuses a file of another user's; takes the group's and others' permissions away.
+    private static func makePrivate(_ descriptor: FileDescriptor, path: FilePath) throws(DaemonError) {
+        var info = stat()
+        _ = try System.call("fstat", on: path.string) { fstat(descriptor.rawValue, &info) }
+        guard info.st_uid == geteuid() else { throw .pidFileNotOurs(path: path.string, owner: info.st_uid) }
+        if info.st_mode & 0o077 != 0 {
+            _ = try System.call("fchmod", on: path.string) { fchmod(descriptor.rawValue, 0o600) }
+        }
     }
 
     /// Records `pid` (call after daemonizing, so it is the daemon's): the new text over the

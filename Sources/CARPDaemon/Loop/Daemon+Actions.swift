@@ -51,6 +51,8 @@ extension Daemon {
                 }
             case .kill(let id):
                 children.kill(id)
+            case .terminate(let id):
+                children.terminate(id)
             case .reapChildren:
                 let ended = children.reap()
                 if !ended.isEmpty { report(.children(children.pids)) }

@@ -41,6 +41,13 @@ final class ChildProcesses {
         try? System.signalGroup(child.pid, SIGKILL, subject: "\(id)")
     }
 
+    /// `kill(-pid, SIGTERM)`: asks the child's whole process group to stop. It is not counted
+    /// as killed: one that ignores SIGTERM is not waited for at exit, a ``kill(_:)`` follows.
+    func terminate(_ id: ID) {
+        guard let child = children[id] else { return }
+        try? System.signalGroup(child.pid, SIGTERM, subject: "\(id)")
+    }
+
     /// `waitpid(pid, WNOHANG)` for each child: those that ended, with how. A child that
     /// someone else collected (`ECHILD`) has ended too, how is unknown.
     func reap() -> [(ID, Status)] {

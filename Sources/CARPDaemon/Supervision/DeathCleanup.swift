@@ -48,6 +48,12 @@ public enum DeathCleanup {
         settings: Settings, logger: Logger, logOutput: LogOutput, version: String
     ) -> ExitStatus {
         guard let path = settings.stateFile else { return .invalidSettings }
+        do throws(DaemonError) {
+            try FileDirectory.check(settings)
+        } catch {
+            logger.error("\(error.description)")
+            return .startupFailed
+        }
         let text: String?
         do throws(DaemonError) {
             text = try read(FilePath(path))
@@ -63,6 +69,12 @@ public enum DeathCleanup {
         guard case .release(let previous, let recorded) = verdict else {
             if case .nothing(let reason) = verdict { logger.info("Nothing to clean up: \(reason)") }
             return .success
+        }
+        if let refusal = interfaceRefusal(
+            recorded: recorded, expected: settings.interface ?? PacketCapture.defaultDevice())
+        {
+            logger.error("Not cleaning up: \(refusal)")
+            return .invalidSettings
         }
         var settings = settings
         settings.pidFile = nil
@@ -83,6 +95,19 @@ public enum DeathCleanup {
         Daemon.notifyStop(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
         Daemon.recordStopped(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
         return .success
+    }
+
+    /// Why the state file's `INTERFACE=` (`recorded`) must not be acted on, nil if it is the
+    /// interface the configuration names (`expected`: `--interface`, else the default device
+    /// the instance would have captured on). The state file is only a record: the down script
+    /// runs on the configuration's interface or not at all.
+    static func interfaceRefusal(recorded: String?, expected: String?) -> String? {
+        guard let recorded, recorded != expected else { return nil }
+        guard let expected else {
+            return "the state file names interface \(recorded) and no --interface is configured to check it against"
+        }
+        return "the state file names interface \(recorded), the configuration \(expected): "
+            + "is it another instance's state file?"
     }
 
     /// The file's text, nil if it does not exist.

@@ -22,7 +22,8 @@ extension Instance {
                 path: path,
                 arguments: Self.scriptArguments(settings: settings, interfaceName: interfaceName, address: address),
                 environment: scriptEnvironment(state: state, previous: previous, reason: reason, address: address),
-                addsAddress: addsAddress, releasesLease: releasesLease)
+                addsAddress: addsAddress, releasesLease: releasesLease,
+                removesAddress: !addsAddress && path == settings.downscript)
         }
     }
 
@@ -107,6 +108,7 @@ extension Instance {
             case .log(let level, let message): actions.append(.log(level, message))
             case .spawn(let id, let command): actions.append(.spawn(id, command))
             case .kill(let id): actions.append(.kill(id))
+            case .terminate(let id): actions.append(.terminate(id))
             case .ended(let script): actions += announceIfHeld(after: script) + etcdScriptEnded(script, at: now)
             }
         }

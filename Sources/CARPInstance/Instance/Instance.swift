@@ -41,6 +41,8 @@ package struct Instance {
         case spawn(Child.ID, Child.Command)
         /// Kill the child's whole process group (SIGKILL); it is still reaped as usual.
         case kill(Child.ID)
+        /// Ask the child's whole process group to stop (SIGTERM); a ``kill(_:)`` may follow.
+        case terminate(Child.ID)
         /// Collect the children that ended; report each with ``childExited(_:status:at:)``.
         case reapChildren
         /// Leave ``Daemon/run()`` with this status, once the killed children are collected.

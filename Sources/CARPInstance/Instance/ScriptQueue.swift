@@ -9,6 +9,12 @@ import UCarpConfiguration
 /// on and the script is reaped on SIGCHLD. A script still running after `--script-timeout`
 /// has its process group killed, so one hung script cannot hold up the ones queued behind it.
 ///
+/// An up script supersedes the down scripts of the term before it: when one is queued (the
+/// instance is master again), the down scripts still queued are dropped and a running one is
+/// asked to stop (SIGTERM to its group), then killed after ``terminationGrace``, so that a hung
+/// down script cannot hold the address away from a master for `--script-timeout`. The down
+/// scripts of a guarded master (which release the etcd lease when they end) are never dropped.
+///
 /// Events in, actions out, as ``Instance``: ``Action/ended(_:)`` tells the instance that a
 /// script is done (an announcement or a lease may wait for it) before the next one starts.
 struct ScriptQueue: Equatable {
@@ -23,6 +29,8 @@ struct ScriptQueue: Equatable {
         var addsAddress = false
         /// A guarded master's down script: the etcd lease is revoked once it has ended.
         var releasesLease = false
+        /// A down script, which removes the address: an up script queued after it supersedes it.
+        var removesAddress = false
 
         var commandLine: String { ([path] + arguments).joined(separator: " ") }
     }
@@ -33,6 +41,8 @@ struct ScriptQueue: Equatable {
         /// When it times out; nil without a timeout.
         var deadline: MonotonicInstant?
         var killed = false
+        /// When it was asked to stop (SIGTERM) is up: it is killed then.
+        var graceDeadline: MonotonicInstant?
     }
 
     enum Action: Equatable {
@@ -41,6 +51,8 @@ struct ScriptQueue: Equatable {
         case spawn(Child.ID, Child.Command)
         /// Kill the child's whole process group.
         case kill(Child.ID)
+        /// Ask the child's whole process group to stop (SIGTERM).
+        case terminate(Child.ID)
         /// This script is done (ended, killed and reaped, or never started); the next one
         /// starts after this action.
         case ended(Script)
@@ -53,15 +65,20 @@ struct ScriptQueue: Equatable {
     private(set) var queued: [Script] = []
     private(set) var running: Running?
 
+    /// How long a superseded down script has between SIGTERM and SIGKILL.
+    static let terminationGraceSeconds: UInt64 = 2
+    static let terminationGrace = MonotonicDuration.seconds(terminationGraceSeconds)
+
     init(timeout: MonotonicDuration?, debug: Bool) {
         self.timeout = timeout
         self.debug = debug
     }
 
-    /// When the running script times out, if it has not been killed yet.
+    /// When the running script times out, or its grace after SIGTERM ends, if it has not been
+    /// killed yet.
     var nextDeadline: MonotonicInstant? {
         guard let running, !running.killed else { return nil }
-        return running.deadline
+        return [running.deadline, running.graceDeadline].compactMap { $0 }.min()
     }
 
     /// No script running or queued.
@@ -83,14 +100,25 @@ struct ScriptQueue: Equatable {
     // MARK: Events
 
     mutating func enqueue(_ script: Script, numbering: inout Child.Numbering, at now: MonotonicInstant) -> [Action] {
+        let superseded = script.addsAddress ? supersedeDownScripts(at: now) : []
         queued.append(script)
-        return startNext(numbering: &numbering, at: now)
+        return superseded + startNext(numbering: &numbering, at: now)
     }
 
-    /// Kills the running script's process group if it has outlived the timeout.
+    /// Kills the running script's process group if it has outlived the timeout, or its grace
+    /// after SIGTERM.
     mutating func timePassed(at now: MonotonicInstant) -> [Action] {
         guard let running, let deadline = nextDeadline, now >= deadline else { return [] }
         self.running?.killed = true
+        if let grace = running.graceDeadline, now >= grace {
+            return [
+                .log(
+                    .error,
+                    "Script [\(running.script.commandLine)] still running \(Self.terminationGraceSeconds)s after "
+                        + "SIGTERM: killing its process group"),
+                .kill(running.id),
+            ]
+        }
         let seconds = Double(timeout?.nanoseconds ?? 0) / 1e9
         return [
             .log(
@@ -151,6 +179,28 @@ struct ScriptQueue: Equatable {
                     "etcd: \(reason): killing [\(running.script.commandLine)] so that the down script "
                         + "runs within the lease's margin"),
                 .kill(running.id),
+            ]
+        }
+        return actions
+    }
+
+    /// An up script is queued: the down scripts of the term before it (not a guarded master's)
+    /// are dropped, and a running one is asked to stop, killed after ``terminationGrace``.
+    private mutating func supersedeDownScripts(at now: MonotonicInstant) -> [Action] {
+        var actions: [Action] = []
+        let superseded = { (script: Script) in script.removesAddress && !script.releasesLease }
+        for script in queued where superseded(script) {
+            actions.append(.log(.warning, "Master now: not running [\(script.commandLine)]"))
+        }
+        queued.removeAll(where: superseded)
+        if let running, superseded(running.script), !running.killed, running.graceDeadline == nil {
+            self.running?.graceDeadline = now + Self.terminationGrace
+            actions += [
+                .log(
+                    .warning,
+                    "Master now: stopping [\(running.script.commandLine)] (SIGTERM, SIGKILL after "
+                        + "\(Self.terminationGraceSeconds)s) so that the up script runs"),
+                .terminate(running.id),
             ]
         }
         return actions

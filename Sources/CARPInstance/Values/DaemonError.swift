@@ -15,6 +15,11 @@ public enum DaemonError: Error, CustomStringConvertible {
     case notEthernet(interface: String, hardwareType: UInt32)
     case noInterface
     case alreadyRunning(pid: String, pidFile: String)
+    /// Another user could plant a file or a link where `option`'s `path` is written; `reason`
+    /// names the directory and what is wrong with it.
+    case unsafeDirectory(option: String, path: String, reason: String)
+    /// The pid file exists and belongs to another user, who could hold its lock.
+    case pidFileNotOurs(path: String, owner: UInt32)
     /// An IPv6 `--srcip` the interface does not have: adverts from it would not be ours.
     case sourceAddressNotOnInterface(address: IPv6Address, interface: String)
     /// The settings' families disagree (the command line refuses this first).
@@ -42,6 +47,11 @@ public enum DaemonError: Error, CustomStringConvertible {
             "interface [\(interface)] is not Ethernet (hardware type \(type)): CARP needs an Ethernet segment"
         case .alreadyRunning(let pid, let pidFile):
             "already running as pid \(pid) (\(pidFile) is locked): refusing to start a second instance"
+        case .unsafeDirectory(let option, let path, let reason):
+            "\(option) \(path): its directory \(reason): another user could put a link or a file of theirs "
+                + "there; use a directory only root can write, such as /run/ucarp"
+        case .pidFileNotOurs(let path, let owner):
+            "--pidfile \(path) belongs to uid \(owner), not to us: that user could hold its lock; remove it"
         case .sourceAddressNotOnInterface(let address, let interface):
             "--srcip \(address) is not an address of [\(interface)]: give one that 'ip -6 addr show dev \(interface)' lists"
         case .familyMismatch(let message): message
