@@ -142,7 +142,8 @@ import UCarpConfiguration
         #expect(stop > 0)
         #expect(master.spawned.isEmpty)
         // It ignores SIGTERM: killed at the end of the grace, not at --script-timeout.
-        let grace = try #require(driver.instance.nextDeadline)
+        let next = driver.instance.nextDeadline
+        let grace = try #require(next)
         #expect(grace <= t0 + .seconds(5))
         let killed = driver.run(until: t0 + .seconds(5))
         #expect(killed.killed == [down])
