@@ -6,7 +6,8 @@
 
 Three hosts (h1, h2, h3: advskew 0, 50, 100, or keepalived priorities 254, 206, 156) and a client
 (h4) in network namespaces on one bridge. The client sends UDP probes to the virtual address,
-100 a second, and records who answered; a sampler reads every host's own address list over
+100 a second, and records who answered, and holds a TCP connection to it (a byte echoed every
+100 ms; a broken one is recorded and opened again); a sampler reads every host's own address list over
 rtnetlink every 50 ms. The schedule (random.Random(SEED)) starts faults at random times, some
 overlapping, for SECONDS; each implementation gets the same schedule, less the kinds that do
 not apply to it. Then the checker (checker.py) judges the history; the exit status is 1 if an
@@ -61,6 +62,7 @@ ADVBASE, DEADRATIO = 1, 3
 SCRIPT_TIME = 0.5
 PROBE_RATE = 100
 PROBE_PORT = 7077
+TCP_PORT = 7078
 SAMPLE_EVERY = 0.05
 KINDS = ["kill", "stop", "partition", "loss", "flap", "ifrecreate", "vipdel", "term", "usr2", "crash", "clockstep"]
 NOT_FOR = {"keepalived": {"usr2"}}
@@ -383,6 +385,57 @@ def client(vip, rate, out):
             file.write("%.6f %d %s\n" % (at, 1 if sequence in answered else 0, answered.get(sequence, "-")))
 
 
+def tcp_serve(port):
+    """On a host: echoes what every TCP connection sends, until killed."""
+    import socketserver
+
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self):
+            while True:
+                data = self.request.recv(64)
+                if not data:
+                    return
+                self.request.sendall(data)
+
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    socketserver.ThreadingTCPServer.daemon_threads = True
+    with socketserver.ThreadingTCPServer(("0.0.0.0", port), Echo) as server:
+        server.serve_forever()
+
+
+def tcp_client(vip, port, out):
+    """In the client's namespace: holds one TCP connection to VIP, a byte each 100 ms echoed within
+    a second; a connection that fails is recorded and opened again. Until SIGTERM; then one line
+    an event to OUT: TIME(monotonic) connected|broken|refused REASON."""
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    events = []
+    sock = None
+    while not stopping:
+        if sock is None:
+            try:
+                sock = socket.create_connection((vip, port), timeout=1.0)
+                events.append((time.monotonic(), "connected", "-"))
+            except OSError as error:
+                events.append((time.monotonic(), "refused", type(error).__name__))
+                sock = None
+                time.sleep(0.1)
+                continue
+        try:
+            sock.sendall(b"x")
+            if sock.recv(1) != b"x":
+                raise ConnectionResetError("closed")
+        except OSError as error:
+            events.append((time.monotonic(), "broken", type(error).__name__))
+            sock.close()
+            sock = None
+            continue
+        time.sleep(0.1)
+    with open(out, "w") as file:
+        for at, what, why in events:
+            file.write("%.6f %s %s\n" % (at, what, why))
+
+
 # --- The campaign -----------------------------------------------------------------------------
 
 class Campaign:
@@ -400,6 +453,7 @@ class Campaign:
         self.pending_restart = {}  # host -> the time the campaign restarts its dead daemon
         self.rng = random.Random("%s-runtime" % seed)
         self.responders = {}
+        self.tcp_servers = {}
         self.loss_active = False
         self.daemons = {}
 
@@ -428,6 +482,10 @@ class Campaign:
                                     os.path.join(ROOT, "Benchmarks", "probe.py"), "respond", host],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.responders[host] = process.pid
+        server = subprocess.Popen(["ip", "netns", "exec", self.topology.ns(host), sys.executable, "-B",
+                                   os.path.abspath(__file__), "tcpserve"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.tcp_servers[host] = server.pid
 
     # The sampler: every host's address list every SAMPLE_EVERY, on a thread of its own.
     def sampler(self):
@@ -519,7 +577,7 @@ class Campaign:
             self.down.add(host)
             run("ip", "-n", self.topology.ns("sw"), "link", "set", "p" + n, "down")
             for pid in self.topology.pids(host):
-                if pid != self.responders.get(host):
+                if pid not in (self.responders.get(host), self.tcp_servers.get(host)):
                     signal_pid(pid, signal.SIGKILL)
             run("ip", "-n", ns, "addr", "flush", "dev", "eth0", check=False)
         elif kind == "clockstep":
@@ -607,6 +665,7 @@ class Campaign:
         self.topology.up()
         self.t0 = time.monotonic()
         client_out = os.path.join(self.work, "probes.txt")
+        tcp_out = os.path.join(self.work, "tcp.txt")
         try:
             for host in HOSTS:
                 self.responder_up(host)
@@ -620,6 +679,8 @@ class Campaign:
                 self.say("no single holder 20 s after the start: holders %s" % self.holders())
             client_process = subprocess.Popen(["ip", "netns", "exec", self.topology.ns(CLIENT), sys.executable, "-B",
                                                os.path.abspath(__file__), "client", VIP, "--out", client_out])
+            tcp_process = subprocess.Popen(["ip", "netns", "exec", self.topology.ns(CLIENT), sys.executable, "-B",
+                                            os.path.abspath(__file__), "tcpclient", VIP, "--out", tcp_out])
             time.sleep(2.0)
             check_from = self.now()
             resources = {}
@@ -658,6 +719,8 @@ class Campaign:
                     resources.setdefault(name, {})["end"] = use
             client_process.send_signal(signal.SIGTERM)
             client_process.wait(timeout=30)
+            tcp_process.send_signal(signal.SIGTERM)
+            tcp_process.wait(timeout=30)
             self.stop_sampling.set()
             sampler.join(timeout=5)
         finally:
@@ -669,12 +732,18 @@ class Campaign:
                 for line in file:
                     at, ok, who = line.split()
                     probes.append((round(float(at) - self.t0, 4), int(ok), who))
+        tcp = []
+        if os.path.exists(tcp_out):
+            with open(tcp_out) as file:
+                for line in file:
+                    at, what, why = line.split()
+                    tcp.append((round(float(at) - self.t0, 4), what, why))
         history = {
             "meta": {"label": self.label, "seed": self.seed, "seconds": self.seconds, "bound": round(self.bound, 3),
                      "guard": False, "check_from": round(check_from, 3), "end": round(end, 3), "hosts": HOSTS,
                      "probe_rate": PROBE_RATE, "advbase": ADVBASE, "deadratio": DEADRATIO, "skews": SKEW},
             "schedule": schedule(self.seed, self.seconds), "faults": self.faults, "samples": self.samples,
-            "exits": self.exits, "resources": resources, "probes": probes, "log": self.log_lines,
+            "exits": self.exits, "resources": resources, "probes": probes, "tcp": tcp, "log": self.log_lines,
         }
         path = os.path.join(self.work, "history.json")
         with open(path, "w") as file:
@@ -690,6 +759,12 @@ def main(argv):
         parser.add_argument("--out", required=True)
         args = parser.parse_args(argv[2:])
         client(args.vip, args.rate, args.out)
+        return 0
+    if len(argv) > 1 and argv[1] == "tcpserve":
+        tcp_serve(TCP_PORT)
+        return 0
+    if len(argv) > 1 and argv[1] == "tcpclient":
+        tcp_client(argv[2], TCP_PORT, argv[4])
         return 0
     parser = argparse.ArgumentParser(description="The fault campaign (issue 27).")
     parser.add_argument("command", nargs="?", default="run", choices=["run", "schedule"])

@@ -190,6 +190,7 @@ def figures(history, samples, two, unexcused, none):
         "two_holders": round(total(two), 3),
         "two_unexcused": round(total(unexcused), 3),
         "no_holder": round(total(none), 3),
+        "tcp_breaks": sum(1 for e in history.get("tcp", []) if e[1] == "broken" and start <= e[0] <= end),
         "kinds": {},
     }
     for fault in history["faults"]:
@@ -209,12 +210,14 @@ def figures(history, samples, two, unexcused, none):
 def table(results):
     """The figures of several runs as Markdown: one line per run, then one per run and kind."""
     lines = ["| implementation | seed | s | availability | longest outage (s) | two holders (s) | "
-             "unexcused (s) | no holder (s) | violations |", "|---|---|---|---|---|---|---|---|---|"]
+             "unexcused (s) | no holder (s) | TCP connections broken | violations |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for figure, violations in results:
         availability = "-" if figure["availability"] is None else "%.4f" % figure["availability"]
-        lines.append("| %s | %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %d |" % (
+        lines.append("| %s | %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %d | %d |" % (
             figure["implementation"], figure["seed"], figure["seconds"], availability, figure["longest_outage"],
-            figure["two_holders"], figure["two_unexcused"], figure["no_holder"], len(violations)))
+            figure["two_holders"], figure["two_unexcused"], figure["no_holder"], figure.get("tcp_breaks", 0),
+            len(violations)))
     lines += ["", "| implementation | seed | fault kind | faults | probes lost / sent in its windows | "
               "two holders (s) | unexcused (s) | no holder (s) |", "|---|---|---|---|---|---|---|---|"]
     for figure, _ in results:
