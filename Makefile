@@ -100,7 +100,7 @@ chaos: build
 	python3 -B -m unittest discover -s Tests/Chaos -p 'test_*.py'
 	CHAOS_SEED=$(CHAOS_SEED) python3 -B Tests/Chaos/chaos.py --impl $(CHAOS_IMPLS) --seconds $(CHAOS_SECONDS)
 
-CHAOS_SMOKE_SEED ?= 1
+CHAOS_SMOKE_SEED ?= 7
 chaos-smoke: build
 	$(call install_missing,$(CHAOS_PACKAGES))
 	python3 -B -m unittest discover -s Tests/Chaos -p 'test_*.py'
