@@ -60,6 +60,9 @@ CLIENT = "h4"
 SKEW = {"h1": 0, "h2": 50, "h3": 100}
 ADVBASE, DEADRATIO = 1, 3
 SCRIPT_TIME = 0.5
+# SwiftCARP's make-before-break hand-over (README): the leaving master's down script runs at the
+# new master's second advertisement, or after --handover-wait (two intervals, at least 1 s).
+HANDOVER_OVERLAP = max(1.0, 2 * ADVBASE) + SCRIPT_TIME
 PROBE_RATE = 100
 PROBE_PORT = 7077
 TCP_PORT = 7078
@@ -740,7 +743,9 @@ class Campaign:
                     tcp.append((round(float(at) - self.t0, 4), what, why))
         history = {
             "meta": {"label": self.label, "seed": self.seed, "seconds": self.seconds, "bound": round(self.bound, 3),
-                     "guard": False, "check_from": round(check_from, 3), "end": round(end, 3), "hosts": HOSTS,
+                     "guard": False,
+                     "handover_overlap": HANDOVER_OVERLAP if self.label.startswith("swiftcarp") else 0.0,
+                     "check_from": round(check_from, 3), "end": round(end, 3), "hosts": HOSTS,
                      "probe_rate": PROBE_RATE, "advbase": ADVBASE, "deadratio": DEADRATIO, "skews": SKEW},
             "schedule": schedule(self.seed, self.seconds), "faults": self.faults, "samples": self.samples,
             "exits": self.exits, "resources": resources, "probes": probes, "tcp": tcp, "log": self.log_lines,

@@ -64,6 +64,18 @@ class CheckerTests(unittest.TestCase):
         timeline = steady(0, 3, "1") + steady(3, 4, "12") + steady(4, 10, "1")
         self.assertEqual(invariants(history(timeline, [stop])), ["two-holders"])
 
+    def test_a_make_before_break_hand_over_is_excused_where_the_history_says_so(self):
+        usr2 = {"kind": "usr2", "host": "h1", "begin": 2.0, "end": 2.0}
+        timeline = steady(0, 2, "1") + steady(2, 2.3, "12") + steady(2.3, 10, "2")
+        self.assertEqual(invariants(history(timeline, [usr2])), ["two-holders"])
+        h = history(timeline, [usr2])
+        h["meta"]["handover_overlap"] = 2.5
+        self.assertEqual(invariants(h), [])
+        late = steady(0, 2, "1") + steady(2, 5, "12") + steady(5, 10, "2")
+        h = history(late, [usr2])
+        h["meta"]["handover_overlap"] = 2.5
+        self.assertEqual(invariants(h), ["two-holders"])
+
     def test_nobody_holding_after_the_bound_is_a_violation_within_it_not(self):
         vipdel = {"kind": "vipdel", "host": "h1", "begin": 2.0, "end": 2.0}
         quick = steady(0, 2, "1") + steady(2, 3, "") + steady(3, 10, "1")
