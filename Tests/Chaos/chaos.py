@@ -457,6 +457,7 @@ class Campaign:
         self.rng = random.Random("%s-runtime" % seed)
         self.responders = {}
         self.tcp_servers = {}
+        self.usage = {}
         self.loss_active = False
         self.daemons = {}
 
@@ -633,6 +634,15 @@ class Campaign:
         self.daemons[host].start()
         self.say("%s's daemon %s" % (host, why))
 
+    def record_usage(self):
+        """Descriptors and memory of every daemon process, once a second, by pid (the checker
+        compares each process's last ten seconds with its first)."""
+        for host, daemon in self.daemons.items():
+            for name, use in daemon.usages().items():
+                if use:
+                    entry = self.usage.setdefault(str(use["pid"]), {"host": name, "samples": []})
+                    entry["samples"].append([round(self.now(), 2), use["fds"], use["rss_kb"]])
+
     def watchdog(self):
         """A daemon that has gone without the schedule's doing is recorded once and restarted a
         second later (Restart=always), once no fault holds its host."""
@@ -694,7 +704,7 @@ class Campaign:
             actions = []  # (time, order, what, fault)
             for order, planned in enumerate(plan):
                 heapq.heappush(actions, (check_from + planned["at"], order, "begin", planned))
-            last_watch = 0.0
+            last_watch = last_usage = 0.0
             finish = check_from + self.seconds
             while actions or self.now() < finish:
                 now = self.now()
@@ -710,6 +720,9 @@ class Campaign:
                 if now - last_watch >= 0.2:
                     self.watchdog()
                     last_watch = now
+                if now - last_usage >= 1.0:
+                    self.record_usage()
+                    last_usage = now
                 time.sleep(0.02)
             # The tail: every fault has ended; the bound and a margin for the last to settle.
             tail_end = self.now() + self.bound + 3.0
@@ -748,7 +761,7 @@ class Campaign:
                      "check_from": round(check_from, 3), "end": round(end, 3), "hosts": HOSTS,
                      "probe_rate": PROBE_RATE, "advbase": ADVBASE, "deadratio": DEADRATIO, "skews": SKEW},
             "schedule": schedule(self.seed, self.seconds), "faults": self.faults, "samples": self.samples,
-            "exits": self.exits, "resources": resources, "probes": probes, "tcp": tcp, "log": self.log_lines,
+            "exits": self.exits, "resources": resources, "usage": self.usage, "probes": probes, "tcp": tcp, "log": self.log_lines,
         }
         path = os.path.join(self.work, "history.json")
         with open(path, "w") as file:

@@ -24,7 +24,9 @@ Invariants (each breach is a violation, with its time):
   outlives       no address stays on a host whose daemon has gone (grace 1 s: the time a
                  supervisor or a restart needs to release it).
   resources      a daemon that lived from start to end has no more descriptors at the end, and
-                 not more than 25% + 1 MiB of resident memory.
+                 not more than 25% + 1 MiB of resident memory; and every daemon process seen
+                 for 30 s or more (most are restarted by the schedule), its last 10 s against
+                 its first 10 s (sampled once a second) likewise.
 Python's standard library only.
 """
 
@@ -33,6 +35,8 @@ import sys
 
 MAX_STEP = 0.5  # a sample stands for at most this long (a stalled sampler proves nothing)
 OUTLIVES_GRACE = 1.0
+USAGE_SPAN = 30.0  # a process judged for growth lived this long at least
+USAGE_WINDOW = 10.0  # its first and its last seconds compared
 EXCUSING_KINDS = ("partition", "loss", "flap")
 
 
@@ -155,6 +159,23 @@ def check(history):
             violations.append({"invariant": "resources", "time": round(end, 2),
                                "what": "%s's daemon (pid %s): %d kB resident at the start, %d kB at the end"
                                % (host, first["pid"], first["rss_kb"], last["rss_kb"])})
+    for pid, entry in sorted(history.get("usage", {}).items()):
+        samples = entry["samples"]
+        if len(samples) < 2 or samples[-1][0] - samples[0][0] < USAGE_SPAN:
+            continue
+        first = [x for x in samples if x[0] <= samples[0][0] + USAGE_WINDOW]
+        last = [x for x in samples if x[0] >= samples[-1][0] - USAGE_WINDOW]
+        # The fewest descriptors of each window: a script running holds a pipe or two for a moment.
+        if min(x[1] for x in last) > min(x[1] for x in first):
+            violations.append({"invariant": "resources", "time": round(samples[-1][0], 2),
+                               "what": "%s's daemon (pid %s) grew from %d to %d descriptors over %.0f s"
+                               % (entry["host"], pid, min(x[1] for x in first), min(x[1] for x in last),
+                                  samples[-1][0] - samples[0][0])})
+        if min(x[2] for x in last) > max(x[2] for x in first) * 1.25 + 1024:
+            violations.append({"invariant": "resources", "time": round(samples[-1][0], 2),
+                               "what": "%s's daemon (pid %s) grew from %d to %d kB resident over %.0f s"
+                               % (entry["host"], pid, max(x[2] for x in first), min(x[2] for x in last),
+                                  samples[-1][0] - samples[0][0])})
     violations.sort(key=lambda v: v["time"])
     return violations, figures(history, samples, two, unexcused, none)
 

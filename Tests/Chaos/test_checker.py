@@ -100,6 +100,17 @@ class CheckerTests(unittest.TestCase):
                                  "end": {"pid": 7, "fds": 20, "rss_kb": 4000}}}
         self.assertEqual(invariants(h), ["resources", "resources"])
 
+    def test_every_long_lived_process_is_judged_for_growth(self):
+        h = history(steady(0, 10, "1"))
+        steady_use = [[t, 8 + (t % 7 == 0), 4000] for t in range(60)]
+        leaking = [[t, 8 + t // 10, 4000] for t in range(60)]
+        short = [[t, 8 + t, 4000] for t in range(20)]
+        h["usage"] = {"5": {"host": "h1", "samples": steady_use}, "6": {"host": "h2", "samples": leaking},
+                      "7": {"host": "h3", "samples": short}}
+        found = checker.check(h)[0]
+        self.assertEqual([v["invariant"] for v in found], ["resources"])
+        self.assertIn("h2", found[0]["what"])
+
     def test_figures(self):
         h = history(steady(0, 2, "1") + steady(2, 3, "") + steady(3, 4, "12") + steady(4, 10, "1"),
                     [{"kind": "loss", "host": None, "begin": 1.5, "end": 3.5}])
