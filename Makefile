@@ -87,11 +87,12 @@ cloud-test:
 # `make chaos` (issue 27's fault campaign, Tests/Chaos): three hosts and a client in network
 # namespaces, a seeded random schedule of faults for CHAOS_SECONDS (the seed and the schedule are
 # printed; CHAOS_SEED=N replays one), run against each of CHAOS_IMPLS (swiftcarp: under
-# --daemonize; swiftcarp-fg: in the foreground; Debian's ucarp and keepalived), then the
+# --daemonize; swiftcarp-fg: in the foreground; swiftcarp-etcd: with the etcd guard, three
+# members of Debian's etcd; Debian's ucarp and keepalived), then the
 # checker's invariants and figures (Tests/Chaos/checker.py). Fails if an invariant broke. Its
 # runs are kept in .build/chaos/IMPL-seedN (history.json: `Tests/Chaos/checker.py FILE` checks
 # one again). Not part of `make test`; chaos-smoke is the short one (SwiftCARP, 45 s).
-CHAOS_PACKAGES = ucarp keepalived nftables iproute2 faketime python3
+CHAOS_PACKAGES = ucarp keepalived nftables iproute2 faketime python3 etcd-server etcd-client
 CHAOS_SECONDS ?= 120
 CHAOS_SEED ?=
 CHAOS_IMPLS ?= swiftcarp,ucarp,keepalived

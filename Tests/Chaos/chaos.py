@@ -17,7 +17,9 @@ Implementations: swiftcarp (SwiftCARP under --daemonize with a pid file, --shutd
 supervisor restarts a killed worker), swiftcarp-fg (in the foreground: the campaign restarts
 it when the schedule has killed it, as systemd's Restart= would, but nothing cleans up
 after it), ucarp (Debian's, foreground, --shutdown; restarted likewise), keepalived
-(Debian's, --dont-fork: its parent restarts a killed VRRP child).
+(Debian's, --dont-fork: its parent restarts a killed VRRP child), swiftcarp-etcd (as swiftcarp,
+with the etcd guard: three etcd members, one on each host, --etcd-ttl=2; the checker then
+excuses two holders only while a holder is frozen, and its bound has the TTL added).
 
 Fault kinds: kill (SIGKILL of the daemon that does CARP, as the OOM killer picks it), stop
 (SIGSTOP, SIGCONT at the end), partition (the bridge drops everything to and from one host),
@@ -26,7 +28,9 @@ down, then up), ifrecreate (the host's veth deleted and created again, as a netw
 vipdel (the virtual address deleted from the holder), term (a planned stop with TERM, started
 again at the end), usr2 (a step-down; not keepalived's), crash (every process of the host
 killed, its switch port down, its addresses flushed; at the end all back and the daemon
-started), clockstep (the host's wall clock stepped by libfaketime, stepped back at the end).
+started), clockstep (the host's wall clock stepped by libfaketime, stepped back at the end);
+with etcd only, etcdstop (the host's member killed, started again at the end) and etcdcut
+(the host reaches no member's client port).
 Targets: "master" is the host holding the address when the fault starts, "backup" another;
 a host already under a fault is not given a second one (the fault goes to a free host, or is
 skipped, and the history says so).
@@ -76,6 +80,12 @@ DURATION = {
 }
 CLOCK_STEPS = ["-1h", "+1h", "-90", "+10m", "-1d"]
 MEAN_GAP = 5.0
+# With --etcd (swiftcarp-etcd): three etcd members, one on each host; the lease's TTL; and two
+# more fault kinds: etcdstop (the host's member killed, started again at the end), etcdcut (the
+# host reaches no member's client port, its own included).
+ETCD_KINDS = ["etcdstop", "etcdcut"]
+ETCD_MEAN_GAP = 15.0
+ETCD_TTL = 2
 FAKETIME = (glob.glob("/usr/lib/*/faketime/libfaketime.so.1") or [None])[0]
 
 
@@ -83,13 +93,30 @@ def bound_for(label):
     """The protocol's detection bound plus one interval and the scripts' time (ucarp: its capture
     delivers at most once a second, one more second)."""
     bound = DEADRATIO * (ADVBASE + max(SKEW.values()) / 256.0) + ADVBASE + SCRIPT_TIME
+    if label.endswith("-etcd"):
+        bound += ETCD_TTL  # a crashed master's successor waits for its lease to expire
     return bound + (1.0 if label == "ucarp" else 0.0)
 
 
 # --- The schedule ---------------------------------------------------------------------------
 
 def schedule(seed, seconds):
-    """The faults of SEED over SECONDS: [{at, kind, target, duration, param}], by start time."""
+    """The faults of SEED over SECONDS: [{at, kind, target, duration, param}], by start time:
+    those of every implementation, then the etcd ones (from a stream of their own, so that a
+    seed's schedule without etcd stays what it was)."""
+    faults = base_schedule(seed, seconds)
+    rng = random.Random("%s-etcd" % seed)
+    t = rng.uniform(3.0, 10.0)
+    while t < seconds:
+        kind = rng.choice(ETCD_KINDS)
+        duration = round(min(rng.uniform(2.0, 8.0), max(0.0, seconds - t)), 2)
+        faults.append({"at": round(t, 2), "kind": kind, "target": rng.choice(["master", "backup"]),
+                       "duration": duration, "param": None})
+        t += rng.expovariate(1.0 / ETCD_MEAN_GAP)
+    return sorted(faults, key=lambda f: f["at"])
+
+
+def base_schedule(seed, seconds):
     rng = random.Random(seed)
     faults = []
     t = rng.uniform(1.0, 3.0)
@@ -110,6 +137,8 @@ def schedule(seed, seconds):
 
 
 def applies(kind, label):
+    if kind in ETCD_KINDS:
+        return label.endswith("-etcd")
     if kind in NOT_FOR.get(label, set()):
         return False
     if kind == "clockstep" and not FAKETIME:
@@ -239,6 +268,11 @@ class Daemon:
         self.clock = os.path.join(work, "clock.%s" % host)
         self.log = os.path.join(work, "%s.log" % host)
         self.supervisor = None
+        self.daemonized = label in ("swiftcarp", "swiftcarp-etcd")
+        self.etcd_options = []
+        if label == "swiftcarp-etcd":
+            self.etcd_options = ["--etcd=" + ",".join("http://%s:2379" % Topology.address(h) for h in HOSTS),
+                                 "--etcd-ttl=%d" % ETCD_TTL]
         self.keepalived_conf = os.path.join(work, "keepalived.%s.conf" % host)
         with open(self.clock, "w") as file:
             file.write("+0\n")
@@ -269,11 +303,12 @@ class Daemon:
         log = open(self.log, "a")
         log.write("--- started at %.3f\n" % time.monotonic())
         log.flush()
-        if self.label == "swiftcarp":
+        if self.daemonized:
             for stale in (self.pidfile,):
                 if os.path.exists(stale):
                     os.unlink(stale)
-            subprocess.run(prefix + [self.binary] + self.carp_options() + ["--daemonize", "--pidfile=" + self.pidfile],
+            subprocess.run(prefix + [self.binary] + self.carp_options() + self.etcd_options
+                           + ["--daemonize", "--pidfile=" + self.pidfile],
                            stdout=log, stderr=log, timeout=20)
             self.supervisor = None
             deadline = time.monotonic() + 5
@@ -297,13 +332,13 @@ class Daemon:
         log.close()
 
     def main_pid(self):
-        return self.supervisor if self.label == "swiftcarp" else (self.popen.pid if self.popen else None)
+        return self.supervisor if self.daemonized else (self.popen.pid if self.popen else None)
 
     def carp_pid(self):
         main = self.main_pid()
         if main is None:
             return None
-        if self.label == "swiftcarp":
+        if self.daemonized:
             kids = [p for p in children(main) if alive(p)]
             return kids[0] if kids else None
         if self.label == "keepalived":
@@ -332,14 +367,14 @@ class Daemon:
     def restarts_itself(self):
         """A killed CARP process is restarted by the daemon's own parent (SwiftCARP's supervisor,
         keepalived's)."""
-        return self.label in ("swiftcarp", "keepalived")
+        return self.daemonized or self.label == "keepalived"
 
     def usages(self):
         result = {}
         carp = self.carp_pid()
         if carp:
             result[self.host] = usage(carp)
-        if self.label in ("swiftcarp", "keepalived") and self.main_pid() and alive(self.main_pid()):
+        if self.restarts_itself() and self.main_pid() and alive(self.main_pid()):
             result[self.host + "-parent"] = usage(self.main_pid())
         return result
 
@@ -458,6 +493,7 @@ class Campaign:
         self.responders = {}
         self.tcp_servers = {}
         self.usage = {}
+        self.etcd = {}
         self.loss_active = False
         self.daemons = {}
 
@@ -492,6 +528,28 @@ class Campaign:
         self.tcp_servers[host] = server.pid
 
     # The sampler: every host's address list every SAMPLE_EVERY, on a thread of its own.
+    def etcd_start(self, host):
+        cluster = ",".join("%s=http://%s:2380" % (h, Topology.address(h)) for h in HOSTS)
+        url = "http://%s:2379" % Topology.address(host)
+        log = open(os.path.join(self.work, "etcd.%s.log" % host), "a")
+        process = subprocess.Popen(["ip", "netns", "exec", self.topology.ns(host), "etcd", "--name", host,
+                                    "--data-dir", os.path.join(self.work, "etcd-" + host),
+                                    "--listen-client-urls", url, "--advertise-client-urls", url,
+                                    "--listen-peer-urls", "http://%s:2380" % Topology.address(host),
+                                    "--initial-advertise-peer-urls", "http://%s:2380" % Topology.address(host),
+                                    "--initial-cluster", cluster, "--initial-cluster-state", "new",
+                                    "--initial-cluster-token", self.topology.prefix, "--pre-vote"],
+                                   stdout=log, stderr=log)
+        log.close()
+        self.etcd[host] = process
+
+    def etcd_writable(self, host):
+        result = subprocess.run(["ip", "netns", "exec", self.topology.ns(host), "env", "ETCDCTL_API=3", "etcdctl",
+                                 "--endpoints=http://%s:2379" % Topology.address(host), "--dial-timeout=1s",
+                                 "--command-timeout=2s", "put", "/chaos/probe", host],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return result.returncode == 0
+
     def sampler(self):
         sockets = {host: netlink.Host(self.topology.ns(host)) for host in HOSTS}
         while not self.stop_sampling.is_set():
@@ -587,6 +645,12 @@ class Campaign:
         elif kind == "clockstep":
             with open(daemon.clock, "w") as file:
                 file.write(planned["param"] + "\n")
+        elif kind == "etcdstop":
+            signal_pid(self.etcd[host].pid, signal.SIGKILL)
+        elif kind == "etcdcut":
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], check=True, text=True,
+                           input="table inet etcdcut {\n chain output {\n  type filter hook output priority 0;\n"
+                                 "  tcp dport 2379 drop\n }\n}\n")
         return fault
 
     def end(self, fault):
@@ -622,10 +686,17 @@ class Campaign:
             run("ip", "-n", ns, "addr", "add", Topology.address(host) + "/24", "dev", "eth0", check=False)
             run("ip", "-n", self.topology.ns("sw"), "link", "set", "p" + n, "up")
             self.responder_up(host)
+            if host in self.etcd:
+                self.etcd_start(host)
             self.start_daemon(host, "rebooted")
         elif kind == "clockstep":
             with open(daemon.clock, "w") as file:
                 file.write("+0\n")
+        elif kind == "etcdstop":
+            self.etcd[host].wait(timeout=5)
+            self.etcd_start(host)
+        elif kind == "etcdcut":
+            run("ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "etcdcut", check=False)
         self.down.discard(host)
         del self.busy[host]
         self.say("%s on %s ends" % (kind, host))
@@ -683,6 +754,14 @@ class Campaign:
             for host in HOSTS:
                 self.responder_up(host)
                 self.daemons[host] = Daemon(self.label, host, self.topology, self.work, self.binary)
+            if self.label.endswith("-etcd"):
+                for host in HOSTS:
+                    self.etcd_start(host)
+                deadline = time.monotonic() + 40
+                for host in HOSTS:
+                    while not self.etcd_writable(host) and time.monotonic() < deadline:
+                        time.sleep(0.5)
+                self.say("etcd members up (writable: %s)" % [h for h in HOSTS if self.etcd_writable(h)])
             sampler = threading.Thread(target=self.sampler, daemon=True)
             sampler.start()
             for i, host in enumerate(HOSTS):
@@ -756,8 +835,8 @@ class Campaign:
                     tcp.append((round(float(at) - self.t0, 4), what, why))
         history = {
             "meta": {"label": self.label, "seed": self.seed, "seconds": self.seconds, "bound": round(self.bound, 3),
-                     "guard": False,
-                     "handover_overlap": HANDOVER_OVERLAP if self.label.startswith("swiftcarp") else 0.0,
+                     "guard": self.label.endswith("-etcd"),
+                     "handover_overlap": HANDOVER_OVERLAP if self.label in ("swiftcarp", "swiftcarp-fg") else 0.0,
                      "check_from": round(check_from, 3), "end": round(end, 3), "hosts": HOSTS,
                      "probe_rate": PROBE_RATE, "advbase": ADVBASE, "deadratio": DEADRATIO, "skews": SKEW},
             "schedule": schedule(self.seed, self.seconds), "faults": self.faults, "samples": self.samples,
