@@ -129,6 +129,13 @@ class ScheduleTests(unittest.TestCase):
         self.assertEqual(chaos.schedule(42, 120), chaos.schedule(42, 120))
         self.assertNotEqual(chaos.schedule(42, 120), chaos.schedule(43, 120))
 
+    def test_the_etcd_faults_leave_the_others_schedule_as_it_was(self):
+        for seed in (5, 7, 23):
+            plain = [f for f in chaos.schedule(seed, 120) if f["kind"] not in chaos.ETCD_KINDS]
+            self.assertEqual(plain, chaos.base_schedule(seed, 120))
+            self.assertFalse(any(chaos.applies(kind, "swiftcarp") for kind in chaos.ETCD_KINDS))
+            self.assertTrue(all(chaos.applies(kind, "swiftcarp-etcd") for kind in chaos.ETCD_KINDS))
+
     def test_faults_end_within_the_campaign(self):
         for seed in range(20):
             for fault in chaos.schedule(seed, 60):
