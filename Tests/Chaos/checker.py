@@ -26,7 +26,7 @@ Invariants (each breach is a violation, with its time):
   resources      a daemon that lived from start to end has no more descriptors at the end, and
                  not more than 25% + 1 MiB of resident memory; and every daemon process seen
                  for 30 s or more (most are restarted by the schedule), its last 10 s against
-                 its first 10 s (sampled once a second) likewise.
+                 its first 10 s (sampled once a second) likewise, with a slack of 2 descriptors.
 Python's standard library only.
 """
 
@@ -37,6 +37,7 @@ MAX_STEP = 0.5  # a sample stands for at most this long (a stalled sampler prove
 OUTLIVES_GRACE = 1.0
 USAGE_SPAN = 30.0  # a process judged for growth lived this long at least
 USAGE_WINDOW = 10.0  # its first and its last seconds compared
+FD_SLACK = 2
 EXCUSING_KINDS = ("partition", "loss", "flap")
 
 
@@ -165,8 +166,10 @@ def check(history):
             continue
         first = [x for x in samples if x[0] <= samples[0][0] + USAGE_WINDOW]
         last = [x for x in samples if x[0] >= samples[-1][0] - USAGE_WINDOW]
-        # The fewest descriptors of each window: a script running holds a pipe or two for a moment.
-        if min(x[1] for x in last) > min(x[1] for x in first):
+        # The fewest descriptors of each window, with a slack of FD_SLACK: a script running holds
+        # a pipe or two, the etcd guard's HTTP client a connection to a member or two, for
+        # seconds at a time (seen: 14 to 16 and back, again and again, in the etcd runs).
+        if min(x[1] for x in last) > min(x[1] for x in first) + FD_SLACK:
             violations.append({"invariant": "resources", "time": round(samples[-1][0], 2),
                                "what": "%s's daemon (pid %s) grew from %d to %d descriptors over %.0f s"
                                % (entry["host"], pid, min(x[1] for x in first), min(x[1] for x in last),
