@@ -24,6 +24,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 LIBEXECDIR ?= $(PREFIX)/libexec
 RELEASE_BINARY = .build/release/ucarp
 
+.PHONY: chaos chaos-smoke
 .PHONY: all build deps test unit-test e2e-test e2e-full etcd-test demo clean release install uninstall bench symbol-order sanitize fuzz fuzz-smoke shellcheck lint cloud-test
 
 all: build
@@ -82,6 +83,29 @@ cloud-test:
 	fi
 	PATH="$(CURDIR)/$(CLOUD_VENV)/bin:$$PATH" Tests/Cloud/run
 
+
+# `make chaos` (issue 27's fault campaign, Tests/Chaos): three hosts and a client in network
+# namespaces, a seeded random schedule of faults for CHAOS_SECONDS (the seed and the schedule are
+# printed; CHAOS_SEED=N replays one), run against each of CHAOS_IMPLS (swiftcarp: under
+# --daemonize; swiftcarp-fg: in the foreground; swiftcarp-etcd: with the etcd guard, three
+# members of Debian's etcd; Debian's ucarp and keepalived), then the
+# checker's invariants and figures (Tests/Chaos/checker.py). Fails if an invariant broke. Its
+# runs are kept in .build/chaos/IMPL-seedN (history.json: `Tests/Chaos/checker.py FILE` checks
+# one again). Not part of `make test`; chaos-smoke is the short one (SwiftCARP, 45 s).
+CHAOS_PACKAGES = ucarp keepalived nftables iproute2 faketime python3 etcd-server etcd-client
+CHAOS_SECONDS ?= 120
+CHAOS_SEED ?=
+CHAOS_IMPLS ?= swiftcarp,ucarp,keepalived
+chaos: build
+	$(call install_missing,$(CHAOS_PACKAGES))
+	python3 -B -m unittest discover -s Tests/Chaos -p 'test_*.py'
+	CHAOS_SEED=$(CHAOS_SEED) python3 -B Tests/Chaos/chaos.py --impl $(CHAOS_IMPLS) --seconds $(CHAOS_SECONDS)
+
+CHAOS_SMOKE_SEED ?= 7
+chaos-smoke: build
+	$(call install_missing,$(CHAOS_PACKAGES))
+	python3 -B -m unittest discover -s Tests/Chaos -p 'test_*.py'
+	CHAOS_SEED=$(CHAOS_SMOKE_SEED) python3 -B Tests/Chaos/chaos.py --impl swiftcarp --seconds 45
 
 # shellcheck (Debian's) over every shell script: those with a #! line and the files the
 # end-to-end tests and the benchmarks source. -x follows the `source` lines that name their file
