@@ -293,23 +293,22 @@ extension Instance {
 
     /// The guard took mastership back: leave MASTER at once.
     private mutating func revoked(_ reason: EtcdLeaseGuard.LossReason, at now: MonotonicInstant) -> [Action] {
-        guard etcd?.granted == true, machine.role == .master else {
-            // Left MASTER already, its down script still to run: the key is no longer ours, so
-            // an up script still adding the address must not hold the down script up.
-            guard etcd?.releaseWaitsForDownScript == true else { return [] }
-            let stopped = carryOut(scripts.stopAddingAddress(because: reason.rawValue), at: now)
-            scripts.putLeaseReleaseFirst()
-            return stopped
+        // Granted and MASTER: leave at once. Left already, its down script still to run: only
+        // the scripts change. Either way the key is no longer ours, so an up script still adding
+        // the address must not hold the down script up.
+        let leaving = etcd?.granted == true && machine.role == .master
+        guard leaving || etcd?.releaseWaitsForDownScript == true else { return [] }
+        if leaving { etcd?.countLoss() }
+        var actions = carryOut(scripts.stopAddingAddress(because: reason.rawValue), at: now)
+        if leaving {
+            let transitionReason: CARPStateMachine.TransitionReason =
+                switch reason {
+                case .leaseLost: .leaseLost
+                case .leaseExpired: .leaseExpired
+                case .keyTaken: .keyTaken
+                }
+            actions += relinquish(transitionReason, at: now)
         }
-        etcd?.countLoss()
-        let stopped = carryOut(scripts.stopAddingAddress(because: reason.rawValue), at: now)
-        let transitionReason: CARPStateMachine.TransitionReason =
-            switch reason {
-            case .leaseLost: .leaseLost
-            case .leaseExpired: .leaseExpired
-            case .keyTaken: .keyTaken
-            }
-        let actions = stopped + relinquish(transitionReason, at: now)
         // The down scripts first: they must run within the margin, before etcd frees the key.
         scripts.putLeaseReleaseFirst()
         return actions
