@@ -23,6 +23,13 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
     case reflected(source: IPAddress, counter: UInt64)
     /// A verified advert repeating one already accepted from that source (``ReplayFilter``).
     case replayed(source: IPAddress, counter: UInt64)
+    /// `--auth=strict`: the digest is not the strict one (nor ucarp's): counted as a bad digest.
+    case badDigestOfStrictAdvert(expectedPrefix: [UInt8], receivedPrefix: [UInt8])
+    /// `--auth=strict`: a counter not above the highest already accepted from that source
+    /// (``StrictReplayWindow``): counted as replayed.
+    case counterNotAbove(source: IPAddress, counter: UInt64, highest: UInt64)
+    /// Signed with the password, but in the other ``AuthenticationMode`` (`mode` is the peer's).
+    case otherAuthMode(source: IPAddress, mode: AuthenticationMode)
 
     /// A stable name per kind, for counters and rate limits.
     public var reason: DropReason {
@@ -46,6 +53,9 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
         case .badDigestOfAddressSet: .badDigest
         case .reflected: .reflected
         case .replayed: .replayed
+        case .badDigestOfStrictAdvert: .badDigest
+        case .counterNotAbove: .replayed
+        case .otherAuthMode: .otherAuthMode
         }
     }
 
@@ -80,6 +90,15 @@ public enum AdvertisementError: Error, Hashable, Sendable, CustomStringConvertib
             "Advertisement from [\(source)] carries the counter [\(counter)] of one of our own: reflected, dropped"
         case .replayed(let source, let counter):
             "Advertisement from [\(source)] repeats one already accepted from it (counter [\(counter)]): replayed, dropped"
+        case .badDigestOfStrictAdvert(let expected, let received):
+            "Bad digest - md2=[\(hex(expected))...] md=[\(hex(received))...] - "
+                + "Check vhid, password and virtual IP addresses (--auth=strict signs advbase, advskew and the source too)"
+        case .counterNotAbove(let source, let counter, let highest):
+            "Advertisement from [\(source)] has counter [\(counter)], not above [\(highest)] already accepted from it: "
+                + "replayed, dropped"
+        case .otherAuthMode(let source, let mode):
+            "Advertisement from [\(source)] in \(mode) mode; this instance runs --auth=\(mode == .strict ? "ucarp" : "strict")"
+                + ": dropped (every host of a vhid must run the same --auth)"
         }
     }
 
@@ -109,6 +128,8 @@ public enum DropReason: String, CaseIterable, Hashable, Sendable {
     case reflected = "reflected"
     /// Verified, but an exact repeat from that source (ours: ucarp has no such check).
     case replayed = "replayed"
+    /// Signed with the password in the other `--auth` mode (ours: ucarp has no such check).
+    case otherAuthMode = "other-auth-mode"
 }
 
 func hex(_ bytes: [UInt8]) -> String {

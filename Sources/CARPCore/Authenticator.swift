@@ -1,6 +1,11 @@
 import Crypto
 
-/// Signs and verifies advertisements of one virtual host with HMAC-SHA1.
+/// Signs and verifies advertisements of one virtual host: with HMAC-SHA1 as ucarp does
+/// (`--auth=ucarp`, the default), or with ``StrictAuthenticator``'s HMAC-SHA256 (`--auth=strict`).
+///
+/// In either mode an advert that fails our digest is tried with the other mode's: one that
+/// passes comes from a host that knows the password but runs the other mode, and is reported
+/// so (``AdvertisementError/otherAuthMode(source:mode:)``) rather than as a bad digest.
 ///
 /// The message is `version, type, vhid, virtual addresses, counter`, the addresses as the BSD
 /// `carp_hmac_prepare` orders them (see ``messagePrefix(vhid:virtualAddresses:)``); with one
@@ -8,6 +13,9 @@ import Crypto
 /// the fixed prefix is computed once; each digest only feeds the 8 counter bytes to a copy of it.
 public struct Authenticator: Sendable {
     private let prepared: HMAC<Insecure.SHA1>
+    private let strict: StrictAuthenticator
+    /// The mode we sign in and accept.
+    public let mode: AuthenticationMode
     /// Whether the message is ucarp's (exactly one IPv4 address, no IPv6): a bad digest is then
     /// reported in ucarp's words, else as a possibly different set of addresses.
     public let signsLikeUcarp: Bool
@@ -15,21 +23,29 @@ public struct Authenticator: Sendable {
     /// - Parameter password: the key bytes; at most ``CARPWire/maximumPasswordLength``
     ///   (the settings enforce it). ucarp zero-pads the key to 20 bytes, which leaves the HMAC
     ///   unchanged, so the plain password is the key.
-    public init(password: [UInt8], vhid: UInt8, virtualAddress: IPv4Address) {
+    public init(password: [UInt8], vhid: UInt8, virtualAddress: IPv4Address, mode: AuthenticationMode = .ucarp) {
         // The same message as `virtualAddresses: [.ipv4(virtualAddress)]`, without sorting.
-        self.init(password: password, messagePrefix: Self.messagePrefix(vhid: vhid, virtualAddress: virtualAddress))
+        self.init(
+            password: password, messagePrefix: Self.messagePrefix(vhid: vhid, virtualAddress: virtualAddress),
+            mode: mode)
     }
 
     /// The authenticator of a virtual host with several addresses, of either family, in any
     /// order (the message sorts them).
-    public init(password: [UInt8], vhid: UInt8, virtualAddresses: [IPAddress]) {
-        self.init(password: password, messagePrefix: Self.messagePrefix(vhid: vhid, virtualAddresses: virtualAddresses))
+    public init(
+        password: [UInt8], vhid: UInt8, virtualAddresses: [IPAddress], mode: AuthenticationMode = .ucarp
+    ) {
+        self.init(
+            password: password, messagePrefix: Self.messagePrefix(vhid: vhid, virtualAddresses: virtualAddresses),
+            mode: mode)
     }
 
-    private init(password: [UInt8], messagePrefix: [UInt8]) {
+    private init(password: [UInt8], messagePrefix: [UInt8], mode: AuthenticationMode) {
         var hmac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: password))
         hmac.update(data: messagePrefix)
         self.prepared = hmac
+        self.strict = StrictAuthenticator(password: password, messagePrefix: messagePrefix)
+        self.mode = mode
         // Version, type, vhid and one IPv4 address: nothing else is 7 bytes long.
         self.signsLikeUcarp = messagePrefix.count == 7
     }
@@ -58,12 +74,79 @@ public struct Authenticator: Sendable {
         return message
     }
 
+    /// The digest field of an advert with these fields, in our mode: ucarp's HMAC-SHA1 over
+    /// the message for `counter` (the other fields unsigned), or the strict HMAC-SHA256 over
+    /// all of them, truncated.
+    public func digest(source: IPAddress, advbase: UInt8, advskew: UInt8, counter: UInt64) -> [UInt8] {
+        switch mode {
+        case .ucarp: digest(counter: counter)
+        case .strict: strictDigest(source: source, advbase: advbase, advskew: advskew, counter: counter)
+        }
+    }
+
+    /// Writes the digest field of an advert with these fields, in our mode, into the first
+    /// ``CARPWire/digestLength`` bytes of `destination`.
+    public func sign(
+        source: IPAddress, advbase: UInt8, advskew: UInt8, counter: UInt64,
+        into destination: UnsafeMutableRawBufferPointer
+    ) {
+        switch mode {
+        case .ucarp:
+            sign(counter: counter, into: destination)
+        case .strict:
+            precondition(destination.count >= CARPWire.digestLength)
+            strict.code(source: source, advbase: advbase, advskew: advskew, counter: counter).withUnsafeBytes { code in
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: code.prefix(CARPWire.digestLength)))
+            }
+        }
+    }
+
+    /// nil when `digest` is the one of an advert with these fields in our mode; else why the
+    /// advert is dropped: a host of the other mode (its digest is valid there), or a bad digest.
+    public func check(
+        digest: some Collection<UInt8>, source: IPAddress, advbase: UInt8, advskew: UInt8, counter: UInt64
+    ) -> AdvertisementError? {
+        let strictValid = { () -> Bool in
+            let code = strict.code(source: source, advbase: advbase, advskew: advskew, counter: counter)
+            return code.withUnsafeBytes { Self.equalInConstantTime(digest, $0.prefix(CARPWire.digestLength)) }
+        }
+        switch mode {
+        case .ucarp:
+            if isValid(digest: digest, counter: counter) { return nil }
+            if strictValid() { return .otherAuthMode(source: source, mode: .strict) }
+            return badDigest(received: digest, counter: counter)
+        case .strict:
+            if strictValid() { return nil }
+            if isValid(digest: digest, counter: counter) { return .otherAuthMode(source: source, mode: .ucarp) }
+            let expected = strictDigest(source: source, advbase: advbase, advskew: advskew, counter: counter)
+            return .badDigestOfStrictAdvert(
+                expectedPrefix: Array(expected.prefix(4)), receivedPrefix: Array(digest.prefix(4)))
+        }
+    }
+
+    /// The strict digest field: the first 20 bytes of ``StrictAuthenticator``'s HMAC-SHA256.
+    func strictDigest(source: IPAddress, advbase: UInt8, advskew: UInt8, counter: UInt64) -> [UInt8] {
+        Array(
+            strict.code(source: source, advbase: advbase, advskew: advskew, counter: counter).prefix(
+                CARPWire.digestLength))
+    }
+
+    /// Whether two byte sequences are equal, in a time that does not depend on where they differ.
+    static func equalInConstantTime(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) {
+            difference |= x ^ y
+        }
+        return difference == 0
+    }
+
     /// HMAC-SHA1 over the message for `counter`.
     public func digest(counter: UInt64) -> [UInt8] {
         Array(authenticationCode(counter: counter))
     }
 
-    /// Writes the digest for `counter` into the first ``CARPWire/digestLength`` bytes of
+    /// Writes ucarp's digest for `counter` into the first ``CARPWire/digestLength`` bytes of
     /// `destination`, without an intermediate array.
     public func sign(counter: UInt64, into destination: UnsafeMutableRawBufferPointer) {
         precondition(destination.count >= CARPWire.digestLength)
@@ -74,14 +157,7 @@ public struct Authenticator: Sendable {
 
     /// Whether `digest` is the one for `counter`, compared in constant time.
     public func isValid(digest: some Collection<UInt8>, counter: UInt64) -> Bool {
-        authenticationCode(counter: counter).withUnsafeBytes { expected in
-            guard digest.count == expected.count else { return false }
-            var difference: UInt8 = 0
-            for (a, b) in zip(expected, digest) {
-                difference |= a ^ b
-            }
-            return difference == 0
-        }
+        authenticationCode(counter: counter).withUnsafeBytes { Self.equalInConstantTime($0, digest) }
     }
 
     /// The drop for an advert whose `received` digest is not the one for `counter`: ucarp's

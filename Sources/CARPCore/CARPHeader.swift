@@ -13,7 +13,7 @@ enum CARPHeader {
         static let checksum = 6
         /// The 64-bit counter, most significant byte first.
         static let counter = 8..<16
-        /// The HMAC-SHA1 digest.
+        /// The HMAC-SHA1 digest (with `--auth=strict`, a truncated HMAC-SHA256).
         static let digest = 16..<CARPWire.headerLength
     }
 
@@ -27,7 +27,7 @@ enum CARPHeader {
     }
 
     /// Completes a header copied from ``template(vhid:)`` (its checksum field still zero):
-    /// interval, counter, digest, then the checksum over these 36 bytes alone (no pseudo-header,
+    /// interval, counter, digest (signed for `source`, our IP source), then the checksum over these 36 bytes alone (no pseudo-header,
     /// over IPv6 too, as the BSD kernels).
     ///
     /// Always inlined: the IPv4 frame is the benchmarked hot path, and this keeps its code in
@@ -35,7 +35,7 @@ enum CARPHeader {
     @inline(__always)
     static func fill(
         _ header: UnsafeMutableBufferPointer<UInt8>, advbase: UInt8, advskew: UInt8, counter: UInt64,
-        authenticator: Authenticator
+        source: IPAddress, authenticator: Authenticator
     ) {
         header[Field.advskew] = advskew
         header[Field.advbase] = advbase
@@ -43,7 +43,9 @@ enum CARPHeader {
         withUnsafeBytes(of: counter.bigEndian) {
             UnsafeMutableRawBufferPointer(rebasing: raw[Field.counter]).copyMemory(from: $0)
         }
-        authenticator.sign(counter: counter, into: UnsafeMutableRawBufferPointer(rebasing: raw[Field.digest]))
+        authenticator.sign(
+            source: source, advbase: advbase, advskew: advskew, counter: counter,
+            into: UnsafeMutableRawBufferPointer(rebasing: raw[Field.digest]))
         let checksum = internetChecksum(UnsafeBufferPointer(header))
         header[Field.checksum] = UInt8(checksum >> 8)
         header[Field.checksum + 1] = UInt8(truncatingIfNeeded: checksum)

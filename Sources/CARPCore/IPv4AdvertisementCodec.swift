@@ -79,7 +79,9 @@ public struct IPv4AdvertisementCodec: Sendable {
     private func fillHeader(
         _ header: UnsafeMutableBufferPointer<UInt8>, advbase: UInt8, advskew: UInt8, counter: UInt64
     ) {
-        CARPHeader.fill(header, advbase: advbase, advskew: advskew, counter: counter, authenticator: authenticator)
+        CARPHeader.fill(
+            header, advbase: advbase, advskew: advskew, counter: counter, source: .ipv4(sourceAddress),
+            authenticator: authenticator)
     }
 
     /// What became of one captured frame: the one outcome of both families' codecs.
@@ -135,14 +137,14 @@ public struct IPv4AdvertisementCodec: Sendable {
         else { return .dropped(.badChecksum) }
 
         let counter = UInt64(bigEndianBytes: header[Field.counter])
-        let digest = header[Field.digest]
-        guard authenticator.isValid(digest: digest, counter: counter) else {
-            return .dropped(authenticator.badDigest(received: digest, counter: counter))
+        let (advbase, advskew) = (header[Field.advbase], header[Field.advskew])
+        if let error = authenticator.check(
+            digest: header[Field.digest], source: .ipv4(source), advbase: advbase, advskew: advskew, counter: counter)
+        {
+            return .dropped(error)
         }
         return .accepted(
-            ReceivedAdvertisement(
-                source: .ipv4(source), advbase: header[Field.advbase], advskew: header[Field.advskew], counter: counter)
-        )
+            ReceivedAdvertisement(source: .ipv4(source), advbase: advbase, advskew: advskew, counter: counter))
     }
 }
 

@@ -61,7 +61,9 @@ public struct IPv6AdvertisementCodec: Sendable {
     public func header(advbase: UInt8, advskew: UInt8, counter: UInt64) -> [UInt8] {
         var header = Array(template[Self.carpStart...])
         header.withUnsafeMutableBufferPointer { bytes in
-            CARPHeader.fill(bytes, advbase: advbase, advskew: advskew, counter: counter, authenticator: authenticator)
+            CARPHeader.fill(
+                bytes, advbase: advbase, advskew: advskew, counter: counter, source: .ipv6(sourceAddress),
+                authenticator: authenticator)
         }
         return header
     }
@@ -72,7 +74,7 @@ public struct IPv6AdvertisementCodec: Sendable {
         frame.withUnsafeMutableBufferPointer { bytes in
             CARPHeader.fill(
                 UnsafeMutableBufferPointer(rebasing: bytes[Self.carpStart...]), advbase: advbase, advskew: advskew,
-                counter: counter, authenticator: authenticator)
+                counter: counter, source: .ipv6(sourceAddress), authenticator: authenticator)
         }
         return frame
     }
@@ -122,13 +124,13 @@ public struct IPv6AdvertisementCodec: Sendable {
         guard peers.isEmpty || peers.contains(source) else { return .dropped(.unknownIPv6Peer(source)) }
 
         let counter = UInt64(bigEndianBytes: header[Field.counter])
-        let digest = header[Field.digest]
-        guard authenticator.isValid(digest: digest, counter: counter) else {
-            return .dropped(authenticator.badDigest(received: digest, counter: counter))
+        let (advbase, advskew) = (header[Field.advbase], header[Field.advskew])
+        if let error = authenticator.check(
+            digest: header[Field.digest], source: .ipv6(source), advbase: advbase, advskew: advskew, counter: counter)
+        {
+            return .dropped(error)
         }
-        return .accepted(
-            ReceivedAdvertisement(
-                source: source, advbase: header[Field.advbase], advskew: header[Field.advskew], counter: counter))
+        return .accepted(ReceivedAdvertisement(source: source, advbase: advbase, advskew: advskew, counter: counter))
     }
 }
 

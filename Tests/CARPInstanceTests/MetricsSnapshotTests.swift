@@ -60,6 +60,7 @@ import Testing
                 ucarp_dropped_packets_total{\(labels),reason="bad-digest"} 2
                 ucarp_dropped_packets_total{\(labels),reason="reflected"} 0
                 ucarp_dropped_packets_total{\(labels),reason="replayed"} 0
+                ucarp_dropped_packets_total{\(labels),reason="other-auth-mode"} 0
                 # HELP ucarp_transitions_total Changes of state, by the state changed to.
                 # TYPE ucarp_transitions_total counter
                 ucarp_transitions_total{\(labels),to="BACKUP"} 2

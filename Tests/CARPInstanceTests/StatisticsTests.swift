@@ -24,7 +24,7 @@ import Testing
             DropReason.allCases == [
                 .malformedIPHeader, .truncated, .oversized, .badTTL, .badVersion, .badType, .otherVHID,
                 .otherDestination,
-                .unknownPeer, .badChecksum, .badDigest, .reflected, .replayed,
+                .unknownPeer, .badChecksum, .badDigest, .reflected, .replayed, .otherAuthMode,
             ])
     }
 }
