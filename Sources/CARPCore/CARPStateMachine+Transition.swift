@@ -97,8 +97,10 @@ extension CARPStateMachine {
     /// The counter of our next advert: ``Configuration/initialCounter`` first, then on by
     /// ``CARPWire/counterStride``, never from a peer's (ucarp copies the counter it hears;
     /// we do not, see ``ReplayFilter``). Remembered, so that a reflection of it is refused.
+    /// With `--auth=strict` on by one (``StrictCounter``): receivers want it to grow.
     private mutating func nextCounter() -> UInt64 {
-        let next = counter.map { $0 &+ CARPWire.counterStride } ?? configuration.initialCounter
+        let stride = configuration.authentication == .strict ? 1 : CARPWire.counterStride
+        let next = counter.map { $0 &+ stride } ?? configuration.initialCounter
         counter = next
         replayFilter.sent(counter: next)
         return next

@@ -40,6 +40,9 @@ public struct CARPStateMachine: Sendable {
         /// master whose services are not up yet does not take the address back at once); a
         /// silent or leaving master is still replaced. nil preempts at once.
         public var preemptDelay: MonotonicDuration?
+        /// `--auth`: how our counter advances and which screen adverts pass (``screen(_:at:)``);
+        /// with `.strict` the ``initialCounter`` is ``StrictCounter/firstCounter(epoch:)``.
+        public var authentication: AuthenticationMode = .ucarp
 
         public init(
             vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,
@@ -159,6 +162,8 @@ public struct CARPStateMachine: Sendable {
     public internal(set) var counter: UInt64?
     /// Our recent counters and the adverts accepted lately: reflections and replays are dropped.
     var replayFilter = ReplayFilter()
+    /// `--auth=strict`: the highest counter accepted from each source.
+    var strictWindow = StrictReplayWindow()
     /// Set after repeated send errors: we advertise with advskew ≥ 240 so others may take over.
     public private(set) var demoted = false
     private var sendErrors = 0
@@ -238,12 +243,15 @@ public struct CARPStateMachine: Sendable {
     }
 
     /// Whether a verified advertisement may reach the election: nil (and it is remembered) if
-    /// so, else why it is dropped: a reflection of one of ours or a replay (``ReplayFilter``).
-    /// The caller screens every advert before ``received(_:at:)``, and counts the drops; an
-    /// exact repeat so never re-arms a backup's timer. A stricter check would be another
-    /// screen here.
+    /// so, else why it is dropped: a reflection of one of ours or a replay (``ReplayFilter``),
+    /// or with `--auth=strict` a counter not above the last one of its source
+    /// (``StrictReplayWindow``). The caller screens every advert before ``received(_:at:)``,
+    /// and counts the drops; a replay so never re-arms a backup's timer.
     public mutating func screen(_ advert: ReceivedAdvertisement, at now: MonotonicInstant) -> AdvertisementError? {
-        replayFilter.screen(advert, at: now)
+        switch configuration.authentication {
+        case .ucarp: replayFilter.screen(advert, at: now)
+        case .strict: strictWindow.screen(advert, at: now)
+        }
     }
 
     /// A verified advertisement of our virtual host arrived from another host, and passed
