@@ -25,7 +25,8 @@ enum ConfigurationOptions {
         ("METRICS_FILE", .metricsFile),
         ("ETCD_ENDPOINTS", .etcd), ("ETCD_PREFIX", .etcdPrefix), ("ETCD_LOCK", .etcdLock), ("ETCD_TTL", .etcdTTL),
         ("ETCD_UNREACHABLE", .etcdUnreachable), ("ETCD_CACERT", .etcdCACert), ("ETCD_CERT", .etcdCert),
-        ("ETCD_KEY", .etcdKey), ("ETCD_USER", .etcdUser), ("ETCD_PASSFILE", .etcdPassfile), ("OPTIONS", nil),
+        ("ETCD_KEY", .etcdKey), ("ETCD_USER", .etcdUser), ("ETCD_PASSFILE", .etcdPassfile),
+        ("AUTH", .auth), ("AUTH_STATE", .authState), ("OPTIONS", nil),
     ]
 
     static let commonFileName = "vip-common.conf"

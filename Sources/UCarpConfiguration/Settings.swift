@@ -75,6 +75,17 @@ public struct Settings: Equatable, Sendable {
     public var instanceName: String { name ?? "vhid\(vhid)" }
     /// `--metrics-file`: Prometheus text for node_exporter's textfile collector; nil none.
     public var metricsFile: String?
+    /// `--auth`: ucarp's wire (the default) or strict authentication (every peer SwiftCARP).
+    public var authentication = AuthenticationMode.ucarp
+    /// `--auth-state`: where `--auth=strict` keeps its counter's epoch; nil is ``authStatePath``'s default.
+    public var authState: String?
+    /// The file of the strict counter's epoch (``StrictCounter``): `--auth-state`, else beside
+    /// the `--statefile` (`STATEFILE.epoch`); nil, with neither, leaves the wall clock alone to
+    /// keep the counter growing across restarts. Only `--auth=strict` uses it.
+    public var authStatePath: String? {
+        guard authentication == .strict else { return nil }
+        return authState ?? stateFile.map { $0 + ".epoch" }
+    }
     /// `--etcd` and its companions: MASTER only while holding an etcd lease; nil without.
     public var etcd: EtcdSettings?
     /// `--shutdown`, or `--etcd`, which implies it: every way out runs the down script first

@@ -49,6 +49,8 @@ struct SettingsBuilder {
     var handOverWait: MonotonicDuration?
     var preemptDelay: MonotonicDuration?
     var metricsFile: String?
+    var authentication: AuthenticationMode?
+    var authState: String?
     /// `--etcd`'s endpoints, and the guard's other options (`prefix`, `ttl`, ... as given).
     var etcdEndpoints: [String] = []
     var etcd = EtcdSettings(endpoints: [])
@@ -161,6 +163,10 @@ struct SettingsBuilder {
         case .etcd, .etcdPrefix, .etcdLock, .etcdTTL, .etcdUnreachable, .etcdCACert, .etcdCert, .etcdKey, .etcdUser,
             .etcdPassfile:
             try applyEtcd(id, value, readPassfile: readPassfile)
+        case .auth:
+            guard let mode = AuthenticationMode(rawValue: value) else { throw .unknownAuthMode(value) }
+            authentication = mode
+        case .authState: authState = try OptionValue.nonEmpty(value, option: option)
         case .help, .version, .config, .cleanup: break
         }
     }
@@ -352,6 +358,8 @@ struct SettingsBuilder {
         settings.handOverWait = handOverWait
         settings.preemptDelay = preemptDelay
         settings.metricsFile = metricsFile
+        if let authentication { settings.authentication = authentication }
+        settings.authState = authState
         settings.etcd = try etcdSettings()
         return settings
     }

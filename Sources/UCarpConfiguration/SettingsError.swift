@@ -57,6 +57,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case etcdNeeds(option: String, other: String)
     /// An `--etcd-*` option without `--etcd`.
     case etcdWithoutEndpoint(option: String)
+    /// `--auth` is neither `ucarp` nor `strict`.
+    case unknownAuthMode(String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -138,6 +140,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
             "--etcd-key '\(path)' is encrypted: give it unencrypted (openssl pkey -in KEY -out PLAIN), readable by root only"
         case .etcdNeeds(let option, let other): "\(option) needs \(other)"
         case .etcdWithoutEndpoint(let option): "\(option) needs --etcd: name the etcd endpoints"
+        case .unknownAuthMode(let value):
+            "invalid --auth '\(value)': expected ucarp (the default, ucarp's wire) or strict (every peer SwiftCARP)"
         }
     }
 }

@@ -15,6 +15,8 @@ enum UCarpOption: String, Hashable, Sendable {
     // The etcd lease guard.
     case etcd, etcdPrefix, etcdLock, etcdTTL, etcdUnreachable, etcdCACert, etcdCert, etcdKey, etcdUser
     case etcdPassfile
+    // Strict authentication, for when every peer is SwiftCARP.
+    case auth, authState
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -81,6 +83,9 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("etcd-key", takesArgument: true, id: .etcdKey),
         Spelling("etcd-user", takesArgument: true, id: .etcdUser),
         Spelling("etcd-passfile", takesArgument: true, id: .etcdPassfile),
+        // Strict authentication.
+        Spelling("auth", takesArgument: true, id: .auth),
+        Spelling("auth-state", takesArgument: true, id: .authState),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

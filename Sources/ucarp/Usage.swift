@@ -69,6 +69,10 @@ enum Usage {
           the default), or stays while CARP agrees (keep)
         --etcd-cacert=<file>, --etcd-cert=<file>, --etcd-key=<file>: TLS (PEM files)
         --etcd-user=<name>, --etcd-passfile=<file>: etcd user, password on the file's first line
+        --auth=ucarp|strict: ucarp's wire (the default), or, when every peer is SwiftCARP,
+          HMAC-SHA256 over the whole advert and its source with a counter that never goes back
+        --auth-state=<file>: where --auth=strict keeps its counter's epoch (default beside
+          --statefile, else the wall clock alone)
 
         Sample usage:
 

@@ -32,7 +32,7 @@ public enum FileDirectory {
     public static func check(_ settings: Settings) throws(DaemonError) {
         let files: [(String, String?)] = [
             ("--pidfile", settings.pidFile), ("--statefile", settings.stateFile),
-            ("--metrics-file", settings.metricsFile),
+            ("--metrics-file", settings.metricsFile), ("--auth-state", settings.authStatePath),
         ]
         for case (let option, let path?) in files {
             var directory = FilePath(path).removingLastComponent()

@@ -89,13 +89,24 @@ public final class Daemon {
                 vhid: settings.vhid, sourceAddress: settings.sourceAddress, group: settings.group,
                 broadcast: settings.noMulticast, peers: settings.peers,
                 authenticator: Authenticator(
-                    password: settings.password, vhid: settings.vhid, virtualAddresses: settings.virtualAddresses))
+                    password: settings.password, vhid: settings.vhid, virtualAddresses: settings.virtualAddresses,
+                    mode: settings.authentication))
         else {
             throw .familyMismatch("--mcast and every --peer must be of the family of --srcip \(settings.sourceAddress)")
         }
         self.codec = codec
+        // ucarp's wire: a random first counter. Strict: one above every counter sent before.
+        let initialCounter: UInt64
+        switch settings.authentication {
+        case .ucarp:
+            initialCounter = UInt64.random(in: .min ... .max, using: &random)
+        case .strict:
+            initialCounter = try StrictCounterFile.start(path: settings.authStatePath.map { FilePath($0) })
+            let kept = settings.authStatePath.map { ", kept in \($0)" } ?? ", from the wall clock (no --auth-state)"
+            logger.info("Strict authentication (--auth=strict): counter epoch \(initialCounter >> 32)\(kept)")
+        }
         instance = Instance(
-            settings: settings, interfaceName: name, initialCounter: UInt64.random(in: .min ... .max, using: &random),
+            settings: settings, interfaceName: name, initialCounter: initialCounter,
             version: version, hostName: settings.etcd == nil ? "" : Self.hostName(logger: logger))
     }
 

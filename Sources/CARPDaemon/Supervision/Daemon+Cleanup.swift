@@ -9,8 +9,11 @@ import UCarpConfiguration
 /// does, and what `ucarp --cleanup` (systemd's `ExecStopPost=`) does from the state file.
 extension Daemon {
     /// The advertisement a leaving master sends (``CARPStateMachine/leavingAdvbase`` and
-    /// ``CARPStateMachine/leavingAdvskew``), with a fresh random counter: receivers, ucarp and
-    /// SwiftCARP alike, never check the counter against replay, it only enters the digest.
+    /// ``CARPStateMachine/leavingAdvskew``), with a fresh random counter: on ucarp's wire
+    /// receivers never check the counter against replay, it only enters the digest. With
+    /// `--auth=strict` receivers do: the counter is the first of a new epoch
+    /// (``StrictCounterFile``), above every one the dead instance sent (the supervisor's copy
+    /// of the instance shares the first worker's epoch, so it cannot count on from that).
     ///
     /// The supervisor's capture is the one opened before daemonizing: if the interface was
     /// deleted and created again since (the worker reopened its own), it opens the new one first.
@@ -18,8 +21,12 @@ extension Daemon {
         if case .missing = interface.linkState(), case .failed(let error) = reopenInterface() {
             logger.error("Unable to open [\(interfaceName)] again: \(error.description)")
         }
-        let counter = UInt64.random(in: .min ... .max, using: &random)
         do throws(DaemonError) {
+            let counter: UInt64 =
+                switch settings.authentication {
+                case .ucarp: UInt64.random(in: .min ... .max, using: &random)
+                case .strict: try StrictCounterFile.start(path: settings.authStatePath.map { FilePath($0) })
+                }
             try sendAdvertisement(
                 advbase: CARPStateMachine.leavingAdvbase, advskew: CARPStateMachine.leavingAdvskew, counter: counter)
             logger.info("Sent the leaving advertisement: the backup takes over at once")

@@ -127,7 +127,8 @@ package struct Instance {
     /// `--etcd`: mastership gated on an etcd lease; nil without.
     var etcd: EtcdGate?
 
-    /// `initialCounter` is the first advertisement's counter, which the shell draws at random.
+    /// `initialCounter` is the first advertisement's counter, which the shell draws at random
+    /// (with `--auth=strict`: ``StrictCounter/firstCounter(epoch:)`` of the epoch it persisted).
     ///
     /// `hostName` goes into the etcd key's value (with `--etcd`), naming the holder.
     package init(
@@ -136,13 +137,14 @@ package struct Instance {
         self.settings = settings
         self.interfaceName = interfaceName
         self.version = version
-        machine = CARPStateMachine(
-            configuration: .init(
-                vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
-                deadRatio: settings.deadRatio, preempt: settings.preempt, neutral: settings.neutral,
-                sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
-                healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings),
-                handOverWait: Self.handOverWait(settings), preemptDelay: settings.preemptDelay))
+        var configuration = CARPStateMachine.Configuration(
+            vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
+            deadRatio: settings.deadRatio, preempt: settings.preempt, neutral: settings.neutral,
+            sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
+            healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings),
+            handOverWait: Self.handOverWait(settings), preemptDelay: settings.preemptDelay)
+        configuration.authentication = settings.authentication
+        machine = CARPStateMachine(configuration: configuration)
         scripts = ScriptQueue(timeout: settings.scriptTimeout, debug: settings.debug)
         health = settings.check.map { HealthSchedule(command: $0, settings: settings) }
         metrics = settings.metricsFile.map { MetricsSchedule(path: $0) }

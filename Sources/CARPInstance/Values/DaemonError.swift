@@ -34,6 +34,8 @@ public enum DaemonError: Error, CustomStringConvertible {
     }
     /// The etcd guard's HTTP client cannot be had (libcurl missing, or refusing to start).
     case etcd(String)
+    /// `--auth=strict`'s state file holds something else than an epoch, or the last one.
+    case authState(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -56,6 +58,7 @@ public enum DaemonError: Error, CustomStringConvertible {
             "--srcip \(address) is not an address of [\(interface)]: give one that 'ip -6 addr show dev \(interface)' lists"
         case .familyMismatch(let message): message
         case .etcd(let message): "etcd: \(message)"
+        case .authState(let path, let reason): "--auth-state '\(path)': \(reason)"
         case .noInterface: "You must supply a network interface (--interface): no capture device was found"
         }
     }
