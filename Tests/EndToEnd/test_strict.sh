@@ -165,3 +165,22 @@ test_strict_dead_supervised_master_hands_over_with_a_signed_leaving_advert() {
     log_has h2 "replayed|Bad digest" && fail "h2 dropped one of h1's adverts: $(log_of h2)"
     stop_supervised h1
 }
+
+# Over IPv6 and to --peer addresses (a raw socket: the kernel writes the IPv6 header, the
+# source signed is --srcip): strict peers elect one master and fail over.
+test_strict_over_ipv6_unicast_peers_fail_over() {
+    needs nft
+    local VIP=$VIP6
+    topology_up 3
+    no_multicast
+    start_unicast h1 0 --auth=strict
+    wait_for 5 listening h1 || fail "h1 did not start"
+    start_unicast h2 50 --auth=strict
+    wait_for 8 only_owner h1 || fail "h1 should be the only master (owners: $(owners))"
+    holds_for 2 only_owner h1 || fail "more than one master (owners: $(owners))"
+    wait_for 5 counters_match h2 "received [1-9][0-9]*, .*dropped: none" \
+        || fail "h2 did not accept h1's adverts: $(log_of h2 | grep Counters | tail -n 1)"
+    kill -9 "$(pid_of h1)"
+    remove_address h1 "$VIP"
+    wait_for 8 only_owner h2 || fail "h2 did not take over (owners: $(owners))"
+}
