@@ -163,7 +163,7 @@ public struct CARPStateMachine: Sendable {
     /// Our recent counters and the adverts accepted lately: reflections and replays are dropped.
     var replayFilter = ReplayFilter()
     /// `--auth=strict`: the highest counter accepted from each source.
-    var strictWindow = StrictReplayWindow()
+    public internal(set) var strictWindow = StrictReplayWindow()
     /// Set after repeated send errors: we advertise with advskew ≥ 240 so others may take over.
     public private(set) var demoted = false
     private var sendErrors = 0
@@ -193,6 +193,23 @@ public struct CARPStateMachine: Sendable {
     public init(configuration: Configuration) {
         self.configuration = configuration
         self.healthy = configuration.healthChecked ? nil : true
+    }
+
+    /// `--auth=strict`: a machine whose replay window starts from the counters a previous run
+    /// accepted (``StrictState/peers``).
+    public init(configuration: Configuration, remembering peers: [StrictState.Peer], at now: MonotonicInstant) {
+        self.init(configuration: configuration)
+        strictWindow = StrictReplayWindow(remembering: peers, at: now)
+    }
+
+    /// `--auth=strict`: what to keep in the `--auth-state` file now (our epoch, from our last
+    /// counter, and the peers' counters); nil in ucarp mode. `onlyNews`: nil too unless a new
+    /// peer or a new epoch of one was accepted since the last time.
+    public mutating func strictState(onlyNews: Bool) -> StrictState? {
+        guard configuration.authentication == .strict else { return nil }
+        guard strictWindow.takeNews() || !onlyNews else { return nil }
+        let ours = counter ?? configuration.initialCounter
+        return StrictState(epoch: UInt32(truncatingIfNeeded: ours >> 32), peers: strictWindow.peers)
     }
 
     /// The state's name: INIT, BACKUP, MASTER or FAULT.

@@ -26,20 +26,4 @@ public enum StrictCounter {
     public static func firstCounter(epoch: UInt32) -> UInt64 {
         UInt64(epoch) << 32
     }
-
-    /// The `--auth-state` file's text: `EPOCH=` and the epoch in decimal.
-    public static func stateFile(epoch: UInt32) -> [UInt8] {
-        Array("EPOCH=\(epoch)\n".utf8)
-    }
-
-    /// The epoch an `--auth-state` file holds; nil when its text is not one ``stateFile(epoch:)`` writes.
-    public static func epoch(stateFile bytes: [UInt8]) -> UInt32? {
-        let text = String(decoding: bytes, as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix("EPOCH=") {
-            let digits = line.dropFirst("EPOCH=".count)
-            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            return UInt32(digits)
-        }
-        return nil
-    }
 }

@@ -19,8 +19,30 @@ public struct StrictReplayWindow: Sendable {
     public static let sourceMemory = 16
 
     private var highest: [Highest] = []
+    /// A source or an epoch (the counter's high 32 bits) not heard before was accepted since
+    /// ``takeNews()``: worth keeping on disk, at that rate (once per peer's start).
+    private var news = false
 
     public init() {}
+
+    /// A window that starts from the counters a previous run accepted (``StrictState``),
+    /// remembered as heard at `now`.
+    public init(remembering peers: [StrictState.Peer], at now: MonotonicInstant) {
+        highest = peers.suffix(Self.sourceMemory).map {
+            Highest(source: $0.source, counter: $0.counter, lastAccepted: now)
+        }
+    }
+
+    /// The highest counter accepted from each source remembered.
+    public var peers: [StrictState.Peer] {
+        highest.map { StrictState.Peer(source: $0.source, counter: $0.counter) }
+    }
+
+    /// Whether a new source or a new epoch of one was accepted since the last call.
+    public mutating func takeNews() -> Bool {
+        defer { news = false }
+        return news
+    }
 
     /// nil, and the counter remembered, when the advert is newer than any accepted from its
     /// source; else why it is dropped.
@@ -32,12 +54,14 @@ public struct StrictReplayWindow: Sendable {
                 highest.remove(at: oldest)
             }
             highest.append(Highest(source: advert.source, counter: advert.counter, lastAccepted: now))
+            news = true
             return nil
         }
         let last = highest[index].counter
         guard advert.counter > last else {
             return .counterNotAbove(source: advert.source, counter: advert.counter, highest: last)
         }
+        if advert.counter >> 32 != last >> 32 { news = true }
         highest[index].counter = advert.counter
         highest[index].lastAccepted = now
         return nil

@@ -77,7 +77,8 @@ public struct Settings: Equatable, Sendable {
     public var metricsFile: String?
     /// `--auth`: ucarp's wire (the default) or strict authentication (every peer SwiftCARP).
     public var authentication = AuthenticationMode.ucarp
-    /// `--auth-state`: where `--auth=strict` keeps its counter's epoch; nil is ``authStatePath``'s default.
+    /// `--auth-state`: where `--auth=strict` keeps its counter's epoch and the peers' counters
+    /// (``StrictState``); nil is ``authStatePath``'s default.
     public var authState: String?
     /// The file of the strict counter's epoch (``StrictCounter``): `--auth-state`, else beside
     /// the `--statefile` (`STATEFILE.epoch`); nil, with neither, leaves the wall clock alone to

@@ -71,8 +71,8 @@ enum Usage {
         --etcd-user=<name>, --etcd-passfile=<file>: etcd user, password on the file's first line
         --auth=ucarp|strict: ucarp's wire (the default), or, when every peer is SwiftCARP,
           HMAC-SHA256 over the whole advert and its source with a counter that never goes back
-        --auth-state=<file>: where --auth=strict keeps its counter's epoch (default beside
-          --statefile, else the wall clock alone)
+        --auth-state=<file>: where --auth=strict keeps its counter's epoch and the peers'
+          last counters (default beside --statefile, else the wall clock alone, nothing kept)
 
         Sample usage:
 

@@ -95,7 +95,7 @@ import Testing
         let clock: UInt64 = 1_800_000_000
         let firstEpoch = try #require(StrictCounter.epoch(persisted: nil, secondsSinceEpoch: clock))
         #expect(firstEpoch == 1_800_000_000)
-        let persisted = try #require(StrictCounter.epoch(stateFile: StrictCounter.stateFile(epoch: firstEpoch)))
+        let persisted = try #require(StrictState(text: StrictState(epoch: firstEpoch).text)).epoch
         var (before, since) = try master(
             strictConfiguration(initialCounter: StrictCounter.firstCounter(epoch: firstEpoch)))
         var window = StrictReplayWindow()
@@ -130,12 +130,60 @@ import Testing
         #expect(StrictCounter.firstCounter(epoch: 1) == 1 << 32)
     }
 
-    @Test func theStateFileRoundTripsAndRefusesAnythingElse() {
-        #expect(StrictCounter.stateFile(epoch: 1_800_000_123) == Array("EPOCH=1800000123\n".utf8))
-        #expect(StrictCounter.epoch(stateFile: StrictCounter.stateFile(epoch: 0)) == 0)
-        #expect(StrictCounter.epoch(stateFile: StrictCounter.stateFile(epoch: .max)) == .max)
-        for text in ["", "EPOCH=\n", "EPOCH=-1\n", "EPOCH=4294967296\n", "EPOCH=12a\n", "epoch=5\n", "EPOCH= 5\n"] {
-            #expect(StrictCounter.epoch(stateFile: Array(text.utf8)) == nil, "\(text.debugDescription)")
+    @Test func theStateFileRoundTripsAndRefusesAnythingElse() throws {
+        let state = StrictState(
+            epoch: 1_800_000_123,
+            peers: [
+                .init(source: .ipv4(peer), counter: 7 << 32 + 9),
+                .init(source: .ipv6(try #require(IPv6Address("2001:db8::2"))), counter: .max),
+            ])
+        #expect(
+            state.text
+                == Array("EPOCH=1800000123\nPEER=192.0.2.12 30064771081\nPEER=2001:db8::2 18446744073709551615\n".utf8))
+        #expect(StrictState(text: state.text) == state)
+        #expect(StrictState(text: StrictState(epoch: 0).text) == StrictState(epoch: 0))
+        #expect(StrictState(text: StrictState(epoch: .max).text)?.epoch == .max)
+        for text in [
+            "", "EPOCH=\n", "EPOCH=-1\n", "EPOCH=4294967296\n", "EPOCH=12a\n", "epoch=5\n", "EPOCH= 5\n",
+            "PEER=192.0.2.12 5\n", "EPOCH=5\nPEER=192.0.2.12\n", "EPOCH=5\nPEER=nowhere 5\n", "EPOCH=5\nEPOCH=6\n",
+            "EPOCH=5\nSTATE=MASTER\n",
+        ] {
+            #expect(StrictState(text: Array(text.utf8)) == nil, "\(text.debugDescription)")
         }
+    }
+
+    /// A backup restarted remembers the counters it had accepted (``StrictState``): the dead
+    /// master's adverts captured before the restart are still old.
+    @Test func aRestartedReceiverRemembersWhatItAccepted() throws {
+        var before = backup(strictConfiguration(initialCounter: 1 << 40))
+        var captured: [ReceivedAdvertisement] = []
+        for second in 1...5 {
+            let genuine = advert(counter: (9 << 32) + UInt64(second))
+            captured.append(genuine)
+            #expect(before.screen(genuine, at: t0 + .seconds(UInt64(second))) == nil)
+        }
+        // The first advert of a peer is news, worth a write; the next ones of its run are not.
+        let news = before.strictState(onlyNews: true)
+        let again = before.strictState(onlyNews: true)
+        let kept = try #require(news)
+        #expect(again == nil)
+        #expect(kept.epoch == 1 << 8)
+        #expect(kept.peers == [.init(source: .ipv4(peer), counter: (9 << 32) + 5)])
+        let written = try #require(StrictState(text: kept.text))
+        var after = CARPStateMachine(
+            configuration: strictConfiguration(initialCounter: 2 << 40), remembering: written.peers, at: t0)
+        _ = after.start(at: t0 + .seconds(10))
+        for replay in captured {
+            #expect(after.screen(replay, at: t0 + .seconds(11))?.reason == .replayed)
+        }
+        #expect(after.screen(advert(counter: (9 << 32) + 6), at: t0 + .seconds(11)) == nil)
+        // A new epoch of the peer (it restarted) is news again; ucarp mode keeps nothing.
+        #expect(after.screen(advert(counter: 10 << 32), at: t0 + .seconds(12)) == nil)
+        let restarted = after.strictState(onlyNews: true)
+        #expect(restarted?.peers == [.init(source: .ipv4(peer), counter: 10 << 32)])
+        var ucarp = backup()
+        _ = ucarp.screen(advert(counter: 5), at: t0)
+        let none = ucarp.strictState(onlyNews: false)
+        #expect(none == nil)
     }
 }

@@ -184,3 +184,34 @@ test_strict_over_ipv6_unicast_peers_fail_over() {
     remove_address h1 "$VIP"
     wait_for 8 only_owner h2 || fail "h2 did not take over (owners: $(owners))"
 }
+
+# The backup restarted (its --auth-state keeps the counters it accepted) just after the master
+# died: the dead master's adverts captured before, replayed at the new backup, are still old,
+# and it takes over in its usual time rather than after the replay.
+test_strict_restarted_backup_still_refuses_the_dead_masters_replays() {
+    topology_up 3
+    start_carp h1 "$SWIFTCARP" --advskew=0 --auth=strict
+    wait_for 6 owns h1 || fail "h1 did not become master alone"
+    start_carp h2 "$SWIFTCARP" --advskew=100 --auth=strict --auth-state="$WORK/h2.state"
+    wait_for 10 only_owner h1 || fail "h1 never became the only owner (owners: $(owners))"
+    hostile record "$(host_address 1)" "$WORK/h1.adverts" 3
+    [ -s "$WORK/h1.adverts" ] || fail "h3 captured no advert of h1"
+    kill -9 "$(pid_of h1)"
+    kill -TERM "$(pid_of h2)"
+    wait_for 3 has_exited h2 || fail "h2 did not end on TERM"
+    grep -q "^PEER=$(host_address 1) [0-9]*$" "$WORK/h2.state" \
+        || fail "h2 kept no counter of h1: $(cat "$WORK/h2.state")"
+    start_carp h2 "$SWIFTCARP" --advskew=100 --auth=strict --auth-state="$WORK/h2.state"
+    local started taken=""
+    started=$(now_ms)
+    hostile replay "$WORK/h1.adverts" 10 0.5 3 > "$WORK/replay.out" &
+    if wait_for 9 owns h2; then taken=$(($(now_ms) - started)); fi
+    wait
+    echo "    the restarted backup took over ${taken:-never} ms after its start, under the replay"
+    [ -n "$taken" ] || fail "the replay held the restarted h2 for its whole length"
+    log_has h2 "not above .* already accepted from it: replayed, dropped" \
+        || fail "the restarted h2 did not drop the replays: $(log_of h2)"
+    # Not one of them accepted (without the kept counters the first of each was new to it).
+    wait_for 3 counters_match h2 "received 0, " \
+        || fail "the restarted h2 accepted a replay: $(log_of h2 | grep Counters | tail -n 1)"
+}

@@ -75,6 +75,12 @@ extension Daemon {
                 sendEtcd(request, at: now)
             case .etcdCancel(let id):
                 etcdClient?.cancel(id: id)
+            case .recordStrictState(let state):
+                do throws(DaemonError) {
+                    try StrictCounterFile.record(state, path: settings.authStatePath.map { FilePath($0) })
+                } catch {
+                    logger.warning("Unable to keep the strict counters: \(error.description)")
+                }
             case .reopenInterface:
                 perform(instance.interfaceReopened(reopenInterface(), at: now), at: now)
             case .dieOf(let signal):

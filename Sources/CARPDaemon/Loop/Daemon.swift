@@ -97,17 +97,20 @@ public final class Daemon {
         self.codec = codec
         // ucarp's wire: a random first counter. Strict: one above every counter sent before.
         let initialCounter: UInt64
+        var strictPeers: [StrictState.Peer] = []
         switch settings.authentication {
         case .ucarp:
             initialCounter = UInt64.random(in: .min ... .max, using: &random)
         case .strict:
-            initialCounter = try StrictCounterFile.start(path: settings.authStatePath.map { FilePath($0) })
+            (initialCounter, strictPeers) = try StrictCounterFile.start(
+                path: settings.authStatePath.map { FilePath($0) })
             let kept = settings.authStatePath.map { ", kept in \($0)" } ?? ", from the wall clock (no --auth-state)"
             logger.info("Strict authentication (--auth=strict): counter epoch \(initialCounter >> 32)\(kept)")
         }
         instance = Instance(
             settings: settings, interfaceName: name, initialCounter: initialCounter,
-            version: version, hostName: settings.etcd == nil ? "" : Self.hostName(logger: logger))
+            version: version, hostName: settings.etcd == nil ? "" : Self.hostName(logger: logger),
+            strictPeers: strictPeers)
     }
 
     /// Detaches from the terminal (`--daemonize`). The starting command waits until ``run()``

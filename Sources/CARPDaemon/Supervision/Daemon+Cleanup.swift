@@ -25,7 +25,7 @@ extension Daemon {
             let counter: UInt64 =
                 switch settings.authentication {
                 case .ucarp: UInt64.random(in: .min ... .max, using: &random)
-                case .strict: try StrictCounterFile.start(path: settings.authStatePath.map { FilePath($0) })
+                case .strict: try StrictCounterFile.start(path: settings.authStatePath.map { FilePath($0) }).counter
                 }
             try sendAdvertisement(
                 advbase: CARPStateMachine.leavingAdvbase, advskew: CARPStateMachine.leavingAdvskew, counter: counter)

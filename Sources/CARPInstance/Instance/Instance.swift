@@ -58,6 +58,9 @@ package struct Instance {
         case etcdRequest(EtcdLeaseGuard.Request)
         /// Abort the etcd request of this ID; its answer is no longer wanted.
         case etcdCancel(requestID: UInt64)
+        /// `--auth=strict`: replace the `--auth-state` file with this (a peer started, or we
+        /// leave), durably; a failure is only logged.
+        case recordStrictState(StrictState)
         /// Open an interface of our interface's name again, the old one gone: the capture, the
         /// MAC and index, the group membership, the unicast socket; report with
         /// ``interfaceReopened(_:at:)``.
@@ -128,11 +131,13 @@ package struct Instance {
     var etcd: EtcdGate?
 
     /// `initialCounter` is the first advertisement's counter, which the shell draws at random
-    /// (with `--auth=strict`: ``StrictCounter/firstCounter(epoch:)`` of the epoch it persisted).
+    /// (with `--auth=strict`: ``StrictCounter/firstCounter(epoch:)`` of the epoch it persisted,
+    /// and `strictPeers` the counters the previous run accepted).
     ///
     /// `hostName` goes into the etcd key's value (with `--etcd`), naming the holder.
     package init(
-        settings: Settings, interfaceName: String, initialCounter: UInt64, version: String, hostName: String = ""
+        settings: Settings, interfaceName: String, initialCounter: UInt64, version: String, hostName: String = "",
+        strictPeers: [StrictState.Peer] = []
     ) {
         self.settings = settings
         self.interfaceName = interfaceName
@@ -144,7 +149,8 @@ package struct Instance {
             healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings),
             handOverWait: Self.handOverWait(settings), preemptDelay: settings.preemptDelay)
         configuration.authentication = settings.authentication
-        machine = CARPStateMachine(configuration: configuration)
+        machine = CARPStateMachine(
+            configuration: configuration, remembering: strictPeers, at: MonotonicInstant(nanoseconds: 0))
         scripts = ScriptQueue(timeout: settings.scriptTimeout, debug: settings.debug)
         health = settings.check.map { HealthSchedule(command: $0, settings: settings) }
         metrics = settings.metricsFile.map { MetricsSchedule(path: $0) }
@@ -301,8 +307,9 @@ package struct Instance {
             // A reflection of ours or a replay is dropped and counted like a bad packet.
             if let error = machine.screen(advert, at: now) { return dropped(error, at: now) }
             statistics.advertisementsReceived += 1
-            let actions = debug(
+            var actions = debug(
                 "Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
+            if let state = machine.strictState(onlyNews: true) { actions.append(.recordStrictState(state)) }
             let election = machine.received(advert, at: now)
             return actions + carryOut(election, at: now) + etcdHeard(advert, at: now)
         }
@@ -578,6 +585,8 @@ package struct Instance {
             if case .kill(let id) = $0 { return .kill(id) }
             return nil
         }
+        let strict: [Action] = machine.strictState(onlyNews: false).map { [.recordStrictState($0)] } ?? []
         return killed + record(.stopped, previous: ReportedState(reportedRole), reason: .exit) + writeStoppedMetrics()
+            + strict
     }
 }
