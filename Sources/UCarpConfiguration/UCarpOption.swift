@@ -15,6 +15,8 @@ enum UCarpOption: String, Hashable, Sendable {
     // The etcd lease guard.
     case etcd, etcdPrefix, etcdLock, etcdTTL, etcdUnreachable, etcdCACert, etcdCert, etcdKey, etcdUser
     case etcdPassfile
+    // The host: groups, maintenance, --status.
+    case hostState, group, status, json, maintenance
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -81,6 +83,12 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("etcd-key", takesArgument: true, id: .etcdKey),
         Spelling("etcd-user", takesArgument: true, id: .etcdUser),
         Spelling("etcd-passfile", takesArgument: true, id: .etcdPassfile),
+        // The host: groups, maintenance, --status.
+        Spelling("host-state", takesArgument: true, id: .hostState),
+        Spelling("group", takesArgument: true, id: .group),
+        Spelling("status", takesArgument: false, id: .status),
+        Spelling("json", takesArgument: false, id: .json),
+        Spelling("maintenance", takesArgument: true, argumentIsOptional: true, id: .maintenance),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

@@ -60,6 +60,7 @@ extension Daemon {
                     perform(instance.childExited(id, status: status, at: now), at: now)
                 }
             case .exit(let status):
+                writeFinalHostRecord()
                 children.waitForKilled()
                 pidFile?.remove()
                 exitStatus = status
@@ -78,6 +79,7 @@ extension Daemon {
             case .reopenInterface:
                 perform(instance.interfaceReopened(reopenInterface(), at: now), at: now)
             case .dieOf(let signal):
+                writeFinalHostRecord()
                 children.waitForKilled()
                 pidFile?.remove()
                 Self.dieOfSignal(signal.rawValue)
