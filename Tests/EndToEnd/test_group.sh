@@ -132,9 +132,14 @@ test_group_maintenance_stays_across_restarts() {
     kill -TERM "$(pid_of h1-lan)" "$(pid_of h1-wan)"
     wait_for 5 has_exited h1-lan || group_fail "h1's LAN daemon did not end"
     wait_for 5 has_exited h1-wan || group_fail "h1's WAN daemon did not end"
-    group_start h1 LAN
+    group_start h1 LAN --statefile="$WORK/h1-lan.state"
     group_start h1 WAN
     holds_for 5 group_all_on h2 || group_fail "a restarted h1 took an address back while in maintenance"
+    # The state file and USR1 say so.
+    grep -qx 'DEMOTION="maintenance"' "$WORK/h1-lan.state" || group_fail "state file: $(cat "$WORK/h1-lan.state")"
+    kill -USR1 "$(pid_of h1-lan)"
+    wait_for 5 group_log_has h1-lan "Demoted in group router: maintenance" \
+        || group_fail "USR1 does not say maintenance"
     "$SWIFTCARP" --maintenance --host-state="$(group_state_dir h1)" | grep -qx 'maintenance (host): on' \
         || group_fail "--maintenance does not print on"
     group_status h1 --json | /usr/bin/python3 -c '

@@ -90,14 +90,16 @@ extension Daemon {
     func recordState(_ state: ReportedState, previous: ReportedState, reason: ScriptReason) {
         report(.role(state))
         guard let stateFile else { return }
+        let record = StateFile.Record(
+            state: state.rawValue, previousState: previous.rawValue, reason: reason.description,
+            vhid: settings.vhid,
+            interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
+            sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments,
+            etcdKey: instance.etcdKey, etcdLease: instance.etcdLease,
+            demotion: instance.group.ownCauses.map(\.rawValue))
+        stateFileRecord = record
         do {
-            try stateFile.write(
-                .init(
-                    state: state.rawValue, previousState: previous.rawValue, reason: reason.description,
-                    vhid: settings.vhid,
-                    interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
-                    sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments,
-                    etcdKey: instance.etcdKey, etcdLease: instance.etcdLease))
+            try stateFile.write(record)
         } catch {
             logger.error("Unable to update the state file: \(error.description)")
         }

@@ -14,6 +14,7 @@ extension Daemon {
             let (maintenance, members) = try hostState.read()
             perform(instance.hostStateRead(maintenance: maintenance, members: members, at: now), at: now)
             try writeHostRecord(to: hostState)
+            rewriteStateFileIfDemotionChanged()
             if hostStateFailure != nil {
                 logger.info("The host-state directory \(hostState.path.string) is usable again")
                 hostStateFailure = nil
@@ -23,6 +24,21 @@ extension Daemon {
                 logger.warning("The host-state directory \(hostState.path.string): \(error.description)")
                 hostStateFailure = error.description
             }
+        }
+    }
+
+    /// The state file says which causes demote us (maintenance...): rewritten when they change
+    /// without a change of state.
+    func rewriteStateFileIfDemotionChanged() {
+        guard let stateFile, var record = stateFileRecord else { return }
+        let causes = instance.group.ownCauses.map(\.rawValue)
+        guard record.demotion != causes else { return }
+        record.demotion = causes
+        stateFileRecord = record
+        do {
+            try stateFile.write(record)
+        } catch {
+            logger.error("Unable to update the state file: \(error.description)")
         }
     }
 

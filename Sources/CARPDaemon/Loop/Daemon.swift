@@ -33,6 +33,8 @@ public final class Daemon {
     var hostState: HostStateDirectory?
     /// The last error the host-state directory gave, logged once.
     var hostStateFailure: String?
+    /// What the state file says now, so that a change of our demotion alone rewrites it.
+    var stateFileRecord: StateFile.Record?
     let metricsFile: MetricsFile?
     var unicast: UnicastSender?
     /// With `--daemonize`: the pipe to the ``Supervisor``, for ``SupervisorStateMachine/Report``s; its
