@@ -69,6 +69,13 @@ enum Usage {
           the default), or stays while CARP agrees (keep)
         --etcd-cacert=<file>, --etcd-cert=<file>, --etcd-key=<file>: TLS (PEM files)
         --etcd-user=<name>, --etcd-passfile=<file>: etcd user, password on the file's first line
+        --host-state=<dir>: where the host's instances keep their records and find maintenance
+          (default /var/lib/ucarp)
+        --group=<name>: instances of this host that move together: one demoted (no carrier, a
+          failed check, USR2, send errors, maintenance) demotes all (advskew + 240, at most 240)
+        --status [--json]: list the host's instances (from --host-state) instead of running
+        --maintenance[=on|off]: demote every instance of the host (or of --group) until off,
+          across restarts and reboots; alone, print whether it is on
 
         Sample usage:
 
