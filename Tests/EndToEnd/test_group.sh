@@ -14,9 +14,10 @@ group_wan_address() { echo "198.51.100.$((10 + ${1#h}))"; }
 # group_state_dir HOST: HOST's --host-state directory.
 group_state_dir() { echo "$WORK/state-$1"; }
 
-# group_topology: two hosts with LAN and WAN interfaces (see above), no daemon yet.
+# group_topology [N]: two hosts with LAN and WAN interfaces (see above), no daemon yet; with
+# N = 3 a client h3 on the LAN too.
 group_topology() {
-    topology_up 2
+    topology_up "${1:-2}"
     ip -n "$(ns sw)" link add br1 type bridge
     ip -n "$(ns sw)" link set br1 up
     ip netns exec "$(ns sw)" sh -c 'echo 0 > /sys/class/net/br1/bridge/multicast_snooping' 2>/dev/null || true
@@ -76,9 +77,10 @@ group_fail() {
     fail "$*"
 }
 
-# group_pair_up: the topology, the four daemons, h1 master of both.
+# group_pair_up [N]: the topology (with a LAN client h3 when N = 3), the four daemons, h1
+# master of both.
 group_pair_up() {
-    group_topology
+    group_topology "${1:-2}"
     group_start h1 LAN
     group_start h1 WAN
     wait_for 5 group_log_has h1-wan "Switching to state: BACKUP" || group_fail "h1 did not start"
@@ -95,11 +97,27 @@ group_status() {
 }
 
 test_group_wan_carrier_lost_moves_both_and_back() {
-    group_pair_up
+    local probe probes lost last
+    needs python3
+    probe="$E2E_DIR/../../Benchmarks/probe.py"
+    group_pair_up 3
+    run_named responder-h1 h1 python3 "$probe" respond h1
+    run_named responder-h2 h2 python3 "$probe" respond h2
+    probes="$WORK/probes"
+    run_named client h3 python3 "$probe" send "$GROUP_LAN_VIP" --rate 500 --duration 6 --out "$probes"
+    sleep 2
     # The WAN link of the master goes: its WAN instance loses carrier, which demotes the group,
-    # so its LAN instance hands over too.
+    # so its LAN instance hands over too, make before break: no request to the LAN address is
+    # lost (the WAN address's clients lost their way to h1 with the link).
     ip -n "$(ns sw)" link set q1 down
     wait_for 10 group_all_on h2 || group_fail "both addresses did not move to h2"
+    wait_for 10 has_exited client || group_fail "the client did not finish"
+    [ "$(exit_status_of client)" = 0 ] || group_fail "the client failed: $(log_of client)"
+    lost=$(awk '!/^#/ && $4 == "-"' "$probes" | wc -l)
+    last=$(awk '!/^#/ && $4 != "-" { who = $5 } END { print who }' "$probes")
+    [ "$last" = h2 ] || group_fail "the last LAN probes were answered by '$last', expected h2"
+    [ "$lost" = 0 ] || group_fail "$lost of $(grep -vc '^#' "$probes") LAN probes lost during the hand-over"
+    echo "    group hand-over of the LAN address: 0 of $(grep -vc '^#' "$probes") probes lost"
     holds_for 2 group_all_on h2 || group_fail "the addresses did not stay on h2 while the WAN link was down"
     group_log_has h1-lan "Demoted \(member eth1.vhid8\)" || group_fail "h1's LAN instance did not say why"
     group_status h1 | grep -Eq '^7 +eth0 +BACKUP .* router +- \(240\)' \
@@ -153,4 +171,39 @@ assert states == [(7, "BACKUP", True), (8, "BACKUP", True)], states
         || group_fail "--maintenance=off did not say so"
     wait_for 10 group_all_on h1 || group_fail "both addresses did not come back to h1 after maintenance"
     group_status h2 | grep -Eq '^7 +eth0 +BACKUP' || group_fail "--status on h2: $(group_status h2)"
+}
+
+test_group_ucarp_peer_takes_over_as_the_demotion_tells_it() {
+    group_topology
+    group_start h1 LAN
+    group_start h1 WAN
+    wait_for 5 group_log_has h1-wan "Switching to state: BACKUP" || group_fail "h1 did not start"
+    # On h2, Debian's ucarp holds the LAN side: it knows nothing of groups, only skews.
+    run_named h2-lan h2 "$REFERENCE_UCARP" --interface=eth0 --srcip="$(host_address 2)" --vhid=7 \
+        --pass=hunter2 --addr="$GROUP_LAN_VIP" --upscript="$WORK/up" --downscript="$WORK/down" \
+        --facility=none --advskew=100 --preempt
+    group_start h2 WAN
+    wait_for 10 group_all_on h1 || group_fail "h1 did not take both addresses"
+    ip -n "$(ns sw)" link set q1 down
+    wait_for 10 group_all_on h2 || group_fail "ucarp did not take the LAN address from the demoted h1"
+    holds_for 2 group_all_on h2 || group_fail "the LAN address did not stay with ucarp"
+    ip -n "$(ns sw)" link set q1 up
+    wait_for 10 group_all_on h1 || group_fail "h1 did not take both addresses back from ucarp"
+}
+
+test_group_failed_check_moves_both_and_back() {
+    group_topology
+    touch "$WORK/wan-ok"
+    group_start h1 LAN
+    group_start h1 WAN --check="test -e $WORK/wan-ok" --check-interval=0.3
+    wait_for 5 group_log_has h1-wan "Switching to state: BACKUP" || group_fail "h1 did not start"
+    group_start h2 LAN
+    group_start h2 WAN
+    wait_for 10 group_all_on h1 || group_fail "h1 did not take both addresses"
+    # The WAN service fails its check on h1: FAULT, which demotes the group.
+    rm "$WORK/wan-ok"
+    wait_for 10 group_all_on h2 || group_fail "a failed check did not move both addresses to h2"
+    group_status h1 | grep -Eq '^8 +eth1 +FAULT .* check-failed' || group_fail "--status on h1: $(group_status h1)"
+    touch "$WORK/wan-ok"
+    wait_for 10 group_all_on h1 || group_fail "both addresses did not come back once the check passed"
 }
