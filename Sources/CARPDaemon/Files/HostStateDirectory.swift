@@ -13,14 +13,21 @@ import UCarpConfiguration
 /// Reading costs little at each wake-up: one `lstat` of the directory (a record replaced is a
 /// rename, which changes the directory's modification time; only then are the records read
 /// again), one of each maintenance file, and `kill(pid, 0)` for each member that demotes the
-/// group, so that a member that died stops counting.
+/// group, so that a member that died stops counting. The kernel stamps times from a coarse
+/// clock (a tick, some milliseconds), so two renames in one tick leave one time: a time less
+/// than ``settling`` old is read again at the next wake-up, until it is older.
 final class HostStateDirectory {
     let path: FilePath
     /// Our record's name in the directory.
     let recordName: String
     let group: String?
-    /// The directory's modification time when its records were last read.
+    /// The directory's modification time when its records were last read, and whether it
+    /// was old enough then (``settling``) that no later change can have kept it.
     private var readAt: timespec?
+    private var settled = false
+
+    /// How old a modification time must be before a later change would show in it.
+    static let settling = 1.0
     /// The other members as last read, with their pids.
     private var members: [(member: HostGroup.Member, pid: pid_t)] = []
     /// What we last wrote, to write only what changed.
@@ -68,11 +75,15 @@ final class HostStateDirectory {
         guard group != nil else { return (maintenance, nil) }
         var changed = false
         if let info = try System.status(of: path),
-            readAt.map({ $0.tv_sec != info.st_mtim.tv_sec || $0.tv_nsec != info.st_mtim.tv_nsec }) ?? true
+            !settled
+                || readAt.map({ $0.tv_sec != info.st_mtim.tv_sec || $0.tv_nsec != info.st_mtim.tv_nsec }) ?? true
         {
+            let now = System.clock(CLOCK_REALTIME)
             readAt = info.st_mtim
-            members = try readMembers()
-            changed = true
+            settled = Self.seconds(now) - Self.seconds(info.st_mtim) > Self.settling
+            let read = try readMembers()
+            changed = read.map(\.member) != members.map(\.member) || read.map(\.pid) != members.map(\.pid)
+            members = read
         }
         // A demoting member that died stops counting.
         for index in members.indices where members[index].member.demotion > 0 && members[index].member.alive {
@@ -82,6 +93,10 @@ final class HostStateDirectory {
             }
         }
         return (maintenance, changed ? members.map(\.member) : nil)
+    }
+
+    static func seconds(_ time: timespec) -> Double {
+        Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// Every other record of our group, read afresh.
