@@ -165,7 +165,8 @@ struct SettingsBuilder {
             try applyEtcd(id, value, readPassfile: readPassfile)
         case .hostState: hostState = try OptionValue.nonEmpty(value, option: option)
         case .group: hostGroup = try Self.groupName(value)
-        case .help, .version, .config, .cleanup, .status, .json, .maintenance: break
+        case .json: throw .jsonWithoutStatus
+        case .help, .version, .config, .cleanup, .status, .maintenance: break
         }
     }
 

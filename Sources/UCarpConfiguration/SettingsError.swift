@@ -33,6 +33,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case invalidGroupName(String)
     /// `--status` and `--maintenance` take only the options of the host state.
     case hostCommand(option: String, stray: String)
+    /// `--json` without `--status`.
+    case jsonWithoutStatus
     /// `--maintenance=` with something other than on or off.
     case invalidMaintenance(String)
     case metricsFileName(String)
@@ -117,6 +119,7 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
             "--group '\(value)' is not a group name: 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
         case .hostCommand(let option, let stray):
             "\(option) takes only --host-state, --group and --json, not \(stray)"
+        case .jsonWithoutStatus: "--json goes with --status only"
         case .invalidMaintenance(let value): "--maintenance='\(value)': give on or off, or nothing to print the state"
         case .cleanupWithoutStateFile:
             "--cleanup needs the --statefile the instance kept: it releases the address only if that says it held it"

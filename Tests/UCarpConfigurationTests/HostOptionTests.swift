@@ -66,6 +66,7 @@ import Testing
         (["--status", "--vhid=3"], "--status takes only"),
         (["--maintenance=on", "--json"], "--maintenance takes only"),
         (["--status", "--maintenance"], "--status takes only"),
+        (required + ["--json"], "--json goes with --status only"),
     ])
     func hostCommandsRefuseWhatTheyDoNotTake(arguments: [String], message: String) {
         do {
