@@ -30,7 +30,7 @@ extension CARPStateMachine {
     func handsOver(from: Role, to role: Role, reason: TransitionReason) -> Bool {
         guard from == .master, role != .master, configuration.handOverWait != nil else { return false }
         switch reason {
-        case .stepDown, .shutdown, .healthCheckFailed:
+        case .stepDown, .shutdown, .healthCheckFailed, .demoted:
             return true
         case .startup, .masterSilent, .preemption, .masterWillTimeOut, .preferredMasterAdvertised, .carrierLost,
             .healthCheckPassed, .leaseLost, .leaseExpired, .keyTaken:

@@ -94,6 +94,9 @@ public struct CARPStateMachine: Sendable {
         case leaseLost = "lease-lost"
         case leaseExpired = "lease-expired"
         case keyTaken = "key-taken"
+        /// The host's or the group's demotion counter rose (``demotionChanged(to:at:)``): a
+        /// master hands over as on a step-down.
+        case demoted = "demoted"
     }
 
     public enum LogLevel: Sendable {
@@ -233,20 +236,37 @@ public struct CARPStateMachine: Sendable {
         return stateDeadline.map { min($0, release) } ?? release
     }
 
-    /// The skew we advertise with and compare with: raised to 240 while demoted.
+    /// The skew we advertise with and compare with: raised to 240 while demoted by send
+    /// errors, and by the demotion counter as FreeBSD raises it (``demotedSkew``).
     public var effectiveSkew: UInt8 {
-        demoted ? max(configuration.advskew, CARPWire.demotedSkew) : configuration.advskew
+        let skew = demotedSkew
+        return demoted ? max(skew, CARPWire.demotedSkew) : skew
+    }
+
+    /// The host's or the group's demotion counter (``demotionChanged(to:at:)``): 0 when nothing
+    /// demotes us.
+    public internal(set) var demotion: UInt32 = 0
+
+    /// `--advskew` plus the demotion counter, clamped to 240 as FreeBSD's `DEMOTE_ADVSKEW`
+    /// clamps it, so that any demotion makes every peer (a ucarp one, which sees only the
+    /// skew, too) prefer a host that is not demoted. Unlike FreeBSD's, never better than
+    /// `--advskew` itself (an advskew above 240 stays as it is).
+    public var demotedSkew: UInt8 {
+        guard demotion > 0 else { return configuration.advskew }
+        let raised = min(UInt32(configuration.advskew) + demotion, UInt32(CARPWire.demotedSkew))
+        return max(configuration.advskew, UInt8(raised))
     }
 
     var ownInterval: AdvertisementInterval {
         AdvertisementInterval(base: configuration.advbase, skew: effectiveSkew)
     }
 
-    /// `advbase × deadratio` seconds plus the configured skew: how long a backup waits.
+    /// `advbase × deadratio` seconds plus the configured skew (raised by the demotion counter,
+    /// as FreeBSD's backups time the master): how long a backup waits.
     var masterDownInterval: MonotonicDuration {
         AdvertisementInterval(
             seconds: UInt32(configuration.advbase) * configuration.deadRatio,
-            microseconds: AdvertisementInterval.microseconds(skew: configuration.advskew)
+            microseconds: AdvertisementInterval.microseconds(skew: demotedSkew)
         ).duration
     }
 

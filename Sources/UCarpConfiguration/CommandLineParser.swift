@@ -12,12 +12,17 @@ public struct CommandLineParser<ID: Hashable & Sendable>: Sendable {
         public var name: String
         public var short: Character?
         public var takesArgument: Bool
+        /// getopt's `optional_argument`: the value only as `--name=value`; `--name` alone has none.
+        public var argumentIsOptional: Bool
         public var id: ID
 
-        public init(_ name: String, short: Character? = nil, takesArgument: Bool, id: ID) {
+        public init(
+            _ name: String, short: Character? = nil, takesArgument: Bool, argumentIsOptional: Bool = false, id: ID
+        ) {
             self.name = name
             self.short = short
             self.takesArgument = takesArgument
+            self.argumentIsOptional = argumentIsOptional
             self.id = id
         }
     }
@@ -80,7 +85,9 @@ public struct CommandLineParser<ID: Hashable & Sendable>: Sendable {
                     String(String.UnicodeScalarView(body[body.index(after: $0)...]))
                 }
                 let option = try resolve(name)
-                if option.takesArgument {
+                if option.takesArgument, option.argumentIsOptional, inlineValue == nil {
+                    parsed.options.append((option.id, nil))
+                } else if option.takesArgument {
                     let location =
                         inlineValue != nil ? (index - 1, 2 + name.utf8.count + 1) : (index, 0)
                     guard let value = inlineValue ?? nextArgument() else {

@@ -22,7 +22,7 @@ enum ConfigurationOptions {
         ("NOTIFY", .notify), ("NAME", .name),
         ("GARP_REPEAT", .garpRepeat), ("GARP_INTERVAL", .garpInterval), ("GARP_REFRESH", .garpRefresh),
         ("HANDOVER_WAIT", .handoverWait), ("PREEMPT_DELAY", .preemptDelay),
-        ("METRICS_FILE", .metricsFile),
+        ("METRICS_FILE", .metricsFile), ("HOST_STATE", .hostState), ("GROUP", .group),
         ("ETCD_ENDPOINTS", .etcd), ("ETCD_PREFIX", .etcdPrefix), ("ETCD_LOCK", .etcdLock), ("ETCD_TTL", .etcdTTL),
         ("ETCD_UNREACHABLE", .etcdUnreachable), ("ETCD_CACERT", .etcdCACert), ("ETCD_CERT", .etcdCert),
         ("ETCD_KEY", .etcdKey), ("ETCD_USER", .etcdUser), ("ETCD_PASSFILE", .etcdPassfile),

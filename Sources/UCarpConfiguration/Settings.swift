@@ -87,6 +87,16 @@ public struct Settings: Equatable, Sendable {
         guard authentication == .strict else { return nil }
         return authState ?? stateFile.map { $0 + ".epoch" }
     }
+    /// `--host-state`: the directory where the instances of the host publish their records
+    /// and find maintenance (``defaultHostState`` unless given).
+    public var hostState = Settings.defaultHostState
+    /// Whether `--host-state` (or `HOST_STATE=`) was given: then a directory that cannot be
+    /// used stops the start-up instead of being warned about.
+    public var hostStateGiven = false
+    /// `--group`: the instances of the host that share fate; nil without.
+    public var hostGroup: String?
+
+    public static let defaultHostState = "/var/lib/ucarp"
     /// `--etcd` and its companions: MASTER only while holding an etcd lease; nil without.
     public var etcd: EtcdSettings?
     /// `--shutdown`, or `--etcd`, which implies it: every way out runs the down script first

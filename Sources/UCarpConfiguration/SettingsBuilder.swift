@@ -24,6 +24,8 @@ struct SettingsBuilder {
     var facility: SyslogFacility??
     var xparam: String?
     var preempt = false
+    var hostState: String?
+    var hostGroup: String?
     var neutral = false
     var debug = false
     var shutdown = false
@@ -167,7 +169,10 @@ struct SettingsBuilder {
             guard let mode = AuthenticationMode(rawValue: value) else { throw .unknownAuthMode(value) }
             authentication = mode
         case .authState: authState = try OptionValue.nonEmpty(value, option: option)
-        case .help, .version, .config, .cleanup: break
+        case .hostState: hostState = try OptionValue.nonEmpty(value, option: option)
+        case .group: hostGroup = try Self.groupName(value)
+        case .json: throw .jsonWithoutStatus
+        case .help, .version, .config, .cleanup, .status, .maintenance: break
         }
     }
 
@@ -360,7 +365,27 @@ struct SettingsBuilder {
         settings.metricsFile = metricsFile
         if let authentication { settings.authentication = authentication }
         settings.authState = authState
+        if let hostState {
+            settings.hostState = hostState
+            settings.hostStateGiven = true
+        }
+        settings.hostGroup = hostGroup
         settings.etcd = try etcdSettings()
         return settings
+    }
+
+    /// A `--group` name: letters, digits, `-`, `_` and `.`, at most 64, not starting with a
+    /// dot (it names a maintenance file in the host-state directory).
+    static func groupName(_ value: String) throws(SettingsError) -> String {
+        let allowed = value.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+        guard allowed, !value.isEmpty, value.utf8.count <= 64, !value.hasPrefix(".") else {
+            throw .invalidGroupName(value)
+        }
+        return value
     }
 }

@@ -29,6 +29,14 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case tooShort(option: String, value: String, minimum: String)
     /// `--cleanup` reads the state file the instance kept.
     case cleanupWithoutStateFile
+    /// `--group`'s name is not one a file name can carry.
+    case invalidGroupName(String)
+    /// `--status` and `--maintenance` take only the options of the host state.
+    case hostCommand(option: String, stray: String)
+    /// `--json` without `--status`.
+    case jsonWithoutStatus
+    /// `--maintenance=` with something other than on or off.
+    case invalidMaintenance(String)
     case metricsFileName(String)
     /// An address with a colon that is not IPv6 as `inet_pton` reads it.
     case invalidIPv6Address(option: String, AddressError)
@@ -109,6 +117,12 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .peerIsSelf(let value): "--peer \(value) is this host's own --srcip: list the other hosts"
         case .tooShort(let option, let value, let minimum):
             "\(option) '\(value)' is too short: 0 (off) or at least \(minimum) seconds"
+        case .invalidGroupName(let value):
+            "--group '\(value)' is not a group name: 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
+        case .hostCommand(let option, let stray):
+            "\(option) takes only --host-state, --group and --json, not \(stray)"
+        case .jsonWithoutStatus: "--json goes with --status only"
+        case .invalidMaintenance(let value): "--maintenance='\(value)': give on or off, or nothing to print the state"
         case .cleanupWithoutStateFile:
             "--cleanup needs the --statefile the instance kept: it releases the address only if that says it held it"
         case .metricsFileName(let path):

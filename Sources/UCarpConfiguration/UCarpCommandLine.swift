@@ -13,6 +13,8 @@ public enum UCarpCommandLine {
         /// `--cleanup`: instead of running, release the address of the instance these settings
         /// describe if its state file says it died holding it (systemd's `ExecStopPost=`).
         case cleanUp(Settings)
+        /// `--status` or `--maintenance`: about the host's instances, not one of them.
+        case host(HostCommand)
     }
 
     /// What the stage asks of the system, so that tests can answer instead.
@@ -78,6 +80,9 @@ public enum UCarpCommandLine {
         if parsed.options.contains(where: { $0.id == .help }) { return .help }
         if parsed.options.contains(where: { $0.id == .version }) { return .version }
         if let stray = parsed.operands.first { throw .strayArgument(stray) }
+        if let host = try HostCommand.parse(parsed, currentDirectory: environment.currentDirectory) {
+            return .host(host)
+        }
 
         var builder = SettingsBuilder()
         var warnings: [StartupWarning] = []
@@ -106,6 +111,7 @@ public enum UCarpCommandLine {
         settings.pidFile = settings.pidFile.map { absolute($0, in: environment) }
         settings.stateFile = settings.stateFile.map { absolute($0, in: environment) }
         settings.metricsFile = settings.metricsFile.map { absolute($0, in: environment) }
+        settings.hostState = absolute(settings.hostState, in: environment)
         if var etcd = settings.etcd {
             try checkFiles(of: &etcd, in: environment)
             settings.etcd = etcd

@@ -17,6 +17,8 @@ enum UCarpOption: String, Hashable, Sendable {
     case etcdPassfile
     // Strict authentication, for when every peer is SwiftCARP.
     case auth, authState
+    // The host: groups, maintenance, --status.
+    case hostState, group, status, json, maintenance
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -86,6 +88,12 @@ enum UCarpOption: String, Hashable, Sendable {
         // Strict authentication.
         Spelling("auth", takesArgument: true, id: .auth),
         Spelling("auth-state", takesArgument: true, id: .authState),
+        // The host: groups, maintenance, --status.
+        Spelling("host-state", takesArgument: true, id: .hostState),
+        Spelling("group", takesArgument: true, id: .group),
+        Spelling("status", takesArgument: false, id: .status),
+        Spelling("json", takesArgument: false, id: .json),
+        Spelling("maintenance", takesArgument: true, argumentIsOptional: true, id: .maintenance),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

@@ -73,6 +73,13 @@ enum Usage {
           HMAC-SHA256 over the whole advert and its source with a counter that never goes back
         --auth-state=<file>: where --auth=strict keeps its counter's epoch and the peers'
           last counters (default beside --statefile, else the wall clock alone, nothing kept)
+        --host-state=<dir>: where the host's instances keep their records and find maintenance
+          (default /var/lib/ucarp)
+        --group=<name>: instances of this host that move together: one demoted (no carrier, a
+          failed check, USR2, send errors, maintenance) demotes all (advskew + 240, at most 240)
+        --status [--json]: list the host's instances (from --host-state) instead of running
+        --maintenance[=on|off]: demote every instance of the host (or of --group) until off,
+          across restarts and reboots; alone, print whether it is on
 
         Sample usage:
 

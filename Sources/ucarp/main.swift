@@ -24,6 +24,15 @@ case .help:
 case .version:
     Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
     exit(0)
+case .host(let hostCommand):
+    switch HostCommands.run(hostCommand) {
+    case .success(let text):
+        Terminal.write(text, to: STDOUT_FILENO)
+        exit(ExitStatus.success.rawValue)
+    case .failure(let error):
+        Terminal.fail(error.description, hint: false)
+        exit(ExitStatus.startupFailed.rawValue)
+    }
 case .cleanUp(let settings):
     ScriptEnvironment.withholdSecrets(settings.secrets)
     let output = LogOutput(facility: settings.facility?.code, terminal: .all)

@@ -23,7 +23,8 @@ struct StateFileTests {
                 "STATE=MASTER", "PREVIOUS_STATE=INIT", "REASON=master-silent", "VHID=7", "INTERFACE=eth0",
                 "VIRTUAL_ADDRESS=192.0.2.100", "SOURCE_ADDRESS=192.0.2.1",
             ])
-        #expect(lines.count == 11)
+        #expect(lines.count == 12)
+        #expect(lines[7] == "DEMOTION=\"\"")
         #expect(lines.dropLast().last == "PID=\(getpid())")
         #expect(lines.last == "")
         #expect(scratch.names == ["state"])

@@ -81,6 +81,16 @@ import Testing
                 # HELP ucarp_address_restores_total Times the up script ran again and the address was announced while master (address-lost).
                 # TYPE ucarp_address_restores_total counter
                 ucarp_address_restores_total{\(labels)} 1
+                # HELP ucarp_demotion The demotion counter added to --advskew (maintenance, --group): 240 per cause, 0 when none.
+                # TYPE ucarp_demotion gauge
+                ucarp_demotion{\(labels)} 0
+                # HELP ucarp_demoted 1 for each cause that demotes this instance itself (maintenance, carrier-lost, ...), 0 not.
+                # TYPE ucarp_demoted gauge
+                ucarp_demoted{\(labels),cause="carrier-lost"} 0
+                ucarp_demoted{\(labels),cause="check-failed"} 0
+                ucarp_demoted{\(labels),cause="step-down"} 0
+                ucarp_demoted{\(labels),cause="send-error"} 0
+                ucarp_demoted{\(labels),cause="maintenance"} 0
 
                 """)
     }

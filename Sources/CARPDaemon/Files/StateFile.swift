@@ -23,6 +23,8 @@ struct StateFile {
         /// With `--etcd`: the key, and the lease while it is ours.
         var etcdKey: String? = nil
         var etcdLease: Int64? = nil
+        /// Our own demotion causes (maintenance, carrier-lost, ...): `DEMOTION`, empty when none.
+        var demotion: [String] = []
     }
 
     /// The file's text for `record`, stamped with the wall-clock time (for people; the
@@ -48,6 +50,7 @@ struct StateFile {
             INTERFACE=\(record.interface)
             VIRTUAL_ADDRESS=\(record.virtualAddress)\(severalAddresses)
             SOURCE_ADDRESS=\(record.sourceAddress)
+            DEMOTION="\(record.demotion.joined(separator: " "))"
             SINCE=\(stamp)
             SINCE_EPOCH=\(now.tv_sec)
             PID=\(pid)

@@ -60,6 +60,7 @@ extension Daemon {
                     perform(instance.childExited(id, status: status, at: now), at: now)
                 }
             case .exit(let status):
+                writeFinalHostRecord()
                 children.waitForKilled()
                 pidFile?.remove()
                 exitStatus = status
@@ -84,6 +85,7 @@ extension Daemon {
             case .reopenInterface:
                 perform(instance.interfaceReopened(reopenInterface(), at: now), at: now)
             case .dieOf(let signal):
+                writeFinalHostRecord()
                 children.waitForKilled()
                 pidFile?.remove()
                 Self.dieOfSignal(signal.rawValue)
@@ -94,14 +96,16 @@ extension Daemon {
     func recordState(_ state: ReportedState, previous: ReportedState, reason: ScriptReason) {
         report(.role(state))
         guard let stateFile else { return }
+        let record = StateFile.Record(
+            state: state.rawValue, previousState: previous.rawValue, reason: reason.description,
+            vhid: settings.vhid,
+            interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
+            sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments,
+            etcdKey: instance.etcdKey, etcdLease: instance.etcdLease,
+            demotion: instance.group.ownCauses.map(\.rawValue))
+        stateFileRecord = record
         do {
-            try stateFile.write(
-                .init(
-                    state: state.rawValue, previousState: previous.rawValue, reason: reason.description,
-                    vhid: settings.vhid,
-                    interface: interfaceName, virtualAddress: settings.virtualAddressArgument,
-                    sourceAddress: settings.sourceAddress, virtualAddresses: settings.virtualAddressArguments,
-                    etcdKey: instance.etcdKey, etcdLease: instance.etcdLease))
+            try stateFile.write(record)
         } catch {
             logger.error("Unable to update the state file: \(error.description)")
         }

@@ -28,6 +28,13 @@ public final class Daemon {
     /// Taken by the ``Supervisor`` with `--daemonize`: the pid file then holds its pid.
     var pidFile: PidFile?
     let stateFile: StateFile?
+    /// `--host-state`: our record, maintenance and the group; nil when the default directory
+    /// cannot be used.
+    var hostState: HostStateDirectory?
+    /// The last error the host-state directory gave, logged once.
+    var hostStateFailure: String?
+    /// What the state file says now, so that a change of our demotion alone rewrites it.
+    var stateFileRecord: StateFile.Record?
     let metricsFile: MetricsFile?
     var unicast: UnicastSender?
     /// With `--daemonize`: the pipe to the ``Supervisor``, for ``SupervisorStateMachine/Report``s; its
@@ -73,6 +80,16 @@ public final class Daemon {
             logger.info("Unicast advertisements to \(settings.peers.map(\.description).joined(separator: ", "))")
         }
         stateFile = settings.stateFile.map { StateFile(path: FilePath($0)) }
+        do throws(DaemonError) {
+            hostState = try HostStateDirectory(
+                path: FilePath(settings.hostState), interface: name, vhid: settings.vhid, group: settings.hostGroup)
+        } catch {
+            // Asked for (or needed by a group), it must work; the default may be left out.
+            if settings.hostStateGiven || settings.hostGroup != nil { throw error }
+            logger.warning(
+                "No record in \(settings.hostState): \(error.description): --status and maintenance do not see this instance"
+            )
+        }
         do throws(DaemonError) {
             routes = try RouteWatcher()
         } catch {
@@ -137,6 +154,7 @@ public final class Daemon {
             if routes != nil { instance.addressWatchStarted(interfaceIndex: interface.index) }
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
             perform(instance.started(at: now), at: now)
+            serviceHostState(at: now)
         } catch {
             let now = MonotonicClock.now()
             perform(instance.failed(error.description, .startupFailed, at: now), at: now)
@@ -194,6 +212,7 @@ public final class Daemon {
             serviceEtcd(descriptors[Self.firstEtcdSlot...], at: now)
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
             perform(instance.timePassed(at: now), at: now)
+            serviceHostState(at: now)
         }
         return exitStatus ?? .success
     }

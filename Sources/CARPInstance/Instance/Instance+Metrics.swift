@@ -36,7 +36,8 @@ extension Instance {
                     healthy: machine.healthy, passed: statistics.healthChecksPassed,
                     failed: statistics.healthChecksFailed)
             },
-            etcd: etcd.map { .init(holdsKey: $0.granted, leaseLosses: UInt64($0.losses)) })
+            etcd: etcd.map { .init(holdsKey: $0.granted, leaseLosses: UInt64($0.losses)) },
+            demotion: machine.demotion, demotionCauses: group.ownCauses)
     }
 
     var metricsHeadline: Headline {

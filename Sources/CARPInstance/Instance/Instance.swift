@@ -129,6 +129,12 @@ package struct Instance {
     var announcementHeld = false
     /// `--etcd`: mastership gated on an etcd lease; nil without.
     var etcd: EtcdGate?
+    /// Maintenance and `--group`: the demotion counter and its causes.
+    package internal(set) var group: HostGroup
+    /// The source of the last advertisement heard from another host, for `--status`.
+    package internal(set) var lastPeer: IPAddress?
+    /// Why the state last changed, for `--status`.
+    package internal(set) var lastReason = ScriptReason.transition(.startup)
 
     /// `initialCounter` is the first advertisement's counter, which the shell draws at random
     /// (with `--auth=strict`: ``StrictCounter/firstCounter(epoch:)`` of the epoch it persisted,
@@ -155,6 +161,7 @@ package struct Instance {
         health = settings.check.map { HealthSchedule(command: $0, settings: settings) }
         metrics = settings.metricsFile.map { MetricsSchedule(path: $0) }
         etcd = EtcdGate(settings: settings, hostName: hostName)
+        group = HostGroup(name: settings.hostGroup)
     }
 
     /// How long a master leaving on purpose keeps the address for the new master; nil (with
@@ -249,7 +256,7 @@ package struct Instance {
                 ? [.log(.info, "Virtual addresses: \(settings.virtualAddressList)")] : []
             return [.log(.info, "\(role) on \(interfaceName) id \(settings.vhid)")] + addresses + [
                 .log(.info, "Counters: \(statistics.summary)")
-            ] + (etcd.map { [.log(.info, $0.statusLine)] } ?? [])
+            ] + (etcd.map { [.log(.info, $0.statusLine)] } ?? []) + groupStatusLines
         case .user2:
             return carryOut(machine.stepDown(at: now), at: now)
         case .hangUp, .interrupt, .quit, .terminate:
@@ -307,6 +314,7 @@ package struct Instance {
             // A reflection of ours or a replay is dropped and counted like a bad packet.
             if let error = machine.screen(advert, at: now) { return dropped(error, at: now) }
             statistics.advertisementsReceived += 1
+            lastPeer = advert.source
             var actions = debug(
                 "Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
             if let state = machine.strictState(onlyNews: true) { actions.append(.recordStrictState(state)) }
@@ -474,6 +482,7 @@ package struct Instance {
         statistics.transitions += 1
         statistics.transitionsTo[to, default: 0] += 1
         lastTransitionTime = wallClock(at: now)
+        lastReason = .transition(reason)
         forgetAddressLoss()
         if to != .master { announcementHeld = false }
         if runScript, let script = to == .master ? settings.upscript : settings.downscript {
@@ -514,6 +523,11 @@ package struct Instance {
     /// etcd fails a blocked would-be master: back to BACKUP, no preemption until it answers.
     mutating func suspendPreemption(at now: MonotonicInstant) -> [Action] {
         carryOut(machine.suspendPreemption(.stepDown, at: now), at: now)
+    }
+
+    /// The demotion counter changed: the election advertises with it (``HostGroup``).
+    mutating func demote(to counter: UInt32, at now: MonotonicInstant) -> [Action] {
+        carryOut(machine.demotionChanged(to: counter, at: now), at: now)
     }
 
     /// etcd answers again: `--preempt` applies again.

@@ -38,6 +38,9 @@ package struct MetricsSnapshot: Equatable, Sendable {
     var healthCheck: HealthCheck?
     /// The etcd guard's part; nil without `--etcd`.
     var etcd: Etcd?
+    /// The demotion counter advertised with (maintenance, the group) and our own causes.
+    var demotion: UInt32 = 0
+    var demotionCauses: [DemotionCause] = []
 
     struct Etcd: Equatable, Sendable {
         /// The key is ours (mastership granted).
@@ -122,6 +125,19 @@ package struct MetricsSnapshot: Equatable, Sendable {
                 name: "ucarp_address_restores_total",
                 help: "Times the up script ran again and the address was announced while master (address-lost).",
                 kind: .counter, samples: count(statistics.addressRestores)),
+        ]
+        families += [
+            .init(
+                name: "ucarp_demotion",
+                help: "The demotion counter added to --advskew (maintenance, --group): 240 per cause, 0 when none.",
+                kind: .gauge, samples: one(Double(demotion))),
+            .init(
+                name: "ucarp_demoted",
+                help: "1 for each cause that demotes this instance itself (maintenance, carrier-lost, ...), 0 not.",
+                kind: .gauge,
+                samples: DemotionCause.allCases.map {
+                    .init(instance + [("cause", $0.rawValue)], demotionCauses.contains($0) ? 1 : 0)
+                }),
         ]
         if let healthCheck {
             if let healthy = healthCheck.healthy {

@@ -1,0 +1,133 @@
+import CARPInstance
+import Glibc
+import SystemPackage
+import UCarpConfiguration
+
+/// `--host-state`: the directory the instances of a host share (`/var/lib/ucarp` by default).
+///
+/// Each instance keeps its ``HostRecord`` there (`IFACE.vhidN.record`, mode 0600, replaced
+/// whole), reads its group's records back, and looks for the maintenance files: `maintenance`
+/// for the whole host, `maintenance.GROUP` for one group. The directory is 0700, and refused
+/// when another user could write it, as the other files' directories are (``FileDirectory``).
+///
+/// Reading costs little at each wake-up: one `lstat` of the directory (a record replaced is a
+/// rename, which changes the directory's modification time; only then are the records read
+/// again), one of each maintenance file, and `kill(pid, 0)` for each member that demotes the
+/// group, so that a member that died stops counting. The kernel stamps times from a coarse
+/// clock (a tick, some milliseconds), so two renames in one tick leave one time: a time less
+/// than ``settling`` old is read again at the next wake-up, until it is older.
+final class HostStateDirectory {
+    let path: FilePath
+    /// Our record's name in the directory.
+    let recordName: String
+    let group: String?
+    /// The directory's modification time when its records were last read, and whether it
+    /// was old enough then (``settling``) that no later change can have kept it.
+    private var readAt: timespec?
+    private var settled = false
+
+    /// How old a modification time must be before a later change would show in it.
+    static let settling = 1.0
+    /// The other members as last read, with their pids.
+    private var members: [(member: HostGroup.Member, pid: pid_t)] = []
+    /// What we last wrote, to write only what changed.
+    private(set) var written: HostRecord?
+
+    /// The host-wide maintenance file's name, and a group's.
+    static let maintenanceName = "maintenance"
+    static func maintenanceName(group: String?) -> String {
+        group.map { "\(maintenanceName).\($0)" } ?? maintenanceName
+    }
+
+    /// Makes the directory if need be (0700), and checks that no other user could write it.
+    init(path: FilePath, interface: String, vhid: UInt8, group: String?) throws(DaemonError) {
+        self.path = path
+        self.group = group
+        recordName = HostRecord.fileName(interface: interface, vhid: vhid)
+        try Self.prepare(path)
+    }
+
+    /// Creates `path` (mode 0700) if it is not there, and refuses one others may write.
+    static func prepare(_ path: FilePath) throws(DaemonError) {
+        try System.makeDirectory(path, permissions: .ownerReadWriteExecute)
+        guard let info = try System.status(of: path) else {
+            throw .system(call: "lstat", subject: path.string, errno: .noSuchFileOrDirectory)
+        }
+        guard UInt32(info.st_mode) & UInt32(S_IFMT) == UInt32(S_IFDIR) else {
+            throw .system(call: "opendir", subject: path.string, errno: .notDirectory)
+        }
+        if let reason = FileDirectory.unsafety(mode: UInt32(info.st_mode), owner: info.st_uid, user: geteuid()) {
+            throw .unsafeDirectory(option: "--host-state", path: path.string, reason: "it is \(reason)")
+        }
+    }
+
+    /// Whether maintenance is on for the host, or for `group`.
+    static func maintenance(in path: FilePath, group: String?) throws(DaemonError) -> Bool {
+        if try System.status(of: path.appending(maintenanceName)) != nil { return true }
+        guard let group else { return false }
+        return try System.status(of: path.appending(maintenanceName(group: group))) != nil
+    }
+
+    /// Maintenance for us now, and the other members of our group if something changed
+    /// since the last call (a record replaced, a demoting member gone); nil if not.
+    func read() throws(DaemonError) -> (maintenance: Bool, members: [HostGroup.Member]?) {
+        let maintenance = try Self.maintenance(in: path, group: group)
+        guard group != nil else { return (maintenance, nil) }
+        var changed = false
+        if let info = try System.status(of: path),
+            !settled
+                || readAt.map({ $0.tv_sec != info.st_mtim.tv_sec || $0.tv_nsec != info.st_mtim.tv_nsec }) ?? true
+        {
+            let now = System.clock(CLOCK_REALTIME)
+            readAt = info.st_mtim
+            settled = Self.seconds(now) - Self.seconds(info.st_mtim) > Self.settling
+            let read = try readMembers()
+            changed = read.map(\.member) != members.map(\.member) || read.map(\.pid) != members.map(\.pid)
+            members = read
+        }
+        // A demoting member that died stops counting.
+        for index in members.indices where members[index].member.demotion > 0 && members[index].member.alive {
+            if try !System.processExists(members[index].pid) {
+                members[index].member.alive = false
+                changed = true
+            }
+        }
+        return (maintenance, changed ? members.map(\.member) : nil)
+    }
+
+    static func seconds(_ time: timespec) -> Double {
+        Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Every other record of our group, read afresh.
+    private func readMembers() throws(DaemonError) -> [(member: HostGroup.Member, pid: pid_t)] {
+        var found: [(member: HostGroup.Member, pid: pid_t)] = []
+        for name in try System.entries(of: path)
+        where name.hasSuffix(HostRecord.fileSuffix) && name != recordName {
+            guard let bytes = try? System.readFile(path.appending(name), limit: Self.recordLimit),
+                let record = HostRecord(parsing: String(decoding: bytes, as: UTF8.self)),
+                record.group == group
+            else { continue }
+            let alive = record.state != .stopped && ((try? System.processExists(record.pid)) ?? true)
+            found.append(
+                (
+                    HostGroup.Member(
+                        name: String(name.dropLast(HostRecord.fileSuffix.count)), demotion: record.demotion,
+                        alive: alive), record.pid
+                ))
+        }
+        return found
+    }
+
+    /// A record is a few hundred bytes; anything past this is not one of ours.
+    static let recordLimit = 16 * 1024
+
+    /// Replaces our record with `record`, if it changed.
+    func write(_ record: HostRecord) throws(DaemonError) {
+        guard record != written else { return }
+        try System.replaceFile(
+            at: path.appending(recordName), contents: Array(record.text.utf8), permissions: .ownerReadWrite,
+            durable: false)
+        written = record
+    }
+}

@@ -1,0 +1,61 @@
+import CARPCore
+import CARPInstance
+import Glibc
+import SystemPackage
+
+/// The host-state directory at each wake-up: maintenance and the group's records in, our
+/// record out (``HostStateDirectory``).
+extension Daemon {
+    /// Reads maintenance and the group's records, tells the instance, and publishes our
+    /// record if it changed. A failure is logged once, and again when it clears.
+    func serviceHostState(at now: MonotonicInstant) {
+        guard let hostState else { return }
+        do throws(DaemonError) {
+            let (maintenance, members) = try hostState.read()
+            perform(instance.hostStateRead(maintenance: maintenance, members: members, at: now), at: now)
+            try writeHostRecord(to: hostState)
+            rewriteStateFileIfDemotionChanged()
+            if hostStateFailure != nil {
+                logger.info("The host-state directory \(hostState.path.string) is usable again")
+                hostStateFailure = nil
+            }
+        } catch {
+            if hostStateFailure != error.description {
+                logger.warning("The host-state directory \(hostState.path.string): \(error.description)")
+                hostStateFailure = error.description
+            }
+        }
+    }
+
+    /// The state file says which causes demote us (maintenance...): rewritten when they change
+    /// without a change of state.
+    func rewriteStateFileIfDemotionChanged() {
+        guard let stateFile, var record = stateFileRecord else { return }
+        let causes = instance.group.ownCauses.map(\.rawValue)
+        guard record.demotion != causes else { return }
+        record.demotion = causes
+        stateFileRecord = record
+        do {
+            try stateFile.write(record)
+        } catch {
+            logger.error("Unable to update the state file: \(error.description)")
+        }
+    }
+
+    /// Our record as it stands, with the time of the last change of state.
+    func writeHostRecord(to hostState: HostStateDirectory) throws(DaemonError) {
+        var record = instance.hostRecord(pid: getpid(), since: 0)
+        if let written = hostState.written, written.state == record.state {
+            record.since = written.since
+        } else {
+            record.since = Int64(System.clock(CLOCK_REALTIME).tv_sec)
+        }
+        try hostState.write(record)
+    }
+
+    /// The last record before the process ends: STOPPED, demoting no one. Best effort.
+    func writeFinalHostRecord() {
+        guard let hostState else { return }
+        try? writeHostRecord(to: hostState)
+    }
+}
