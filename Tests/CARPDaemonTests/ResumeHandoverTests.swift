@@ -31,7 +31,8 @@ import Testing
     }
 
     @Test func anythingElseIsLeftAsGiven() {
-        for last in ["--swiftcarp-resume=5,6,7", "--swiftcarp-resume=1,6,7,8,-1", "--swiftcarp-resume=a,b,c,d,e", "-z"] {
+        for last in ["--swiftcarp-resume=5,6,7", "--swiftcarp-resume=1,6,7,8,-1", "--swiftcarp-resume=a,b,c,d,e", "-z"]
+        {
             let (arguments, taken) = ResumeHandover.take(from: given + [Array(last.utf8)])
             #expect(arguments == given + [Array(last.utf8)])
             #expect(taken == nil)
