@@ -29,7 +29,7 @@ reexec_pair() {
     reexec_config
     run_on h1 "$WORK/bin/ucarp" --config="$WORK/h1.conf" --pidfile="$WORK/h1.pidfile" --facility=none
     wait_for 5 listening h1 || fail "h1 did not start"
-    start_carp h2 "$SWIFTCARP" --advskew=100
+    start_carp h2 "$SWIFTCARP" --advskew=100 --statefile="$WORK/h2.state"
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
     wait_for 5 listening h2 || fail "h2 did not start"
     ip netns exec "$(ns h2)" timeout "${CAPTURE:-12}" tcpdump -tt -nn -vv -T carp -i eth0 \
@@ -72,7 +72,14 @@ test_reexec_master_reloaded_with_a_new_binary_and_skew_keeps_everything() {
         || fail "unexpected answer: $(cat "$WORK/reload.out")"
     [ "$(cat "$WORK/h1.pidfile")" = "$pid" ] || fail "the pid changed: $(cat "$WORK/h1.pidfile") for $pid"
     [ "$(stat -L -c %i "/proc/$pid/exe")" = "$inode" ] || fail "pid $pid does not run the new binary"
-    holds_for 4 reexec_unchanged || fail "something moved: owners $(owners), h1 scripts $(script_log h1 | wc -l)," \
+    holds_for 2 reexec_unchanged || fail "something moved: owners $(owners), h1 scripts $(script_log h1 | wc -l)," \
+        "h2 changes $(state_changes h2)"
+    # The backup, named by its state file: it goes on timing the master and stays BACKUP.
+    reexec_reload --statefile="$WORK/h2.state"
+    [ "$RELOAD_STATUS" = 0 ] || fail "--reload of the backup exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+    grep -q "reloaded: pid $(pid_of h2) " "$WORK/reload.out" || fail "unexpected answer: $(cat "$WORK/reload.out")"
+    log_has h2 "Reloaded: carrying on as BACKUP" || fail "h2 did not carry on as BACKUP: $(log_of h2)"
+    holds_for 3 reexec_unchanged || fail "something moved after the backup's reload: owners $(owners)," \
         "h2 changes $(state_changes h2)"
     wait
     grep -q "advskew=0 " "$WORK/adverts.txt" || fail "no advert with the old skew: $(head -n 2 "$WORK/adverts.txt")"
