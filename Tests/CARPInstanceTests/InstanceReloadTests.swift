@@ -1,4 +1,5 @@
 import CARPCore
+import EtcdGuard
 import Testing
 import UCarpConfiguration
 
@@ -25,6 +26,22 @@ import UCarpConfiguration
     func snapshotReadsBackAsWritten(machine: CARPStateMachine.Snapshot) throws {
         for daemonized in [false, true] {
             let snapshot = InstanceSnapshot(machine: machine, daemonized: daemonized)
+            #expect(try InstanceSnapshot(decoding: snapshot.encoded) == snapshot)
+        }
+    }
+
+    @Test func theEtcdGuardReadsBackAsWritten() throws {
+        let machine = CARPStateMachine.Snapshot(
+            role: .master(advertiseAt: t0), counter: 3, healthy: true, preemptsFrom: nil)
+        let held = EtcdLeaseGuard.Snapshot(
+            lease: .init(id: 42, ttl: .seconds(3), confirmedSend: t0, nextRenewal: t0 + .seconds(1)), holdsKey: true,
+            isMaster: true, wanting: true)
+        let idle = EtcdLeaseGuard.Snapshot(lease: nil, holdsKey: false, isMaster: false, wanting: false)
+        for etcd in [
+            InstanceSnapshot.Etcd(guardState: held, grantedLease: 42),
+            InstanceSnapshot.Etcd(guardState: idle, grantedLease: nil),
+        ] {
+            let snapshot = InstanceSnapshot(machine: machine, etcd: etcd)
             #expect(try InstanceSnapshot(decoding: snapshot.encoded) == snapshot)
         }
     }
@@ -138,15 +155,40 @@ import UCarpConfiguration
         #expect(leaving.instance.reloadRefusal?.isTransient == true)
     }
 
-    @Test func underEtcdTheReloadIsRefusedAsNotHandedOver() {
-        let settings = testSettings { $0.etcd = EtcdSettings(endpoints: ["http://192.0.2.50:2379"]) }
-        var driver = InstanceDriver(settings)
-        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
-        guard case .unsupported(let why) = driver.instance.reloadRefusal else {
-            Issue.record("expected unsupported, got \(String(describing: driver.instance.reloadRefusal))")
+    /// A granted master under `--etcd` handed over: still MASTER on the same lease, no grant or
+    /// acquire asked again, the next renewal on the deadline it had.
+    @Test func aGuardedMasterKeepsItsLeaseAndRenewsItOnTime() throws {
+        var old = InstanceEtcdTests.driver()
+        let granted = InstanceEtcdTests.master(&old)
+        #expect(old.instance.reloadRefusal == nil)
+        let snapshot = try #require(old.instance.snapshot(daemonized: false))
+        let etcd = try #require(snapshot.etcd)
+        #expect(etcd.grantedLease == 42)
+        let renewal = try #require(etcd.guardState.lease?.nextRenewal)
+
+        var new = InstanceEtcdTests.driver()
+        let now = granted + .milliseconds(50)
+        _ = new.link(.running, at: now)
+        let resumed = new.carryOut(new.instance.resumed(from: snapshot, at: now), at: now)
+        #expect(resumed.spawned.isEmpty)
+        #expect(resumed.etcdRequests.isEmpty)
+        #expect(new.instance.reportedRole == .master)
+        #expect(new.instance.etcdLease == 42)
+        let renewed = new.time(renewal)
+        #expect(renewed.etcdRequests.map(\.call) == [.keepAlive(lease: 42)])
+        #expect(renewed.spawned.isEmpty)
+    }
+
+    /// While a request is on the wire (the first grant), the reload waits.
+    @Test func aGuardWithARequestOnTheWireIsBusy() {
+        var driver = InstanceEtcdTests.driver()
+        _ = InstanceEtcdTests.wouldBeMaster(&driver)
+        guard case .busy(let why) = driver.instance.reloadRefusal else {
+            Issue.record("expected busy, got \(String(describing: driver.instance.reloadRefusal))")
             return
         }
-        #expect(why.contains("--etcd"))
+        #expect(why.contains("etcd"))
+        #expect(driver.instance.snapshot(daemonized: false) == nil)
     }
 
     @Test func anotherInstanceIsRefusedNamingTheChange() throws {
@@ -178,6 +220,19 @@ import UCarpConfiguration
         let etcd = testSettings { $0.etcd = EtcdSettings(endpoints: ["http://192.0.2.50:2379"]) }
         guard case .unsupported = ReloadCheck.identityChange(from: old, to: etcd, interfaceName: "eth0") else {
             Issue.record("adding --etcd is not refused")
+            return
+        }
+        let moved = testSettings { $0.etcd = EtcdSettings(endpoints: ["http://192.0.2.51:2379"]) }
+        guard case .unsupported(let why) = ReloadCheck.identityChange(from: etcd, to: moved, interfaceName: "eth0")
+        else {
+            Issue.record("a change of endpoints is not refused")
+            return
+        }
+        #expect(why.contains("--etcd endpoints"))
+        var otherKey = etcd
+        otherKey.etcd?.lock = "/elsewhere"
+        guard case .unsupported = ReloadCheck.identityChange(from: etcd, to: otherKey, interfaceName: "eth0") else {
+            Issue.record("a change of the key is not refused")
             return
         }
     }

@@ -7,7 +7,7 @@ import UCarpConfiguration
 extension Instance {
     /// Why this instance cannot hand its state over now, nil if it can: only a quiet instance
     /// is handed over whole (no script or check running, not leaving, not waiting for its
-    /// interface). Under `--etcd` the lease is not handed over by this version.
+    /// interface); under `--etcd`, the guard quiet (no request on the wire, no release).
     package var reloadRefusal: ReloadCheck.Refusal? {
         guard phase == .running else { return .busy("the instance is leaving") }
         if machine.role == .initial { return .busy("the instance is starting") }
@@ -15,15 +15,18 @@ extension Instance {
         if health?.running != nil { return .busy("a health check is running") }
         if interfacePresence != .present { return .busy("the interface is gone, waited for") }
         if machine.addressRelease != nil { return .busy("the address is held for a new master") }
-        if etcd != nil {
-            return .unsupported("a reload under --etcd does not hand the lease over in this version")
+        if let etcd, !etcd.quiet {
+            return .busy("the etcd guard is busy (a request on the wire, a release, a term waiting, or etcd failing)")
         }
         return nil
     }
 
     /// The state a successor takes on; nil before the start.
     package func snapshot(daemonized: Bool) -> InstanceSnapshot? {
-        machine.snapshot.map { InstanceSnapshot(machine: $0, daemonized: daemonized) }
+        guard let machine = machine.snapshot else { return nil }
+        let gate = etcd?.snapshot.map { InstanceSnapshot.Etcd(guardState: $0.guard, grantedLease: $0.grantedLease) }
+        if etcd != nil && gate == nil { return nil }
+        return InstanceSnapshot(machine: machine, daemonized: daemonized, etcd: gate)
     }
 
     /// Carries on from a predecessor's state instead of ``started(at:)``: no transition, so no
@@ -31,6 +34,7 @@ extension Instance {
     package mutating func resumed(from snapshot: InstanceSnapshot, at now: MonotonicInstant) -> [Action] {
         guard phase == .running, machine.role == .initial else { return [] }
         machine.resume(snapshot.machine, at: now)
+        if let gate = snapshot.etcd { etcd?.resume(gate.guardState, grantedLease: gate.grantedLease) }
         health?.started(at: now)
         return [
             .log(.info, "Reloaded: carrying on as \(reportedRole.rawValue) on \(interfaceName) id \(settings.vhid)")

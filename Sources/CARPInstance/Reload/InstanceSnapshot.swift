@@ -1,4 +1,5 @@
 import CARPCore
+import EtcdGuard
 
 /// What a process hands its successor when it re-executes itself (`ucarp --reload`), as an
 /// explicit, versioned text encoding: one `key=value` a line after a `swiftcarp-state VERSION`
@@ -13,10 +14,23 @@ package struct InstanceSnapshot: Equatable {
     package var machine: CARPStateMachine.Snapshot
     /// Whether the process had detached (`--daemonize`): the successor must not fork again.
     package var daemonized: Bool
+    /// `--etcd`: the guard, and the lease of a granted master term.
+    package var etcd: Etcd?
 
-    package init(machine: CARPStateMachine.Snapshot, daemonized: Bool = false) {
+    package struct Etcd: Equatable {
+        package var guardState: EtcdLeaseGuard.Snapshot
+        package var grantedLease: Int64?
+
+        package init(guardState: EtcdLeaseGuard.Snapshot, grantedLease: Int64?) {
+            self.guardState = guardState
+            self.grantedLease = grantedLease
+        }
+    }
+
+    package init(machine: CARPStateMachine.Snapshot, daemonized: Bool = false, etcd: Etcd? = nil) {
         self.machine = machine
         self.daemonized = daemonized
+        self.etcd = etcd
     }
 
     /// Why a snapshot cannot be read; the message names what is wrong.
@@ -59,6 +73,20 @@ package struct InstanceSnapshot: Equatable {
         if let healthy = machine.healthy { lines.append("healthy=\(healthy)") }
         if let preemptsFrom = machine.preemptsFrom { lines.append("preempts-from=\(preemptsFrom.nanoseconds)") }
         lines.append("daemonized=\(daemonized)")
+        if let etcd {
+            let state = etcd.guardState
+            if let lease = state.lease {
+                lines += [
+                    "etcd-lease=\(lease.id)", "etcd-lease-ttl=\(lease.ttl.nanoseconds)",
+                    "etcd-confirmed-send=\(lease.confirmedSend.nanoseconds)",
+                    "etcd-next-renewal=\(lease.nextRenewal.nanoseconds)",
+                ]
+            }
+            lines += [
+                "etcd-holds-key=\(state.holdsKey)", "etcd-master=\(state.isMaster)", "etcd-wanting=\(state.wanting)",
+            ]
+            if let granted = etcd.grantedLease { lines.append("etcd-granted-lease=\(granted)") }
+        }
         return lines.map { $0 + "\n" }.joined()
     }
 
@@ -121,5 +149,31 @@ package struct InstanceSnapshot: Equatable {
         machine = .init(
             role: role, counter: counter, healthy: try flag("healthy"), preemptsFrom: try instant("preempts-from"))
         daemonized = try flag("daemonized") ?? false
+        etcd = try Self.etcd(values, instant: instant, flag: flag)
+    }
+
+    /// The `etcd-` lines, nil without them (an instance without `--etcd`).
+    private static func etcd(
+        _ values: [String: String], instant: (String) throws(DecodingError) -> MonotonicInstant?,
+        flag: (String) throws(DecodingError) -> Bool?
+    ) throws(DecodingError) -> Etcd? {
+        guard let wanting = try flag("etcd-wanting") else { return nil }
+        func number(_ key: String) throws(DecodingError) -> Int64? {
+            guard let value = values[key] else { return nil }
+            guard let parsed = Int64(value) else { throw .badValue(key: key, value: value) }
+            return parsed
+        }
+        var lease: EtcdLeaseGuard.Snapshot.HeldLease?
+        if let id = try number("etcd-lease") {
+            guard let ttl = try number("etcd-lease-ttl"), ttl >= 0 else { throw .missing("etcd-lease-ttl") }
+            guard let confirmed = try instant("etcd-confirmed-send") else { throw .missing("etcd-confirmed-send") }
+            guard let renewal = try instant("etcd-next-renewal") else { throw .missing("etcd-next-renewal") }
+            lease = .init(id: id, ttl: .nanoseconds(UInt64(ttl)), confirmedSend: confirmed, nextRenewal: renewal)
+        }
+        return Etcd(
+            guardState: .init(
+                lease: lease, holdsKey: try flag("etcd-holds-key") ?? false, isMaster: try flag("etcd-master") ?? false,
+                wanting: wanting),
+            grantedLease: try number("etcd-granted-lease"))
     }
 }
