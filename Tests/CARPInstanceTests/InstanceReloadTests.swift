@@ -12,7 +12,14 @@ import UCarpConfiguration
 
     @Test(arguments: [
         CARPStateMachine.Snapshot(
-            role: .master(advertiseAt: t0 + .milliseconds(700)), counter: 1234, healthy: true, preemptsFrom: t0),
+            role: .master(advertiseAt: t0 + .milliseconds(700), announcements: .none), counter: 1234, healthy: true,
+            preemptsFrom: t0),
+        CARPStateMachine.Snapshot(
+            role: .master(advertiseAt: t0, announcements: .withAdvertisement(countdown: 2, thenMore: 1)), counter: 1,
+            healthy: nil, preemptsFrom: nil),
+        CARPStateMachine.Snapshot(
+            role: .master(advertiseAt: t0, announcements: .at(t0 + .seconds(1), thenMore: 0)), counter: 1,
+            healthy: nil, preemptsFrom: nil),
         CARPStateMachine.Snapshot(
             role: .backup(.masterDown(t0 + .seconds(3)), holdUntil: t0 + .seconds(1)), counter: nil, healthy: nil,
             preemptsFrom: nil),
@@ -32,7 +39,7 @@ import UCarpConfiguration
 
     @Test func theEtcdGuardReadsBackAsWritten() throws {
         let machine = CARPStateMachine.Snapshot(
-            role: .master(advertiseAt: t0), counter: 3, healthy: true, preemptsFrom: nil)
+            role: .master(advertiseAt: t0, announcements: .none), counter: 3, healthy: true, preemptsFrom: nil)
         let held = EtcdLeaseGuard.Snapshot(
             lease: .init(id: 42, ttl: .seconds(3), confirmedSend: t0, nextRenewal: t0 + .seconds(1)), holdsKey: true,
             isMaster: true, wanting: true)
@@ -79,7 +86,7 @@ import UCarpConfiguration
         let mastered = old.becomeMaster()
         _ = old.run(until: mastered + .milliseconds(2500))
         let snapshot = try #require(old.instance.snapshot(daemonized: false))
-        guard case .master(let advertiseAt) = snapshot.machine.role else {
+        guard case .master(let advertiseAt, _) = snapshot.machine.role else {
             Issue.record("expected a master, got \(snapshot.machine.role)")
             return
         }
@@ -121,6 +128,25 @@ import UCarpConfiguration
         // The master goes on advertising: the backup stays.
         _ = new.advert(advskew: 0, at: t0 + .milliseconds(1500))
         #expect(new.instance.machine.role == .backup)
+    }
+
+    /// A master handed over between the two gratuitous ARPs of its term still sends the second
+    /// with the second advertisement, as it would have.
+    @Test func anAnnouncementOwedIsStillSent() throws {
+        var old = InstanceDriver()
+        let mastered = old.becomeMaster()
+        let snapshot = try #require(old.instance.snapshot(daemonized: false))
+        guard case .master(_, .withAdvertisement) = snapshot.machine.role else {
+            Issue.record("expected an announcement owed, got \(snapshot.machine.role)")
+            return
+        }
+        var new = InstanceDriver()
+        let now = mastered + .milliseconds(10)
+        _ = new.link(.running, at: now)
+        _ = new.carryOut(new.instance.resumed(from: snapshot, at: now), at: now)
+        let after = new.run(until: mastered + .seconds(4))
+        #expect(after.filter { $0 == .announceAddresses }.count == 1)
+        #expect(after.spawned.isEmpty)
     }
 
     @Test func resumingTwiceOrAfterStartingDoesNothing() throws {

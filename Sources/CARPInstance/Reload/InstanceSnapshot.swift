@@ -56,8 +56,15 @@ package struct InstanceSnapshot: Equatable {
     package var encoded: String {
         var lines = ["swiftcarp-state \(Self.version)"]
         switch machine.role {
-        case .master(let advertiseAt):
+        case .master(let advertiseAt, let announcements):
             lines += ["role=master", "advertise-at=\(advertiseAt.nanoseconds)"]
+            switch announcements {
+            case .none: break
+            case .withAdvertisement(let countdown, let more):
+                lines.append("announce-with-advert=\(countdown),\(more)")
+            case .at(let deadline, let more):
+                lines.append("announce-at=\(deadline.nanoseconds),\(more)")
+            }
         case .backup(let timer, let holdUntil):
             lines.append("role=backup")
             switch timer {
@@ -118,7 +125,7 @@ package struct InstanceSnapshot: Equatable {
         case nil: throw .missing("role")
         case "master":
             guard let advertiseAt = try instant("advertise-at") else { throw .missing("advertise-at") }
-            role = .master(advertiseAt: advertiseAt)
+            role = .master(advertiseAt: advertiseAt, announcements: try Self.announcements(values))
         case "backup":
             let timer: CARPStateMachine.Backup.Timer
             if let deadline = try instant("master-down-at") {
@@ -150,6 +157,24 @@ package struct InstanceSnapshot: Equatable {
             role: role, counter: counter, healthy: try flag("healthy"), preemptsFrom: try instant("preempts-from"))
         daemonized = try flag("daemonized") ?? false
         etcd = try Self.etcd(values, instant: instant, flag: flag)
+    }
+
+    /// What a master's series of announcements still owes: `announce-with-advert=COUNTDOWN,MORE`
+    /// or `announce-at=INSTANT,MORE`; none without either.
+    private static func announcements(
+        _ values: [String: String]
+    ) throws(DecodingError) -> CARPStateMachine.PendingAnnouncements {
+        for key in ["announce-with-advert", "announce-at"] {
+            guard let value = values[key] else { continue }
+            let parts = value.split(separator: ",")
+            guard parts.count == 2, let first = UInt64(parts[0]), let more = Int(parts[1]), more >= 0,
+                key == "announce-at" || first <= UInt64(Int.max)
+            else { throw .badValue(key: key, value: value) }
+            return key == "announce-at"
+                ? .at(MonotonicInstant(nanoseconds: first), thenMore: more)
+                : .withAdvertisement(countdown: Int(first), thenMore: more)
+        }
+        return .none
     }
 
     /// The `etcd-` lines, nil without them (an instance without `--etcd`).
