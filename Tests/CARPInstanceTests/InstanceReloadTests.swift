@@ -161,14 +161,54 @@ import UCarpConfiguration
 
     // MARK: Refusals
 
-    @Test func aReloadWaitsForRunningScripts() {
-        var driver = InstanceDriver()
-        _ = driver.becomeMaster(keepScriptRunning: true)
-        #expect(driver.instance.reloadRefusal == .busy("a script is running or queued"))
-        #expect(driver.instance.reloadRefusal?.isTransient == true)
-        var quiet = InstanceDriver()
-        _ = quiet.becomeMaster()
-        #expect(quiet.instance.reloadRefusal == nil)
+    /// The scripts' queue goes across: the up script still running (its pid with it), the
+    /// notify script queued behind it; its end starts the next, and the gratuitous ARP held
+    /// for it goes out then.
+    @Test func theScriptsQueueGoesAcrossWithTheRunningScript() throws {
+        var old = InstanceDriver(testSettings { $0.notify = ["/etc/notify"] })
+        let started = old.start()
+        for (id, _) in started.spawned { _ = old.exited(id, .exited(0), at: t0) }
+        // The BACKUP notify, queued behind the down script, runs now.
+        old.finishScripts(at: t0)
+        var mastered = t0
+        while old.instance.machine.role != .master, let deadline = old.instance.nextDeadline {
+            _ = old.link(.running, at: deadline) + old.time(deadline)
+            mastered = deadline
+        }
+        #expect(old.instance.reloadRefusal == nil)
+        #expect(old.instance.snapshot(daemonized: false) == nil, "no pid, no snapshot")
+        let snapshot = try #require(old.instance.snapshot(daemonized: false) { _ in 4321 })
+        let decoded = try InstanceSnapshot(decoding: snapshot.encoded)
+        #expect(decoded == snapshot)
+        let (id, pid) = try #require(decoded.runningChild)
+        #expect(pid == 4321)
+        #expect(decoded.scripts.running?.script.path == "/etc/up")
+        #expect(decoded.scripts.queued.map(\.path) == ["/etc/notify"])
+        #expect(decoded.scripts.announcementHeld)
+
+        var new = InstanceDriver(testSettings { $0.notify = ["/etc/notify"] })
+        let now = mastered + .milliseconds(20)
+        _ = new.link(.running, at: now)
+        let resumed = new.carryOut(new.instance.resumed(from: decoded, at: now), at: now)
+        #expect(resumed.contains(.reapChildren))
+        #expect(resumed.spawned.isEmpty)
+        let ended = new.exited(id, .exited(0), at: now + .milliseconds(5))
+        #expect(ended.spawnedPaths == ["/etc/notify"])
+        #expect(ended.contains(.announceAddresses))
+        #expect(ended.spawned.first?.0 != id, "a new child ID, not one the predecessor used")
+    }
+
+    @Test func scriptsWithAnyBytesReadBack() throws {
+        let script = ScriptQueue.Script(
+            path: "/etc/ucarp/vip up", arguments: ["eth0", "192.0.2.100", "two words=%\n"],
+            environment: [.init("CARP_XPARAM", "a b\nc=d%"), .init("EMPTY", "")], addsAddress: true,
+            removesAddress: false)
+        let encoded = InstanceSnapshot.Scripts.encode(script)
+        #expect(!encoded.contains("\n") && !encoded.contains("="))
+        #expect(try InstanceSnapshot.Scripts.decode(encoded, key: "k") == script)
+        #expect(throws: InstanceSnapshot.DecodingError.self) {
+            try InstanceSnapshot.Scripts.decode("- /bin/x 2 only-one", key: "k")
+        }
     }
 
     @Test func aStartingOrLeavingInstanceIsNotHandedOver() {

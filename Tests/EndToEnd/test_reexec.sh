@@ -130,3 +130,32 @@ test_reexec_refuses_an_invalid_configuration_and_a_non_executable_binary() {
     [ "$RELOAD_STATUS" = 2 ] || fail "--reload --vhid: exited $RELOAD_STATUS"
     grep -q "usage: ucarp --reload" "$WORK/reload.out" || fail "no usage: $(cat "$WORK/reload.out")"
 }
+
+# reexec_slow_up_script: an up script that takes 3 s before it adds the address.
+reexec_slow_up_script() {
+    cat > "$WORK/slowup" <<SCRIPT
+#!/bin/sh
+echo "SLOW \$*" >> "$WORK/scripts.\$(ip netns identify \$\$).log"
+sleep 3
+exec "$WORK/up" "\$@"
+SCRIPT
+    chmod +x "$WORK/slowup"
+}
+
+test_reexec_a_running_up_script_and_the_queue_behind_it_go_across() {
+    topology_up 1
+    reexec_slow_up_script
+    start_carp h1 "$SWIFTCARP" --pidfile="$WORK/h1.pidfile" --upscript="$WORK/slowup" --notify=/bin/echo
+    wait_for 10 log_has h1 "Spawning \[$WORK/slowup" || fail "h1 did not become master"
+    not owns h1 || fail "the slow up script added the address at once"
+    RELOAD_STATUS=0
+    "$SWIFTCARP" --reload --pidfile="$WORK/h1.pidfile" > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
+    [ "$RELOAD_STATUS" = 0 ] || fail "--reload exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+    # The script, still running, is collected by the new process; the notify queued behind it
+    # runs after it, and the address is added once.
+    wait_for 8 owns h1 || fail "the up script did not finish: $(log_of h1)"
+    wait_for 5 log_has h1 "Spawning \[/bin/echo INSTANCE vhid7 MASTER" || fail "the queued notify never ran: $(log_of h1)"
+    [ "$(script_log h1 | grep -c '^UP')" = 1 ] || fail "the up script ran $(script_log h1 | grep -c '^UP') times"
+    log_has h1 "Reloaded: carrying on as MASTER" || fail "no reload in the log: $(log_of h1)"
+    [ "$(state_changes h1)" = 2 ] || fail "h1 changed state again: $(log_of h1)"
+}

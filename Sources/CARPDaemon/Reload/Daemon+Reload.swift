@@ -32,6 +32,10 @@ extension Daemon {
 
     /// Carries on from the predecessor's state (instead of starting), and tells the client.
     func resume(_ handover: ResumeHandover, _ snapshot: InstanceSnapshot, at now: MonotonicInstant) {
+        if let (id, pid) = snapshot.runningChild {
+            children.adopt(id, pid: pid)
+            report(.children(children.pids))
+        }
         perform(instance.resumed(from: snapshot, at: now), at: now)
         System.release(handover.state)
         System.release(handover.oldProgram)
@@ -125,14 +129,22 @@ extension Daemon {
             return .unsupported("--daemonize cannot be added or removed by a reload")
         }
         guard context.executable != nil else { return .unsupported("the binary on disk is unknown (no /proc)") }
-        return instance.reloadRefusal
+        if let refusal = instance.reloadRefusal { return refusal }
+        guard let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:)) else {
+            return .busy("the state is not ready to hand over")
+        }
+        // Only the running script is handed over: no other child may be left to collect.
+        if children.pids.count != (snapshot.runningChild == nil ? 0 : 1) {
+            return .busy("a child process is still to be collected")
+        }
+        return nil
     }
 
     /// Hands the state over and executes the binary on disk; returns only if that failed,
     /// everything put back as it was.
     private func reexecute(answering client: FileDescriptor, context: ReloadContext) -> ReloadFailure {
         guard let executable = context.executable, let control,
-            let snapshot = instance.snapshot(daemonized: settings.daemonize)
+            let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:))
         else { return ReloadFailure("nothing to hand over") }
         var opened: [FileDescriptor] = []
         defer { for descriptor in opened { System.release(descriptor) } }

@@ -16,6 +16,23 @@ package struct InstanceSnapshot: Equatable {
     package var daemonized: Bool
     /// `--etcd`: the guard, and the lease of a granted master term.
     package var etcd: Etcd?
+    /// The scripts' queue: the one running (a child that survives `execve`, with its pid) and
+    /// those queued, the children's numbering, a gratuitous ARP held for the up script.
+    var scripts = Scripts()
+
+    struct Scripts: Equatable {
+        var lastChild: UInt64 = 0
+        var running: ScriptQueue.Running?
+        var runningPID: Int32?
+        var queued: [ScriptQueue.Script] = []
+        var announcementHeld = false
+    }
+
+    /// The running script's child and pid, which the successor adopts.
+    package var runningChild: (id: Child.ID, pid: Int32)? {
+        guard let running = scripts.running, let pid = scripts.runningPID else { return nil }
+        return (running.id, pid)
+    }
 
     package struct Etcd: Equatable {
         package var guardState: EtcdLeaseGuard.Snapshot
@@ -80,6 +97,7 @@ package struct InstanceSnapshot: Equatable {
         if let healthy = machine.healthy { lines.append("healthy=\(healthy)") }
         if let preemptsFrom = machine.preemptsFrom { lines.append("preempts-from=\(preemptsFrom.nanoseconds)") }
         lines.append("daemonized=\(daemonized)")
+        lines += scripts.lines
         if let etcd {
             let state = etcd.guardState
             if let lease = state.lease {
@@ -157,6 +175,7 @@ package struct InstanceSnapshot: Equatable {
             role: role, counter: counter, healthy: try flag("healthy"), preemptsFrom: try instant("preempts-from"))
         daemonized = try flag("daemonized") ?? false
         etcd = try Self.etcd(values, instant: instant, flag: flag)
+        scripts = try Scripts(values)
     }
 
     /// What a master's series of announcements still owes: `announce-with-advert=COUNTDOWN,MORE`
@@ -200,5 +219,114 @@ package struct InstanceSnapshot: Equatable {
                 lease: lease, holdsKey: try flag("etcd-holds-key") ?? false, isMaster: try flag("etcd-master") ?? false,
                 wanting: wanting),
             grantedLease: try number("etcd-granted-lease"))
+    }
+}
+
+extension InstanceSnapshot.Scripts {
+    var lines: [String] {
+        var lines = ["children-last=\(lastChild)", "announcement-held=\(announcementHeld)"]
+        if let running, let runningPID {
+            let deadline = running.deadline.map { "\($0.nanoseconds)" } ?? "-"
+            let grace = running.graceDeadline.map { "\($0.nanoseconds)" } ?? "-"
+            lines.append("script-running=\(running.id.value),\(runningPID),\(deadline),\(running.killed),\(grace)")
+            lines.append("script-running-script=\(Self.encode(running.script))")
+        }
+        for (index, script) in queued.enumerated() { lines.append("script-queued-\(index)=\(Self.encode(script))") }
+        return lines
+    }
+
+    init(_ values: [String: String]) throws(InstanceSnapshot.DecodingError) {
+        if let value = values["children-last"] {
+            guard let last = UInt64(value) else { throw .badValue(key: "children-last", value: value) }
+            lastChild = last
+        }
+        switch values["announcement-held"] {
+        case nil, "false": announcementHeld = false
+        case "true": announcementHeld = true
+        case let value?: throw .badValue(key: "announcement-held", value: value)
+        }
+        if let value = values["script-running"] {
+            let fields = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            func instant(_ text: String) -> MonotonicInstant?? {
+                text == "-" ? .some(nil) : UInt64(text).map { .some(MonotonicInstant(nanoseconds: $0)) }
+            }
+            guard fields.count == 5, let id = UInt64(fields[0]), let pid = Int32(fields[1]), pid > 0,
+                let deadline = instant(fields[2]), let grace = instant(fields[4]),
+                fields[3] == "true" || fields[3] == "false"
+            else { throw .badValue(key: "script-running", value: value) }
+            guard let text = values["script-running-script"] else { throw .missing("script-running-script") }
+            running = ScriptQueue.Running(
+                id: Child.ID(value: id), script: try Self.decode(text, key: "script-running-script"),
+                deadline: deadline, killed: fields[3] == "true", graceDeadline: grace)
+            runningPID = pid
+        }
+        var index = 0
+        while let text = values["script-queued-\(index)"] {
+            queued.append(try Self.decode(text, key: "script-queued-\(index)"))
+            index += 1
+        }
+    }
+
+    /// One script as one line: its flags (`a` adds the address, `r` releases the lease, `d`
+    /// removes the address, `-` none), path, argument count, arguments, then the environment's
+    /// names and values, each percent-encoded, separated by spaces.
+    static func encode(_ script: ScriptQueue.Script) -> String {
+        let flags = [(script.addsAddress, "a"), (script.releasesLease, "r"), (script.removesAddress, "d")]
+            .filter(\.0).map(\.1).joined()
+        let words =
+            [flags.isEmpty ? "-" : flags, script.path, "\(script.arguments.count)"] + script.arguments
+            + script.environment.flatMap { [$0.name, $0.value] }
+        return words.map(percentEncoded).joined(separator: " ")
+    }
+
+    static func decode(_ text: String, key: String) throws(InstanceSnapshot.DecodingError) -> ScriptQueue.Script {
+        var words: [String] = []
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            guard let decoded = percentDecoded(word) else { throw .badValue(key: key, value: text) }
+            words.append(decoded)
+        }
+        guard words.count >= 3, let count = Int(words[2]), count >= 0, words.count >= 3 + count,
+            (words.count - 3 - count) % 2 == 0
+        else { throw .badValue(key: key, value: text) }
+        let flags = words[0]
+        let rest = words[(3 + count)...]
+        let environment = stride(from: rest.startIndex, to: rest.endIndex, by: 2).map {
+            Child.Variable(rest[$0], rest[$0 + 1])
+        }
+        return ScriptQueue.Script(
+            path: words[1], arguments: Array(words[3..<(3 + count)]), environment: environment,
+            addsAddress: flags.contains("a"), releasesLease: flags.contains("r"), removesAddress: flags.contains("d"))
+    }
+
+    /// Bytes other than letters, digits and `-._/:+@,` as `%XX` (so no space, newline or `=`).
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            let character = Character(Unicode.Scalar(byte))
+            if byte < 0x80, character.isLetter || character.isNumber || "-._/:+@,".contains(character) {
+                out.append(character)
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var rest = text.utf8[...]
+        while let byte = rest.popFirst() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard rest.count >= 2, let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            bytes.append(value)
+            rest = rest.dropFirst(2)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
