@@ -21,6 +21,11 @@ do {
     exit(ExitStatus.invalidSettings.rawValue)
 }
 
+// What the predecessor checked starts an instance; anything else cannot carry on.
+if let handover, !command.startsAnInstance {
+    Reexecution.cannotCarryOn(handover, "the command line no longer starts an instance", arguments: argumentBytes)
+}
+
 switch command {
 case .help:
     Terminal.write(Usage.text, to: STDOUT_FILENO)
@@ -96,6 +101,12 @@ enum Reexecution {
         Terminal.fail("reload: \(failure.message)", hint: false)
         handover.fail(failure)
         exit(ExitStatus.startupFailed.rawValue)
+    }
+}
+
+extension UCarpCommandLine.Command {
+    fileprivate var startsAnInstance: Bool {
+        if case .run = self { true } else { false }
     }
 }
 
