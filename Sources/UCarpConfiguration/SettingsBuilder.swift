@@ -172,7 +172,7 @@ struct SettingsBuilder {
         case .hostState: hostState = try OptionValue.nonEmpty(value, option: option)
         case .group: hostGroup = try Self.groupName(value)
         case .json: throw .jsonWithoutStatus
-        case .help, .version, .config, .cleanup, .status, .maintenance: break
+        case .help, .version, .config, .cleanup, .status, .maintenance, .reload, .all: break
         }
     }
 

@@ -67,6 +67,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case etcdWithoutEndpoint(option: String)
     /// `--auth` is neither `ucarp` nor `strict`.
     case unknownAuthMode(String)
+    /// `--reload` misused: the message says how it is called.
+    case reloadUsage(String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -156,6 +158,9 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .etcdWithoutEndpoint(let option): "\(option) needs --etcd: name the etcd endpoints"
         case .unknownAuthMode(let value):
             "invalid --auth '\(value)': expected ucarp (the default, ucarp's wire) or strict (every peer SwiftCARP)"
+        case .reloadUsage(let problem):
+            "\(problem); usage: ucarp --reload [--config=FILE] [--pidfile=FILE] [--statefile=FILE] "
+                + "(at least one, naming the running instance), or ucarp --reload --all"
         }
     }
 }

@@ -15,6 +15,8 @@ public enum UCarpCommandLine {
         case cleanUp(Settings)
         /// `--status` or `--maintenance`: about the host's instances, not one of them.
         case host(HostCommand)
+        /// `--reload`: ask the running instance these options name (or every one) to reload.
+        case reload(ReloadTarget)
     }
 
     /// What the stage asks of the system, so that tests can answer instead.
@@ -80,6 +82,9 @@ public enum UCarpCommandLine {
         if parsed.options.contains(where: { $0.id == .help }) { return .help }
         if parsed.options.contains(where: { $0.id == .version }) { return .version }
         if let stray = parsed.operands.first { throw .strayArgument(stray) }
+        if parsed.options.contains(where: { $0.id == .reload || $0.id == .all }) {
+            return .reload(try ReloadTarget(parsed, environment: environment))
+        }
         if let host = try HostCommand.parse(parsed, currentDirectory: environment.currentDirectory) {
             return .host(host)
         }

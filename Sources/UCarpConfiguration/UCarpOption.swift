@@ -19,6 +19,8 @@ enum UCarpOption: String, Hashable, Sendable {
     case auth, authState
     // The host: groups, maintenance, --status.
     case hostState, group, status, json, maintenance
+    // Reload in place (ReloadTarget).
+    case reload, all
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -94,6 +96,9 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("status", takesArgument: false, id: .status),
         Spelling("json", takesArgument: false, id: .json),
         Spelling("maintenance", takesArgument: true, argumentIsOptional: true, id: .maintenance),
+        // Reload in place: these two only with each other or the identifying options.
+        Spelling("reload", takesArgument: false, id: .reload),
+        Spelling("all", takesArgument: false, id: .all),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

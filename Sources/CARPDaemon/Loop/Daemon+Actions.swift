@@ -63,6 +63,7 @@ extension Daemon {
                 writeFinalHostRecord()
                 children.waitForKilled()
                 pidFile?.remove()
+                control?.remove()
                 exitStatus = status
             case .writeMetrics:
                 var failure: DaemonError?
@@ -88,6 +89,7 @@ extension Daemon {
                 writeFinalHostRecord()
                 children.waitForKilled()
                 pidFile?.remove()
+                control?.remove()
                 Self.dieOfSignal(signal.rawValue)
             }
         }

@@ -1,0 +1,183 @@
+import CARPCore
+import CARPInstance
+import Glibc
+import Logging
+import SystemPackage
+import UCarpConfiguration
+
+/// `ucarp --reload`: read the command line and files again, refuse what would make another
+/// instance, then re-execute the binary on disk with the state handed across.
+extension Daemon {
+    /// Opens the control socket (or takes the predecessor's); without it the instance runs
+    /// on, unreachable by `--reload`.
+    func openControlSocket() {
+        do throws(DaemonError) {
+            if let handover = reload?.resume?.handover {
+                control = try ControlSocket(inherited: handover.listener)
+            } else if reload != nil {
+                control = try ControlSocket()
+            }
+        } catch {
+            logger.warning("No control socket, ucarp --reload cannot reach this instance: \(error.description)")
+        }
+    }
+
+    /// A re-executed `--daemonize` worker: reports to its supervisor again, and works in /
+    /// as before. Call before ``run()``.
+    package func resumeUnderSupervisor() {
+        guard let link = reload?.resume?.handover.supervisor else { return }
+        _ = chdir("/")
+        attachSupervisor(link: link)
+    }
+
+    /// Carries on from the predecessor's state (instead of starting), and tells the client.
+    func resume(_ handover: ResumeHandover, _ snapshot: InstanceSnapshot, at now: MonotonicInstant) {
+        for (id, pid) in snapshot.runningChildren { children.adopt(id, pid: pid) }
+        if !snapshot.runningChildren.isEmpty { report(.children(children.pids)) }
+        perform(instance.resumed(from: snapshot, at: now), at: now)
+        System.release(handover.state)
+        System.release(handover.oldProgram)
+        if let reason = handover.fallbackReason {
+            logger.error("Reload failed, the old binary carries on: \(reason)")
+            ControlSocket.answer(handover.client, "failed: \(reason); the old binary carries on\n")
+        } else {
+            ControlSocket.answer(
+                handover.client, "reloaded: pid \(getpid()) runs \(reload?.executable ?? "?") (SwiftCARP \(version))\n")
+        }
+    }
+
+    /// Answers the requests complete on the control socket.
+    func serveControl(_ slots: ArraySlice<pollfd>, at now: MonotonicInstant) {
+        guard let control, let reload else { return }
+        for (connection, request) in control.service(slots, at: now) {
+            switch request {
+            case .identify:
+                ControlSocket.answer(connection, reload.identity.lines + "pid=\(getpid())\nversion=\(version)\n")
+            case .reload:
+                reloadRequested(answering: connection, context: reload, at: now)
+            }
+        }
+    }
+
+    /// How far the instance's next deadline must be for the re-execution to start: the new
+    /// process is running well before then, so the next advertisement is not late.
+    static let reloadClearance = MonotonicDuration.milliseconds(200)
+    /// How long a reload is put off at most; then it goes ahead, a deadline near or not.
+    static let reloadPutOffLimit = MonotonicDuration.seconds(2)
+
+    /// Carries out a reload put off, once the instance's next deadline is far enough.
+    func reloadWhenClear(at now: MonotonicInstant) {
+        guard let pending = pendingReload, exitStatus == nil else { return }
+        if let next = instance.nextDeadline, next.duration(since: now) < Self.reloadClearance,
+            now.duration(since: pending.since) < Self.reloadPutOffLimit
+        {
+            return
+        }
+        pendingReload = nil
+        reloadRequested(answering: pending.client, context: pending.context, at: now, clear: true)
+    }
+
+    /// A `reload` request: refused, put off until clear of the deadlines (`clear` false), or
+    /// carried out (`clear` true: the checks are made again, the instance may have moved on).
+    private func reloadRequested(
+        answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant, clear: Bool = false
+    ) {
+        if !clear, pendingReload != nil {
+            ControlSocket.answer(client, "busy: another reload is under way; try again\n")
+            return
+        }
+        if let refusal = reloadRefusal(context) {
+            if refusal.isTransient {
+                logger.debug("Reload put off: \(refusal.description)")
+                ControlSocket.answer(client, "\(refusal.description)\n")
+            } else {
+                logger.warning("Reload refused: \(refusal.description)")
+                ControlSocket.answer(client, "refused: \(refusal.description)\n")
+            }
+            return
+        }
+        guard clear else {
+            pendingReload = PendingReload(client: client, context: context, since: now)
+            reloadWhenClear(at: now)
+            return
+        }
+        let failure = reexecute(answering: client, context: context)
+        logger.error("Reload failed, carrying on: \(failure.message)")
+        ControlSocket.answer(client, "failed: \(failure.message)\n")
+    }
+
+    /// Why the reload cannot go ahead, nil if it can: the configuration read again, then the
+    /// instance's own state.
+    private func reloadRefusal(_ context: ReloadContext) -> ReloadCheck.Refusal? {
+        let command: UCarpCommandLine.Command
+        do {
+            var environment = UCarpCommandLine.Environment.system(interfaceExists: Self.interfaceExists)
+            environment.currentDirectory = context.startDirectory ?? environment.currentDirectory
+            command = try UCarpCommandLine.parse(bytes: context.arguments, environment: environment)
+        } catch {
+            return .invalidConfiguration(error.description)
+        }
+        guard case .run(let new, _) = command else {
+            return .invalidConfiguration("the command line no longer starts an instance")
+        }
+        if let change = ReloadCheck.identityChange(from: settings, to: new, interfaceName: interfaceName) {
+            return change
+        }
+        if new.daemonize != settings.daemonize {
+            return .unsupported("--daemonize cannot be added or removed by a reload")
+        }
+        guard context.executable != nil else { return .unsupported("the binary on disk is unknown (no /proc)") }
+        if let refusal = instance.reloadRefusal { return refusal }
+        guard let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:)) else {
+            return .busy("the state is not ready to hand over")
+        }
+        // Only the running script and check are handed over: no other child may be left to collect.
+        if children.pids.count != snapshot.runningChildren.count {
+            return .busy("a child process is still to be collected")
+        }
+        return nil
+    }
+
+    /// Hands the state over and executes the binary on disk; returns only if that failed,
+    /// everything put back as it was.
+    private func reexecute(answering client: FileDescriptor, context: ReloadContext) -> ReloadFailure {
+        guard let executable = context.executable, let control,
+            let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:))
+        else { return ReloadFailure("nothing to hand over") }
+        var opened: [FileDescriptor] = []
+        defer { for descriptor in opened { System.release(descriptor) } }
+        do throws(DaemonError) {
+            let state = try System.memoryFile(named: "swiftcarp-state")
+            opened.append(state)
+            try System.write(Array(snapshot.encoded.utf8), to: state, subject: "the state to hand over")
+            let oldProgram = try System.open(FilePath("/proc/self/exe"), .readOnly)
+            opened.append(oldProgram)
+            let inherited = [control.listener, client] + (supervisorLink.map { [$0] } ?? [])
+            defer {
+                for descriptor in inherited {
+                    try? System.setCloseOnExec(descriptor, subject: "a descriptor handed over")
+                }
+            }
+            for descriptor in inherited { try System.clearCloseOnExec(descriptor, subject: "a descriptor handed over") }
+            let handover = ResumeHandover(
+                state: state, listener: control.listener, client: client, oldProgram: oldProgram,
+                supervisor: supervisorLink)
+            // Detached, the process works in /: its relative paths are read where it started.
+            let moved = settings.daemonize && context.startDirectory.map { chdir($0) == 0 } == true
+            defer { if moved { _ = chdir("/") } }
+            logger.info("Reloading: executing \(executable)")
+            let errno = System.execute(
+                .path(executable), argv: [context.program] + context.arguments + handover.arguments)
+            return ReloadFailure("cannot execute \(executable): \(errno.description); the old binary carries on")
+        } catch {
+            return ReloadFailure("\(error.description); the old binary carries on")
+        }
+    }
+}
+
+/// A reload that passed its checks, waiting for a moment clear of the instance's deadlines.
+struct PendingReload {
+    var client: FileDescriptor
+    var context: ReloadContext
+    var since: MonotonicInstant
+}
