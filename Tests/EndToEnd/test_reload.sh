@@ -31,6 +31,7 @@ UPSCRIPT="$up"
 DOWNSCRIPT="$down"
 OPTIONS="--shutdown --preempt --advskew=$skew $options"
 EOF
+    chmod 600 "$WORK/$host.conf.tmp"
     mv "$WORK/$host.conf.tmp" "$WORK/$host.conf"
 }
 
@@ -115,7 +116,7 @@ reload_verdict() {
     summary=$(head -n 1 "$WORK/client.out")
     echo "    $what: $summary"
     [[ "$summary" =~ ^connections\ 50\ broken\ 0\ .*\ lost\ 0\ responders\ h1$ ]] \
-        || fail "$what: the client saw $(tr '\n' ';' < "$WORK/client.out")"
+        || fail "$what: the client saw $(head -n 4 "$WORK/client.out" | tr '\n' ';')"
     ! grep -qvx h1 "$WORK/owners.samples" \
         || fail "$what: the address was not h1's alone: $(grep -vx h1 "$WORK/owners.samples" | sort | uniq -c | tr '\n' ';')"
     [ "$(script_log h1 | wc -l) $(script_log h2 | wc -l)" = "$RELOAD_SCRIPTS" ] \
