@@ -169,7 +169,7 @@ public struct CARPStateMachine: Sendable {
     var delayedARPLeftOver = false
     /// When `--preempt-delay` ends (``Configuration/preemptDelay``); nil before the start and
     /// without a delay.
-    public private(set) var preemptsFrom: MonotonicInstant?
+    public internal(set) var preemptsFrom: MonotonicInstant?
 
     /// Whether `--preempt-delay` has run out since the start.
     func preemptDelayOver(at now: MonotonicInstant) -> Bool {
@@ -183,7 +183,7 @@ public struct CARPStateMachine: Sendable {
     public internal(set) var addressRelease: AddressRelease?
 
     /// nil until the first health check result; always true without a health check.
-    public private(set) var healthy: Bool?
+    public internal(set) var healthy: Bool?
 
     public init(configuration: Configuration) {
         self.configuration = configuration

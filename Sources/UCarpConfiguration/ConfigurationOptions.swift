@@ -127,7 +127,7 @@ enum ConfigurationOptions {
                 throw .inConfiguration(origin: origin, .strayArgument(stray))
             }
             for (index, (id, argument)) in parsed.options.enumerated() {
-                if id == .config || id == .help || id == .version || id == .cleanup {
+                if [.config, .help, .version, .cleanup, .reload, .all].contains(id) {
                     throw .inConfiguration(origin: origin, .syntax("OPTIONS cannot hold --\(id.rawValue)"))
                 }
                 let given =

@@ -161,7 +161,7 @@ struct SettingsBuilder {
         case .etcd, .etcdPrefix, .etcdLock, .etcdTTL, .etcdUnreachable, .etcdCACert, .etcdCert, .etcdKey, .etcdUser,
             .etcdPassfile:
             try applyEtcd(id, value, readPassfile: readPassfile)
-        case .help, .version, .config, .cleanup: break
+        case .help, .version, .config, .cleanup, .reload, .all: break
         }
     }
 

@@ -57,6 +57,8 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
     case etcdNeeds(option: String, other: String)
     /// An `--etcd-*` option without `--etcd`.
     case etcdWithoutEndpoint(option: String)
+    /// `--reload` misused: the message says how it is called.
+    case reloadUsage(String)
 
     /// Whether the command line itself is at fault (worth pointing to --help).
     public var isCommandLineError: Bool {
@@ -138,6 +140,9 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
             "--etcd-key '\(path)' is encrypted: give it unencrypted (openssl pkey -in KEY -out PLAIN), readable by root only"
         case .etcdNeeds(let option, let other): "\(option) needs \(other)"
         case .etcdWithoutEndpoint(let option): "\(option) needs --etcd: name the etcd endpoints"
+        case .reloadUsage(let problem):
+            "\(problem); usage: ucarp --reload [--config=FILE] [--pidfile=FILE] [--statefile=FILE] "
+                + "(at least one, naming the running instance), or ucarp --reload --all"
         }
     }
 }

@@ -13,6 +13,8 @@ public enum UCarpCommandLine {
         /// `--cleanup`: instead of running, release the address of the instance these settings
         /// describe if its state file says it died holding it (systemd's `ExecStopPost=`).
         case cleanUp(Settings)
+        /// `--reload`: ask the running instance these options name (or every one) to reload.
+        case reload(ReloadTarget)
     }
 
     /// What the stage asks of the system, so that tests can answer instead.
@@ -78,6 +80,9 @@ public enum UCarpCommandLine {
         if parsed.options.contains(where: { $0.id == .help }) { return .help }
         if parsed.options.contains(where: { $0.id == .version }) { return .version }
         if let stray = parsed.operands.first { throw .strayArgument(stray) }
+        if parsed.options.contains(where: { $0.id == .reload || $0.id == .all }) {
+            return .reload(try ReloadTarget(parsed, environment: environment))
+        }
 
         var builder = SettingsBuilder()
         var warnings: [StartupWarning] = []

@@ -15,6 +15,8 @@ enum UCarpOption: String, Hashable, Sendable {
     // The etcd lease guard.
     case etcd, etcdPrefix, etcdLock, etcdTTL, etcdUnreachable, etcdCACert, etcdCert, etcdKey, etcdUser
     case etcdPassfile
+    // Reload in place (ReloadTarget).
+    case reload, all
 
     typealias Spelling = CommandLineParser<UCarpOption>.Option
     typealias Parsed = CommandLineParser<UCarpOption>.Parsed
@@ -81,6 +83,9 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("etcd-key", takesArgument: true, id: .etcdKey),
         Spelling("etcd-user", takesArgument: true, id: .etcdUser),
         Spelling("etcd-passfile", takesArgument: true, id: .etcdPassfile),
+        // Reload in place: these two only with each other or the identifying options.
+        Spelling("reload", takesArgument: false, id: .reload),
+        Spelling("all", takesArgument: false, id: .all),
     ]
 
     static let parser = CommandLineParser(tiers: [ucarpOptions, extensionOptions])

@@ -20,6 +20,14 @@ enum ProcessArguments {
         }
     }
 
+    /// argv[0] as given, for a re-execution.
+    static func program() -> [UInt8] {
+        guard let start = argumentStarts().first else { return Array("ucarp".utf8) }
+        return Array(
+            UnsafeBufferPointer(
+                start: UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self), count: strlen(start)))
+    }
+
     /// Each argument's first byte in our memory, argv[0] included.
     static func argumentStarts() -> [UnsafeMutablePointer<CChar>] {
         guard let argv = swiftcarp_argv() else { return [] }

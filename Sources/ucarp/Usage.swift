@@ -58,6 +58,9 @@ enum Usage {
           taking the address from a less preferred master; a silent master is still replaced
         --cleanup: release the address if --statefile says the instance died holding it
                    (for ExecStopPost=; the same options as the instance)
+        --reload: with the --config, --pidfile or --statefile of a running instance (or --all),
+          make it read its command line and files again and re-execute the binary on disk,
+          keeping the address and role (exit 0; 1 refused, the reason on stderr; 2 not found)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)
         --etcd=<url>[,<url>...]: MASTER only while holding an etcd lease on the group's key
           (repeatable; http:// or https:// client URLs; every host of the group needs it;

@@ -6,14 +6,18 @@ import UCarpConfiguration
 
 /// `ucarp`: parse the command line as ucarp 1.5.2 does, then run one CARP instance.
 
-let argumentBytes = ProcessArguments.current()
+// A re-executed instance (`ucarp --reload`) finds its predecessor's descriptors named last.
+let (argumentBytes, handover) = ResumeHandover.take(from: ProcessArguments.current())
 let arguments = argumentBytes.map { String(decoding: $0, as: UTF8.self) }
 let command: UCarpCommandLine.Command
 do {
     command = try UCarpCommandLine.parse(
         bytes: argumentBytes, environment: .system(interfaceExists: Daemon.interfaceExists))
 } catch {
+    if let handover { Reexecution.cannotCarryOn(handover, error.description, arguments: argumentBytes) }
     Terminal.fail(error.description, hint: error.isCommandLineError)
+    // `--reload` misused: 2, as the other ways it cannot reach an instance.
+    if case .reloadUsage = error { exit(2) }
     exit(ExitStatus.invalidSettings.rawValue)
 }
 
@@ -24,6 +28,11 @@ case .help:
 case .version:
     Terminal.write("ucarp (SwiftCARP) \(Usage.version): CARP as ucarp 1.5.2 speaks it\n", to: STDOUT_FILENO)
     exit(0)
+case .reload(let target):
+    exit(
+        ReloadClient.run(target) { line, failure in
+            Terminal.write(line + "\n", to: failure ? STDERR_FILENO : STDOUT_FILENO)
+        })
 case .cleanUp(let settings):
     ScriptEnvironment.withholdSecrets(settings.secrets)
     let output = LogOutput(facility: settings.facility?.code, terminal: .all)
@@ -45,18 +54,45 @@ case .run(let settings, let warnings):
     if !withheld.isEmpty {
         logger.debug("not passed to scripts (they hold a password): \(withheld.joined(separator: ", "))")
     }
+    // Before --daemonize moves to /: relative paths are the starting directory's.
+    let identity = InstanceIdentity.of(
+        arguments: arguments, settings: settings,
+        currentDirectory: UCarpCommandLine.Environment.system(interfaceExists: Daemon.interfaceExists).currentDirectory)
     let daemon: Daemon
+    var resume: (handover: ResumeHandover, snapshot: InstanceSnapshot)?
     do {
+        if let handover {
+            do throws(ReloadFailure) {
+                resume = (handover, try handover.snapshot())
+            } catch {
+                Reexecution.cannotCarryOn(handover, error.message, arguments: argumentBytes)
+            }
+        }
         try FileDirectory.check(settings)
         daemon = try Daemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
-        if settings.daemonize { try daemon.daemonize() }
+        // A re-executed instance detached already: the same process carries on.
+        if settings.daemonize && resume?.snapshot.daemonized != true { try daemon.daemonize() }
     } catch {
+        if let handover { Reexecution.cannotCarryOn(handover, error.description, arguments: argumentBytes) }
         logger.error("\(error.description)")
         exit((error.isInvalidSettings ? ExitStatus.invalidSettings : .startupFailed).rawValue)
     }
+    daemon.reload = ReloadContext(
+        program: ProcessArguments.program(), arguments: argumentBytes, identity: identity, resume: resume)
     // Detached, no one else would clean up after the instance: a supervisor does (README).
     if settings.daemonize { daemon.runSupervised() }
     exit(daemon.run().rawValue)
+}
+
+/// The new binary of a reload cannot carry on: back to the old one with the state, or, if
+/// that fails too, the client told and the process gone.
+enum Reexecution {
+    static func cannotCarryOn(_ handover: ResumeHandover, _ reason: String, arguments: [[UInt8]]) -> Never {
+        let failure = handover.fallBack(program: ProcessArguments.program(), arguments: arguments, reason: reason)
+        Terminal.fail("reload: \(failure.message)", hint: false)
+        handover.fail(failure)
+        exit(ExitStatus.startupFailed.rawValue)
+    }
 }
 
 extension Settings {

@@ -62,6 +62,7 @@ extension Daemon {
             case .exit(let status):
                 children.waitForKilled()
                 pidFile?.remove()
+                control?.remove()
                 exitStatus = status
             case .writeMetrics:
                 var failure: DaemonError?
@@ -80,6 +81,7 @@ extension Daemon {
             case .dieOf(let signal):
                 children.waitForKilled()
                 pidFile?.remove()
+                control?.remove()
                 Self.dieOfSignal(signal.rawValue)
             }
         }

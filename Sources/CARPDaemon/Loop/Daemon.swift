@@ -41,6 +41,10 @@ public final class Daemon {
     var exitStatus: ExitStatus?
     /// The last ``drainCapture(at:)`` stopped at its bound with frames perhaps left.
     var captureBacklog = false
+    /// `ucarp --reload`: how to re-execute, and the predecessor's state to carry on from.
+    package var reload: ReloadContext?
+    /// The control socket `--reload` talks to; nil without a ``reload`` context.
+    var control: ControlSocket?
 
     /// Opens the interface, the capture and the signal descriptor; every start-up failure
     /// is thrown here, before daemonizing.
@@ -122,7 +126,12 @@ public final class Daemon {
             readWallClock(at: now)
             if routes != nil { instance.addressWatchStarted(interfaceIndex: interface.index) }
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
-            perform(instance.started(at: now), at: now)
+            openControlSocket()
+            if let (handover, snapshot) = reload?.resume {
+                resume(handover, snapshot, at: now)
+            } else {
+                perform(instance.started(at: now), at: now)
+            }
         } catch {
             let now = MonotonicClock.now()
             perform(instance.failed(error.description, .startupFailed, at: now), at: now)
@@ -140,11 +149,12 @@ public final class Daemon {
         while exitStatus == nil {
             // While the interface is gone its old capture is not read; a new one may be open.
             descriptors[captureSlot].fd = instance.awaitsInterface ? -1 : capture.descriptor.rawValue
-            // The etcd client's sockets after the fixed slots, as it wants them now.
-            if etcdClient != nil {
-                descriptors.removeSubrange(Self.firstEtcdSlot...)
-                descriptors += etcdPollDescriptors()
-            }
+            // The etcd client's sockets after the fixed slots, as it wants them now, then the
+            // control socket's.
+            descriptors.removeSubrange(Self.firstEtcdSlot...)
+            descriptors += etcdPollDescriptors()
+            let firstControlSlot = descriptors.count
+            descriptors += control?.pollDescriptors ?? []
             let timeout = pollTimeout(at: MonotonicClock.now())
             var failure: DaemonError? = nil
             do throws(DaemonError) {
@@ -177,7 +187,8 @@ public final class Daemon {
                 descriptors[supervisorSlot].fd = -1
                 perform(instance.supervisorLost(at: now), at: now)
             }
-            serviceEtcd(descriptors[Self.firstEtcdSlot...], at: now)
+            serviceEtcd(descriptors[Self.firstEtcdSlot..<firstControlSlot], at: now)
+            serveControl(descriptors[firstControlSlot...], at: now)
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
             perform(instance.timePassed(at: now), at: now)
         }
@@ -192,6 +203,7 @@ public final class Daemon {
         // No array: this runs at every wake-up.
         var earliest = instance.nextDeadline
         if let etcd = etcdClient?.nextDeadline { earliest = earliest.map { min($0, etcd) } ?? etcd }
+        if let control = control?.nextDeadline { earliest = earliest.map { min($0, control) } ?? control }
         guard let deadline = earliest else { return -1 }
         return CInt(min(deadline.duration(since: now).millisecondsRoundedUp, UInt64(CInt.max)))
     }

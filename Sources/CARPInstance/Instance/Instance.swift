@@ -97,7 +97,7 @@ package struct Instance {
     package let interfaceName: String
     /// SwiftCARP's version, for `ucarp_build_info`.
     package let version: String
-    package private(set) var machine: CARPStateMachine
+    package internal(set) var machine: CARPStateMachine
     package internal(set) var statistics = Statistics()
     package private(set) var phase = Phase.running
     private var dropWarnings = WarningRateLimiter<DropReason>(interval: Instance.dropWarningInterval)

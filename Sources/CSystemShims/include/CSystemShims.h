@@ -62,4 +62,29 @@ int swiftcarp_route_netlink_socket(void);
 int swiftcarp_argc(void);
 char **swiftcarp_argv(void);
 
+// Reload in place (control.c).
+
+/// socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC) bound at `path` (a stale file
+/// there removed first), mode 0600, listening. The descriptor, or -1 with errno set.
+int swiftcarp_control_listen(const char *path);
+
+/// A blocking AF_UNIX stream connection to `path` (close-on-exec). The descriptor, or -1.
+int swiftcarp_control_connect(const char *path);
+
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): the connection, or -1.
+int swiftcarp_accept(int fd);
+
+/// The uid of the process at the other end of a Unix socket (SO_PEERCRED); 0 or -1.
+int swiftcarp_peer_uid(int fd, uid_t *uid);
+
+/// memfd_create(name, 0): an anonymous file that survives execve. The descriptor, or -1.
+int swiftcarp_memfd(const char *name);
+
+/// execve(path, argv, environ); returns only on failure, -1 with errno set.
+int swiftcarp_exec(const char *path, char *const argv[]);
+
+/// execveat(fd, "", argv, environ, AT_EMPTY_PATH): the program of an open descriptor (the
+/// old binary, held open before a re-exec). Returns only on failure, -1 with errno set.
+int swiftcarp_exec_fd(int fd, char *const argv[]);
+
 #endif

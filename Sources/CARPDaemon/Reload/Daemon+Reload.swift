@@ -1,0 +1,126 @@
+import CARPCore
+import CARPInstance
+import Glibc
+import Logging
+import SystemPackage
+import UCarpConfiguration
+
+/// `ucarp --reload`: read the command line and files again, refuse what would make another
+/// instance, then re-execute the binary on disk with the state handed across.
+extension Daemon {
+    /// Opens the control socket (or takes the predecessor's); without it the instance runs
+    /// on, unreachable by `--reload`.
+    func openControlSocket() {
+        do throws(DaemonError) {
+            if let handover = reload?.resume?.handover {
+                control = try ControlSocket(inherited: handover.listener)
+            } else if reload != nil {
+                control = try ControlSocket()
+            }
+        } catch {
+            logger.warning("No control socket, ucarp --reload cannot reach this instance: \(error.description)")
+        }
+    }
+
+    /// Carries on from the predecessor's state (instead of starting), and tells the client.
+    func resume(_ handover: ResumeHandover, _ snapshot: InstanceSnapshot, at now: MonotonicInstant) {
+        perform(instance.resumed(from: snapshot, at: now), at: now)
+        System.release(handover.state)
+        System.release(handover.oldProgram)
+        if let reason = handover.fallbackReason {
+            logger.error("Reload failed, the old binary carries on: \(reason)")
+            ControlSocket.answer(handover.client, "failed: \(reason); the old binary carries on\n")
+        } else {
+            ControlSocket.answer(
+                handover.client, "reloaded: pid \(getpid()) runs \(reload?.executable ?? "?") (SwiftCARP \(version))\n")
+        }
+    }
+
+    /// Answers the requests complete on the control socket.
+    func serveControl(_ slots: ArraySlice<pollfd>, at now: MonotonicInstant) {
+        guard let control, let reload else { return }
+        for (connection, request) in control.service(slots, at: now) {
+            switch request {
+            case .identify:
+                ControlSocket.answer(connection, reload.identity.lines + "pid=\(getpid())\nversion=\(version)\n")
+            case .reload:
+                reloadRequested(answering: connection, context: reload, at: now)
+            }
+        }
+    }
+
+    private func reloadRequested(answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant) {
+        let refusal: ReloadCheck.Refusal
+        switch reloadRefusal(context) {
+        case .some(let found): refusal = found
+        case .none:
+            let failure = reexecute(answering: client, context: context)
+            logger.error("Reload failed, carrying on: \(failure.message)")
+            ControlSocket.answer(client, "failed: \(failure.message)\n")
+            return
+        }
+        if refusal.isTransient {
+            logger.debug("Reload put off: \(refusal.description)")
+            ControlSocket.answer(client, "\(refusal.description)\n")
+        } else {
+            logger.warning("Reload refused: \(refusal.description)")
+            ControlSocket.answer(client, "refused: \(refusal.description)\n")
+        }
+    }
+
+    /// Why the reload cannot go ahead, nil if it can: the configuration read again, then the
+    /// instance's own state.
+    private func reloadRefusal(_ context: ReloadContext) -> ReloadCheck.Refusal? {
+        let command: UCarpCommandLine.Command
+        do {
+            command = try UCarpCommandLine.parse(
+                bytes: context.arguments, environment: .system(interfaceExists: Self.interfaceExists))
+        } catch {
+            return .invalidConfiguration(error.description)
+        }
+        guard case .run(let new, _) = command else {
+            return .invalidConfiguration("the command line no longer starts an instance")
+        }
+        if let change = ReloadCheck.identityChange(from: settings, to: new, interfaceName: interfaceName) {
+            return change
+        }
+        if new.daemonize != settings.daemonize {
+            return .unsupported("--daemonize cannot be added or removed by a reload")
+        }
+        if supervisorLink != nil {
+            return .unsupported("a reload of a --daemonize instance is not handed over in this version")
+        }
+        guard context.executable != nil else { return .unsupported("the binary on disk is unknown (no /proc)") }
+        return instance.reloadRefusal
+    }
+
+    /// Hands the state over and executes the binary on disk; returns only if that failed,
+    /// everything put back as it was.
+    private func reexecute(answering client: FileDescriptor, context: ReloadContext) -> ReloadFailure {
+        guard let executable = context.executable, let control, let snapshot = instance.snapshot(daemonized: false)
+        else { return ReloadFailure("nothing to hand over") }
+        var opened: [FileDescriptor] = []
+        defer { for descriptor in opened { System.release(descriptor) } }
+        do throws(DaemonError) {
+            let state = try System.memoryFile(named: "swiftcarp-state")
+            opened.append(state)
+            try System.write(Array(snapshot.encoded.utf8), to: state, subject: "the state to hand over")
+            let oldProgram = try System.open(FilePath("/proc/self/exe"), .readOnly)
+            opened.append(oldProgram)
+            for descriptor in [control.listener, client] {
+                try System.clearCloseOnExec(descriptor, subject: "the control socket")
+            }
+            let handover = ResumeHandover(
+                state: state, listener: control.listener, client: client, oldProgram: oldProgram)
+            logger.info("Reloading: executing \(executable)")
+            let errno = System.execute(
+                .path(executable), argv: [context.program] + context.arguments + handover.arguments)
+            try? System.setCloseOnExec(control.listener, subject: "the control socket")
+            try? System.setCloseOnExec(client, subject: "the control socket")
+            return ReloadFailure("cannot execute \(executable): \(errno.description); the old binary carries on")
+        } catch {
+            try? System.setCloseOnExec(control.listener, subject: "the control socket")
+            return ReloadFailure("\(error.description); the old binary carries on")
+        }
+    }
+}
