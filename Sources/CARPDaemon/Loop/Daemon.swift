@@ -45,6 +45,8 @@ public final class Daemon {
     package var reload: ReloadContext?
     /// The control socket `--reload` talks to; nil without a ``reload`` context.
     var control: ControlSocket?
+    /// A reload put off until a deadline of the instance's is not about to pass (``reloadWhenClear(at:)``).
+    var pendingReload: PendingReload?
 
     /// Opens the interface, the capture and the signal descriptor; every start-up failure
     /// is thrown here, before daemonizing.
@@ -191,6 +193,7 @@ public final class Daemon {
             serveControl(descriptors[firstControlSlot...], at: now)
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
             perform(instance.timePassed(at: now), at: now)
+            reloadWhenClear(at: now)
         }
         return exitStatus ?? .success
     }

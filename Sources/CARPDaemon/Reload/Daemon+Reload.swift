@@ -49,23 +49,51 @@ extension Daemon {
         }
     }
 
-    private func reloadRequested(answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant) {
-        let refusal: ReloadCheck.Refusal
-        switch reloadRefusal(context) {
-        case .some(let found): refusal = found
-        case .none:
-            let failure = reexecute(answering: client, context: context)
-            logger.error("Reload failed, carrying on: \(failure.message)")
-            ControlSocket.answer(client, "failed: \(failure.message)\n")
+    /// How far the instance's next deadline must be for the re-execution to start: the new
+    /// process is running well before then, so the next advertisement is not late.
+    static let reloadClearance = MonotonicDuration.milliseconds(200)
+    /// How long a reload is put off at most; then it goes ahead, a deadline near or not.
+    static let reloadPutOffLimit = MonotonicDuration.seconds(2)
+
+    /// Carries out a reload put off, once the instance's next deadline is far enough.
+    func reloadWhenClear(at now: MonotonicInstant) {
+        guard let pending = pendingReload, exitStatus == nil else { return }
+        if let next = instance.nextDeadline, next.duration(since: now) < Self.reloadClearance,
+            now.duration(since: pending.since) < Self.reloadPutOffLimit
+        {
             return
         }
-        if refusal.isTransient {
-            logger.debug("Reload put off: \(refusal.description)")
-            ControlSocket.answer(client, "\(refusal.description)\n")
-        } else {
-            logger.warning("Reload refused: \(refusal.description)")
-            ControlSocket.answer(client, "refused: \(refusal.description)\n")
+        pendingReload = nil
+        reloadRequested(answering: pending.client, context: pending.context, at: now, clear: true)
+    }
+
+    /// A `reload` request: refused, put off until clear of the deadlines (`clear` false), or
+    /// carried out (`clear` true: the checks are made again, the instance may have moved on).
+    private func reloadRequested(
+        answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant, clear: Bool = false
+    ) {
+        if !clear, pendingReload != nil {
+            ControlSocket.answer(client, "busy: another reload is under way; try again\n")
+            return
         }
+        if let refusal = reloadRefusal(context) {
+            if refusal.isTransient {
+                logger.debug("Reload put off: \(refusal.description)")
+                ControlSocket.answer(client, "\(refusal.description)\n")
+            } else {
+                logger.warning("Reload refused: \(refusal.description)")
+                ControlSocket.answer(client, "refused: \(refusal.description)\n")
+            }
+            return
+        }
+        guard clear else {
+            pendingReload = PendingReload(client: client, context: context, since: now)
+            reloadWhenClear(at: now)
+            return
+        }
+        let failure = reexecute(answering: client, context: context)
+        logger.error("Reload failed, carrying on: \(failure.message)")
+        ControlSocket.answer(client, "failed: \(failure.message)\n")
     }
 
     /// Why the reload cannot go ahead, nil if it can: the configuration read again, then the
@@ -123,4 +151,11 @@ extension Daemon {
             return ReloadFailure("\(error.description); the old binary carries on")
         }
     }
+}
+
+/// A reload that passed its checks, waiting for a moment clear of the instance's deadlines.
+struct PendingReload {
+    var client: FileDescriptor
+    var context: ReloadContext
+    var since: MonotonicInstant
 }

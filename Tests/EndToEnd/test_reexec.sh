@@ -1,0 +1,125 @@
+# shellcheck shell=bash
+# Reload in place (issue 22, the daemon's side): `ucarp --reload` makes the instance read its
+# configuration again and re-execute the binary on disk, handing its state across: the pid
+# stays, the address stays, the backup never leaves BACKUP, the adverts keep their interval.
+# What is invalid or not executable is refused and changes nothing.
+
+# reexec_config [OPTIONS] [VIP_ADDRESS]: h1's whole configuration in $WORK/h1.conf, OPTIONS
+# (default advskew 0) and the addresses (default VIP) changed as given.
+reexec_config() {
+    cat > "$WORK/h1.conf" <<CONF
+ID=7
+BIND_INTERFACE=eth0
+SOURCE_ADDRESS=$(host_address 1)
+VIP_ADDRESS="${2:-$VIP}"
+PASSWORD=hunter2
+UPSCRIPT=$WORK/up
+DOWNSCRIPT=$WORK/down
+OPTIONS="${1:---advskew=0} --advbase=1"
+CONF
+}
+
+# reexec_pair: h1 (SwiftCARP from a copy of the binary in $WORK/bin, with only --config, a pid
+# file and --facility on its command line) master, h2 (SwiftCARP) backup with advskew 100; h2
+# captures h1's adverts into $WORK/adverts.txt for CAPTURE seconds (default 12).
+reexec_pair() {
+    topology_up 2
+    mkdir -p "$WORK/bin"
+    cp "$SWIFTCARP" "$WORK/bin/ucarp"
+    reexec_config
+    run_on h1 "$WORK/bin/ucarp" --config="$WORK/h1.conf" --pidfile="$WORK/h1.pidfile" --facility=none
+    wait_for 5 listening h1 || fail "h1 did not start"
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    wait_for 5 listening h2 || fail "h2 did not start"
+    ip netns exec "$(ns h2)" timeout "${CAPTURE:-12}" tcpdump -tt -nn -vv -T carp -i eth0 \
+        "ip proto 112 and src host $(host_address 1)" > "$WORK/adverts.txt" 2> "$WORK/capture.err" &
+    wait_for 5 grep -qs "listening on" "$WORK/capture.err" || fail "tcpdump did not start"
+}
+
+# reexec_reload ARGS...: runs `ucarp --reload ARGS` with the copied binary; its output in
+# $WORK/reload.out, its exit status in RELOAD_STATUS.
+reexec_reload() {
+    RELOAD_STATUS=0
+    "$WORK/bin/ucarp" --reload "$@" > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
+}
+
+# reexec_longest_gap_ms: the longest interval between two of h1's captured adverts.
+reexec_longest_gap_ms() {
+    awk '/^[0-9]/ && seen { gap = ($1 - last) * 1000; if (gap > max) max = gap } /^[0-9]/ { last = $1; seen = 1 } END { printf "%d", max }' \
+        "$WORK/adverts.txt"
+}
+
+# reexec_unchanged: the pair as reexec_pair left it: h1 the only owner, its scripts called
+# once each (DOWN at start, UP), h2 never out of BACKUP.
+reexec_unchanged() {
+    only_owner h1 && [ "$(script_log h1 | wc -l)" = 2 ] && [ "$(state_changes h2)" = 1 ]
+}
+
+test_reexec_master_reloaded_with_a_new_binary_and_skew_keeps_everything() {
+    needs tcpdump
+    local pid inode
+    reexec_pair
+    pid=$(cat "$WORK/h1.pidfile")
+    sleep 3
+    # dpkg's way: the new binary written beside, then renamed over the old (a new inode).
+    cp "$SWIFTCARP" "$WORK/bin/ucarp.new" && mv "$WORK/bin/ucarp.new" "$WORK/bin/ucarp"
+    inode=$(stat -c %i "$WORK/bin/ucarp")
+    reexec_config --advskew=20
+    reexec_reload --config="$WORK/h1.conf"
+    [ "$RELOAD_STATUS" = 0 ] || fail "--reload exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+    grep -q "reloaded: pid $pid runs $WORK/bin/ucarp" "$WORK/reload.out" \
+        || fail "unexpected answer: $(cat "$WORK/reload.out")"
+    [ "$(cat "$WORK/h1.pidfile")" = "$pid" ] || fail "the pid changed: $(cat "$WORK/h1.pidfile") for $pid"
+    [ "$(stat -L -c %i "/proc/$pid/exe")" = "$inode" ] || fail "pid $pid does not run the new binary"
+    holds_for 4 reexec_unchanged || fail "something moved: owners $(owners), h1 scripts $(script_log h1 | wc -l)," \
+        "h2 changes $(state_changes h2)"
+    wait
+    grep -q "advskew=0 " "$WORK/adverts.txt" || fail "no advert with the old skew: $(head -n 2 "$WORK/adverts.txt")"
+    [ "$(grep -c "advskew=20 " "$WORK/adverts.txt")" -ge 2 ] \
+        || fail "the new skew is not on the wire: $(tail -n 4 "$WORK/adverts.txt")"
+    local gap
+    gap=$(reexec_longest_gap_ms)
+    echo "    reload of the master: longest gap between its adverts $gap ms (advbase 1)"
+    # advbase 1 with advskew 20: an interval of 1078 ms after the reload, and a little slack.
+    [ "$gap" -le 1250 ] || fail "the adverts paused for $gap ms across the reload"
+    ! log_has h1 "Switching to state" || [ "$(state_changes h1)" = 2 ] || fail "h1 changed state: $(log_of h1)"
+    ! log_has h2 "MASTER" || fail "h2 left BACKUP: $(log_of h2)"
+}
+
+test_reexec_refuses_an_invalid_configuration_and_a_non_executable_binary() {
+    local pid
+    CAPTURE=2 reexec_pair
+    pid=$(cat "$WORK/h1.pidfile")
+    reexec_config --advskew=nope
+    reexec_reload --pidfile="$WORK/h1.pidfile"
+    [ "$RELOAD_STATUS" = 1 ] || fail "an invalid configuration: --reload exited $RELOAD_STATUS"
+    grep -q "refused: invalid configuration: .*--advskew 'nope'" "$WORK/reload.out" \
+        || fail "the refusal does not name the error: $(cat "$WORK/reload.out")"
+    # Another instance: a different address set.
+    reexec_config --advskew=0 "$VIP 192.0.2.101"
+    reexec_reload --config="$WORK/h1.conf"
+    [ "$RELOAD_STATUS" = 1 ] || fail "another address set: --reload exited $RELOAD_STATUS"
+    grep -q "refused: the set of addresses changed" "$WORK/reload.out" \
+        || fail "the refusal does not name the change: $(cat "$WORK/reload.out")"
+    # The binary replaced by a file that is not executable.
+    reexec_config
+    echo "not a program" > "$WORK/bin/ucarp.new" && chmod 644 "$WORK/bin/ucarp.new"
+    mv "$WORK/bin/ucarp.new" "$WORK/bin/ucarp"
+    RELOAD_STATUS=0
+    "$SWIFTCARP" --reload --config="$WORK/h1.conf" > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
+    [ "$RELOAD_STATUS" = 1 ] || fail "a non-executable binary: --reload exited $RELOAD_STATUS"
+    grep -q "failed: cannot execute $WORK/bin/ucarp: .*the old binary carries on" "$WORK/reload.out" \
+        || fail "the failure does not name the binary: $(cat "$WORK/reload.out")"
+    # Nothing changed: the same process, master, no script called, the backup still BACKUP.
+    kill -0 "$pid" || fail "h1 is gone"
+    holds_for 3 reexec_unchanged || fail "something moved: owners $(owners), h1 scripts $(script_log h1 | wc -l)"
+    # An unknown instance, and --reload misused.
+    RELOAD_STATUS=0
+    "$SWIFTCARP" --reload --pidfile="$WORK/none.pid" > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
+    [ "$RELOAD_STATUS" = 2 ] || fail "no such instance: --reload exited $RELOAD_STATUS"
+    RELOAD_STATUS=0
+    "$SWIFTCARP" --reload --vhid=7 > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
+    [ "$RELOAD_STATUS" = 2 ] || fail "--reload --vhid: exited $RELOAD_STATUS"
+    grep -q "usage: ucarp --reload" "$WORK/reload.out" || fail "no usage: $(cat "$WORK/reload.out")"
+}
