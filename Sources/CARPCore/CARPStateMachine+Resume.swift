@@ -6,8 +6,9 @@ extension CARPStateMachine {
     public struct Snapshot: Equatable, Sendable {
         /// A role with the timer it runs, as far as a successor needs it.
         public enum Role: Equatable, Sendable {
-            /// Master: the next advertisement is due at this instant.
-            case master(advertiseAt: MonotonicInstant)
+            /// Master: the next advertisement is due at this instant, and what the series of
+            /// announcements of its term still owes.
+            case master(advertiseAt: MonotonicInstant, announcements: PendingAnnouncements)
             /// Backup: the timer as it stands, and a step-down hold.
             case backup(Backup.Timer, holdUntil: MonotonicInstant?)
             /// FAULT, with the carrier.
@@ -35,7 +36,8 @@ extension CARPStateMachine {
         let role: Snapshot.Role
         switch state {
         case .initial: return nil
-        case .master(let master): role = .master(advertiseAt: master.advertiseAt)
+        case .master(let master):
+            role = .master(advertiseAt: master.advertiseAt, announcements: master.announcements)
         case .backup(let backup): role = .backup(backup.timer, holdUntil: backup.holdUntil)
         case .fault(let carrier): role = .fault(carrier)
         }
@@ -43,17 +45,18 @@ extension CARPStateMachine {
     }
 
     /// Takes over a predecessor's election (instead of ``start(at:)``): no transition, so no
-    /// script, no announcement; a master sends its next advertisement on the deadline it had.
+    /// script, no new series of announcements (what the old one owed is still owed); a master
+    /// sends its next advertisement on the deadline it had.
     /// The configuration is this process's (a changed skew or interval applies from the next
     /// advertisement on); a refresh announcement is timed afresh from `now`. Nothing happens
     /// once the machine has started.
     public mutating func resume(_ snapshot: Snapshot, at now: MonotonicInstant) {
         guard case .initial = state else { return }
         switch snapshot.role {
-        case .master(let advertiseAt):
+        case .master(let advertiseAt, let announcements):
             state = .master(
                 Master(
-                    advertiseAt: advertiseAt, announcements: .none,
+                    advertiseAt: advertiseAt, announcements: announcements,
                     refreshAt: configuration.announcements.refresh.map { now + $0 }))
         case .backup(let timer, let holdUntil):
             state = .backup(Backup(timer: timer, holdUntil: holdUntil))

@@ -21,6 +21,11 @@ do {
     exit(ExitStatus.invalidSettings.rawValue)
 }
 
+// What the predecessor checked starts an instance; anything else cannot carry on.
+if let handover, !command.startsAnInstance {
+    Reexecution.cannotCarryOn(handover, "the command line no longer starts an instance", arguments: argumentBytes)
+}
+
 switch command {
 case .help:
     Terminal.write(Usage.text, to: STDOUT_FILENO)
@@ -55,9 +60,8 @@ case .run(let settings, let warnings):
         logger.debug("not passed to scripts (they hold a password): \(withheld.joined(separator: ", "))")
     }
     // Before --daemonize moves to /: relative paths are the starting directory's.
-    let identity = InstanceIdentity.of(
-        arguments: arguments, settings: settings,
-        currentDirectory: UCarpCommandLine.Environment.system(interfaceExists: Daemon.interfaceExists).currentDirectory)
+    let startDirectory = UCarpCommandLine.Environment.system(interfaceExists: Daemon.interfaceExists).currentDirectory
+    let identity = InstanceIdentity.of(arguments: arguments, settings: settings, currentDirectory: startDirectory)
     let daemon: Daemon
     var resume: (handover: ResumeHandover, snapshot: InstanceSnapshot)?
     do {
@@ -69,6 +73,9 @@ case .run(let settings, let warnings):
             }
         }
         try FileDirectory.check(settings)
+        // A re-executed --daemonize worker: its supervisor holds the pid file.
+        var settings = settings
+        if resume?.handover.supervisor != nil { settings.pidFile = nil }
         daemon = try Daemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
         // A re-executed instance detached already: the same process carries on.
         if settings.daemonize && resume?.snapshot.daemonized != true { try daemon.daemonize() }
@@ -78,9 +85,11 @@ case .run(let settings, let warnings):
         exit((error.isInvalidSettings ? ExitStatus.invalidSettings : .startupFailed).rawValue)
     }
     daemon.reload = ReloadContext(
-        program: ProcessArguments.program(), arguments: argumentBytes, identity: identity, resume: resume)
+        program: ProcessArguments.program(), arguments: argumentBytes, identity: identity,
+        startDirectory: startDirectory, resume: resume)
+    daemon.resumeUnderSupervisor()
     // Detached, no one else would clean up after the instance: a supervisor does (README).
-    if settings.daemonize { daemon.runSupervised() }
+    if settings.daemonize && resume == nil { daemon.runSupervised() }
     exit(daemon.run().rawValue)
 }
 
@@ -92,6 +101,12 @@ enum Reexecution {
         Terminal.fail("reload: \(failure.message)", hint: false)
         handover.fail(failure)
         exit(ExitStatus.startupFailed.rawValue)
+    }
+}
+
+extension UCarpCommandLine.Command {
+    fileprivate var startsAnInstance: Bool {
+        if case .run = self { true } else { false }
     }
 }
 

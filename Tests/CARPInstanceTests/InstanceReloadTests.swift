@@ -1,4 +1,5 @@
 import CARPCore
+import EtcdGuard
 import Testing
 import UCarpConfiguration
 
@@ -11,7 +12,14 @@ import UCarpConfiguration
 
     @Test(arguments: [
         CARPStateMachine.Snapshot(
-            role: .master(advertiseAt: t0 + .milliseconds(700)), counter: 1234, healthy: true, preemptsFrom: t0),
+            role: .master(advertiseAt: t0 + .milliseconds(700), announcements: .none), counter: 1234, healthy: true,
+            preemptsFrom: t0),
+        CARPStateMachine.Snapshot(
+            role: .master(advertiseAt: t0, announcements: .withAdvertisement(countdown: 2, thenMore: 1)), counter: 1,
+            healthy: nil, preemptsFrom: nil),
+        CARPStateMachine.Snapshot(
+            role: .master(advertiseAt: t0, announcements: .at(t0 + .seconds(1), thenMore: 0)), counter: 1,
+            healthy: nil, preemptsFrom: nil),
         CARPStateMachine.Snapshot(
             role: .backup(.masterDown(t0 + .seconds(3)), holdUntil: t0 + .seconds(1)), counter: nil, healthy: nil,
             preemptsFrom: nil),
@@ -25,6 +33,22 @@ import UCarpConfiguration
     func snapshotReadsBackAsWritten(machine: CARPStateMachine.Snapshot) throws {
         for daemonized in [false, true] {
             let snapshot = InstanceSnapshot(machine: machine, daemonized: daemonized)
+            #expect(try InstanceSnapshot(decoding: snapshot.encoded) == snapshot)
+        }
+    }
+
+    @Test func theEtcdGuardReadsBackAsWritten() throws {
+        let machine = CARPStateMachine.Snapshot(
+            role: .master(advertiseAt: t0, announcements: .none), counter: 3, healthy: true, preemptsFrom: nil)
+        let held = EtcdLeaseGuard.Snapshot(
+            lease: .init(id: 42, ttl: .seconds(3), confirmedSend: t0, nextRenewal: t0 + .seconds(1)), holdsKey: true,
+            isMaster: true, wanting: true)
+        let idle = EtcdLeaseGuard.Snapshot(lease: nil, holdsKey: false, isMaster: false, wanting: false)
+        for etcd in [
+            InstanceSnapshot.Etcd(guardState: held, grantedLease: 42),
+            InstanceSnapshot.Etcd(guardState: idle, grantedLease: nil),
+        ] {
+            let snapshot = InstanceSnapshot(machine: machine, etcd: etcd)
             #expect(try InstanceSnapshot(decoding: snapshot.encoded) == snapshot)
         }
     }
@@ -62,7 +86,7 @@ import UCarpConfiguration
         let mastered = old.becomeMaster()
         _ = old.run(until: mastered + .milliseconds(2500))
         let snapshot = try #require(old.instance.snapshot(daemonized: false))
-        guard case .master(let advertiseAt) = snapshot.machine.role else {
+        guard case .master(let advertiseAt, _) = snapshot.machine.role else {
             Issue.record("expected a master, got \(snapshot.machine.role)")
             return
         }
@@ -106,6 +130,25 @@ import UCarpConfiguration
         #expect(new.instance.machine.role == .backup)
     }
 
+    /// A master handed over between the two gratuitous ARPs of its term still sends the second
+    /// with the second advertisement, as it would have.
+    @Test func anAnnouncementOwedIsStillSent() throws {
+        var old = InstanceDriver()
+        let mastered = old.becomeMaster()
+        let snapshot = try #require(old.instance.snapshot(daemonized: false))
+        guard case .master(_, .withAdvertisement) = snapshot.machine.role else {
+            Issue.record("expected an announcement owed, got \(snapshot.machine.role)")
+            return
+        }
+        var new = InstanceDriver()
+        let now = mastered + .milliseconds(10)
+        _ = new.link(.running, at: now)
+        _ = new.carryOut(new.instance.resumed(from: snapshot, at: now), at: now)
+        let after = new.run(until: mastered + .seconds(4))
+        #expect(after.filter { $0 == .announceAddresses }.count == 1)
+        #expect(after.spawned.isEmpty)
+    }
+
     @Test func resumingTwiceOrAfterStartingDoesNothing() throws {
         var old = InstanceDriver()
         _ = old.becomeMaster()
@@ -118,14 +161,54 @@ import UCarpConfiguration
 
     // MARK: Refusals
 
-    @Test func aReloadWaitsForRunningScripts() {
-        var driver = InstanceDriver()
-        _ = driver.becomeMaster(keepScriptRunning: true)
-        #expect(driver.instance.reloadRefusal == .busy("a script is running or queued"))
-        #expect(driver.instance.reloadRefusal?.isTransient == true)
-        var quiet = InstanceDriver()
-        _ = quiet.becomeMaster()
-        #expect(quiet.instance.reloadRefusal == nil)
+    /// The scripts' queue goes across: the up script still running (its pid with it), the
+    /// notify script queued behind it; its end starts the next, and the gratuitous ARP held
+    /// for it goes out then.
+    @Test func theScriptsQueueGoesAcrossWithTheRunningScript() throws {
+        var old = InstanceDriver(testSettings { $0.notify = ["/etc/notify"] })
+        let started = old.start()
+        for (id, _) in started.spawned { _ = old.exited(id, .exited(0), at: t0) }
+        // The BACKUP notify, queued behind the down script, runs now.
+        old.finishScripts(at: t0)
+        var mastered = t0
+        while old.instance.machine.role != .master, let deadline = old.instance.nextDeadline {
+            _ = old.link(.running, at: deadline) + old.time(deadline)
+            mastered = deadline
+        }
+        #expect(old.instance.reloadRefusal == nil)
+        #expect(old.instance.snapshot(daemonized: false) == nil, "no pid, no snapshot")
+        let snapshot = try #require(old.instance.snapshot(daemonized: false) { _ in 4321 })
+        let decoded = try InstanceSnapshot(decoding: snapshot.encoded)
+        #expect(decoded == snapshot)
+        let (id, pid) = try #require(decoded.runningChild)
+        #expect(pid == 4321)
+        #expect(decoded.scripts.running?.script.path == "/etc/up")
+        #expect(decoded.scripts.queued.map(\.path) == ["/etc/notify"])
+        #expect(decoded.scripts.announcementHeld)
+
+        var new = InstanceDriver(testSettings { $0.notify = ["/etc/notify"] })
+        let now = mastered + .milliseconds(20)
+        _ = new.link(.running, at: now)
+        let resumed = new.carryOut(new.instance.resumed(from: decoded, at: now), at: now)
+        #expect(resumed.contains(.reapChildren))
+        #expect(resumed.spawned.isEmpty)
+        let ended = new.exited(id, .exited(0), at: now + .milliseconds(5))
+        #expect(ended.spawnedPaths == ["/etc/notify"])
+        #expect(ended.contains(.announceAddresses))
+        #expect(ended.spawned.first?.0 != id, "a new child ID, not one the predecessor used")
+    }
+
+    @Test func scriptsWithAnyBytesReadBack() throws {
+        let script = ScriptQueue.Script(
+            path: "/etc/ucarp/vip up", arguments: ["eth0", "192.0.2.100", "two words=%\n"],
+            environment: [.init("CARP_XPARAM", "a b\nc=d%"), .init("EMPTY", "")], addsAddress: true,
+            removesAddress: false)
+        let encoded = InstanceSnapshot.Scripts.encode(script)
+        #expect(!encoded.contains("\n") && !encoded.contains("="))
+        #expect(try InstanceSnapshot.Scripts.decode(encoded, key: "k") == script)
+        #expect(throws: InstanceSnapshot.DecodingError.self) {
+            try InstanceSnapshot.Scripts.decode("- /bin/x 2 only-one", key: "k")
+        }
     }
 
     @Test func aStartingOrLeavingInstanceIsNotHandedOver() {
@@ -138,15 +221,40 @@ import UCarpConfiguration
         #expect(leaving.instance.reloadRefusal?.isTransient == true)
     }
 
-    @Test func underEtcdTheReloadIsRefusedAsNotHandedOver() {
-        let settings = testSettings { $0.etcd = EtcdSettings(endpoints: ["http://192.0.2.50:2379"]) }
-        var driver = InstanceDriver(settings)
-        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
-        guard case .unsupported(let why) = driver.instance.reloadRefusal else {
-            Issue.record("expected unsupported, got \(String(describing: driver.instance.reloadRefusal))")
+    /// A granted master under `--etcd` handed over: still MASTER on the same lease, no grant or
+    /// acquire asked again, the next renewal on the deadline it had.
+    @Test func aGuardedMasterKeepsItsLeaseAndRenewsItOnTime() throws {
+        var old = InstanceEtcdTests.driver()
+        let granted = InstanceEtcdTests.master(&old)
+        #expect(old.instance.reloadRefusal == nil)
+        let snapshot = try #require(old.instance.snapshot(daemonized: false))
+        let etcd = try #require(snapshot.etcd)
+        #expect(etcd.grantedLease == 42)
+        let renewal = try #require(etcd.guardState.lease?.nextRenewal)
+
+        var new = InstanceEtcdTests.driver()
+        let now = granted + .milliseconds(50)
+        _ = new.link(.running, at: now)
+        let resumed = new.carryOut(new.instance.resumed(from: snapshot, at: now), at: now)
+        #expect(resumed.spawned.isEmpty)
+        #expect(resumed.etcdRequests.isEmpty)
+        #expect(new.instance.reportedRole == .master)
+        #expect(new.instance.etcdLease == 42)
+        let renewed = new.time(renewal)
+        #expect(renewed.etcdRequests.map(\.call) == [.keepAlive(lease: 42)])
+        #expect(renewed.spawned.isEmpty)
+    }
+
+    /// While a request is on the wire (the first grant), the reload waits.
+    @Test func aGuardWithARequestOnTheWireIsBusy() {
+        var driver = InstanceEtcdTests.driver()
+        _ = InstanceEtcdTests.wouldBeMaster(&driver)
+        guard case .busy(let why) = driver.instance.reloadRefusal else {
+            Issue.record("expected busy, got \(String(describing: driver.instance.reloadRefusal))")
             return
         }
-        #expect(why.contains("--etcd"))
+        #expect(why.contains("etcd"))
+        #expect(driver.instance.snapshot(daemonized: false) == nil)
     }
 
     @Test func anotherInstanceIsRefusedNamingTheChange() throws {
@@ -178,6 +286,19 @@ import UCarpConfiguration
         let etcd = testSettings { $0.etcd = EtcdSettings(endpoints: ["http://192.0.2.50:2379"]) }
         guard case .unsupported = ReloadCheck.identityChange(from: old, to: etcd, interfaceName: "eth0") else {
             Issue.record("adding --etcd is not refused")
+            return
+        }
+        let moved = testSettings { $0.etcd = EtcdSettings(endpoints: ["http://192.0.2.51:2379"]) }
+        guard case .unsupported(let why) = ReloadCheck.identityChange(from: etcd, to: moved, interfaceName: "eth0")
+        else {
+            Issue.record("a change of endpoints is not refused")
+            return
+        }
+        #expect(why.contains("--etcd endpoints"))
+        var otherKey = etcd
+        otherKey.etcd?.lock = "/elsewhere"
+        guard case .unsupported = ReloadCheck.identityChange(from: etcd, to: otherKey, interfaceName: "eth0") else {
+            Issue.record("a change of the key is not refused")
             return
         }
     }

@@ -29,7 +29,7 @@ reexec_pair() {
     reexec_config
     run_on h1 "$WORK/bin/ucarp" --config="$WORK/h1.conf" --pidfile="$WORK/h1.pidfile" --facility=none
     wait_for 5 listening h1 || fail "h1 did not start"
-    start_carp h2 "$SWIFTCARP" --advskew=100
+    start_carp h2 "$SWIFTCARP" --advskew=100 --statefile="$WORK/h2.state"
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
     wait_for 5 listening h2 || fail "h2 did not start"
     ip netns exec "$(ns h2)" timeout "${CAPTURE:-12}" tcpdump -tt -nn -vv -T carp -i eth0 \
@@ -72,7 +72,14 @@ test_reexec_master_reloaded_with_a_new_binary_and_skew_keeps_everything() {
         || fail "unexpected answer: $(cat "$WORK/reload.out")"
     [ "$(cat "$WORK/h1.pidfile")" = "$pid" ] || fail "the pid changed: $(cat "$WORK/h1.pidfile") for $pid"
     [ "$(stat -L -c %i "/proc/$pid/exe")" = "$inode" ] || fail "pid $pid does not run the new binary"
-    holds_for 4 reexec_unchanged || fail "something moved: owners $(owners), h1 scripts $(script_log h1 | wc -l)," \
+    holds_for 2 reexec_unchanged || fail "something moved: owners $(owners), h1 scripts $(script_log h1 | wc -l)," \
+        "h2 changes $(state_changes h2)"
+    # The backup, named by its state file: it goes on timing the master and stays BACKUP.
+    reexec_reload --statefile="$WORK/h2.state"
+    [ "$RELOAD_STATUS" = 0 ] || fail "--reload of the backup exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+    grep -q "reloaded: pid $(pid_of h2) " "$WORK/reload.out" || fail "unexpected answer: $(cat "$WORK/reload.out")"
+    log_has h2 "Reloaded: carrying on as BACKUP" || fail "h2 did not carry on as BACKUP: $(log_of h2)"
+    holds_for 3 reexec_unchanged || fail "something moved after the backup's reload: owners $(owners)," \
         "h2 changes $(state_changes h2)"
     wait
     grep -q "advskew=0 " "$WORK/adverts.txt" || fail "no advert with the old skew: $(head -n 2 "$WORK/adverts.txt")"
@@ -122,4 +129,33 @@ test_reexec_refuses_an_invalid_configuration_and_a_non_executable_binary() {
     "$SWIFTCARP" --reload --vhid=7 > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
     [ "$RELOAD_STATUS" = 2 ] || fail "--reload --vhid: exited $RELOAD_STATUS"
     grep -q "usage: ucarp --reload" "$WORK/reload.out" || fail "no usage: $(cat "$WORK/reload.out")"
+}
+
+# reexec_slow_up_script: an up script that takes 3 s before it adds the address.
+reexec_slow_up_script() {
+    cat > "$WORK/slowup" <<SCRIPT
+#!/bin/sh
+echo "SLOW \$*" >> "$WORK/scripts.\$(ip netns identify \$\$).log"
+sleep 3
+exec "$WORK/up" "\$@"
+SCRIPT
+    chmod +x "$WORK/slowup"
+}
+
+test_reexec_a_running_up_script_and_the_queue_behind_it_go_across() {
+    topology_up 1
+    reexec_slow_up_script
+    start_carp h1 "$SWIFTCARP" --pidfile="$WORK/h1.pidfile" --upscript="$WORK/slowup" --notify=/bin/echo
+    wait_for 10 log_has h1 "Spawning \[$WORK/slowup" || fail "h1 did not become master"
+    not owns h1 || fail "the slow up script added the address at once"
+    RELOAD_STATUS=0
+    "$SWIFTCARP" --reload --pidfile="$WORK/h1.pidfile" > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
+    [ "$RELOAD_STATUS" = 0 ] || fail "--reload exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+    # The script, still running, is collected by the new process; the notify queued behind it
+    # runs after it, and the address is added once.
+    wait_for 8 owns h1 || fail "the up script did not finish: $(log_of h1)"
+    wait_for 5 log_has h1 "Spawning \[/bin/echo INSTANCE vhid7 MASTER" || fail "the queued notify never ran: $(log_of h1)"
+    [ "$(script_log h1 | grep -c '^UP')" = 1 ] || fail "the up script ran $(script_log h1 | grep -c '^UP') times"
+    log_has h1 "Reloaded: carrying on as MASTER" || fail "no reload in the log: $(log_of h1)"
+    [ "$(state_changes h1)" = 2 ] || fail "h1 changed state again: $(log_of h1)"
 }

@@ -22,8 +22,20 @@ extension Daemon {
         }
     }
 
+    /// A re-executed `--daemonize` worker: reports to its supervisor again, and works in /
+    /// as before. Call before ``run()``.
+    package func resumeUnderSupervisor() {
+        guard let link = reload?.resume?.handover.supervisor else { return }
+        _ = chdir("/")
+        attachSupervisor(link: link)
+    }
+
     /// Carries on from the predecessor's state (instead of starting), and tells the client.
     func resume(_ handover: ResumeHandover, _ snapshot: InstanceSnapshot, at now: MonotonicInstant) {
+        if let (id, pid) = snapshot.runningChild {
+            children.adopt(id, pid: pid)
+            report(.children(children.pids))
+        }
         perform(instance.resumed(from: snapshot, at: now), at: now)
         System.release(handover.state)
         System.release(handover.oldProgram)
@@ -101,8 +113,9 @@ extension Daemon {
     private func reloadRefusal(_ context: ReloadContext) -> ReloadCheck.Refusal? {
         let command: UCarpCommandLine.Command
         do {
-            command = try UCarpCommandLine.parse(
-                bytes: context.arguments, environment: .system(interfaceExists: Self.interfaceExists))
+            var environment = UCarpCommandLine.Environment.system(interfaceExists: Self.interfaceExists)
+            environment.currentDirectory = context.startDirectory ?? environment.currentDirectory
+            command = try UCarpCommandLine.parse(bytes: context.arguments, environment: environment)
         } catch {
             return .invalidConfiguration(error.description)
         }
@@ -115,17 +128,23 @@ extension Daemon {
         if new.daemonize != settings.daemonize {
             return .unsupported("--daemonize cannot be added or removed by a reload")
         }
-        if supervisorLink != nil {
-            return .unsupported("a reload of a --daemonize instance is not handed over in this version")
-        }
         guard context.executable != nil else { return .unsupported("the binary on disk is unknown (no /proc)") }
-        return instance.reloadRefusal
+        if let refusal = instance.reloadRefusal { return refusal }
+        guard let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:)) else {
+            return .busy("the state is not ready to hand over")
+        }
+        // Only the running script is handed over: no other child may be left to collect.
+        if children.pids.count != (snapshot.runningChild == nil ? 0 : 1) {
+            return .busy("a child process is still to be collected")
+        }
+        return nil
     }
 
     /// Hands the state over and executes the binary on disk; returns only if that failed,
     /// everything put back as it was.
     private func reexecute(answering client: FileDescriptor, context: ReloadContext) -> ReloadFailure {
-        guard let executable = context.executable, let control, let snapshot = instance.snapshot(daemonized: false)
+        guard let executable = context.executable, let control,
+            let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:))
         else { return ReloadFailure("nothing to hand over") }
         var opened: [FileDescriptor] = []
         defer { for descriptor in opened { System.release(descriptor) } }
@@ -135,19 +154,24 @@ extension Daemon {
             try System.write(Array(snapshot.encoded.utf8), to: state, subject: "the state to hand over")
             let oldProgram = try System.open(FilePath("/proc/self/exe"), .readOnly)
             opened.append(oldProgram)
-            for descriptor in [control.listener, client] {
-                try System.clearCloseOnExec(descriptor, subject: "the control socket")
+            let inherited = [control.listener, client] + (supervisorLink.map { [$0] } ?? [])
+            defer {
+                for descriptor in inherited {
+                    try? System.setCloseOnExec(descriptor, subject: "a descriptor handed over")
+                }
             }
+            for descriptor in inherited { try System.clearCloseOnExec(descriptor, subject: "a descriptor handed over") }
             let handover = ResumeHandover(
-                state: state, listener: control.listener, client: client, oldProgram: oldProgram)
+                state: state, listener: control.listener, client: client, oldProgram: oldProgram,
+                supervisor: supervisorLink)
+            // Detached, the process works in /: its relative paths are read where it started.
+            let moved = settings.daemonize && context.startDirectory.map { chdir($0) == 0 } == true
+            defer { if moved { _ = chdir("/") } }
             logger.info("Reloading: executing \(executable)")
             let errno = System.execute(
                 .path(executable), argv: [context.program] + context.arguments + handover.arguments)
-            try? System.setCloseOnExec(control.listener, subject: "the control socket")
-            try? System.setCloseOnExec(client, subject: "the control socket")
             return ReloadFailure("cannot execute \(executable): \(errno.description); the old binary carries on")
         } catch {
-            try? System.setCloseOnExec(control.listener, subject: "the control socket")
             return ReloadFailure("\(error.description); the old binary carries on")
         }
     }

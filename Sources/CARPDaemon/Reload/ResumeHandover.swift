@@ -7,8 +7,9 @@ import UCarpConfiguration
 /// named by a hidden last argument (`--swiftcarp-resume=STATE,LISTENER,CLIENT,PROGRAM`):
 /// the state (an ``InstanceSnapshot`` in a memfd), the control socket's listener, the
 /// `--reload` client's connection (the answer comes from the successor, so that exit 0 means
-/// the new binary runs), and the old program held open (to fall back to, with
-/// `--swiftcarp-fallback=REASON` after it, when the new one cannot carry on).
+/// the new binary runs), the old program held open (to fall back to, with
+/// `--swiftcarp-fallback=REASON` after it, when the new one cannot carry on), and with
+/// `--daemonize` the pipe to the ``Supervisor`` (-1 without).
 package struct ResumeHandover {
     static let resumePrefix = "--swiftcarp-resume="
     static let fallbackPrefix = "--swiftcarp-fallback="
@@ -19,20 +20,24 @@ package struct ResumeHandover {
     let listener: FileDescriptor
     let client: FileDescriptor
     let oldProgram: FileDescriptor
+    /// A `--daemonize` worker's pipe to its supervisor, which stays as it is.
+    package let supervisor: FileDescriptor?
     /// Set in the old binary taken back: why the new one could not carry on.
     package let fallbackReason: String?
 
     /// The hidden arguments that name the descriptors (and the reason of a fallback).
     var arguments: [[UInt8]] {
-        let numbers = [state, listener, client, oldProgram].map { "\($0.rawValue)" }.joined(separator: ",")
+        let numbers = [state, listener, client, oldProgram, supervisor ?? FileDescriptor(rawValue: -1)]
+            .map { "\($0.rawValue)" }.joined(separator: ",")
         return [Array((Self.resumePrefix + numbers).utf8)]
             + (fallbackReason.map { [Array((Self.fallbackPrefix + $0).utf8)] } ?? [])
     }
 
     init(
         state: FileDescriptor, listener: FileDescriptor, client: FileDescriptor, oldProgram: FileDescriptor,
-        fallbackReason: String? = nil
+        supervisor: FileDescriptor?, fallbackReason: String? = nil
     ) {
+        self.supervisor = supervisor
         self.state = state
         self.listener = listener
         self.client = client
@@ -53,14 +58,17 @@ package struct ResumeHandover {
         }
         let numbers = String(decoding: last.dropFirst(resumePrefix.utf8.count), as: UTF8.self)
             .split(separator: ",").compactMap { CInt($0) }
-        guard numbers.count == 4, numbers.allSatisfy({ $0 > 2 }) else { return (arguments, nil) }
+        guard numbers.count == 5, numbers.prefix(4).allSatisfy({ $0 > 2 }), numbers[4] == -1 || numbers[4] > 2 else {
+            return (arguments, nil)
+        }
         arguments.removeLast()
         let descriptors = numbers.map(FileDescriptor.init(rawValue:))
         return (
             arguments,
             ResumeHandover(
                 state: descriptors[0], listener: descriptors[1], client: descriptors[2],
-                oldProgram: descriptors[3], fallbackReason: reason)
+                oldProgram: descriptors[3], supervisor: numbers[4] == -1 ? nil : descriptors[4],
+                fallbackReason: reason)
         )
     }
 
@@ -87,7 +95,8 @@ package struct ResumeHandover {
             return ReloadFailure("the old binary could not carry on either: \(reason)")
         }
         let handover = ResumeHandover(
-            state: state, listener: listener, client: client, oldProgram: oldProgram, fallbackReason: reason)
+            state: state, listener: listener, client: client, oldProgram: oldProgram, supervisor: supervisor,
+            fallbackReason: reason)
         let errno = System.execute(.descriptor(oldProgram), argv: [program] + arguments + handover.arguments)
         return ReloadFailure("\(reason); falling back to the old binary failed: \(errno.description)")
     }
@@ -115,13 +124,17 @@ package struct ReloadContext {
     /// the new one there.
     package var executable: String?
     package var identity: InstanceIdentity
+    /// The directory the instance started in (`--daemonize` moves to / afterwards): relative
+    /// paths of the arguments are read from there again.
+    package var startDirectory: String?
     /// Set when this process carries on from a predecessor.
     package var resume: (handover: ResumeHandover, snapshot: InstanceSnapshot)?
 
     package init(
-        program: [UInt8], arguments: [[UInt8]], identity: InstanceIdentity,
+        program: [UInt8], arguments: [[UInt8]], identity: InstanceIdentity, startDirectory: String?,
         resume: (handover: ResumeHandover, snapshot: InstanceSnapshot)?
     ) {
+        self.startDirectory = startDirectory
         self.program = program
         self.arguments = arguments
         self.identity = identity
@@ -129,11 +142,22 @@ package struct ReloadContext {
         executable = Self.ownExecutable()
     }
 
+    /// The same instance started afresh (a `--daemonize` worker started again): nothing to
+    /// resume from.
+    init(fresh context: ReloadContext) {
+        self = context
+        resume = nil
+    }
+
     /// `readlink /proc/self/exe`; nil without /proc.
     static func ownExecutable() -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return nil }
-        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let path = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // The old binary taken back after a failed reload runs a file replaced on disk since:
+        // the next reload executes the path, where the new one is.
+        let deleted = " (deleted)"
+        return path.hasSuffix(deleted) ? String(path.dropLast(deleted.count)) : path
     }
 }

@@ -32,6 +32,15 @@ final class ChildProcesses {
         children[id] = Process(pid: pid)
     }
 
+    /// The pid of child `id`, nil once reaped (or never spawned).
+    func pid(of id: ID) -> pid_t? { children[id]?.pid }
+
+    /// A child a predecessor spawned (`ucarp --reload`: children survive `execve`, and are
+    /// still ours to reap).
+    func adopt(_ id: ID, pid: pid_t) {
+        children[id] = Process(pid: pid)
+    }
+
     /// `kill(-pid, SIGKILL)`: the child's whole process group. It is still to be reaped. A
     /// group already gone (`ESRCH`: the child ended and nothing else of it is left) needs no
     /// killing, so a failure is nothing to act on.

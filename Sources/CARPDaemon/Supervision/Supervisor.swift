@@ -175,6 +175,7 @@ final class Supervisor {
         } else {
             daemon = first
         }
+        if fresh { daemon.reload = first.reload.map { ReloadContext(fresh: $0) } }
         daemon.attachSupervisor(link: link.writeEnd)
         exit(daemon.run().rawValue)
     }

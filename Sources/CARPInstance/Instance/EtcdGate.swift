@@ -245,4 +245,29 @@ struct EtcdGate {
     mutating func probe(at next: MonotonicInstant?) {
         nextProbe = next
     }
+
+    // MARK: Reload
+
+    /// Whether the gate can be handed to a successor (`ucarp --reload`): no release under way,
+    /// no master term waiting for the key, the guard quiet.
+    var quiet: Bool {
+        if release != nil || nextProbe != nil { return false }
+        switch term {
+        case .waiting, .holding(_, leavingAdvert: .some): return false
+        case .none, .holding: return lease.snapshot != nil
+        }
+    }
+
+    /// The gate for a successor: the guard, and the lease of a granted term; nil unless ``quiet``.
+    var snapshot: (guard: EtcdLeaseGuard.Snapshot, grantedLease: Int64?)? {
+        guard quiet, let guardSnapshot = lease.snapshot else { return nil }
+        if case .holding(let lease, _) = term { return (guardSnapshot, lease) }
+        return (guardSnapshot, nil)
+    }
+
+    /// A predecessor's gate: its guard, and the lease of a granted term.
+    mutating func resume(_ guardSnapshot: EtcdLeaseGuard.Snapshot, grantedLease: Int64?) {
+        lease.resume(guardSnapshot)
+        term = grantedLease.map { .holding(lease: $0, leavingAdvert: nil) } ?? .none
+    }
 }

@@ -211,6 +211,13 @@ struct ScriptQueue: Equatable {
         queued = queued.filter(\.releasesLease) + queued.filter { !$0.releasesLease }
     }
 
+    /// Takes on a predecessor's queue (`ucarp --reload`): the script running (a child that
+    /// survived `execve`) and those queued, in order.
+    mutating func resume(running: Running?, queued: [Script]) {
+        self.running = running
+        self.queued = queued
+    }
+
     // MARK: Internals
 
     /// Starts the first queued script if none is running.

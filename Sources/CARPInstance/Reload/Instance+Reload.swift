@@ -5,25 +5,34 @@ import UCarpConfiguration
 /// Reloading in place (`ucarp --reload`): the running process hands its election to the
 /// binary on disk, which carries on from it with the configuration read again.
 extension Instance {
-    /// Why this instance cannot hand its state over now, nil if it can: only a quiet instance
-    /// is handed over whole (no script or check running, not leaving, not waiting for its
-    /// interface). Under `--etcd` the lease is not handed over by this version.
+    /// Why this instance cannot hand its state over now, nil if it can: not while a health
+    /// check runs, while starting or leaving, or waiting for its interface (the scripts'
+    /// queue goes across, its running script included); under `--etcd`, the guard quiet (no request on the wire, no release).
     package var reloadRefusal: ReloadCheck.Refusal? {
         guard phase == .running else { return .busy("the instance is leaving") }
         if machine.role == .initial { return .busy("the instance is starting") }
-        if !scripts.isIdle { return .busy("a script is running or queued") }
         if health?.running != nil { return .busy("a health check is running") }
         if interfacePresence != .present { return .busy("the interface is gone, waited for") }
         if machine.addressRelease != nil { return .busy("the address is held for a new master") }
-        if etcd != nil {
-            return .unsupported("a reload under --etcd does not hand the lease over in this version")
+        if let etcd, !etcd.quiet {
+            return .busy("the etcd guard is busy (a request on the wire, a release, a term waiting, or etcd failing)")
         }
         return nil
     }
 
-    /// The state a successor takes on; nil before the start.
-    package func snapshot(daemonized: Bool) -> InstanceSnapshot? {
-        machine.snapshot.map { InstanceSnapshot(machine: $0, daemonized: daemonized) }
+    /// The state a successor takes on; nil before the start, or when the running script's
+    /// pid is not known (`pid` gives it for a child).
+    package func snapshot(daemonized: Bool, pid: (Child.ID) -> Int32? = { _ in nil }) -> InstanceSnapshot? {
+        guard let machine = machine.snapshot else { return nil }
+        let gate = etcd?.snapshot.map { InstanceSnapshot.Etcd(guardState: $0.guard, grantedLease: $0.grantedLease) }
+        if etcd != nil && gate == nil { return nil }
+        var snapshot = InstanceSnapshot(machine: machine, daemonized: daemonized, etcd: gate)
+        snapshot.scripts = .init(
+            lastChild: children.lastIssued, running: scripts.running,
+            runningPID: scripts.running.flatMap { pid($0.id) },
+            queued: scripts.queued, announcementHeld: announcementHeld)
+        if scripts.running != nil && snapshot.scripts.runningPID == nil { return nil }
+        return snapshot
     }
 
     /// Carries on from a predecessor's state instead of ``started(at:)``: no transition, so no
@@ -31,10 +40,15 @@ extension Instance {
     package mutating func resumed(from snapshot: InstanceSnapshot, at now: MonotonicInstant) -> [Action] {
         guard phase == .running, machine.role == .initial else { return [] }
         machine.resume(snapshot.machine, at: now)
+        children = Child.Numbering(last: snapshot.scripts.lastChild)
+        scripts.resume(running: snapshot.scripts.running, queued: snapshot.scripts.queued)
+        announcementHeld = snapshot.scripts.announcementHeld
+        if let gate = snapshot.etcd { etcd?.resume(gate.guardState, grantedLease: gate.grantedLease) }
         health?.started(at: now)
+        // A script that ended during the execution is collected now (its SIGCHLD may be gone).
+        let reap: [Action] = scripts.running == nil ? [] : [.reapChildren]
         return [
             .log(.info, "Reloaded: carrying on as \(reportedRole.rawValue) on \(interfaceName) id \(settings.vhid)")
-        ]
-            + checkHealth(at: now)
+        ] + reap + checkHealth(at: now)
     }
 }

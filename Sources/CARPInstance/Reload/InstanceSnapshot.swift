@@ -1,4 +1,5 @@
 import CARPCore
+import EtcdGuard
 
 /// What a process hands its successor when it re-executes itself (`ucarp --reload`), as an
 /// explicit, versioned text encoding: one `key=value` a line after a `swiftcarp-state VERSION`
@@ -13,10 +14,40 @@ package struct InstanceSnapshot: Equatable {
     package var machine: CARPStateMachine.Snapshot
     /// Whether the process had detached (`--daemonize`): the successor must not fork again.
     package var daemonized: Bool
+    /// `--etcd`: the guard, and the lease of a granted master term.
+    package var etcd: Etcd?
+    /// The scripts' queue: the one running (a child that survives `execve`, with its pid) and
+    /// those queued, the children's numbering, a gratuitous ARP held for the up script.
+    var scripts = Scripts()
 
-    package init(machine: CARPStateMachine.Snapshot, daemonized: Bool = false) {
+    struct Scripts: Equatable {
+        var lastChild: UInt64 = 0
+        var running: ScriptQueue.Running?
+        var runningPID: Int32?
+        var queued: [ScriptQueue.Script] = []
+        var announcementHeld = false
+    }
+
+    /// The running script's child and pid, which the successor adopts.
+    package var runningChild: (id: Child.ID, pid: Int32)? {
+        guard let running = scripts.running, let pid = scripts.runningPID else { return nil }
+        return (running.id, pid)
+    }
+
+    package struct Etcd: Equatable {
+        package var guardState: EtcdLeaseGuard.Snapshot
+        package var grantedLease: Int64?
+
+        package init(guardState: EtcdLeaseGuard.Snapshot, grantedLease: Int64?) {
+            self.guardState = guardState
+            self.grantedLease = grantedLease
+        }
+    }
+
+    package init(machine: CARPStateMachine.Snapshot, daemonized: Bool = false, etcd: Etcd? = nil) {
         self.machine = machine
         self.daemonized = daemonized
+        self.etcd = etcd
     }
 
     /// Why a snapshot cannot be read; the message names what is wrong.
@@ -42,8 +73,15 @@ package struct InstanceSnapshot: Equatable {
     package var encoded: String {
         var lines = ["swiftcarp-state \(Self.version)"]
         switch machine.role {
-        case .master(let advertiseAt):
+        case .master(let advertiseAt, let announcements):
             lines += ["role=master", "advertise-at=\(advertiseAt.nanoseconds)"]
+            switch announcements {
+            case .none: break
+            case .withAdvertisement(let countdown, let more):
+                lines.append("announce-with-advert=\(countdown),\(more)")
+            case .at(let deadline, let more):
+                lines.append("announce-at=\(deadline.nanoseconds),\(more)")
+            }
         case .backup(let timer, let holdUntil):
             lines.append("role=backup")
             switch timer {
@@ -59,6 +97,21 @@ package struct InstanceSnapshot: Equatable {
         if let healthy = machine.healthy { lines.append("healthy=\(healthy)") }
         if let preemptsFrom = machine.preemptsFrom { lines.append("preempts-from=\(preemptsFrom.nanoseconds)") }
         lines.append("daemonized=\(daemonized)")
+        lines += scripts.lines
+        if let etcd {
+            let state = etcd.guardState
+            if let lease = state.lease {
+                lines += [
+                    "etcd-lease=\(lease.id)", "etcd-lease-ttl=\(lease.ttl.nanoseconds)",
+                    "etcd-confirmed-send=\(lease.confirmedSend.nanoseconds)",
+                    "etcd-next-renewal=\(lease.nextRenewal.nanoseconds)",
+                ]
+            }
+            lines += [
+                "etcd-holds-key=\(state.holdsKey)", "etcd-master=\(state.isMaster)", "etcd-wanting=\(state.wanting)",
+            ]
+            if let granted = etcd.grantedLease { lines.append("etcd-granted-lease=\(granted)") }
+        }
         return lines.map { $0 + "\n" }.joined()
     }
 
@@ -90,7 +143,7 @@ package struct InstanceSnapshot: Equatable {
         case nil: throw .missing("role")
         case "master":
             guard let advertiseAt = try instant("advertise-at") else { throw .missing("advertise-at") }
-            role = .master(advertiseAt: advertiseAt)
+            role = .master(advertiseAt: advertiseAt, announcements: try Self.announcements(values))
         case "backup":
             let timer: CARPStateMachine.Backup.Timer
             if let deadline = try instant("master-down-at") {
@@ -121,5 +174,159 @@ package struct InstanceSnapshot: Equatable {
         machine = .init(
             role: role, counter: counter, healthy: try flag("healthy"), preemptsFrom: try instant("preempts-from"))
         daemonized = try flag("daemonized") ?? false
+        etcd = try Self.etcd(values, instant: instant, flag: flag)
+        scripts = try Scripts(values)
+    }
+
+    /// What a master's series of announcements still owes: `announce-with-advert=COUNTDOWN,MORE`
+    /// or `announce-at=INSTANT,MORE`; none without either.
+    private static func announcements(
+        _ values: [String: String]
+    ) throws(DecodingError) -> CARPStateMachine.PendingAnnouncements {
+        for key in ["announce-with-advert", "announce-at"] {
+            guard let value = values[key] else { continue }
+            let parts = value.split(separator: ",")
+            guard parts.count == 2, let first = UInt64(parts[0]), let more = Int(parts[1]), more >= 0,
+                key == "announce-at" || first <= UInt64(Int.max)
+            else { throw .badValue(key: key, value: value) }
+            return key == "announce-at"
+                ? .at(MonotonicInstant(nanoseconds: first), thenMore: more)
+                : .withAdvertisement(countdown: Int(first), thenMore: more)
+        }
+        return .none
+    }
+
+    /// The `etcd-` lines, nil without them (an instance without `--etcd`).
+    private static func etcd(
+        _ values: [String: String], instant: (String) throws(DecodingError) -> MonotonicInstant?,
+        flag: (String) throws(DecodingError) -> Bool?
+    ) throws(DecodingError) -> Etcd? {
+        guard let wanting = try flag("etcd-wanting") else { return nil }
+        func number(_ key: String) throws(DecodingError) -> Int64? {
+            guard let value = values[key] else { return nil }
+            guard let parsed = Int64(value) else { throw .badValue(key: key, value: value) }
+            return parsed
+        }
+        var lease: EtcdLeaseGuard.Snapshot.HeldLease?
+        if let id = try number("etcd-lease") {
+            guard let ttl = try number("etcd-lease-ttl"), ttl >= 0 else { throw .missing("etcd-lease-ttl") }
+            guard let confirmed = try instant("etcd-confirmed-send") else { throw .missing("etcd-confirmed-send") }
+            guard let renewal = try instant("etcd-next-renewal") else { throw .missing("etcd-next-renewal") }
+            lease = .init(id: id, ttl: .nanoseconds(UInt64(ttl)), confirmedSend: confirmed, nextRenewal: renewal)
+        }
+        return Etcd(
+            guardState: .init(
+                lease: lease, holdsKey: try flag("etcd-holds-key") ?? false, isMaster: try flag("etcd-master") ?? false,
+                wanting: wanting),
+            grantedLease: try number("etcd-granted-lease"))
+    }
+}
+
+extension InstanceSnapshot.Scripts {
+    var lines: [String] {
+        var lines = ["children-last=\(lastChild)", "announcement-held=\(announcementHeld)"]
+        if let running, let runningPID {
+            let deadline = running.deadline.map { "\($0.nanoseconds)" } ?? "-"
+            let grace = running.graceDeadline.map { "\($0.nanoseconds)" } ?? "-"
+            lines.append("script-running=\(running.id.value),\(runningPID),\(deadline),\(running.killed),\(grace)")
+            lines.append("script-running-script=\(Self.encode(running.script))")
+        }
+        for (index, script) in queued.enumerated() { lines.append("script-queued-\(index)=\(Self.encode(script))") }
+        return lines
+    }
+
+    init(_ values: [String: String]) throws(InstanceSnapshot.DecodingError) {
+        if let value = values["children-last"] {
+            guard let last = UInt64(value) else { throw .badValue(key: "children-last", value: value) }
+            lastChild = last
+        }
+        switch values["announcement-held"] {
+        case nil, "false": announcementHeld = false
+        case "true": announcementHeld = true
+        case let value?: throw .badValue(key: "announcement-held", value: value)
+        }
+        if let value = values["script-running"] {
+            let fields = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            func instant(_ text: String) -> MonotonicInstant?? {
+                text == "-" ? .some(nil) : UInt64(text).map { .some(MonotonicInstant(nanoseconds: $0)) }
+            }
+            guard fields.count == 5, let id = UInt64(fields[0]), let pid = Int32(fields[1]), pid > 0,
+                let deadline = instant(fields[2]), let grace = instant(fields[4]),
+                fields[3] == "true" || fields[3] == "false"
+            else { throw .badValue(key: "script-running", value: value) }
+            guard let text = values["script-running-script"] else { throw .missing("script-running-script") }
+            running = ScriptQueue.Running(
+                id: Child.ID(value: id), script: try Self.decode(text, key: "script-running-script"),
+                deadline: deadline, killed: fields[3] == "true", graceDeadline: grace)
+            runningPID = pid
+        }
+        var index = 0
+        while let text = values["script-queued-\(index)"] {
+            queued.append(try Self.decode(text, key: "script-queued-\(index)"))
+            index += 1
+        }
+    }
+
+    /// One script as one line: its flags (`a` adds the address, `r` releases the lease, `d`
+    /// removes the address, `-` none), path, argument count, arguments, then the environment's
+    /// names and values, each percent-encoded, separated by spaces.
+    static func encode(_ script: ScriptQueue.Script) -> String {
+        let flags = [(script.addsAddress, "a"), (script.releasesLease, "r"), (script.removesAddress, "d")]
+            .filter(\.0).map(\.1).joined()
+        let words =
+            [flags.isEmpty ? "-" : flags, script.path, "\(script.arguments.count)"] + script.arguments
+            + script.environment.flatMap { [$0.name, $0.value] }
+        return words.map(percentEncoded).joined(separator: " ")
+    }
+
+    static func decode(_ text: String, key: String) throws(InstanceSnapshot.DecodingError) -> ScriptQueue.Script {
+        var words: [String] = []
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            guard let decoded = percentDecoded(word) else { throw .badValue(key: key, value: text) }
+            words.append(decoded)
+        }
+        guard words.count >= 3, let count = Int(words[2]), count >= 0, words.count >= 3 + count,
+            (words.count - 3 - count) % 2 == 0
+        else { throw .badValue(key: key, value: text) }
+        let flags = words[0]
+        let rest = words[(3 + count)...]
+        let environment = stride(from: rest.startIndex, to: rest.endIndex, by: 2).map {
+            Child.Variable(rest[$0], rest[$0 + 1])
+        }
+        return ScriptQueue.Script(
+            path: words[1], arguments: Array(words[3..<(3 + count)]), environment: environment,
+            addsAddress: flags.contains("a"), releasesLease: flags.contains("r"), removesAddress: flags.contains("d"))
+    }
+
+    /// Bytes other than letters, digits and `-._/:+@,` as `%XX` (so no space, newline or `=`).
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            let character = Character(Unicode.Scalar(byte))
+            if byte < 0x80, character.isLetter || character.isNumber || "-._/:+@,".contains(character) {
+                out.append(character)
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var rest = text.utf8[...]
+        while let byte = rest.popFirst() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard rest.count >= 2, let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            bytes.append(value)
+            rest = rest.dropFirst(2)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -53,6 +53,9 @@ package enum ReloadCheck {
         if old.etcd?.endpoints != new.etcd?.endpoints || (old.etcd == nil) != (new.etcd == nil) {
             return .unsupported("a change of --etcd endpoints is not handed over by a reload")
         }
+        if old.etcdKey != new.etcdKey {
+            return .unsupported("a change of the etcd key (--etcd-prefix, --etcd-lock) is not handed over by a reload")
+        }
         return nil
     }
 }

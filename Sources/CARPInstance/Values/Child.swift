@@ -17,6 +17,14 @@ package enum Child {
 
         package init() {}
 
+        /// Going on from a predecessor's numbering (`ucarp --reload`): the next ID follows `last`.
+        package init(last: UInt64) {
+            self.last = last
+        }
+
+        /// The last ID handed out, 0 before the first.
+        package var lastIssued: UInt64 { last }
+
         package mutating func next() -> ID {
             last += 1
             return ID(value: last)
