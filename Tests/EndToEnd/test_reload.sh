@@ -243,15 +243,25 @@ test_reload_under_etcd_keeps_the_lease() {
         || fail "the key's lease changed across the reload"
 }
 
-# (f) Under --daemonize, found by its pid file: the pid in the file stays, and the instance is
-# the same process.
+# (f) Under --daemonize, found by its pid file, after the binary was replaced: the pid in the
+# file stays, and every process of the instance (the supervisor and its worker) runs the new
+# file.
 test_reload_under_daemonize_keeps_the_pid() {
     topology_up 3
-    RELOAD_TOPOLOGY=no reload_pair --daemonize --pidfile="$WORK/h1.pidfile"
+    cp "$SWIFTCARP" "$WORK/ucarp"
+    RELOAD_TOPOLOGY=no RELOAD_BINARY="$WORK/ucarp" reload_pair --daemonize --pidfile="$WORK/h1.pidfile"
     wait_for 5 test -s "$WORK/h1.pidfile" || fail "no pid file"
     reload_watch
     reload_write_config h1 10
+    cp "$SWIFTCARP" "$WORK/ucarp.dpkg-new"
+    mv "$WORK/ucarp.dpkg-new" "$WORK/ucarp"
     reload_ask h1 --pidfile="$WORK/h1.pidfile" || fail "--reload --pidfile exited $?: $(cat "$WORK/reload.out")"
     RELOAD_MAX_SKEW=10 reload_verdict "reload under --daemonize"
     [ "$(reload_last_advskew)" = 10 ] || fail "h1 still advertises advskew $(reload_last_advskew)"
+    local pid
+    for pid in $(ip netns pids "$(ns h1)"); do
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = ucarp ] || continue
+        [ "$(readlink "/proc/$pid/exe")" = "$WORK/ucarp" ] \
+            || fail "pid $pid (pid file: $(cat "$WORK/h1.pidfile")) runs $(readlink "/proc/$pid/exe"), not the new $WORK/ucarp"
+    done
 }
