@@ -14,6 +14,14 @@ public struct HealthMonitor: Equatable, Sendable {
         self.rise = rise
     }
 
+    /// Going on from a predecessor's verdict and streak (`ucarp --reload`), with this process's
+    /// `fall` and `rise`.
+    public init(fall: Int, rise: Int, healthy: Bool?, streak: Int) {
+        self.init(fall: fall, rise: rise)
+        self.healthy = healthy
+        self.streak = healthy == nil ? 0 : max(0, streak)
+    }
+
     /// Records one result; returns the new verdict when it changed.
     public mutating func record(passed: Bool) -> Bool? {
         guard let healthy else {

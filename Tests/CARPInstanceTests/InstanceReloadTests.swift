@@ -180,7 +180,7 @@ import UCarpConfiguration
         let snapshot = try #require(old.instance.snapshot(daemonized: false) { _ in 4321 })
         let decoded = try InstanceSnapshot(decoding: snapshot.encoded)
         #expect(decoded == snapshot)
-        let (id, pid) = try #require(decoded.runningChild)
+        let (id, pid) = try #require(decoded.runningChildren.first)
         #expect(pid == 4321)
         #expect(decoded.scripts.running?.script.path == "/etc/up")
         #expect(decoded.scripts.queued.map(\.path) == ["/etc/notify"])
@@ -196,6 +196,52 @@ import UCarpConfiguration
         #expect(ended.spawnedPaths == ["/etc/notify"])
         #expect(ended.contains(.announceAddresses))
         #expect(ended.spawned.first?.0 != id, "a new child ID, not one the predecessor used")
+    }
+
+    /// The health check goes across: the verdict and the streak (one failure after the reload
+    /// does not make a healthy master FAULT with fall 2), the check running adopted by pid.
+    @Test func theHealthCheckGoesAcrossWithItsVerdictAndTheCheckRunning() throws {
+        let settings = testSettings { $0.check = "true" }
+        var old = InstanceDriver(settings)
+        // Every child ends at once and well until MASTER (the checks pass: healthy).
+        var now = t0
+        for (id, _) in old.start().spawned { _ = old.exited(id, .exited(0), at: now) }
+        while old.instance.machine.role != .master, let deadline = old.instance.nextDeadline,
+            deadline < t0 + .seconds(60)
+        {
+            now = deadline
+            for (id, _) in (old.link(.running, at: now) + old.time(now)).spawned {
+                _ = old.exited(id, .exited(0), at: now)
+            }
+        }
+        #expect(old.instance.machine.role == .master)
+        // Then a check starts and is still running at the reload.
+        var checking = now
+        while old.instance.health?.running == nil, let deadline = old.instance.nextDeadline,
+            deadline < now + .seconds(10)
+        {
+            checking = deadline
+            for (id, command) in (old.link(.running, at: checking) + old.time(checking)).spawned
+            where command.path != "/bin/sh" {
+                _ = old.exited(id, .exited(0), at: checking)
+            }
+        }
+        let check = try #require(old.instance.health?.running?.id)
+        let snapshot = try #require(old.instance.snapshot(daemonized: false) { $0 == check ? 777 : nil })
+        let decoded = try InstanceSnapshot(decoding: snapshot.encoded)
+        #expect(decoded == snapshot)
+        #expect(decoded.health?.healthy == true)
+        #expect(decoded.runningChildren.map(\.pid) == [777])
+
+        var new = InstanceDriver(settings)
+        let at = checking + .milliseconds(10)
+        _ = new.link(.running, at: at)
+        let resumed = new.carryOut(new.instance.resumed(from: decoded, at: at), at: at)
+        #expect(resumed.contains(.reapChildren))
+        #expect(resumed.spawned.isEmpty, "the check running is not started again")
+        // It fails: one failure of fall 2, still MASTER.
+        _ = new.exited(check, .exited(1), at: at + .milliseconds(5))
+        #expect(new.instance.machine.role == .master)
     }
 
     @Test func scriptsWithAnyBytesReadBack() throws {

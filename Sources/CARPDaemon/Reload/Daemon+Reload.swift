@@ -32,10 +32,8 @@ extension Daemon {
 
     /// Carries on from the predecessor's state (instead of starting), and tells the client.
     func resume(_ handover: ResumeHandover, _ snapshot: InstanceSnapshot, at now: MonotonicInstant) {
-        if let (id, pid) = snapshot.runningChild {
-            children.adopt(id, pid: pid)
-            report(.children(children.pids))
-        }
+        for (id, pid) in snapshot.runningChildren { children.adopt(id, pid: pid) }
+        if !snapshot.runningChildren.isEmpty { report(.children(children.pids)) }
         perform(instance.resumed(from: snapshot, at: now), at: now)
         System.release(handover.state)
         System.release(handover.oldProgram)
@@ -133,8 +131,8 @@ extension Daemon {
         guard let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:)) else {
             return .busy("the state is not ready to hand over")
         }
-        // Only the running script is handed over: no other child may be left to collect.
-        if children.pids.count != (snapshot.runningChild == nil ? 0 : 1) {
+        // Only the running script and check are handed over: no other child may be left to collect.
+        if children.pids.count != snapshot.runningChildren.count {
             return .busy("a child process is still to be collected")
         }
         return nil

@@ -110,6 +110,15 @@ struct HealthSchedule: Equatable {
         return running.timedOut ? [] : [.kill(running.id)]
     }
 
+    /// Takes on a predecessor's schedule (`ucarp --reload`): the verdict and streak, the check
+    /// running (a child that survived `execve`) and the next start; a new `--check-interval`
+    /// applies from the start after.
+    mutating func resume(healthy: Bool?, streak: Int, running: Running?, nextStart: MonotonicInstant?) {
+        monitor = HealthMonitor(fall: monitor.fall, rise: monitor.rise, healthy: healthy, streak: streak)
+        self.running = running
+        self.nextStart = nextStart
+    }
+
     // MARK: Internals
 
     /// One result into the monitor; a new verdict for the election.

@@ -5,13 +5,12 @@ import UCarpConfiguration
 /// Reloading in place (`ucarp --reload`): the running process hands its election to the
 /// binary on disk, which carries on from it with the configuration read again.
 extension Instance {
-    /// Why this instance cannot hand its state over now, nil if it can: not while a health
-    /// check runs, while starting or leaving, or waiting for its interface (the scripts'
-    /// queue goes across, its running script included); under `--etcd`, the guard quiet (no request on the wire, no release).
+    /// Why this instance cannot hand its state over now, nil if it can: not while starting or
+    /// leaving, or waiting for its interface (the scripts' queue and the health check go
+    /// across, a running script or check included); under `--etcd`, the guard quiet (no request on the wire, no release).
     package var reloadRefusal: ReloadCheck.Refusal? {
         guard phase == .running else { return .busy("the instance is leaving") }
         if machine.role == .initial { return .busy("the instance is starting") }
-        if health?.running != nil { return .busy("a health check is running") }
         if interfacePresence != .present { return .busy("the interface is gone, waited for") }
         if machine.addressRelease != nil { return .busy("the address is held for a new master") }
         if let etcd, !etcd.quiet {
@@ -32,6 +31,12 @@ extension Instance {
             runningPID: scripts.running.flatMap { pid($0.id) },
             queued: scripts.queued, announcementHeld: announcementHeld)
         if scripts.running != nil && snapshot.scripts.runningPID == nil { return nil }
+        if let health {
+            snapshot.health = .init(
+                healthy: health.monitor.healthy, streak: health.monitor.streak, running: health.running,
+                runningPID: health.running.flatMap { pid($0.id) }, nextStart: health.nextStart)
+            if health.running != nil && snapshot.health?.runningPID == nil { return nil }
+        }
         return snapshot
     }
 
@@ -44,9 +49,14 @@ extension Instance {
         scripts.resume(running: snapshot.scripts.running, queued: snapshot.scripts.queued)
         announcementHeld = snapshot.scripts.announcementHeld
         if let gate = snapshot.etcd { etcd?.resume(gate.guardState, grantedLease: gate.grantedLease) }
-        health?.started(at: now)
-        // A script that ended during the execution is collected now (its SIGCHLD may be gone).
-        let reap: [Action] = scripts.running == nil ? [] : [.reapChildren]
+        if let state = snapshot.health {
+            health?.resume(
+                healthy: state.healthy, streak: state.streak, running: state.running, nextStart: state.nextStart ?? now)
+        } else {
+            health?.started(at: now)
+        }
+        // A child that ended during the execution is collected now (its SIGCHLD may be gone).
+        let reap: [Action] = scripts.running == nil && health?.running == nil ? [] : [.reapChildren]
         return [
             .log(.info, "Reloaded: carrying on as \(reportedRole.rawValue) on \(interfaceName) id \(settings.vhid)")
         ] + reap + checkHealth(at: now)

@@ -28,10 +28,23 @@ package struct InstanceSnapshot: Equatable {
         var announcementHeld = false
     }
 
-    /// The running script's child and pid, which the successor adopts.
-    package var runningChild: (id: Child.ID, pid: Int32)? {
-        guard let running = scripts.running, let pid = scripts.runningPID else { return nil }
-        return (running.id, pid)
+    /// `--check`: the monitor's verdict and streak, the check running with its pid, the next start.
+    var health: Health?
+
+    struct Health: Equatable {
+        var healthy: Bool?
+        var streak = 0
+        var running: HealthSchedule.Running?
+        var runningPID: Int32?
+        var nextStart: MonotonicInstant?
+    }
+
+    /// The running script's and check's children and pids, which the successor adopts.
+    package var runningChildren: [(id: Child.ID, pid: Int32)] {
+        var children: [(id: Child.ID, pid: Int32)] = []
+        if let running = scripts.running, let pid = scripts.runningPID { children.append((running.id, pid)) }
+        if let running = health?.running, let pid = health?.runningPID { children.append((running.id, pid)) }
+        return children
     }
 
     package struct Etcd: Equatable {
@@ -98,6 +111,7 @@ package struct InstanceSnapshot: Equatable {
         if let preemptsFrom = machine.preemptsFrom { lines.append("preempts-from=\(preemptsFrom.nanoseconds)") }
         lines.append("daemonized=\(daemonized)")
         lines += scripts.lines
+        if let health { lines += health.lines }
         if let etcd {
             let state = etcd.guardState
             if let lease = state.lease {
@@ -176,6 +190,7 @@ package struct InstanceSnapshot: Equatable {
         daemonized = try flag("daemonized") ?? false
         etcd = try Self.etcd(values, instant: instant, flag: flag)
         scripts = try Scripts(values)
+        health = try Health(values)
     }
 
     /// What a master's series of announcements still owes: `announce-with-advert=COUNTDOWN,MORE`
@@ -328,5 +343,45 @@ extension InstanceSnapshot.Scripts {
             rest = rest.dropFirst(2)
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension InstanceSnapshot.Health {
+    var lines: [String] {
+        var lines = ["check-streak=\(streak)"]
+        if let healthy { lines.append("check-healthy=\(healthy)") }
+        if let nextStart { lines.append("check-next-start=\(nextStart.nanoseconds)") }
+        if let running, let runningPID {
+            lines.append(
+                "check-running=\(running.id.value),\(runningPID),\(running.deadline.nanoseconds),\(running.timedOut)")
+        }
+        return lines
+    }
+
+    /// nil without a `check-streak` line (an instance without `--check`).
+    init?(_ values: [String: String]) throws(InstanceSnapshot.DecodingError) {
+        guard let streakText = values["check-streak"] else { return nil }
+        guard let streak = Int(streakText), streak >= 0 else { throw .badValue(key: "check-streak", value: streakText) }
+        self.streak = streak
+        switch values["check-healthy"] {
+        case nil: healthy = nil
+        case "true": healthy = true
+        case "false": healthy = false
+        case let value?: throw .badValue(key: "check-healthy", value: value)
+        }
+        if let value = values["check-next-start"] {
+            guard let nanoseconds = UInt64(value) else { throw .badValue(key: "check-next-start", value: value) }
+            nextStart = MonotonicInstant(nanoseconds: nanoseconds)
+        }
+        if let value = values["check-running"] {
+            let fields = value.split(separator: ",").map(String.init)
+            guard fields.count == 4, let id = UInt64(fields[0]), let pid = Int32(fields[1]), pid > 0,
+                let deadline = UInt64(fields[2]), fields[3] == "true" || fields[3] == "false"
+            else { throw .badValue(key: "check-running", value: value) }
+            running = HealthSchedule.Running(
+                id: Child.ID(value: id), deadline: MonotonicInstant(nanoseconds: deadline),
+                timedOut: fields[3] == "true")
+            runningPID = pid
+        }
     }
 }
