@@ -121,10 +121,15 @@ test_reexec_refuses_an_invalid_configuration_and_a_non_executable_binary() {
     # Nothing changed: the same process, master, no script called, the backup still BACKUP.
     kill -0 "$pid" || fail "h1 is gone"
     holds_for 3 reexec_unchanged || fail "something moved: owners $(owners), h1 scripts $(script_log h1 | wc -l)"
-    # An unknown instance, and --reload misused.
+    # An unknown instance, and --reload misused. A socket left by a killed instance (nobody
+    # listening on it) is removed on the way.
+    /usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+        /run/ucarp/control/999999999.sock
+    [ -S /run/ucarp/control/999999999.sock ] || fail "could not leave a stale socket"
     RELOAD_STATUS=0
     "$SWIFTCARP" --reload --pidfile="$WORK/none.pid" > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
     [ "$RELOAD_STATUS" = 2 ] || fail "no such instance: --reload exited $RELOAD_STATUS"
+    [ ! -e /run/ucarp/control/999999999.sock ] || fail "the stale socket is left"
     RELOAD_STATUS=0
     "$SWIFTCARP" --reload --vhid=7 > "$WORK/reload.out" 2>&1 || RELOAD_STATUS=$?
     [ "$RELOAD_STATUS" = 2 ] || fail "--reload --vhid: exited $RELOAD_STATUS"

@@ -53,6 +53,8 @@ package enum ReloadClient {
     struct Failure: Error {
         var message: String
         var unreachable = false
+        /// The socket's name is left but no process listens on it (connect: ECONNREFUSED).
+        var nobodyListens = false
     }
 
     /// Every instance's control socket that answers, with what it says it is.
@@ -76,8 +78,15 @@ package enum ReloadClient {
         var found: [(pid: String, identity: InstanceIdentity, path: FilePath)] = []
         for name in names.sorted() {
             let path = ControlSocket.directory.appending(name)
-            // A socket left by an instance that died (or one not answering) is not an instance.
-            guard case .success(let answer) = exchange("identify", at: path, timeout: identifyTimeout) else { continue }
+            // A socket left by an instance that died (or one not answering) is not an instance;
+            // one nobody listens on any more (the instance was killed) is removed on the way.
+            let answer: String
+            switch exchange("identify", at: path, timeout: identifyTimeout) {
+            case .success(let text): answer = text
+            case .failure(let failure):
+                if failure.nobodyListens { try? System.unlink(path) }
+                continue
+            }
             let pid = answer.split(separator: "\n").first { $0.hasPrefix("pid=") }.map { String($0.dropFirst(4)) }
             found.append((pid ?? String(name.dropLast(5)), InstanceIdentity(lines: answer), path))
         }
@@ -113,7 +122,12 @@ package enum ReloadClient {
         do throws(DaemonError) {
             socket = try System.connectUnix(to: path)
         } catch {
-            return .failure(Failure(message: "cannot reach the instance: \(error.description)", unreachable: true))
+            var refused = false
+            if case .system(_, _, .connectionRefused) = error { refused = true }
+            return .failure(
+                Failure(
+                    message: "cannot reach the instance: \(error.description)", unreachable: true,
+                    nobodyListens: refused))
         }
         defer { System.release(socket) }
         do throws(DaemonError) {
