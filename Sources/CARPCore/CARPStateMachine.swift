@@ -278,6 +278,10 @@ public struct CARPStateMachine: Sendable {
             guard mayBecomeMaster else { break }
             // During a step-down hold nothing makes us take over.
             let holding = backup.holdUntil.map { now < $0 } ?? false
+            if !holding && advert.isLeaving {
+                actions += heardLeaving(backup, at: now)
+                break
+            }
             if !holding && configuration.preempt && !preemptionSuspended && preemptDelayOver(at: now) && local < remote
             {
                 actions += transition(to: .master, reason: .preemption, at: now)
@@ -316,6 +320,7 @@ public struct CARPStateMachine: Sendable {
             return actions
         case .backup(let backup):
             guard mayBecomeMaster, let masterDownAt = backup.masterDownAt, now >= masterDownAt else { return [] }
+            if case .masterLeft = backup.timer { return takeOverFromLeavingMaster(at: now) }
             return transition(to: .master, reason: .masterSilent, at: now)
         case .initial, .fault:
             return []
