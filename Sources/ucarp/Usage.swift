@@ -58,6 +58,8 @@ enum Usage {
           taking the address from a less preferred master; a silent master is still replaced
         --cleanup: release the address if --statefile says the instance died holding it
                    (for ExecStopPost=; the same options as the instance)
+        --watchdog: in the foreground too, a supervising parent (as with --daemonize) that
+          releases the address and restarts the instance when it dies (runit, containers)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)
         --etcd=<url>[,<url>...]: MASTER only while holding an etcd lease on the group's key
           (repeatable; http:// or https:// client URLs; every host of the group needs it;

@@ -54,8 +54,9 @@ case .run(let settings, let warnings):
         logger.error("\(error.description)")
         exit((error.isInvalidSettings ? ExitStatus.invalidSettings : .startupFailed).rawValue)
     }
-    // Detached, no one else would clean up after the instance: a supervisor does (README).
-    if settings.daemonize { daemon.runSupervised() }
+    // Detached, no one else would clean up after the instance: a supervisor does (README);
+    // in the foreground with --watchdog too.
+    if settings.supervised { daemon.runSupervised() }
     exit(daemon.run().rawValue)
 }
 
