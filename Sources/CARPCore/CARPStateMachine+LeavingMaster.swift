@@ -11,7 +11,12 @@ extension CARPStateMachine {
     /// it does, reaches the others within their delay: they stay BACKUP. The leaving master
     /// keeps the address meanwhile (``AddressRelease``): the hand-over still makes before it
     /// breaks, and a backup with advskew 0 takes over at once, as before.
+    ///
+    /// None without ``Configuration/staggeredTakeOver`` (the etcd guard): there the leaving
+    /// master has let the address and the key go before it says so, so a wait is only time
+    /// without a holder, and the key admits one of the backups that race for it.
     var leavingDelay: MonotonicDuration {
+        guard configuration.staggeredTakeOver else { return .nanoseconds(0) }
         let microseconds = UInt64(AdvertisementInterval.microseconds(skew: effectiveSkew))
         return .nanoseconds(microseconds * 1_000 * UInt64(max(1, configuration.advbase)))
     }

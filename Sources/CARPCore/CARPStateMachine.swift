@@ -40,6 +40,10 @@ public struct CARPStateMachine: Sendable {
         /// master whose services are not up yet does not take the address back at once); a
         /// silent or leaving master is still replaced. nil preempts at once.
         public var preemptDelay: MonotonicDuration?
+        /// Whether a backup takes over from a leaving master after its own skew
+        /// (``leavingDelay``) rather than at once. Off under the etcd guard, where the key
+        /// lets one host in anyway and the address is gone before the leaving advertisement.
+        public var staggeredTakeOver = true
 
         public init(
             vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,

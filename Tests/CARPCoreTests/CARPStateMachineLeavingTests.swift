@@ -134,3 +134,17 @@ import Testing
         #expect(try #require(machine.nextDeadline) > since + .seconds(3))
     }
 }
+
+extension CARPStateMachineLeavingTests {
+    /// Under the etcd guard the address and the key are gone before the leaving advertisement:
+    /// a wait would only be time without a holder, and the key admits one racer.
+    @Test func withoutAStaggeredTakeOverEveryBackupTakesOverAtOnce() {
+        var settings = configuration(advskew: 100, source: Self.h3)
+        settings.staggeredTakeOver = false
+        var machine = backup(settings)
+        let actions = machine.received(Self.leaving(), at: t0 + .seconds(1))
+        #expect(
+            withoutLogs(actions).first
+                == .changeState(from: .backup, to: .master, reason: .masterWillTimeOut, runScript: true))
+    }
+}

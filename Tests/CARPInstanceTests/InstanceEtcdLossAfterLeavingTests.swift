@@ -63,20 +63,18 @@ extension InstanceEtcdLossAfterLeavingTests {
         let lost = driver.run(until: granted + .milliseconds(2600))
         #expect(lost.messages.contains("etcd: lease 42 not renewed in time: leaving MASTER before etcd can expire it"))
         #expect(driver.instance.machine.role == .backup)
-        // The preferred master leaves: CARP would make us master after our skew (0.39 s); etcd
-        // failing, back to BACKUP at once.
-        let master =
-            driver.frame(
-                .accepted(.init(source: .ipv4(peer), advbase: 255, advskew: 255, counter: 9)),
-                at: granted + .milliseconds(2700)) + driver.run(until: granted + .milliseconds(3100))
+        // The preferred master leaves: CARP would make us master; etcd failing, back to BACKUP at once.
+        let master = driver.frame(
+            .accepted(.init(source: .ipv4(peer), advbase: 255, advskew: 255, counter: 9)),
+            at: granted + .milliseconds(2700))
         #expect(master.messages.contains { $0.hasPrefix("etcd: CARP would make us MASTER (master-will-time-out)") })
         #expect(master.messages.contains { $0.hasPrefix("etcd: cannot take key") })
         #expect(
             !master.etcdRequests.contains { $0.call == .revoke(lease: 42) },
             "revoked while the down script \(down.0) still runs")
         // The down script ends: only now the lost lease is revoked.
-        let ended = driver.exited(down.0, .exited(0), at: granted + .milliseconds(3200))
-        let afterwards = ended + driver.run(until: granted + .seconds(5))
+        let ended = driver.exited(down.0, .exited(0), at: granted + .milliseconds(2800))
+        let afterwards = ended + driver.run(until: granted + .seconds(4))
         #expect(afterwards.etcdRequests.contains { $0.call == .revoke(lease: 42) })
     }
 }

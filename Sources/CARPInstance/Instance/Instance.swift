@@ -136,13 +136,15 @@ package struct Instance {
         self.settings = settings
         self.interfaceName = interfaceName
         self.version = version
-        machine = CARPStateMachine(
-            configuration: .init(
-                vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
-                deadRatio: settings.deadRatio, preempt: settings.preempt, neutral: settings.neutral,
-                sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
-                healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings),
-                handOverWait: Self.handOverWait(settings), preemptDelay: settings.preemptDelay))
+        var configuration = CARPStateMachine.Configuration(
+            vhid: settings.vhid, advbase: settings.advbase, advskew: settings.advskew,
+            deadRatio: settings.deadRatio, preempt: settings.preempt, neutral: settings.neutral,
+            sourceAddress: settings.sourceAddress, initialCounter: initialCounter,
+            healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings),
+            handOverWait: Self.handOverWait(settings), preemptDelay: settings.preemptDelay)
+        // Under the guard the key, not the skew, decides who follows a leaving master.
+        configuration.staggeredTakeOver = settings.etcd == nil
+        machine = CARPStateMachine(configuration: configuration)
         scripts = ScriptQueue(timeout: settings.scriptTimeout, debug: settings.debug)
         health = settings.check.map { HealthSchedule(command: $0, settings: settings) }
         metrics = settings.metricsFile.map { MetricsSchedule(path: $0) }
