@@ -32,15 +32,16 @@ unpriv_topology() {
     chmod 755 "$WORK"
     install -d -m 0755 /run/ucarp
     install -d -o "$UNPRIV_UID" -g "$UNPRIV_UID" -m 0700 "/run/ucarp/control-$UNPRIV_UID"
+    install -d -o "$UNPRIV_UID" -g "$UNPRIV_UID" -m 0700 "$WORK/host-state"
 }
 
 # unpriv_start HOST SKEW [options...]: the unprivileged daemon on HOST, with its state and pid
-# files in $WORK.
+# files and its --host-state in $WORK (the user's, as systemd's StateDirectory= makes it).
 unpriv_start() {
     local host=$1 skew=$2
     shift 2
     start_carp "$host" "$WORK/ucarp-unpriv" --advskew="$skew" --shutdown --preempt \
-        --statefile="$WORK/$host.state" --pidfile="$WORK/$host.pidfile" "$@"
+        --statefile="$WORK/$host.state" --pidfile="$WORK/$host.pidfile" --host-state="$WORK/host-state" "$@"
 }
 
 # unpriv_uid_of HOST: the real and effective uid of HOST's daemon.
@@ -59,6 +60,10 @@ test_unpriv_master_and_backup_fail_over() {
     holds_for 1 only_owner h1 || fail "h1 is not the only master (owners: $(owners))"
     [ "$(unpriv_uid_of h1)" = "$UNPRIV_UID $UNPRIV_UID" ] || fail "h1 runs as uid $(unpriv_uid_of h1)"
     [ "$(stat -c %u "$WORK/h1.state")" = "$UNPRIV_UID" ] || fail "h1's state file is not the user's"
+    [ "$(stat -c %u "$WORK/host-state/eth0.vhid7.record")" = "$UNPRIV_UID" ] \
+        || fail "no host-state record of the user's: $(ls -l "$WORK/host-state")"
+    not log_has h1 "WARNING.*(Permission denied|Operation not permitted|control socket)" \
+        || fail "h1 warned: $(log_of h1 | grep WARNING)"
     last_script_matches h1 "^UP eth0 $VIP" || fail "h1's up script did not run"
     [ -S "/run/ucarp/control-$UNPRIV_UID/$(pid_of h1).sock" ] \
         || fail "no control socket for h1 in /run/ucarp/control-$UNPRIV_UID"
