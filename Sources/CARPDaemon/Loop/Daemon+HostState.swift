@@ -58,4 +58,19 @@ extension Daemon {
         guard let hostState else { return }
         try? writeHostRecord(to: hostState)
     }
+
+    /// After a reload: our record's `since` carries on; a record the predecessor kept
+    /// elsewhere (a reload that changed `--host-state`) is removed, so that `--status` lists
+    /// the instance once.
+    func resumeHostRecord(from snapshot: InstanceSnapshot) {
+        hostState?.adoptRecord(of: getpid())
+        guard let old = snapshot.host.recordPath, old != hostState?.recordPath.string else { return }
+        do throws(DaemonError) {
+            if try HostStateDirectory.removeRecord(at: FilePath(old), of: getpid()) {
+                logger.info("The record moved to \(hostState?.recordPath.string ?? "nowhere"): \(old) removed")
+            }
+        } catch {
+            logger.warning("Cannot remove the record left in \(old): \(error.description)")
+        }
+    }
 }
