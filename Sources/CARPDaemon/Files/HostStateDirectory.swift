@@ -135,14 +135,18 @@ final class HostStateDirectory {
         written = record
     }
 
+    /// Our record as the predecessor wrote it in another directory (a reload moved it): its
+    /// `since` carries on until we have written ours here.
+    var carried: HostRecord?
+
     /// Removes the record at `path` if it is `pid`'s (a reload moved the record elsewhere);
-    /// whether it did.
-    static func removeRecord(at path: FilePath, of pid: pid_t) throws(DaemonError) -> Bool {
+    /// the record removed, nil if none was.
+    static func removeRecord(at path: FilePath, of pid: pid_t) throws(DaemonError) -> HostRecord? {
         guard let bytes = try System.readFile(path, limit: recordLimit),
             let record = HostRecord(parsing: String(decoding: bytes, as: UTF8.self)), record.pid == pid
-        else { return false }
+        else { return nil }
         try System.unlink(path)
-        return true
+        return record
     }
 
     /// Replaces our record with `record`, if it changed.

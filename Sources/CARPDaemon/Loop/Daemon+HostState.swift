@@ -45,8 +45,8 @@ extension Daemon {
     /// Our record as it stands, with the time of the last change of state.
     func writeHostRecord(to hostState: HostStateDirectory) throws(DaemonError) {
         var record = instance.hostRecord(pid: getpid(), since: 0)
-        if let written = hostState.written, written.state == record.state {
-            record.since = written.since
+        if let previous = hostState.written ?? hostState.carried, previous.state == record.state {
+            record.since = previous.since
         } else {
             record.since = Int64(System.clock(CLOCK_REALTIME).tv_sec)
         }
@@ -66,7 +66,8 @@ extension Daemon {
         hostState?.adoptRecord(of: getpid())
         guard let old = snapshot.host.recordPath, old != hostState?.recordPath.string else { return }
         do throws(DaemonError) {
-            if try HostStateDirectory.removeRecord(at: FilePath(old), of: getpid()) {
+            if let removed = try HostStateDirectory.removeRecord(at: FilePath(old), of: getpid()) {
+                hostState?.carried = removed
                 logger.info("The record moved to \(hostState?.recordPath.string ?? "nowhere"): \(old) removed")
             }
         } catch {
