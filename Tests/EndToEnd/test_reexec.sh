@@ -269,5 +269,8 @@ test_reexec_a_group_members_status_is_the_same_after_a_reload() {
     [ -z "$(ls "$WORK/hs2"/*.record 2>/dev/null)" ] || fail "the old record is left: $(ls "$WORK/hs2")"
     after=$(reexec_status_line h2 "$WORK/hs2b")
     [ "$after" = "$before" ] || fail "h2's --status in its new directory differs: '$before' then '$after'"
+    # --status with the instance's file looks where the instance writes.
+    [ "$("$SWIFTCARP" --status --config="$WORK/h2.conf" | grep -E '^7 +eth0 ')" = "$after" ] \
+        || fail "--status --config does not show h2's record: $("$SWIFTCARP" --status --config="$WORK/h2.conf" 2>&1)"
     holds_for 2 reexec_unchanged || fail "something moved: owners $(owners), h2 changes $(state_changes h2)"
 }
