@@ -207,4 +207,17 @@ import UCarpConfiguration
             }
         }
     }
+
+    /// A predecessor of the same version without the new keys (a package upgrade from it):
+    /// read as it meant, its counter carried on in the successor's mode.
+    @Test func aSnapshotWithoutTheNewKeysIsReadAsBefore() throws {
+        let snapshot = try InstanceSnapshot(decoding: "swiftcarp-state 1\nrole=master\nadvertise-at=5\ncounter=9\n")
+        #expect(snapshot.machine.authentication == nil)
+        #expect(snapshot.machine.strictPeers == nil)
+        #expect(snapshot.machine.demotion == 0)
+        #expect(snapshot.host == InstanceSnapshot.Host())
+        var new = Self.driver(first: Self.epoch)
+        _ = Self.resume(&new, from: snapshot, at: t0)
+        #expect(new.instance.machine.counter == 9)
+    }
 }

@@ -7,7 +7,7 @@ import EtcdGuard
 ///
 /// A successor that does not know the version refuses the snapshot with a message naming
 /// both versions (and the daemon falls back to the old binary). Keys added within a version
-/// are optional, their absence meaning what a predecessor without them did (`auth`,
+/// are optional, their absence meaning what a predecessor without them did (`auth`, `strict-peers`,
 /// `strict-peer-N`, `demotion`, `last-peer`, `last-reason`, `last-transition-time`,
 /// `host-record`): a package upgrade from that predecessor still reloads.
 package struct InstanceSnapshot: Equatable {
