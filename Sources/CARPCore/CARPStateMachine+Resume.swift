@@ -2,7 +2,8 @@ extension CARPStateMachine {
     /// What a process hands its successor when it re-executes itself (`ucarp --reload`): the
     /// role with its timers as absolute `CLOCK_MONOTONIC` instants (the clock is the system's,
     /// so they mean the same after `execve`), the advertisement counter, the health verdict and
-    /// the `--preempt-delay`'s end.
+    /// the `--preempt-delay`'s end; the demotion counter advertised with; under `--auth=strict`
+    /// the highest counter accepted from each peer.
     public struct Snapshot: Equatable, Sendable {
         /// A role with the timer it runs, as far as a successor needs it.
         public enum Role: Equatable, Sendable {
@@ -21,12 +22,26 @@ extension CARPStateMachine {
         /// nil before the health check's first verdict.
         public var healthy: Bool?
         public var preemptsFrom: MonotonicInstant?
+        /// `--auth` of the process that wrote it; nil from a predecessor that did not say
+        /// (taken as the successor's own).
+        public var authentication: AuthenticationMode?
+        /// `--auth=strict`: the replay window's highest counter from each peer (nil when not
+        /// handed over: the successor keeps what its `--auth-state` file gave).
+        public var strictPeers: [StrictState.Peer]?
+        /// The demotion counter the skew is advertised with (``demotionChanged(to:at:)``).
+        public var demotion: UInt32
 
-        public init(role: Role, counter: UInt64?, healthy: Bool?, preemptsFrom: MonotonicInstant?) {
+        public init(
+            role: Role, counter: UInt64?, healthy: Bool?, preemptsFrom: MonotonicInstant?,
+            authentication: AuthenticationMode? = nil, strictPeers: [StrictState.Peer]? = nil, demotion: UInt32 = 0
+        ) {
             self.role = role
             self.counter = counter
             self.healthy = healthy
             self.preemptsFrom = preemptsFrom
+            self.authentication = authentication
+            self.strictPeers = strictPeers
+            self.demotion = demotion
         }
     }
 
@@ -41,7 +56,10 @@ extension CARPStateMachine {
         case .backup(let backup): role = .backup(backup.timer, holdUntil: backup.holdUntil)
         case .fault(let carrier): role = .fault(carrier)
         }
-        return Snapshot(role: role, counter: counter, healthy: healthy, preemptsFrom: preemptsFrom)
+        return Snapshot(
+            role: role, counter: counter, healthy: healthy, preemptsFrom: preemptsFrom,
+            authentication: configuration.authentication,
+            strictPeers: configuration.authentication == .strict ? strictWindow.peers : nil, demotion: demotion)
     }
 
     /// Takes over a predecessor's election (instead of ``start(at:)``): no transition, so no
@@ -50,6 +68,13 @@ extension CARPStateMachine {
     /// The configuration is this process's (a changed skew or interval applies from the next
     /// advertisement on); a refresh announcement is timed afresh from `now`. Nothing happens
     /// once the machine has started.
+    ///
+    /// In the same `--auth` mode the counter carries on from the predecessor's (strict: one
+    /// above it, so peers accept the next advert) and so do the peers' highest counters (a
+    /// replay of an advert older than those is still dropped). Across a change of mode the
+    /// counter starts afresh, as at a start (a ucarp counter is random, no strict counter
+    /// may follow it), and the window is the one the machine was made with. The demotion
+    /// counter carries on: the skew advertised does not change by a reload.
     public mutating func resume(_ snapshot: Snapshot, at now: MonotonicInstant) {
         guard case .initial = state else { return }
         switch snapshot.role {
@@ -66,8 +91,14 @@ extension CARPStateMachine {
         case .fault(let carrier):
             state = .fault(carrier)
         }
-        counter = snapshot.counter
-        if let counter = snapshot.counter { replayFilter.sent(counter: counter) }
+        if (snapshot.authentication ?? configuration.authentication) == configuration.authentication {
+            counter = snapshot.counter
+            if let counter = snapshot.counter { replayFilter.sent(counter: counter) }
+            if configuration.authentication == .strict, let peers = snapshot.strictPeers {
+                strictWindow = StrictReplayWindow(remembering: peers, at: now)
+            }
+        }
+        demotion = snapshot.demotion
         // A check that is gone leaves the instance healthy; a new one starts with no verdict.
         healthy = configuration.healthChecked ? snapshot.healthy : true
         preemptsFrom = snapshot.preemptsFrom

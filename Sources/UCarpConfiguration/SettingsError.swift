@@ -122,7 +122,7 @@ public indirect enum SettingsError: Error, Equatable, CustomStringConvertible {
         case .invalidGroupName(let value):
             "--group '\(value)' is not a group name: 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
         case .hostCommand(let option, let stray):
-            "\(option) takes only --host-state, --group and --json, not \(stray)"
+            "\(option) takes only --config, --host-state, --group and --json, not \(stray)"
         case .jsonWithoutStatus: "--json goes with --status only"
         case .invalidMaintenance(let value): "--maintenance='\(value)': give on or off, or nothing to print the state"
         case .cleanupWithoutStateFile:

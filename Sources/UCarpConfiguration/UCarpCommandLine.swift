@@ -85,7 +85,7 @@ public enum UCarpCommandLine {
         if parsed.options.contains(where: { $0.id == .reload || $0.id == .all }) {
             return .reload(try ReloadTarget(parsed, environment: environment))
         }
-        if let host = try HostCommand.parse(parsed, currentDirectory: environment.currentDirectory) {
+        if let host = try HostCommand.parse(parsed, environment: environment) {
             return .host(host)
         }
 

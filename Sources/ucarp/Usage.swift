@@ -82,7 +82,7 @@ enum Usage {
           (default /var/lib/ucarp)
         --group=<name>: instances of this host that move together: one demoted (no carrier, a
           failed check, USR2, send errors, maintenance) demotes all (advskew + 240, at most 240)
-        --status [--json]: list the host's instances (from --host-state) instead of running
+        --status [--json]: list the host's instances (from --host-state, or --config's HOST_STATE=)
         --maintenance[=on|off]: demote every instance of the host (or of --group) until off,
           across restarts and reboots; alone, print whether it is on
 

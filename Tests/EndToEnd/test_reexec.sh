@@ -164,3 +164,113 @@ test_reexec_a_running_up_script_and_the_queue_behind_it_go_across() {
     log_has h1 "Reloaded: carrying on as MASTER" || fail "no reload in the log: $(log_of h1)"
     [ "$(state_changes h1)" = 2 ] || fail "h1 changed state again: $(log_of h1)"
 }
+
+# reexec_host_config HOST OPTIONS: HOST's whole configuration in $WORK/HOST.conf (vhid 7 on
+# eth0, its own source address), with OPTIONS.
+reexec_host_config() {
+    cat > "$WORK/$1.conf" <<CONF
+ID=7
+BIND_INTERFACE=eth0
+SOURCE_ADDRESS=$(host_address "${1#h}")
+VIP_ADDRESS="$VIP"
+PASSWORD=hunter2
+UPSCRIPT=$WORK/up
+DOWNSCRIPT=$WORK/down
+OPTIONS="$2 --advbase=1"
+CONF
+}
+
+# reexec_configured_pair H1_OPTIONS H2_OPTIONS: in the topology of two hosts already up (so
+# that $WORK is set for the options), h1 (advskew 0) master and h2 (advskew 100) backup, both
+# from the copied binary with only --config, a pid file and --facility on their command
+# lines; h2 captures h1's adverts into $WORK/adverts.txt for CAPTURE seconds.
+reexec_configured_pair() {
+    mkdir -p "$WORK/bin"
+    cp "$SWIFTCARP" "$WORK/bin/ucarp"
+    reexec_host_config h1 "--advskew=0 $1"
+    reexec_host_config h2 "--advskew=100 $2"
+    run_on h1 "$WORK/bin/ucarp" --config="$WORK/h1.conf" --pidfile="$WORK/h1.pidfile" --facility=none
+    wait_for 5 listening h1 || fail "h1 did not start"
+    run_on h2 "$WORK/bin/ucarp" --config="$WORK/h2.conf" --pidfile="$WORK/h2.pidfile" --facility=none
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    wait_for 5 listening h2 || fail "h2 did not start"
+    ip netns exec "$(ns h2)" timeout "${CAPTURE:-12}" tcpdump -tt -nn -i eth0 \
+        "ip proto 112 and src host $(host_address 1)" > "$WORK/adverts.txt" 2> "$WORK/capture.err" &
+    wait_for 5 grep -qs "listening on" "$WORK/capture.err" || fail "tcpdump did not start"
+}
+
+# reexec_strict_peer_counter FILE ADDRESS: the counter an --auth-state FILE keeps for ADDRESS.
+reexec_strict_peer_counter() { awk -v peer="PEER=$2" '$1 == peer { print $2 }' "$1"; }
+
+# --auth=strict across a reload: the master goes on with a counter above its last (the backup
+# drops nothing as replayed), the reloaded backup keeps the master's latest counter, not the
+# one its --auth-state file had: neither side drops a genuine advert, nobody moves.
+test_reexec_strict_pair_reloaded_keeps_its_counters() {
+    needs tcpdump
+    local before after gap
+    topology_up 2
+    reexec_configured_pair "--auth=strict --auth-state=$WORK/h1.auth" "--auth=strict --auth-state=$WORK/h2.auth"
+    wait_for 5 counters_match h2 "received [1-9][0-9]*, .*dropped: none" \
+        || fail "h2 does not accept h1's strict adverts: $(log_of h2 | grep Counters | tail -n 1)"
+    sleep 2
+    reexec_host_config h1 "--advskew=20 --auth=strict --auth-state=$WORK/h1.auth"
+    reexec_reload --config="$WORK/h1.conf"
+    [ "$RELOAD_STATUS" = 0 ] || fail "--reload exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+    holds_for 3 reexec_unchanged || fail "something moved: owners $(owners), h2 changes $(state_changes h2)"
+    # The backup's file kept h1's counter of when h1's epoch was first heard; its reload
+    # records the latest one it accepted.
+    before=$(reexec_strict_peer_counter "$WORK/h2.auth" "$(host_address 1)")
+    [ -n "$before" ] || fail "h2's --auth-state has no counter for h1: $(cat "$WORK/h2.auth")"
+    reexec_reload --config="$WORK/h2.conf"
+    [ "$RELOAD_STATUS" = 0 ] || fail "--reload of h2 exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+    log_has h2 "Reloaded: carrying on as BACKUP" || fail "h2 did not carry on as BACKUP: $(log_of h2)"
+    after=$(reexec_strict_peer_counter "$WORK/h2.auth" "$(host_address 1)")
+    if [ -z "$after" ] || [ "$after" -le $((before + 3)) ]; then
+        fail "h2's --auth-state did not get h1's latest counter: $before then ${after:-none}"
+    fi
+    holds_for 3 reexec_unchanged || fail "something moved after h2's reload: owners $(owners)"
+    wait
+    for host in h1 h2; do
+        if [ "$(strict_drop_count "$host" replayed)" != 0 ] || [ "$(strict_drop_count "$host" other-auth-mode)" != 0 ]; then
+            fail "$host dropped genuine adverts: $(log_of "$host" | grep Counters | tail -n 1)"
+        fi
+        ! log_has "$host" "replayed|mode; this instance|Bad digest" || fail "$host dropped an advert: $(log_of "$host")"
+    done
+    ! log_has h2 "MASTER" || fail "h2 left BACKUP: $(log_of h2)"
+    gap=$(reexec_longest_gap_ms)
+    echo "    reload of a strict master: longest gap between its adverts $gap ms (advbase 1)"
+    [ "$gap" -le 1250 ] || fail "the adverts paused for $gap ms across the reload"
+}
+
+# reexec_status_line HOST DIR: the line of vhid 7 in `ucarp --status` of DIR.
+reexec_status_line() { "$SWIFTCARP" --status --host-state="$2" | grep -E '^7 +eth0 '; }
+
+# A member of a group reloaded: `ucarp --status` shows the same line (state, since, reason,
+# peer, pid) before and after; a reload that moves --host-state leaves one record, in the new
+# directory.
+test_reexec_a_group_members_status_is_the_same_after_a_reload() {
+    local before after
+    topology_up 2
+    CAPTURE=1 reexec_configured_pair "--host-state=$WORK/hs1 --group=router" "--host-state=$WORK/hs2 --group=router"
+    wait_for 5 grep -Eq " $(host_address 1) " <(reexec_status_line h2 "$WORK/hs2") \
+        || fail "h2's record does not name h1 as its peer: $(reexec_status_line h2 "$WORK/hs2")"
+    sleep 2
+    for host in h2 h1; do
+        before=$(reexec_status_line "$host" "$WORK/hs${host#h}")
+        reexec_reload --config="$WORK/$host.conf"
+        [ "$RELOAD_STATUS" = 0 ] || fail "--reload of $host exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+        after=$(reexec_status_line "$host" "$WORK/hs${host#h}")
+        [ "$after" = "$before" ] || fail "$host's --status changed across its reload: '$before' then '$after'"
+    done
+    before=$(reexec_status_line h2 "$WORK/hs2")
+    reexec_host_config h2 "--advskew=100 --host-state=$WORK/hs2b --group=router"
+    reexec_reload --config="$WORK/h2.conf"
+    [ "$RELOAD_STATUS" = 0 ] || fail "--reload of h2 to a new --host-state exited $RELOAD_STATUS: $(cat "$WORK/reload.out")"
+    [ -z "$(ls "$WORK/hs2"/*.record 2>/dev/null)" ] || fail "the old record is left: $(ls "$WORK/hs2")"
+    after=$(reexec_status_line h2 "$WORK/hs2b")
+    [ "$after" = "$before" ] || fail "h2's --status in its new directory differs: '$before' then '$after'"
+    # --status with the instance's file looks where the instance writes.
+    [ "$("$SWIFTCARP" --status --config="$WORK/h2.conf" | grep -E '^7 +eth0 ')" = "$after" ] \
+        || fail "--status --config does not show h2's record: $("$SWIFTCARP" --status --config="$WORK/h2.conf" 2>&1)"
+    holds_for 2 reexec_unchanged || fail "something moved: owners $(owners), h2 changes $(state_changes h2)"
+}

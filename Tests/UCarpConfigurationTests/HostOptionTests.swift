@@ -76,4 +76,54 @@ import Testing
             #expect(error.description.contains(message), "\(error.description)")
         }
     }
+
+    func command(_ arguments: [String], files: [String: String]) throws(SettingsError) -> UCarpCommandLine.Command {
+        try UCarpCommandLine.parse(
+            arguments,
+            environment: .init(
+                read: { _ throws(SettingsError) in [] },
+                readIfPresent: { path throws(SettingsError) in files[path].map { Array($0.utf8) } },
+                currentDirectory: "/srv"))
+    }
+
+    @Test func statusAndMaintenanceLookWhereTheConfigurationFilesPutTheInstance() throws {
+        let files = [
+            "/etc/ucarp/vip-common.conf": "HOST_STATE=/srv/common\nGROUP=lan\n",
+            "/etc/ucarp/vip-007.conf": "ID=007\nHOST_STATE=/srv/host-a\n",
+            "/etc/ucarp/vip-008.conf": "OPTIONS=\"--host-state=relative --group=wan\"\n",
+        ]
+        #expect(
+            try command(["--status", "--config=/etc/ucarp/vip-007.conf"], files: files)
+                == .host(.status(hostState: "/srv/host-a", group: "lan", json: false)))
+        #expect(
+            try command(["--maintenance=on", "--config=/etc/ucarp/vip-008.conf"], files: files)
+                == .host(.maintenance(hostState: "/srv/relative", group: "wan", on: true)))
+        // Given beside --config, as for an instance, the command line wins.
+        #expect(
+            try command(
+                ["--status", "--json", "--config=/etc/ucarp/vip-007.conf", "--host-state=/tmp/x", "--group=b"],
+                files: files)
+                == .host(.status(hostState: "/tmp/x", group: "b", json: true)))
+        // The common file alone (its own name given) applies too.
+        #expect(
+            try command(["--maintenance", "--config=/etc/ucarp/vip-common.conf"], files: files)
+                == .host(.maintenance(hostState: "/srv/common", group: "lan", on: nil)))
+    }
+
+    @Test func aBadHostStateInTheFilesIsNamedWithItsLine() {
+        let files = ["/etc/ucarp/vip-007.conf": "ID=7\nGROUP=a/b\n"]
+        do {
+            _ = try command(["--status", "--config=/etc/ucarp/vip-007.conf"], files: files)
+            Issue.record("accepted GROUP=a/b")
+        } catch {
+            #expect(error.description.contains("/etc/ucarp/vip-007.conf:2"), "\(error.description)")
+            #expect(error.description.contains("--group"), "\(error.description)")
+        }
+        do {
+            _ = try command(["--status", "--config=/etc/ucarp/missing.conf"], files: files)
+            Issue.record("accepted a missing file")
+        } catch {
+            #expect(error.description.contains("/etc/ucarp/missing.conf"), "\(error.description)")
+        }
+    }
 }

@@ -122,6 +122,33 @@ final class HostStateDirectory {
     /// A record is a few hundred bytes; anything past this is not one of ours.
     static let recordLimit = 16 * 1024
 
+    /// Our record's full path.
+    var recordPath: FilePath { path.appending(recordName) }
+
+    /// After a reload (the same process, re-executed): our record as the predecessor wrote it
+    /// becomes what was last written, so that its `since` carries on. A record of another
+    /// process is left alone.
+    func adoptRecord(of pid: pid_t) {
+        guard let bytes = try? System.readFile(recordPath, limit: Self.recordLimit),
+            let record = HostRecord(parsing: String(decoding: bytes, as: UTF8.self)), record.pid == pid
+        else { return }
+        written = record
+    }
+
+    /// Our record as the predecessor wrote it in another directory (a reload moved it): its
+    /// `since` carries on until we have written ours here.
+    var carried: HostRecord?
+
+    /// Removes the record at `path` if it is `pid`'s (a reload moved the record elsewhere);
+    /// the record removed, nil if none was.
+    static func removeRecord(at path: FilePath, of pid: pid_t) throws(DaemonError) -> HostRecord? {
+        guard let bytes = try System.readFile(path, limit: recordLimit),
+            let record = HostRecord(parsing: String(decoding: bytes, as: UTF8.self)), record.pid == pid
+        else { return nil }
+        try System.unlink(path)
+        return record
+    }
+
     /// Replaces our record with `record`, if it changed.
     func write(_ record: HostRecord) throws(DaemonError) {
         guard record != written else { return }

@@ -45,8 +45,8 @@ extension Daemon {
     /// Our record as it stands, with the time of the last change of state.
     func writeHostRecord(to hostState: HostStateDirectory) throws(DaemonError) {
         var record = instance.hostRecord(pid: getpid(), since: 0)
-        if let written = hostState.written, written.state == record.state {
-            record.since = written.since
+        if let previous = hostState.written ?? hostState.carried, previous.state == record.state {
+            record.since = previous.since
         } else {
             record.since = Int64(System.clock(CLOCK_REALTIME).tv_sec)
         }
@@ -57,5 +57,21 @@ extension Daemon {
     func writeFinalHostRecord() {
         guard let hostState else { return }
         try? writeHostRecord(to: hostState)
+    }
+
+    /// After a reload: our record's `since` carries on; a record the predecessor kept
+    /// elsewhere (a reload that changed `--host-state`) is removed, so that `--status` lists
+    /// the instance once.
+    func resumeHostRecord(from snapshot: InstanceSnapshot) {
+        hostState?.adoptRecord(of: getpid())
+        guard let old = snapshot.host.recordPath, old != hostState?.recordPath.string else { return }
+        do throws(DaemonError) {
+            if let removed = try HostStateDirectory.removeRecord(at: FilePath(old), of: getpid()) {
+                hostState?.carried = removed
+                logger.info("The record moved to \(hostState?.recordPath.string ?? "nowhere"): \(old) removed")
+            }
+        } catch {
+            logger.warning("Cannot remove the record left in \(old): \(error.description)")
+        }
     }
 }

@@ -35,6 +35,7 @@ extension Daemon {
         for (id, pid) in snapshot.runningChildren { children.adopt(id, pid: pid) }
         if !snapshot.runningChildren.isEmpty { report(.children(children.pids)) }
         perform(instance.resumed(from: snapshot, at: now), at: now)
+        resumeHostRecord(from: snapshot)
         System.release(handover.state)
         System.release(handover.oldProgram)
         if let reason = handover.fallbackReason {
@@ -145,8 +146,9 @@ extension Daemon {
     /// everything put back as it was.
     private func reexecute(answering client: FileDescriptor, context: ReloadContext) -> ReloadFailure {
         guard let executable = context.executable, let control,
-            let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:))
+            var snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:))
         else { return ReloadFailure("nothing to hand over") }
+        snapshot.host.recordPath = hostState?.recordPath.string
         var opened: [FileDescriptor] = []
         defer { for descriptor in opened { System.release(descriptor) } }
         do throws(DaemonError) {

@@ -26,6 +26,7 @@ extension Instance {
         let gate = etcd?.snapshot.map { InstanceSnapshot.Etcd(guardState: $0.guard, grantedLease: $0.grantedLease) }
         if etcd != nil && gate == nil { return nil }
         var snapshot = InstanceSnapshot(machine: machine, daemonized: daemonized, etcd: gate)
+        snapshot.host = .init(lastPeer: lastPeer, lastReason: lastReason, lastTransitionTime: lastTransitionTime)
         snapshot.scripts = .init(
             lastChild: children.lastIssued, running: scripts.running,
             runningPID: scripts.running.flatMap { pid($0.id) },
@@ -42,9 +43,28 @@ extension Instance {
 
     /// Carries on from a predecessor's state instead of ``started(at:)``: no transition, so no
     /// script, no notify, no announcement; the next advertisement on the deadline it had.
+    ///
+    /// What `--status` shows carries on (the last peer, the reason and time of the last
+    /// change), and so does the demotion counter, which the group's first reading of the
+    /// host-state directory then finds unchanged. `--auth=strict`: the counter and the peers'
+    /// highest counters carry on, recorded at once in the `--auth-state` file; a reload that
+    /// changed `--auth` starts the counter afresh in the new mode (see
+    /// ``CARPStateMachine/resume(_:at:)``) and says so.
     package mutating func resumed(from snapshot: InstanceSnapshot, at now: MonotonicInstant) -> [Action] {
         guard phase == .running, machine.role == .initial else { return [] }
         machine.resume(snapshot.machine, at: now)
+        lastPeer = snapshot.host.lastPeer ?? lastPeer
+        lastReason = snapshot.host.lastReason ?? lastReason
+        lastTransitionTime = snapshot.host.lastTransitionTime ?? lastTransitionTime
+        var auth: [Action] = []
+        if let before = snapshot.machine.authentication, before != settings.authentication {
+            auth.append(
+                .log(
+                    .warning,
+                    "Reloaded with --auth=\(settings.authentication) instead of \(before): a counter of the new mode from now on; peers still in \(before) mode drop our adverts until they change too"
+                ))
+        }
+        if let state = machine.strictState(onlyNews: false) { auth.append(.recordStrictState(state)) }
         children = Child.Numbering(last: snapshot.scripts.lastChild)
         scripts.resume(running: snapshot.scripts.running, queued: snapshot.scripts.queued)
         announcementHeld = snapshot.scripts.announcementHeld
@@ -59,6 +79,6 @@ extension Instance {
         let reap: [Action] = scripts.running == nil && health?.running == nil ? [] : [.reapChildren]
         return [
             .log(.info, "Reloaded: carrying on as \(reportedRole.rawValue) on \(interfaceName) id \(settings.vhid)")
-        ] + reap + checkHealth(at: now)
+        ] + auth + reap + checkHealth(at: now)
     }
 }

@@ -6,7 +6,10 @@ import EtcdGuard
 /// line. Instants are `CLOCK_MONOTONIC` nanoseconds, the same clock after `execve`.
 ///
 /// A successor that does not know the version refuses the snapshot with a message naming
-/// both versions (and the daemon falls back to the old binary).
+/// both versions (and the daemon falls back to the old binary). Keys added within a version
+/// are optional, their absence meaning what a predecessor without them did (`auth`, `strict-peers`,
+/// `strict-peer-N`, `demotion`, `last-peer`, `last-reason`, `last-transition-time`,
+/// `host-record`): a package upgrade from that predecessor still reloads.
 package struct InstanceSnapshot: Equatable {
     /// The version this build writes and reads.
     package static let version = 1
@@ -30,6 +33,21 @@ package struct InstanceSnapshot: Equatable {
 
     /// `--check`: the monitor's verdict and streak, the check running with its pid, the next start.
     var health: Health?
+
+    /// What `--status` shows of the instance (``HostRecord``), carried on instead of "startup".
+    package var host = Host()
+
+    package struct Host: Equatable {
+        /// The source of the last advertisement heard from another host.
+        var lastPeer: IPAddress?
+        /// Why the state last changed.
+        var lastReason: ScriptReason?
+        /// When it changed, by the wall clock (seconds since the epoch), for the metrics.
+        var lastTransitionTime: Double?
+        /// The predecessor's record in `--host-state` (the shell fills it): the successor removes
+        /// it when its own is elsewhere (a reload that changed `--host-state`).
+        package var recordPath: String?
+    }
 
     struct Health: Equatable {
         var healthy: Bool?
@@ -110,6 +128,15 @@ package struct InstanceSnapshot: Equatable {
         if let counter = machine.counter { lines.append("counter=\(counter)") }
         if let healthy = machine.healthy { lines.append("healthy=\(healthy)") }
         if let preemptsFrom = machine.preemptsFrom { lines.append("preempts-from=\(preemptsFrom.nanoseconds)") }
+        if let authentication = machine.authentication { lines.append("auth=\(authentication.rawValue)") }
+        if let peers = machine.strictPeers {
+            lines.append("strict-peers=\(peers.count)")
+            for (index, peer) in peers.enumerated() {
+                lines.append("strict-peer-\(index)=\(peer.source) \(peer.counter)")
+            }
+        }
+        lines.append("demotion=\(machine.demotion)")
+        lines += host.lines
         lines.append("daemonized=\(daemonized)")
         lines += scripts.lines
         if let health { lines += health.lines }
@@ -189,11 +216,46 @@ package struct InstanceSnapshot: Equatable {
             counter = parsed
         }
         machine = .init(
-            role: role, counter: counter, healthy: try flag("healthy"), preemptsFrom: try instant("preempts-from"))
+            role: role, counter: counter, healthy: try flag("healthy"), preemptsFrom: try instant("preempts-from"),
+            authentication: try Self.authentication(values), strictPeers: try Self.strictPeers(values),
+            demotion: try Self.demotion(values))
+        host = try Host(values)
         daemonized = try flag("daemonized") ?? false
         etcd = try Self.etcd(values, instant: instant, flag: flag)
         scripts = try Scripts(values)
         health = try Health(values)
+    }
+
+    /// `auth=ucarp|strict`; nil without.
+    private static func authentication(_ values: [String: String]) throws(DecodingError) -> AuthenticationMode? {
+        guard let value = values["auth"] else { return nil }
+        guard let mode = AuthenticationMode(rawValue: value) else { throw .badValue(key: "auth", value: value) }
+        return mode
+    }
+
+    /// `strict-peers=N` then `strict-peer-I=SOURCE COUNTER` for each; nil without.
+    private static func strictPeers(_ values: [String: String]) throws(DecodingError) -> [StrictState.Peer]? {
+        guard let countText = values["strict-peers"] else { return nil }
+        guard let count = Int(countText), (0...StrictReplayWindow.sourceMemory).contains(count) else {
+            throw .badValue(key: "strict-peers", value: countText)
+        }
+        var peers: [StrictState.Peer] = []
+        for index in 0..<count {
+            let key = "strict-peer-\(index)"
+            guard let value = values[key] else { throw .missing(key) }
+            let fields = value.split(separator: " ")
+            guard fields.count == 2, let source = try? IPAddress(parsing: fields[0]), let counter = UInt64(fields[1])
+            else { throw .badValue(key: key, value: value) }
+            peers.append(StrictState.Peer(source: source, counter: counter))
+        }
+        return peers
+    }
+
+    /// `demotion=N`; 0 without.
+    private static func demotion(_ values: [String: String]) throws(DecodingError) -> UInt32 {
+        guard let value = values["demotion"] else { return 0 }
+        guard let demotion = UInt32(value) else { throw .badValue(key: "demotion", value: value) }
+        return demotion
     }
 
     /// What a master's series of announcements still owes: `announce-with-advert=COUNTDOWN,MORE`
@@ -346,6 +408,55 @@ extension InstanceSnapshot.Scripts {
             rest = rest.dropFirst(2)
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension InstanceSnapshot.Host {
+    var lines: [String] {
+        var lines: [String] = []
+        if let lastPeer { lines.append("last-peer=\(lastPeer)") }
+        if let lastReason { lines.append("last-reason=\(lastReason)") }
+        if let lastTransitionTime { lines.append("last-transition-time=\(lastTransitionTime)") }
+        if let recordPath { lines.append("host-record=\(InstanceSnapshot.Scripts.percentEncoded(recordPath))") }
+        return lines
+    }
+
+    init(_ values: [String: String]) throws(InstanceSnapshot.DecodingError) {
+        if let value = values["last-peer"] {
+            guard let peer = try? IPAddress(parsing: Substring(value)) else {
+                throw .badValue(key: "last-peer", value: value)
+            }
+            lastPeer = peer
+        }
+        if let value = values["last-reason"] {
+            guard let reason = ScriptReason(spelling: value) else { throw .badValue(key: "last-reason", value: value) }
+            lastReason = reason
+        }
+        if let value = values["last-transition-time"] {
+            guard let time = Double(value), time.isFinite else {
+                throw .badValue(key: "last-transition-time", value: value)
+            }
+            lastTransitionTime = time
+        }
+        if let value = values["host-record"] {
+            guard let path = InstanceSnapshot.Scripts.percentDecoded(Substring(value)), path.hasPrefix("/") else {
+                throw .badValue(key: "host-record", value: value)
+            }
+            recordPath = path
+        }
+    }
+}
+
+extension ScriptReason {
+    /// The reason `description` spells; nil for another word.
+    init?(spelling: String) {
+        if let reason = CARPStateMachine.TransitionReason(rawValue: spelling) {
+            self = .transition(reason)
+            return
+        }
+        let others: [ScriptReason] = [.addressLost, .supervisorLost, .error, .exit, .daemonDied]
+        guard let reason = others.first(where: { $0.description == spelling }) else { return nil }
+        self = reason
     }
 }
 
