@@ -87,11 +87,12 @@ cloud-test:
 # `make chaos` (issue 27's fault campaign, Tests/Chaos): three hosts and a client in network
 # namespaces, a seeded random schedule of faults for CHAOS_SECONDS (the seed and the schedule are
 # printed; CHAOS_SEED=N replays one), run against each of CHAOS_IMPLS (swiftcarp: under
-# --daemonize; swiftcarp-fg: in the foreground; swiftcarp-etcd: with the etcd guard, three
+# --daemonize; swiftcarp-fg: in the foreground; swiftcarp-watchdog: in the foreground with
+# --watchdog; swiftcarp-etcd: with the etcd guard, three
 # members of Debian's etcd; Debian's ucarp and keepalived), then the
 # checker's invariants and figures (Tests/Chaos/checker.py). Fails if an invariant broke. Its
 # runs are kept in .build/chaos/IMPL-seedN (history.json: `Tests/Chaos/checker.py FILE` checks
-# one again). Not part of `make test`; chaos-smoke is the short one (SwiftCARP, 45 s).
+# one again). Not part of `make test`; chaos-smoke, the short one (SwiftCARP, 45 s), is.
 CHAOS_PACKAGES = ucarp keepalived nftables iproute2 faketime python3 etcd-server etcd-client
 CHAOS_SECONDS ?= 120
 CHAOS_SEED ?=
@@ -131,9 +132,10 @@ lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	Tests/Lint/pure-targets
 
-# shellcheck and lint first (seconds); the sanitizers and the fuzz smoke run before the end-to-end tests,
-# whose summary ends the output.
-test: shellcheck lint unit-test etcd-test sanitize fuzz-smoke package-test e2e-test
+# shellcheck and lint first (seconds); the sanitizers, the fuzz smoke and the fault campaign's
+# smoke (about 70 s: five runs in a row green on the loaded machine, 63-76 s) run before the
+# end-to-end tests, whose summary ends the output.
+test: shellcheck lint unit-test etcd-test sanitize fuzz-smoke package-test chaos-smoke e2e-test
 
 # The unit tests under AddressSanitizer (with LeakSanitizer) and ThreadSanitizer, each built in
 # its own scratch path (.build-asan, .build-tsan).

@@ -46,6 +46,10 @@ extension CARPStateMachine {
         public enum Timer: Equatable, Sendable {
             /// Take over at this instant unless a master advertises first.
             case masterDown(MonotonicInstant)
+            /// The master said it is leaving: take over at this instant, our skew after its
+            /// leaving advertisement, unless a preferred backup advertises as master first
+            /// (``CARPStateMachine/heardLeaving(_:at:)``).
+            case masterLeft(MonotonicInstant)
             /// Listening without a timer: the health check has not passed yet, or the machine
             /// shut down. An advertisement heard (when healthy) or a passed check arms it.
             case unarmed
@@ -58,9 +62,12 @@ extension CARPStateMachine {
         /// after it has passed; only an instant still ahead has an effect.
         public internal(set) var holdUntil: MonotonicInstant?
 
-        /// The master-down deadline, if the timer runs.
+        /// When we take over unless a master is heard, if the timer runs.
         public var masterDownAt: MonotonicInstant? {
-            if case .masterDown(let deadline) = timer { deadline } else { nil }
+            switch timer {
+            case .masterDown(let deadline), .masterLeft(let deadline): deadline
+            case .unarmed, .noCarrier: nil
+            }
         }
 
         /// Timing the master again: `masterDown` from `now`, or from the end of a hold still in

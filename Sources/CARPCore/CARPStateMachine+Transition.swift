@@ -88,7 +88,8 @@ extension CARPStateMachine {
 
     /// The advert a departing master sends, as the BSD kernels do: advbase 255 and advskew
     /// 255 make every backup (ours and ucarp 1.5.2 alike) conclude that the master "will time
-    /// out anyway" and take over at once, instead of after advbase × deadratio of silence.
+    /// out anyway" and take over, instead of after advbase × deadratio of silence: ucarp at
+    /// once, ours after its skew (``heardLeaving(_:at:)``).
     mutating func leavingAdvertisement() -> Action {
         let next = nextCounter()
         return .sendAdvertisement(advbase: Self.leavingAdvbase, advskew: Self.leavingAdvskew, counter: next)

@@ -43,6 +43,10 @@ public struct CARPStateMachine: Sendable {
         /// `--auth`: how our counter advances and which screen adverts pass (``screen(_:at:)``);
         /// with `.strict` the ``initialCounter`` is ``StrictCounter/firstCounter(epoch:)``.
         public var authentication: AuthenticationMode = .ucarp
+        /// Whether a backup takes over from a leaving master after its own skew
+        /// (``leavingDelay``) rather than at once. Off under the etcd guard, where the key
+        /// lets one host in anyway and the address is gone before the leaving advertisement.
+        public var staggeredTakeOver = true
 
         public init(
             vhid: UInt8, advbase: UInt8, advskew: UInt8, deadRatio: UInt32, preempt: Bool, neutral: Bool,
@@ -323,6 +327,10 @@ public struct CARPStateMachine: Sendable {
             guard mayBecomeMaster else { break }
             // During a step-down hold nothing makes us take over.
             let holding = backup.holdUntil.map { now < $0 } ?? false
+            if !holding && advert.isLeaving {
+                actions += heardLeaving(backup, at: now)
+                break
+            }
             if !holding && configuration.preempt && !preemptionSuspended && preemptDelayOver(at: now) && local < remote
             {
                 actions += transition(to: .master, reason: .preemption, at: now)
@@ -361,6 +369,7 @@ public struct CARPStateMachine: Sendable {
             return actions
         case .backup(let backup):
             guard mayBecomeMaster, let masterDownAt = backup.masterDownAt, now >= masterDownAt else { return [] }
+            if case .masterLeft = backup.timer { return takeOverFromLeavingMaster(at: now) }
             return transition(to: .master, reason: .masterSilent, at: now)
         case .initial, .fault:
             return []

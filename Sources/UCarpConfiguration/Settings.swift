@@ -30,6 +30,11 @@ public struct Settings: Equatable, Sendable {
     /// nil: `--facility=none`, no syslog at all.
     public var facility: SyslogFacility? = .daemon
     public var daemonize = false
+    /// `--watchdog`: in the foreground too, a supervising parent that releases the address
+    /// when the instance dies (as `--daemonize` always has), for runit, containers and terminals.
+    public var watchdog = false
+    /// Whether a supervisor runs the instance in a child: `--daemonize` or `--watchdog`.
+    public var supervised: Bool { daemonize || watchdog }
     public var ignoreInterfaceState = false
     public var noMulticast = false
     /// `--peer`: unicast advertisements to these hosts instead of multicast.

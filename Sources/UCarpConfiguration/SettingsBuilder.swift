@@ -30,6 +30,7 @@ struct SettingsBuilder {
     var debug = false
     var shutdown = false
     var daemonize = false
+    var watchdog = false
     var ignoreInterfaceState = false
     var noMulticast = false
     var peers: [IPAddress] = []
@@ -114,6 +115,7 @@ struct SettingsBuilder {
                 facility = named
             }
         case .daemonize: daemonize = true
+        case .watchdog: watchdog = true
         case .ignoreifstate: ignoreInterfaceState = true
         case .nomcast: noMulticast = true
         case .xparam: xparam = value
@@ -348,6 +350,7 @@ struct SettingsBuilder {
         settings.debug = debug
         settings.shutdown = shutdown
         settings.daemonize = daemonize
+        settings.watchdog = watchdog
         settings.ignoreInterfaceState = ignoreInterfaceState
         settings.noMulticast = noMulticast
         settings.peers = peers

@@ -10,7 +10,7 @@ enum UCarpOption: String, Hashable, Sendable {
     case handoverWait
     case preemptDelay
     // The address never outlives its daemon.
-    case cleanup
+    case cleanup, watchdog
     case metricsFile
     // The etcd lease guard.
     case etcd, etcdPrefix, etcdLock, etcdTTL, etcdUnreachable, etcdCACert, etcdCert, etcdKey, etcdUser
@@ -75,6 +75,7 @@ enum UCarpOption: String, Hashable, Sendable {
         Spelling("preempt-delay", takesArgument: true, id: .preemptDelay),
         // The address never outlives its daemon.
         Spelling("cleanup", takesArgument: false, id: .cleanup),
+        Spelling("watchdog", takesArgument: false, id: .watchdog),
         Spelling("metrics-file", takesArgument: true, id: .metricsFile),
         // The etcd lease guard.
         Spelling("etcd", takesArgument: true, id: .etcd),

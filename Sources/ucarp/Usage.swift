@@ -61,6 +61,8 @@ enum Usage {
         --reload: with the --config, --pidfile or --statefile of a running instance (or --all),
           make it read its command line and files again and re-execute the binary on disk,
           keeping the address and role (exit 0; 1 refused, the reason on stderr; 2 not found)
+        --watchdog: in the foreground too, a supervising parent (as with --daemonize) that
+          releases the address and restarts the instance when it dies (runit, containers)
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)
         --etcd=<url>[,<url>...]: MASTER only while holding an etcd lease on the group's key
           (repeatable; http:// or https:// client URLs; every host of the group needs it;

@@ -108,8 +108,9 @@ case .run(let settings, let warnings):
         program: ProcessArguments.program(), arguments: argumentBytes, identity: identity,
         startDirectory: startDirectory, resume: resume)
     daemon.resumeUnderSupervisor()
-    // Detached, no one else would clean up after the instance: a supervisor does (README).
-    if settings.daemonize && resume == nil { daemon.runSupervised() }
+    // Detached, no one else would clean up after the instance: a supervisor does (README);
+    // in the foreground with --watchdog too.
+    if settings.supervised && resume == nil { daemon.runSupervised() }
     exit(daemon.run().rawValue)
 }
 

@@ -546,7 +546,7 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
                 == .changeState(from: .backup, to: .master, reason: .masterSilent, runScript: true))
     }
 
-    @Test func leavingAdvertisementMakesAListeningBackupTakeOverAtOnce() throws {
+    @Test func leavingAdvertisementMakesAListeningBackupTakeOverAfterItsSkew() throws {
         var (leaving, since) = try master(configuration(advskew: 100, source: us))
         let actions = leaving.stepDown(at: since + .seconds(1))
         guard case .sendAdvertisement(let advbase, let advskew, let counter) = withoutLogs(actions).first else {
@@ -555,10 +555,14 @@ func expectDeadlineIsExact(_ machine: CARPStateMachine, sourceLocation: SourceLo
         }
         var other = backup(configuration(advskew: 200, source: peer))
         let heard = ReceivedAdvertisement(source: us, advbase: advbase, advskew: advskew, counter: counter)
-        let taken = withoutLogs(other.received(heard, at: since + .seconds(1)))
+        #expect(withoutLogs(other.received(heard, at: since + .seconds(1))).isEmpty)
+        // 200/256 s later, not advbase × deadratio.
+        let deadline = try #require(other.nextDeadline)
+        #expect(deadline == since + .seconds(1) + .microseconds(781_250))
+        let taken = withoutLogs(other.deadlinePassed(at: deadline))
         #expect(taken.first == .changeState(from: .backup, to: .master, reason: .masterWillTimeOut, runScript: true))
         #expect(taken.last == .sendAdvertisement(advbase: 1, advskew: 200, counter: 1000))
-        // Even with the largest dead ratio ucarp allows.
+        // Even with the largest dead ratio ucarp allows, advskew 0 at once.
         var patient = backup(configuration(advbase: 1, deadRatio: 255, source: peer))
         _ = patient.received(heard, at: since + .seconds(1))
         #expect(patient.role == .master)

@@ -60,4 +60,43 @@ struct PidFileTests {
         }
         #expect(error?.description == "open on \(path) failed: No such file or directory")
     }
+
+    /// Issue 23: a user who opened an older version's 0644 file read-only, before the upgrade,
+    /// held its lock and stopped every start.
+    @Test func aLockHeldOnAnOlderVersionsReadableFileByANonWriterIsLeftBehind() throws {
+        let scratch = try ScratchDirectory()
+        let path = "\(scratch.path)/ucarp.pid"
+        // A pid no process has (above any pid_max): the daemon that wrote it is gone.
+        try System.replaceFile(
+            at: FilePath(path), contents: Array("1073741824\n".utf8),
+            permissions: [.ownerReadWrite, .groupRead, .otherRead],
+            durable: false)
+        #expect(chmod(path, 0o644) == 0)
+        let held = try FileDescriptor.open(FilePath(path), .readOnly)
+        defer { try? held.close() }
+        #expect(flock(held.rawValue, LOCK_EX | LOCK_NB) == 0)
+        let file = try PidFile(path: FilePath(path))
+        try file.write(pid: 4343)
+        #expect(try scratch.contents(of: path) == "4343\n")
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        // A second start now meets the new file's lock.
+        #expect(throws: DaemonError.self) { _ = try PidFile(path: FilePath(path)) }
+    }
+
+    @Test func aLockOnAnOlderVersionsReadableFileWhoseWriterLivesIsRespected() throws {
+        let scratch = try ScratchDirectory()
+        let path = "\(scratch.path)/ucarp.pid"
+        // Our own pid: a live process, as an older daemon still running would be.
+        try System.replaceFile(
+            at: FilePath(path), contents: Array("\(getpid())\n".utf8), permissions: [.ownerReadWrite],
+            durable: false)
+        #expect(chmod(path, 0o644) == 0)
+        let held = try FileDescriptor.open(FilePath(path), .readOnly)
+        defer { try? held.close() }
+        #expect(flock(held.rawValue, LOCK_EX | LOCK_NB) == 0)
+        let error = #expect(throws: DaemonError.self) { _ = try PidFile(path: FilePath(path)) }
+        #expect(error?.description.hasPrefix("already running as pid \(getpid()) ") == true)
+    }
 }

@@ -24,6 +24,9 @@ import UCarpConfiguration
             role: .backup(.masterDown(t0 + .seconds(3)), holdUntil: t0 + .seconds(1)), counter: nil, healthy: nil,
             preemptsFrom: nil),
         CARPStateMachine.Snapshot(
+            role: .backup(.masterLeft(t0 + .milliseconds(400)), holdUntil: nil), counter: 9, healthy: nil,
+            preemptsFrom: nil),
+        CARPStateMachine.Snapshot(
             role: .backup(.unarmed, holdUntil: nil), counter: 7, healthy: false, preemptsFrom: nil),
         CARPStateMachine.Snapshot(
             role: .backup(.noCarrier, holdUntil: nil), counter: .max, healthy: true, preemptsFrom: nil),

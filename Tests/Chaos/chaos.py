@@ -16,7 +16,8 @@ invariant was broken. Everything of a run is in DIR/IMPL-seedS/ (history.json, l
 Implementations: swiftcarp (SwiftCARP under --daemonize with a pid file, --shutdown: its
 supervisor restarts a killed worker), swiftcarp-fg (in the foreground: the campaign restarts
 it when the schedule has killed it, as systemd's Restart= would, but nothing cleans up
-after it), ucarp (Debian's, foreground, --shutdown; restarted likewise), keepalived
+after it), swiftcarp-watchdog (in the foreground with --watchdog: its own supervising parent
+cleans up after a killed instance and restarts it, as under --daemonize), ucarp (Debian's, foreground, --shutdown; restarted likewise), keepalived
 (Debian's, --dont-fork: its parent restarts a killed VRRP child), swiftcarp-etcd (as swiftcarp,
 with the etcd guard: three etcd members, one on each host, --etcd-ttl=2; the checker then
 excuses two holders only while a holder is frozen, and its bound has the TTL added).
@@ -269,6 +270,8 @@ class Daemon:
         self.log = os.path.join(work, "%s.log" % host)
         self.supervisor = None
         self.daemonized = label in ("swiftcarp", "swiftcarp-etcd")
+        # In the foreground, the instance a child of the process started (--watchdog).
+        self.watched = label == "swiftcarp-watchdog"
         self.etcd_options = []
         if label == "swiftcarp-etcd":
             self.etcd_options = ["--etcd=" + ",".join("http://%s:2379" % Topology.address(h) for h in HOSTS),
@@ -328,7 +331,8 @@ class Daemon:
                                                     "-r", self.vrrp_pidfile], stdout=log, stderr=log)
         else:
             binary = "/usr/sbin/ucarp" if self.label == "ucarp" else self.binary
-            self.popen = subprocess.Popen(prefix + [binary] + self.carp_options(), stdout=log, stderr=log)
+            watchdog = ["--watchdog"] if self.watched else []
+            self.popen = subprocess.Popen(prefix + [binary] + self.carp_options() + watchdog, stdout=log, stderr=log)
         log.close()
 
     def main_pid(self):
@@ -338,7 +342,7 @@ class Daemon:
         main = self.main_pid()
         if main is None:
             return None
-        if self.daemonized:
+        if self.daemonized or self.watched:
             kids = [p for p in children(main) if alive(p)]
             return kids[0] if kids else None
         if self.label == "keepalived":
@@ -367,7 +371,7 @@ class Daemon:
     def restarts_itself(self):
         """A killed CARP process is restarted by the daemon's own parent (SwiftCARP's supervisor,
         keepalived's)."""
-        return self.daemonized or self.label == "keepalived"
+        return self.daemonized or self.watched or self.label == "keepalived"
 
     def usages(self):
         result = {}
@@ -836,7 +840,7 @@ class Campaign:
         history = {
             "meta": {"label": self.label, "seed": self.seed, "seconds": self.seconds, "bound": round(self.bound, 3),
                      "guard": self.label.endswith("-etcd"),
-                     "handover_overlap": HANDOVER_OVERLAP if self.label in ("swiftcarp", "swiftcarp-fg") else 0.0,
+                     "handover_overlap": HANDOVER_OVERLAP if self.label in ("swiftcarp", "swiftcarp-fg", "swiftcarp-watchdog") else 0.0,
                      "check_from": round(check_from, 3), "end": round(end, 3), "hosts": HOSTS,
                      "probe_rate": PROBE_RATE, "advbase": ADVBASE, "deadratio": DEADRATIO, "skews": SKEW},
             "schedule": schedule(self.seed, self.seconds), "faults": self.faults, "samples": self.samples,

@@ -56,6 +56,11 @@ final class PacketCapture {
         pcap_set_buffer_size(handle, Self.bufferSize)
         let status = pcap_activate(handle)
         guard status >= 0 else {
+            if status == PCAP_ERROR_PERM_DENIED {
+                // An unprivileged daemon (User= under systemd) without the capability: say which.
+                pcap_close(handle)
+                throw .missingCapability(capability: "CAP_NET_RAW", action: "capture", interface: interface)
+            }
             let message =
                 status == PCAP_ERROR ? String(cString: pcap_geterr(handle)) : String(cString: pcap_statustostr(status))
             pcap_close(handle)

@@ -4,16 +4,15 @@ import Glibc
 import SystemPackage
 
 /// The instance's control socket, for `ucarp --reload`: a Unix stream socket named by the
-/// daemon's pid in a root-only directory (``directory``, 0700; the socket 0600), and every
-/// connection's peer checked with `SO_PEERCRED` (uid 0 only), so that only root can ask.
+/// daemon's pid in a directory of its user's alone (``ControlDirectory/own``, 0700; the socket
+/// 0600), and every connection's peer checked with `SO_PEERCRED` (root, or the daemon's own
+/// user), so that nobody else can ask.
 ///
 /// The daemon's poll loop serves it and never blocks on it: the listener and the connections
 /// are non-blocking, a request is one short line read as it comes (at most
 /// ``requestLimit`` bytes, within ``requestTimeout``), and the answer is a few lines written
 /// once. Requests: `identify` (answered with ``InstanceIdentity/lines`` and `pid=`), `reload`.
 final class ControlSocket {
-    /// Where the instances' sockets are: in the runtime directory, root's alone.
-    static let directory = FilePath("/run/ucarp/control")
     static let requestLimit = 128
     static let requestTimeout = MonotonicDuration.seconds(2)
     static let connectionLimit = 4
@@ -35,13 +34,13 @@ final class ControlSocket {
 
     /// The socket path of the instance of process `pid`.
     static func path(of pid: pid_t) -> FilePath {
-        directory.appending("\(pid).sock")
+        ControlDirectory.own.appending("\(pid).sock")
     }
 
     /// Opens the socket of this process, the directory made if need be.
     init() throws(DaemonError) {
-        try System.makePrivateDirectory(FilePath("/run/ucarp"), mode: 0o755)
-        try System.makePrivateDirectory(Self.directory, mode: 0o700)
+        try System.makePrivateDirectory(ControlDirectory.runtime, mode: 0o755, rootsToo: true)
+        try System.makePrivateDirectory(ControlDirectory.own, mode: 0o700)
         path = Self.path(of: getpid())
         listener = try System.listenUnix(at: path)
     }
@@ -105,9 +104,11 @@ final class ControlSocket {
         while connections.count < Self.connectionLimit,
             let descriptor = try? System.accept(listener, subject: path.string)
         {
-            // Only root may ask; the directory keeps others out already, this is the second lock.
-            guard (try? System.peerUID(of: descriptor, subject: path.string)) == 0 else {
-                Self.answer(descriptor, "refused: only root may use the control socket\n")
+            // Only root and our user may ask; the directory keeps others out already, this is
+            // the second lock.
+            guard let peer = try? System.peerUID(of: descriptor, subject: path.string), ControlDirectory.mayAsk(peer)
+            else {
+                Self.answer(descriptor, "refused: only root or the daemon's user may use the control socket\n")
                 continue
             }
             connections.append(Connection(descriptor: descriptor, deadline: now + Self.requestTimeout))

@@ -128,6 +128,9 @@ extension Daemon {
         if new.daemonize != settings.daemonize {
             return .unsupported("--daemonize cannot be added or removed by a reload")
         }
+        if new.watchdog != settings.watchdog {
+            return .unsupported("--watchdog cannot be added or removed by a reload")
+        }
         guard context.executable != nil else { return .unsupported("the binary on disk is unknown (no /proc)") }
         if let refusal = instance.reloadRefusal { return refusal }
         guard let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:)) else {

@@ -57,15 +57,37 @@ package enum ReloadClient {
         var nobodyListens = false
     }
 
-    /// Every instance's control socket that answers, with what it says it is.
+    /// Every instance's control socket that answers, with what it says it is, in every
+    /// ``ControlDirectory`` (root's instances' and each user's); a failure only when none of
+    /// them could be read.
     static func instances() -> Result<[(pid: String, identity: InstanceIdentity, path: FilePath)], Failure> {
-        guard let directory = opendir(ControlSocket.directory.string) else {
+        var found: [(pid: String, identity: InstanceIdentity, path: FilePath)] = []
+        var failures: [Failure] = []
+        var read = false
+        for directory in ControlDirectory.all() {
+            switch instances(in: directory) {
+            case .success(let some):
+                read = true
+                found += some
+            case .failure(let failure):
+                failures.append(failure)
+            }
+        }
+        if !read, let failure = failures.first { return .failure(failure) }
+        return .success(found)
+    }
+
+    /// The instances whose sockets are in `directory`: none when it does not exist.
+    static func instances(
+        in controlDirectory: FilePath
+    ) -> Result<[(pid: String, identity: InstanceIdentity, path: FilePath)], Failure> {
+        guard let directory = opendir(controlDirectory.string) else {
             if errno == ENOENT { return .success([]) }
             let reason = Errno(rawValue: errno).description
             return .failure(
                 Failure(
-                    message: "\(ControlSocket.directory): \(reason)"
-                        + (errno == EACCES ? " (only root may reload)" : "")))
+                    message: "\(controlDirectory): \(reason)"
+                        + (errno == EACCES ? " (only root or the daemon's user may reload)" : "")))
         }
         defer { closedir(directory) }
         var names: [String] = []
@@ -77,7 +99,7 @@ package enum ReloadClient {
         }
         var found: [(pid: String, identity: InstanceIdentity, path: FilePath)] = []
         for name in names.sorted() {
-            let path = ControlSocket.directory.appending(name)
+            let path = controlDirectory.appending(name)
             // A socket left by an instance that died (or one not answering) is not an instance;
             // one nobody listens on any more (the instance was killed) is removed on the way.
             let answer: String

@@ -6,19 +6,21 @@ import SystemPackage
 /// The system calls of reloading in place: the control socket, the state's memfd, `execve`.
 extension System {
     /// `mkdir` with `mode`, an existing directory accepted if it is a directory (not a
-    /// symbolic link), owned by root and closed to others, as `mode` says.
-    static func makePrivateDirectory(_ path: FilePath, mode: mode_t) throws(DaemonError) {
+    /// symbolic link), ours and closed to others, as `mode` says; with `rootsToo`, one of
+    /// root's is accepted as it is (a daemon run by another user, under root's /run/ucarp).
+    static func makePrivateDirectory(_ path: FilePath, mode: mode_t, rootsToo: Bool = false) throws(DaemonError) {
         let made = path.withPlatformString { Glibc.mkdir($0, mode) }
         if made != 0 && Glibc.errno != EEXIST {
             throw .system(call: "mkdir", subject: path.string, errno: Errno(rawValue: Glibc.errno))
         }
         var info = stat()
         _ = try call("lstat", on: path.string) { path.withPlatformString { lstat($0, &info) } }
-        guard info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else {
+        guard info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() || (rootsToo && info.st_uid == 0) else {
             throw .unsafeDirectory(
                 option: "the control socket", path: path.string,
                 reason: "not a directory of ours (a link, or another owner's)")
         }
+        guard info.st_uid == geteuid() else { return }
         if info.st_mode & 0o777 & ~mode != 0 {
             _ = try call("chmod", on: path.string) { path.withPlatformString { chmod($0, mode) } }
         }

@@ -5,7 +5,8 @@ import Logging
 import SystemPackage
 import UCarpConfiguration
 
-/// The supervising parent of a daemonized instance, the shell of ``SupervisorStateMachine``: it holds
+/// The supervising parent of a daemonized instance (or of one in the foreground with
+/// `--watchdog`), the shell of ``SupervisorStateMachine``: it holds
 /// the pid file, forks the worker (which runs the ``Daemon``), passes signals on to it,
 /// reads its reports, and cleans up after it and restarts it when it dies.
 ///
@@ -58,6 +59,11 @@ final class Supervisor {
     var logger: Logger { first.logger }
 
     func run() -> Never {
+        // A worker's report to a supervisor that is gone must fail (EPIPE), not kill it before
+        // it can leave (``Instance/supervisorLost(at:)``); ``Daemonizer/detach()`` ignores it
+        // already, the foreground (`--watchdog`) did not. Scripts get every signal back at its
+        // default (swiftcarp_spawn).
+        signal(SIGPIPE, SIG_IGN)
         do throws(DaemonError) {
             try System.becomeSubreaper()
             try pidFile?.write(pid: getpid())
@@ -171,9 +177,10 @@ final class Supervisor {
         buffer = []
         worker = pid
         supervision.workerStarted(pid: pid, at: now)
-        if workersStarted == 1 {
+        if workersStarted == 1, first.settings.daemonize {
             // The first worker finishes the start-up (Daemonizer): the supervisor's own
             // errors go to syslog from now on, the starting command waits for the worker alone.
+            // In the foreground (--watchdog) both log where they were started.
             first.logOutput.terminal = .none
             try? System.duplicate(.standardInput, as: .standardError, subject: "standard error")
         }
@@ -245,8 +252,8 @@ final class Supervisor {
 }
 
 extension Daemon {
-    /// `--daemonize`: runs the instance in a worker under a ``Supervisor`` that releases the
-    /// address and restarts it when it dies. Call after ``daemonize()``.
+    /// `--daemonize` or `--watchdog`: runs the instance in a worker under a ``Supervisor`` that
+    /// releases the address and restarts it when it dies. Call after ``daemonize()``, if at all.
     public func runSupervised() -> Never {
         Supervisor(first: self).run()
     }

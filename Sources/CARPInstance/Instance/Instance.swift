@@ -155,6 +155,8 @@ package struct Instance {
             healthChecked: settings.check != nil, announcements: Self.announcementSchedule(settings),
             handOverWait: Self.handOverWait(settings), preemptDelay: settings.preemptDelay)
         configuration.authentication = settings.authentication
+        // Under the guard the key, not the skew, decides who follows a leaving master.
+        configuration.staggeredTakeOver = settings.etcd == nil
         machine = CARPStateMachine(
             configuration: configuration, remembering: strictPeers, at: MonotonicInstant(nanoseconds: 0))
         scripts = ScriptQueue(timeout: settings.scriptTimeout, debug: settings.debug)

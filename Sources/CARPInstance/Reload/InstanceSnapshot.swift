@@ -99,6 +99,7 @@ package struct InstanceSnapshot: Equatable {
             lines.append("role=backup")
             switch timer {
             case .masterDown(let deadline): lines.append("master-down-at=\(deadline.nanoseconds)")
+            case .masterLeft(let deadline): lines.append("master-left-at=\(deadline.nanoseconds)")
             case .unarmed: lines.append("timer=unarmed")
             case .noCarrier: lines.append("timer=no-carrier")
             }
@@ -162,6 +163,8 @@ package struct InstanceSnapshot: Equatable {
             let timer: CARPStateMachine.Backup.Timer
             if let deadline = try instant("master-down-at") {
                 timer = .masterDown(deadline)
+            } else if let deadline = try instant("master-left-at") {
+                timer = .masterLeft(deadline)
             } else {
                 switch values["timer"] {
                 case "unarmed": timer = .unarmed

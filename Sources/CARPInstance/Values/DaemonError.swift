@@ -22,6 +22,9 @@ public enum DaemonError: Error, CustomStringConvertible {
     case pidFileNotOurs(path: String, owner: UInt32)
     /// An IPv6 `--srcip` the interface does not have: adverts from it would not be ours.
     case sourceAddressNotOnInterface(address: IPv6Address, interface: String)
+    /// The system refused what needs `capability` (an unprivileged daemon without it):
+    /// `action` says what on `interface`, as "capture on eth0".
+    case missingCapability(capability: String, action: String, interface: String)
     /// The settings' families disagree (the command line refuses this first).
     case familyMismatch(String)
 
@@ -56,6 +59,8 @@ public enum DaemonError: Error, CustomStringConvertible {
             "--pidfile \(path) belongs to uid \(owner), not to us: that user could hold its lock; remove it"
         case .sourceAddressNotOnInterface(let address, let interface):
             "--srcip \(address) is not an address of [\(interface)]: give one that 'ip -6 addr show dev \(interface)' lists"
+        case .missingCapability(let capability, let action, let interface):
+            "need \(capability) to \(action) on \(interface) (run as root or grant it)"
         case .familyMismatch(let message): message
         case .etcd(let message): "etcd: \(message)"
         case .authState(let path, let reason): "--auth-state '\(path)': \(reason)"
