@@ -315,3 +315,35 @@ test_reload_under_daemonize_then_worker_killed_is_cleaned_up() {
     wait_for 10 only_owner h1 || fail "the new worker did not take the address back (owners: $(owners))"
     [ "$(cat "$WORK/h1.pidfile")" = "$supervisor" ] || fail "the pid file now says $(cat "$WORK/h1.pidfile")"
 }
+
+# --watchdog: the foreground process is the supervisor, and it follows its worker's reload as
+# under --daemonize (same pid, the new binary, still logging where it was started); a SIGKILL
+# of the worker afterwards still hands the address over.
+test_reload_under_watchdog_reexecutes_the_foreground_supervisor() {
+    topology_up 2
+    cp "$SWIFTCARP" "$WORK/ucarp"
+    run_on h1 "$WORK/ucarp" --interface=eth0 --srcip="$(host_address 1)" --vhid=7 --pass=hunter2 \
+        --addr="$VIP" --upscript="$WORK/up" --downscript="$WORK/down" --facility=none --advskew=0 \
+        --statefile="$WORK/h1.state" --watchdog
+    wait_for 5 listening h1 || fail "h1 did not start: $(log_of h1)"
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    local supervisor worker
+    supervisor=$(pid_of h1)
+    cp "$SWIFTCARP" "$WORK/ucarp.new"
+    mv "$WORK/ucarp.new" "$WORK/ucarp"
+    reload_ask h1 --statefile="$WORK/h1.state" || fail "--reload exited $?: $(cat "$WORK/reload.out")"
+    wait_for 5 reload_runs_new "$supervisor" "$WORK/ucarp" \
+        || fail "the supervisor, pid $supervisor, runs $(readlink "/proc/$supervisor/exe"), not the new $WORK/ucarp"
+    worker=$(reload_worker_of h1 "$supervisor")
+    [ -n "$worker" ] || fail "no worker under the supervisor $supervisor"
+    reload_runs_new "$worker" "$WORK/ucarp" || fail "the worker, pid $worker, runs $(readlink "/proc/$worker/exe")"
+    wait_for 3 log_has h1 "the supervisor executes $WORK/ucarp" || fail "the foreground log does not say: $(log_of h1)"
+    holds_for 1 only_owner h1 || fail "the address moved (owners: $(owners))"
+    kill -KILL "$worker"
+    wait_for 3 only_owner h2 || fail "h2 did not take over from the killed worker (owners: $(owners))"
+    wait_for 3 log_has h1 "The instance \(pid $worker\) was killed by signal 9 while MASTER" \
+        || fail "the re-executed supervisor did not clean up: $(log_of h1)"
+    kill -TERM "$supervisor"
+    wait_for 3 has_exited h1 || fail "TERM did not end the foreground process"
+}
