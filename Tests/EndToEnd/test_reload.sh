@@ -347,3 +347,29 @@ test_reload_under_watchdog_reexecutes_the_foreground_supervisor() {
     kill -TERM "$supervisor"
     wait_for 3 has_exited h1 || fail "TERM did not end the foreground process"
 }
+
+# The worst case: a binary on disk that re-executes the worker but cannot even start as the
+# supervisor (here a script that runs the real one for the worker and exits 1 otherwise).
+# The supervisor is gone then; the worker hears its pipe close and leaves, handing the
+# address over: no address is left without a process that answers for it.
+test_reload_under_daemonize_supervisor_that_cannot_start_leaves_no_orphan() {
+    topology_up 3
+    cp "$SWIFTCARP" "$WORK/ucarp"
+    RELOAD_TOPOLOGY=no RELOAD_BINARY="$WORK/ucarp" reload_pair --daemonize --pidfile="$WORK/h1.pidfile"
+    wait_for 5 test -s "$WORK/h1.pidfile" || fail "no pid file"
+    local supervisor worker
+    supervisor=$(cat "$WORK/h1.pidfile")
+    worker=$(reload_worker_of h1 "$supervisor")
+    cat > "$WORK/ucarp.new" <<SCRIPT
+#!/bin/sh
+case "\$*" in *--swiftcarp-supervise=*) exit 1 ;; esac
+exec "$SWIFTCARP" "\$@"
+SCRIPT
+    chmod 755 "$WORK/ucarp.new"
+    mv "$WORK/ucarp.new" "$WORK/ucarp"
+    reload_ask h1 --pidfile="$WORK/h1.pidfile" || fail "--reload --pidfile exited $?: $(cat "$WORK/reload.out")"
+    wait_for 5 sh -c "! kill -0 $supervisor 2>/dev/null" || fail "the supervisor, pid $supervisor, still runs"
+    wait_for 3 only_owner h2 || fail "h2 did not take over (owners: $(owners))"
+    wait_for 3 sh -c "! kill -0 $worker 2>/dev/null" || fail "the worker, pid $worker, outlived its supervisor"
+    grep -qx "STATE=STOPPED" "$WORK/h1.state" || fail "h1's state file: $(cat "$WORK/h1.state")"
+}
