@@ -6,8 +6,10 @@ import UCarpConfiguration
 
 /// `ucarp`: parse the command line as ucarp 1.5.2 does, then run one CARP instance.
 
-// A re-executed instance (`ucarp --reload`) finds its predecessor's descriptors named last.
-let (argumentBytes, handover) = ResumeHandover.take(from: ProcessArguments.current())
+// A re-executed instance (`ucarp --reload`) finds its predecessor's descriptors named last;
+// so does a re-executed supervisor (`--daemonize`), after its worker reloaded.
+let (givenBytes, supervising) = SupervisorHandover.take(from: ProcessArguments.current())
+let (argumentBytes, handover) = ResumeHandover.take(from: givenBytes)
 let arguments = argumentBytes.map { String(decoding: $0, as: UTF8.self) }
 let command: UCarpCommandLine.Command
 do {
@@ -15,6 +17,7 @@ do {
         bytes: argumentBytes, environment: .system(interfaceExists: Daemon.interfaceExists))
 } catch {
     if let handover { Reexecution.cannotCarryOn(handover, error.description, arguments: argumentBytes) }
+    if let supervising { Reexecution.cannotSupervise(supervising, error.description, arguments: argumentBytes) }
     Terminal.fail(error.description, hint: error.isCommandLineError)
     // `--reload` misused: 2, as the other ways it cannot reach an instance.
     if case .reloadUsage = error { exit(2) }
@@ -24,6 +27,9 @@ do {
 // What the predecessor checked starts an instance; anything else cannot carry on.
 if let handover, !command.startsAnInstance {
     Reexecution.cannotCarryOn(handover, "the command line no longer starts an instance", arguments: argumentBytes)
+}
+if let supervising, !command.startsAnInstance {
+    Reexecution.cannotSupervise(supervising, "the command line no longer starts an instance", arguments: argumentBytes)
 }
 
 switch command {
@@ -71,6 +77,11 @@ case .run(let settings, let warnings):
     // Before --daemonize moves to /: relative paths are the starting directory's.
     let startDirectory = UCarpCommandLine.Environment.system(interfaceExists: Daemon.interfaceExists).currentDirectory
     let identity = InstanceIdentity.of(arguments: arguments, settings: settings, currentDirectory: startDirectory)
+    if let supervising {
+        Reexecution.resumeSupervising(
+            supervising, settings: settings, logger: logger, output: output, arguments: argumentBytes,
+            identity: identity, startDirectory: startDirectory)
+    }
     let daemon: Daemon
     var resume: (handover: ResumeHandover, snapshot: InstanceSnapshot)?
     do {
@@ -110,6 +121,40 @@ enum Reexecution {
         let failure = handover.fallBack(program: ProcessArguments.program(), arguments: arguments, reason: reason)
         Terminal.fail("reload: \(failure.message)", hint: false)
         handover.fail(failure)
+        exit(ExitStatus.startupFailed.rawValue)
+    }
+
+    /// A re-executed supervisor carries on watching its worker, or falls back to the old binary.
+    static func resumeSupervising(
+        _ supervising: SupervisorHandover, settings: Settings, logger: Logger, output: LogOutput,
+        arguments: [[UInt8]], identity: InstanceIdentity, startDirectory: String?
+    ) -> Never {
+        let snapshot: SupervisorStateMachine.Snapshot
+        let daemon: Daemon
+        do throws(ReloadFailure) {
+            snapshot = try supervising.snapshot()
+        } catch {
+            cannotSupervise(supervising, error.message, arguments: arguments)
+        }
+        // The predecessor's pid file, open and locked, comes across with the rest.
+        var opened = settings
+        opened.pidFile = nil
+        do {
+            daemon = try Daemon(settings: opened, logger: logger, logOutput: output, version: Usage.version)
+        } catch {
+            cannotSupervise(supervising, error.description, arguments: arguments)
+        }
+        daemon.reload = ReloadContext(
+            program: ProcessArguments.program(), arguments: arguments, identity: identity,
+            startDirectory: startDirectory, resume: nil)
+        daemon.resumeSupervising(supervising, snapshot, pidFile: settings.pidFile)
+    }
+
+    /// The new binary cannot carry on as the supervisor: back to the old one with the state;
+    /// if that fails too, the process goes, and the worker, hearing its pipe closed, leaves.
+    static func cannotSupervise(_ supervising: SupervisorHandover, _ reason: String, arguments: [[UInt8]]) -> Never {
+        let failure = supervising.fallBack(program: ProcessArguments.program(), arguments: arguments, reason: reason)
+        Terminal.fail("supervisor re-execution: \(failure.message)", hint: false)
         exit(ExitStatus.startupFailed.rawValue)
     }
 }

@@ -17,7 +17,16 @@ import SystemPackage
 /// descriptor opened before the upgrade), it is replaced by a new file, once.
 final class PidFile {
     let path: FilePath
-    private let descriptor: FileDescriptor
+    /// Open and locked for as long as the process runs; a re-executed supervisor hands it
+    /// across (``init(inherited:path:)``), so the lock is never let go.
+    let descriptor: FileDescriptor
+
+    /// The file a predecessor opened and locked (a re-executed supervisor's): close-on-exec again.
+    init(inherited descriptor: FileDescriptor, path: FilePath) {
+        self.path = path
+        self.descriptor = descriptor
+        try? System.setCloseOnExec(descriptor, subject: path.string)
+    }
 
     /// Opens and locks the file, or says who holds it.
     init(path: FilePath) throws(DaemonError) {

@@ -44,6 +44,8 @@ extension Daemon {
         } else {
             ControlSocket.answer(
                 handover.client, "reloaded: pid \(getpid()) runs \(reload?.executable ?? "?") (SwiftCARP \(version))\n")
+            // The supervisor, if any, re-executes the binary on disk in turn.
+            report(.reloaded)
         }
     }
 

@@ -20,16 +20,40 @@ final class Supervisor {
     let first: Daemon
     let pidFile: PidFile?
     var supervision: SupervisorStateMachine
-    private var worker: pid_t = 0
-    private var workersStarted = 0
-    private var reports: FileDescriptor?
-    private var buffer: [UInt8] = []
+    var worker: pid_t = 0
+    var workersStarted = 0
+    var reports: FileDescriptor?
+    var buffer: [UInt8] = []
+    /// Set in a re-executed supervisor: it carries on watching the worker instead of starting one.
+    private let resuming: Bool
 
     init(first: Daemon) {
         self.first = first
         pidFile = first.pidFile
         first.pidFile = nil
         supervision = SupervisorStateMachine(shutdown: first.settings.shutsDown)
+        resuming = false
+    }
+
+    /// The supervisor a re-executed one carries on as (``SupervisorHandover``): `first` is an
+    /// instance opened afresh (its capture for the leaving advertisement), the pid file, the
+    /// worker and its pipe the predecessor's.
+    init(
+        resuming first: Daemon, handover: SupervisorHandover, snapshot: SupervisorStateMachine.Snapshot,
+        pidFile path: String?
+    ) {
+        self.first = first
+        pidFile = handover.pidFile.flatMap { descriptor in
+            path.map { PidFile(inherited: descriptor, path: FilePath($0)) }
+        }
+        first.pidFile = nil
+        supervision = SupervisorStateMachine(resuming: snapshot)
+        worker = snapshot.worker
+        workersStarted = 1
+        reports = handover.reports
+        try? System.setCloseOnExec(handover.reports, subject: "the worker's reports")
+        buffer = snapshot.pending
+        resuming = true
     }
 
     var logger: Logger { first.logger }
@@ -47,7 +71,8 @@ final class Supervisor {
             logger.error("\(error.description)")
             finish(.exit(.startupFailed))
         }
-        perform(supervision.started(at: MonotonicClock.now()))
+        perform(
+            resuming ? supervision.resumed(at: MonotonicClock.now()) : supervision.started(at: MonotonicClock.now()))
         var descriptors = [
             pollfd(fd: first.signals.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
             pollfd(fd: -1, events: Int16(POLLIN), revents: 0),
@@ -74,6 +99,7 @@ final class Supervisor {
                 }
             }
             perform(supervision.timePassed(at: MonotonicClock.now()))
+            perform(supervision.settled(at: MonotonicClock.now()))
         }
     }
 
@@ -108,6 +134,8 @@ final class Supervisor {
                 first.notifyStop(previous: previous)
             case .recordStopped(let previous):
                 first.recordStopped(previous: previous)
+            case .reexecute:
+                reexecute()
             case .exit, .dieOf:
                 finish(action)
             }

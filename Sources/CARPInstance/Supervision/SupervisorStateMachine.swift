@@ -55,6 +55,10 @@ package struct SupervisorStateMachine {
         case exit(ExitStatus)
         /// Die of this signal, as the worker did.
         case dieOf(Instance.Signal)
+        /// Execute the binary on disk in place, handing this machine's ``snapshot`` across
+        /// (the worker has reloaded: a package upgrade reaches the supervisor too); if that
+        /// fails, carry on as before.
+        case reexecute
     }
 
     package enum Phase: Equatable {
@@ -78,10 +82,39 @@ package struct SupervisorStateMachine {
     package private(set) var deaths: [MonotonicInstant] = []
     /// A termination signal was passed on: the worker's death is the end, whatever it is.
     package private(set) var stopping = false
+    /// The worker said it reloaded: the supervisor re-executes once this turn's events are in
+    /// (``settled(at:)``), unless the worker died meanwhile.
+    package private(set) var reexecutionDue = false
 
     package init(policy: Policy = Policy(), shutdown: Bool) {
         self.policy = policy
         self.shutdown = shutdown
+    }
+
+    /// The machine a re-executed supervisor carries on with: its worker running, what it
+    /// reported and the deaths counted before.
+    package init(resuming snapshot: Snapshot, policy: Policy = Policy()) {
+        self.policy = policy
+        shutdown = snapshot.shutdown
+        phase = .running(pid: snapshot.worker)
+        role = snapshot.role
+        children = snapshot.children
+        deaths = snapshot.deaths
+    }
+
+    /// What a re-execution hands across, with the part of a report not read whole yet; nil
+    /// unless a worker runs (``settled(at:)`` asks for it only then).
+    package func snapshot(pending: [UInt8]) -> Snapshot? {
+        guard case .running(let pid) = phase, pid > 0, !stopping else { return nil }
+        return Snapshot(
+            worker: pid, role: role, children: children, deaths: deaths, shutdown: shutdown, pending: pending)
+    }
+
+    /// The new image runs: the worker may have ended while it started (its SIGCHLD was
+    /// pending across `execve`, the child is still this process's), so collect it first.
+    package func resumed(at now: MonotonicInstant) -> [Action] {
+        guard case .running(let pid) = phase else { return [] }
+        return [.log(.info, "Supervisor re-executed, watching the instance (pid \(pid)) as before"), .reap]
     }
 
     package var nextDeadline: MonotonicInstant? {
@@ -114,7 +147,18 @@ package struct SupervisorStateMachine {
         switch report {
         case .role(let role): self.role = role
         case .children(let pids): children = pids
+        case .reloaded: reexecutionDue = true
         }
+    }
+
+    /// Every event of the loop's turn is handled (reports read, the worker reaped if it
+    /// ended): the re-execution a reload asked for goes ahead only now, with a worker that is
+    /// still running and not being stopped, so that no death is left between two images.
+    package mutating func settled(at now: MonotonicInstant) -> [Action] {
+        guard reexecutionDue else { return [] }
+        reexecutionDue = false
+        guard case .running(let pid) = phase, pid > 0, !stopping else { return [] }
+        return [.reexecute]
     }
 
     package mutating func received(signal: Instance.Signal, at now: MonotonicInstant) -> [Action] {
@@ -139,6 +183,7 @@ package struct SupervisorStateMachine {
     /// The worker ended (after ``Action/reap``); `pid` is the one reaped.
     package mutating func workerEnded(_ status: Child.Status, at now: MonotonicInstant) -> [Action] {
         guard case .running(let pid) = phase else { return [] }
+        reexecutionDue = false
         switch status {
         case .exited(let code) where Self.documentedExits.contains(code):
             phase = .finished
@@ -221,11 +266,14 @@ extension SupervisorStateMachine {
         case role(ReportedState)
         /// The pids of the worker's running children, each the leader of its process group.
         case children([Int32])
+        /// The worker re-executed the binary on disk (`ucarp --reload`) and carries on in it.
+        case reloaded
 
         package var line: String {
             switch self {
             case .role(let role): "ROLE \(role.rawValue)\n"
             case .children(let pids): (["CHILDREN"] + pids.map(String.init)).joined(separator: " ") + "\n"
+            case .reloaded: "RELOADED\n"
             }
         }
 
@@ -243,6 +291,8 @@ extension SupervisorStateMachine {
                     pids.append(pid)
                 }
                 self = .children(pids)
+            case "RELOADED" where words.count == 1:
+                self = .reloaded
             default:
                 return nil
             }
