@@ -322,9 +322,11 @@ test_reload_under_daemonize_then_worker_killed_is_cleaned_up() {
 test_reload_under_watchdog_reexecutes_the_foreground_supervisor() {
     topology_up 2
     cp "$SWIFTCARP" "$WORK/ucarp"
-    run_on h1 "$WORK/ucarp" --interface=eth0 --srcip="$(host_address 1)" --vhid=7 --pass=hunter2 \
-        --addr="$VIP" --upscript="$WORK/up" --downscript="$WORK/down" --facility=none --advskew=0 \
-        --statefile="$WORK/h1.state" --watchdog
+    # Scripts named relative to where it was started: a foreground worker stays there across
+    # reloads (a second reload would not find them from /).
+    (cd "$WORK" && run_on h1 "$WORK/ucarp" --interface=eth0 --srcip="$(host_address 1)" --vhid=7 --pass=hunter2 \
+        --addr="$VIP" --upscript=./up --downscript=./down --facility=none --advskew=0 \
+        --statefile="$WORK/h1.state" --watchdog)
     wait_for 5 listening h1 || fail "h1 did not start: $(log_of h1)"
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
@@ -339,6 +341,12 @@ test_reload_under_watchdog_reexecutes_the_foreground_supervisor() {
     [ -n "$worker" ] || fail "no worker under the supervisor $supervisor"
     reload_runs_new "$worker" "$WORK/ucarp" || fail "the worker, pid $worker, runs $(readlink "/proc/$worker/exe")"
     wait_for 3 log_has h1 "the supervisor executes $WORK/ucarp" || fail "the foreground log does not say: $(log_of h1)"
+    holds_for 1 only_owner h1 || fail "the address moved (owners: $(owners))"
+    reload_ask h1 --statefile="$WORK/h1.state" || fail "a second --reload exited $?: $(cat "$WORK/reload.out")"
+    wait_for 5 reload_runs_new "$supervisor" "$WORK/ucarp" || fail "the supervisor is gone after a second reload"
+    worker=$(reload_worker_of h1 "$supervisor")
+    [ -n "$worker" ] || fail "no worker under the supervisor $supervisor after a second reload"
+    [ "$(readlink "/proc/$worker/cwd")" = "$WORK" ] || fail "the worker moved to $(readlink "/proc/$worker/cwd")"
     holds_for 1 only_owner h1 || fail "the address moved (owners: $(owners))"
     kill -KILL "$worker"
     wait_for 3 only_owner h2 || fail "h2 did not take over from the killed worker (owners: $(owners))"

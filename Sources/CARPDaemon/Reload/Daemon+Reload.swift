@@ -22,11 +22,12 @@ extension Daemon {
         }
     }
 
-    /// A re-executed `--daemonize` worker: reports to its supervisor again, and works in /
-    /// as before. Call before ``run()``.
+    /// A re-executed supervised worker: reports to its supervisor again and, detached
+    /// (`--daemonize`), works in / as before (a `--watchdog` worker stays where it was started:
+    /// its relative paths are read there at the next reload). Call before ``run()``.
     package func resumeUnderSupervisor() {
-        guard let link = reload?.resume?.handover.supervisor else { return }
-        _ = chdir("/")
+        guard let resume = reload?.resume, let link = resume.handover.supervisor else { return }
+        if resume.snapshot.daemonized { _ = chdir("/") }
         attachSupervisor(link: link)
     }
 
