@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -26,17 +27,28 @@ static int fill_unix_address(struct sockaddr_un *address, const char *path) {
 }
 
 int swiftcarp_control_listen(const char *path) {
+    // Bound and listening under a temporary name, then renamed over `path`: a client never
+    // finds the name on a socket that does not listen yet (it removes such a name as left by
+    // a killed instance).
+    char temporary[sizeof ((struct sockaddr_un *)0)->sun_path];
+    if (strlen(path) + 4 >= sizeof temporary) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(temporary, path);
+    strcat(temporary, ".new");
     struct sockaddr_un address;
-    if (fill_unix_address(&address, path) < 0) return -1;
+    if (fill_unix_address(&address, temporary) < 0) return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    unlink(path);
+    unlink(temporary);
     mode_t old = umask(0077);
     int bound = bind(fd, (struct sockaddr *)&address, sizeof address);
     umask(old);
-    if (bound < 0 || chmod(path, 0600) < 0 || listen(fd, 8) < 0) {
+    if (bound < 0 || chmod(temporary, 0600) < 0 || listen(fd, 8) < 0 || rename(temporary, path) < 0) {
         int saved = errno;
         close(fd);
+        if (bound == 0) unlink(temporary);
         errno = saved;
         return -1;
     }

@@ -64,8 +64,9 @@ char **swiftcarp_argv(void);
 
 // Reload in place (control.c).
 
-/// socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC) bound at `path` (a stale file
-/// there removed first), mode 0600, listening. The descriptor, or -1 with errno set.
+/// socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC) bound at `path`.new, mode
+/// 0600, listening, then renamed to `path` (replacing a stale file there). The descriptor, or
+/// -1 with errno set.
 int swiftcarp_control_listen(const char *path);
 
 /// A blocking AF_UNIX stream connection to `path` (close-on-exec). The descriptor, or -1.
