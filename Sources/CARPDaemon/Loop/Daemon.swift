@@ -237,7 +237,7 @@ public final class Daemon {
     func pollTimeout(at now: MonotonicInstant) -> CInt {
         if captureBacklog { return 0 }
         // No array: this runs at every wake-up.
-        var earliest = instance.nextDeadline
+        var earliest = instance.wakeUpDeadline
         if let etcd = etcdClient?.nextDeadline { earliest = earliest.map { min($0, etcd) } ?? etcd }
         if let control = control?.nextDeadline { earliest = earliest.map { min($0, control) } ?? control }
         guard let deadline = earliest else { return -1 }
