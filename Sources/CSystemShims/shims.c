@@ -35,6 +35,15 @@ int swiftcarp_interface_flags(int socket_fd, const char *name, unsigned int *fla
     return 0;
 }
 
+int swiftcarp_interface_index(int socket_fd, const char *name, unsigned int *index) {
+    struct ifreq request;
+    if (fill_name(&request, name) != 0 || ioctl(socket_fd, SIOCGIFINDEX, &request) != 0) {
+        return -1;
+    }
+    *index = (unsigned int) request.ifr_ifindex;
+    return 0;
+}
+
 int swiftcarp_interface_mac(int socket_fd, const char *name, uint8_t mac[6], unsigned int *hardware_type) {
     struct ifreq request;
     if (fill_name(&request, name) != 0 || ioctl(socket_fd, SIOCGIFHWADDR, &request) != 0) {

@@ -39,10 +39,15 @@ final class HostStateDirectory {
         group.map { "\(maintenanceName).\($0)" } ?? maintenanceName
     }
 
+    /// The maintenance files that concern us (the host's, our group's), made once: they are
+    /// looked for at every wake-up.
+    private let maintenancePaths: [FilePath]
+
     /// Makes the directory if need be (0700), and checks that no other user could write it.
     init(path: FilePath, interface: String, vhid: UInt8, group: String?) throws(DaemonError) {
         self.path = path
         self.group = group
+        maintenancePaths = Self.maintenancePaths(in: path, group: group)
         recordName = HostRecord.fileName(interface: interface, vhid: vhid)
         try Self.prepare(path)
     }
@@ -63,15 +68,24 @@ final class HostStateDirectory {
 
     /// Whether maintenance is on for the host, or for `group`.
     static func maintenance(in path: FilePath, group: String?) throws(DaemonError) -> Bool {
-        if try System.status(of: path.appending(maintenanceName)) != nil { return true }
-        guard let group else { return false }
-        return try System.status(of: path.appending(maintenanceName(group: group))) != nil
+        try maintenance(at: maintenancePaths(in: path, group: group))
+    }
+
+    /// The host's maintenance file, then `group`'s.
+    static func maintenancePaths(in path: FilePath, group: String?) -> [FilePath] {
+        [path.appending(maintenanceName)] + (group.map { [path.appending(maintenanceName(group: $0))] } ?? [])
+    }
+
+    /// Whether any of `paths` exists (`lstat`), in order: the host's is looked for first.
+    static func maintenance(at paths: [FilePath]) throws(DaemonError) -> Bool {
+        for path in paths where try System.status(of: path) != nil { return true }
+        return false
     }
 
     /// Maintenance for us now, and the other members of our group if something changed
     /// since the last call (a record replaced, a demoting member gone); nil if not.
     func read() throws(DaemonError) -> (maintenance: Bool, members: [HostGroup.Member]?) {
-        let maintenance = try Self.maintenance(in: path, group: group)
+        let maintenance = try Self.maintenance(at: maintenancePaths)
         guard group != nil else { return (maintenance, nil) }
         var changed = false
         if let info = try System.status(of: path),

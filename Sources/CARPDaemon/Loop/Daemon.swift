@@ -48,6 +48,8 @@ public final class Daemon {
     var exitStatus: ExitStatus?
     /// The last ``drainCapture(at:)`` stopped at its bound with frames perhaps left.
     var captureBacklog = false
+    /// The frames of one ``drainCapture(at:)``, decoded; kept to reuse its storage.
+    var captured: [AdvertisementOutcome] = []
     /// `ucarp --reload`: how to re-execute, and the predecessor's state to carry on from.
     package var reload: ReloadContext?
     /// The control socket `--reload` talks to; nil without a ``reload`` context.
@@ -237,7 +239,7 @@ public final class Daemon {
     func pollTimeout(at now: MonotonicInstant) -> CInt {
         if captureBacklog { return 0 }
         // No array: this runs at every wake-up.
-        var earliest = instance.nextDeadline
+        var earliest = instance.wakeUpDeadline
         if let etcd = etcdClient?.nextDeadline { earliest = earliest.map { min($0, etcd) } ?? etcd }
         if let control = control?.nextDeadline { earliest = earliest.map { min($0, control) } ?? control }
         guard let deadline = earliest else { return -1 }
@@ -273,20 +275,21 @@ public final class Daemon {
     /// takeover by more than that many frames' work. What is left is read after the timers
     /// (``captureBacklog`` makes the next poll return at once).
     func drainCapture(at now: MonotonicInstant) {
-        captureBacklog = false
-        for _ in 0..<Self.framesPerWakeUp {
-            switch capture.next() {
-            case .none:
-                return
-            case .error(let message):
-                // Linux reports a downed interface once as an error on the socket.
-                logger.debug("Capture on [\(interfaceName)]: \(message)")
-                return
-            case .frame(let bytes):
-                perform(instance.received(codec.decode(frame: bytes), at: now), at: now)
-            }
+        // Decoded first, acted on once libpcap has returned: acting sends on the capture.
+        captured.removeAll(keepingCapacity: true)
+        let codec = codec
+        let result = capture.dispatch(upTo: Self.framesPerWakeUp) { captured.append(codec.decode(frame: $0)) }
+        for outcome in captured {
+            perform(instance.received(outcome, at: now), at: now)
         }
-        captureBacklog = true
+        switch result {
+        case .frames(let count):
+            captureBacklog = count == Self.framesPerWakeUp
+        case .error(let message):
+            // Linux reports a downed interface once as an error on the socket.
+            captureBacklog = false
+            logger.debug("Capture on [\(interfaceName)]: \(message)")
+        }
     }
 
     /// How many captured frames one wake-up handles at most (``drainCapture(at:)``): about a

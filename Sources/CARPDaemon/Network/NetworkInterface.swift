@@ -72,16 +72,17 @@ final class NetworkInterface {
     /// `SIOCGIFFLAGS`: running means up with carrier (`IFF_RUNNING`), as ucarp checks it.
     /// Missing when no interface has the name, or another one than ours (a new index: ours was
     /// deleted and one of the same name created, whose flags are not ours to read). It runs at
-    /// every wake-up: the flags are read with the C name made once, and no error is built.
+    /// every wake-up: two `ioctl`s on the socket already open, with the C name made once, and
+    /// no error built.
     func linkState() -> LinkState {
-        do throws(DaemonError) {
-            guard try System.interfaceIndex(of: name) == index else { return .missing(.operationNotSupportedByDevice) }
-        } catch {
-            guard case .system(_, _, let errno) = error else { return .missing(.operationNotSupportedByDevice) }
-            return .missing(errno)
-        }
-        var flags: UInt32 = 0
         let descriptor = socket.rawValue
+        var current: UInt32 = 0
+        while cName.withUnsafeBufferPointer({ swiftcarp_interface_index(descriptor, $0.baseAddress, &current) }) != 0 {
+            let code = Errno(rawValue: Glibc.errno)
+            guard code == .interrupted else { return .missing(code) }
+        }
+        guard current == index else { return .missing(.operationNotSupportedByDevice) }
+        var flags: UInt32 = 0
         while cName.withUnsafeBufferPointer({ swiftcarp_interface_flags(descriptor, $0.baseAddress, &flags) }) != 0 {
             let code = Errno(rawValue: Glibc.errno)
             // ENODEV ("No such device") is what a gone interface gives.

@@ -105,24 +105,31 @@ final class PacketCapture {
         pcap_close(handle)
     }
 
-    enum Next {
-        case frame(UnsafeBufferPointer<UInt8>)
-        case none
+    /// What ``dispatch(upTo:_:)`` did.
+    enum Dispatched: Equatable {
+        /// This many frames were handed over; 0 when none was pending.
+        case frames(Int)
         case error(String)
     }
 
-    /// The next pending frame, valid until the next call; `.none` when the buffer is empty.
-    func next() -> Next {
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        switch pcap_next_ex(handle, &header, &data) {
-        case 1:
-            guard let header, let data else { return .none }
-            return .frame(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
-        case 0:
-            return .none
-        default:
-            return .error(String(cString: pcap_geterr(handle)))
+    /// Hands the pending frames to `body`, at most `limit` of them, each valid only during its
+    /// call (`pcap_dispatch`). It makes no system call once the last pending frame is read,
+    /// where `pcap_next_ex` called until it finds none polls the socket once more (with a
+    /// zero timeout) to learn that the ring is empty: one system call per wake-up saved.
+    func dispatch(upTo limit: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Dispatched {
+        withoutActuallyEscaping(body) { body in
+            var context = body
+            let count = withUnsafeMutablePointer(to: &context) { pointer in
+                pcap_dispatch(
+                    handle, CInt(limit),
+                    { user, header, data in
+                        guard let user, let header, let data else { return }
+                        let body = UnsafeMutableRawPointer(user).assumingMemoryBound(
+                            to: ((UnsafeBufferPointer<UInt8>) -> Void).self)
+                        body.pointee(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
+                    }, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
+            }
+            return count >= 0 ? .frames(Int(count)) : .error(String(cString: pcap_geterr(handle)))
         }
     }
 

@@ -6,11 +6,15 @@ extension System {
     /// `lstat`: what `path` is, or nil if there is nothing there (`ENOENT`).
     static func status(of path: FilePath) throws(DaemonError) -> stat? {
         var info = stat()
-        do throws(DaemonError) {
-            _ = try call("lstat", on: path.string) { lstat(path.string, &info) }
-        } catch {
-            if case .system(_, _, .noSuchFileOrDirectory) = error { return nil }
-            throw error
+        // No error is built for a missing file: the maintenance files are looked for (and
+        // mostly missing) at every wake-up.
+        while path.withPlatformString({ lstat($0, &info) }) != 0 {
+            let code = Errno(rawValue: Glibc.errno)
+            switch code {
+            case .noSuchFileOrDirectory: return nil
+            case .interrupted: continue
+            default: throw .system(call: "lstat", subject: path.string, errno: code)
+            }
         }
         return info
     }

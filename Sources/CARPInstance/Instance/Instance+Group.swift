@@ -64,10 +64,13 @@ extension Instance {
 extension Instance {
     /// The record this instance publishes in the host-state directory, as it stands.
     ///
+    /// A `mutating func`, as ``nextDeadline`` is: the daemon asks at every wake-up, and a plain
+    /// method would copy the whole instance to be called from another module.
+    ///
     /// - Parameters:
     ///   - pid: our process's.
     ///   - since: when the state last changed (seconds since the epoch), which the shell keeps.
-    package func hostRecord(pid: Int32, since: Int64) -> HostRecord {
+    package mutating func hostRecord(pid: Int32, since: Int64) -> HostRecord {
         let state: ReportedState =
             switch phase {
             case .running: ReportedState(reportedRole)

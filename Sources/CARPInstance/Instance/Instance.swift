@@ -91,8 +91,16 @@ package struct Instance {
         case signal(Signal)
     }
 
-    /// The longest the loop sleeps while the carrier must be watched.
+    /// How often the carrier is read while it must be watched: the shell reads it at every
+    /// wake-up, and one at least this long after the last reading is due for it.
     static let carrierCheckInterval = MonotonicDuration.seconds(1)
+    /// How late past ``carrierCheckInterval`` the carrier's own wake-up may come
+    /// (``wakeUpDeadline``). A backup's
+    /// master advertises every second, and each advert arrives a fraction of a millisecond
+    /// after the second since the last reading is up: a wake-up of its own would come just
+    /// before it, twice the wake-ups of an idle backup. Within this slack the advert's
+    /// wake-up reads the carrier instead (the kernel's timer slack, for one timer).
+    static let carrierCheckSlack = MonotonicDuration.milliseconds(50)
     /// At most one warning per kind of bad packet in this span; the rest are counted.
     static let dropWarningInterval = MonotonicDuration.seconds(30)
 
@@ -185,35 +193,45 @@ package struct Instance {
             refresh: settings.garpRefresh)
     }
 
-    /// The earliest instant at which ``timePassed(at:)`` has work to do. A `mutating get`: the
-    /// daemon (another module) reads it once a wake, and a plain getter would copy the whole
-    /// instance to call it.
+    /// The earliest instant at which ``timePassed(at:)`` (or a reading of the carrier) has work
+    /// to do. A `mutating get`, as ``wakeUpDeadline`` is.
     package var nextDeadline: MonotonicInstant? {
-        mutating get {
-            var earliest: MonotonicInstant?
-            func consider(_ deadline: MonotonicInstant?) {
-                guard let deadline else { return }
-                earliest = earliest.map { min($0, deadline) } ?? deadline
-            }
-            switch phase {
-            case .running:
-                consider(machine.nextDeadline)
-                consider(carrierCheckDue)
-                consider(interfaceRetryDue)
-                consider(scripts.nextDeadline)
-                consider(health?.nextDeadline)
-                consider(metrics?.due)
-                consider(etcd?.nextDeadline)
-            case .leaving:
-                consider(scripts.nextDeadline)
-                consider(metrics?.due)
-                consider(machine.addressRelease?.deadline)
-                if etcd?.release != nil { consider(etcd?.nextDeadline) }
-            case .finished:
-                break
-            }
-            return earliest
+        mutating get { earliestDeadline(carrierSlack: .nanoseconds(0)) }
+    }
+
+    /// When the loop must wake up at the latest: ``nextDeadline``, but that the carrier's
+    /// reading may wait ``carrierCheckSlack`` for a wake-up of another cause. A `mutating get`:
+    /// the daemon (another module) reads it once a wake, and a plain getter would copy the
+    /// whole instance to call it.
+    package var wakeUpDeadline: MonotonicInstant? {
+        mutating get { earliestDeadline(carrierSlack: Self.carrierCheckSlack) }
+    }
+
+    /// The earliest deadline of the instance and its parts, the carrier's moved by `carrierSlack`.
+    private mutating func earliestDeadline(carrierSlack: MonotonicDuration) -> MonotonicInstant? {
+        var earliest: MonotonicInstant?
+        func consider(_ deadline: MonotonicInstant?) {
+            guard let deadline else { return }
+            earliest = earliest.map { min($0, deadline) } ?? deadline
         }
+        switch phase {
+        case .running:
+            consider(machine.nextDeadline)
+            consider(carrierCheckDue.map { $0 + carrierSlack })
+            consider(interfaceRetryDue)
+            consider(scripts.nextDeadline)
+            consider(health?.nextDeadline)
+            consider(metrics?.due)
+            consider(etcd?.nextDeadline)
+        case .leaving:
+            consider(scripts.nextDeadline)
+            consider(metrics?.due)
+            consider(machine.addressRelease?.deadline)
+            if etcd?.release != nil { consider(etcd?.nextDeadline) }
+        case .finished:
+            break
+        }
+        return earliest
     }
 
     // MARK: Events

@@ -8,6 +8,10 @@
 /// The interface's flags (SIOCGIFFLAGS) into *flags; 0, or -1 with errno set.
 int swiftcarp_interface_flags(int socket_fd, const char *name, unsigned int *flags);
 
+/// The interface's index (SIOCGIFINDEX) into *index, on a socket already open (if_nametoindex
+/// opens and closes one at each call); 0, or -1 with errno set.
+int swiftcarp_interface_index(int socket_fd, const char *name, unsigned int *index);
+
 /// The interface's hardware address (SIOCGIFHWADDR) into mac[6] and its ARPHRD_ type into
 /// *hardware_type; 0, or -1 with errno set.
 int swiftcarp_interface_mac(int socket_fd, const char *name, uint8_t mac[6], unsigned int *hardware_type);
