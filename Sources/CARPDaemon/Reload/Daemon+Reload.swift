@@ -152,32 +152,21 @@ extension Daemon {
             var snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:))
         else { return ReloadFailure("nothing to hand over") }
         snapshot.host.recordPath = hostState?.recordPath.string
-        var opened: [FileDescriptor] = []
-        defer { for descriptor in opened { System.release(descriptor) } }
-        do throws(DaemonError) {
-            let state = try System.memoryFile(named: "swiftcarp-state")
-            opened.append(state)
-            try System.write(Array(snapshot.encoded.utf8), to: state, subject: "the state to hand over")
-            let oldProgram = try System.open(FilePath("/proc/self/exe"), .readOnly)
-            opened.append(oldProgram)
-            let inherited = [control.listener, client] + (supervisorLink.map { [$0] } ?? [])
-            defer {
-                for descriptor in inherited {
-                    try? System.setCloseOnExec(descriptor, subject: "a descriptor handed over")
-                }
-            }
-            for descriptor in inherited { try System.clearCloseOnExec(descriptor, subject: "a descriptor handed over") }
+        logger.info("Reloading: executing \(executable)")
+        let failure = System.reexecute(
+            state: snapshot.encoded, named: "swiftcarp-state", subject: "the state to hand over",
+            inheriting: [control.listener, client] + (supervisorLink.map { [$0] } ?? []), program: executable,
+            startDirectory: settings.daemonize ? context.startDirectory : nil
+        ) { state, oldProgram in
             let handover = ResumeHandover(
                 state: state, listener: control.listener, client: client, oldProgram: oldProgram,
                 supervisor: supervisorLink)
-            // Detached, the process works in /: its relative paths are read where it started.
-            let moved = settings.daemonize && context.startDirectory.map { chdir($0) == 0 } == true
-            defer { if moved { _ = chdir("/") } }
-            logger.info("Reloading: executing \(executable)")
-            let errno = System.execute(
-                .path(executable), argv: [context.program] + context.arguments + handover.arguments)
+            return [context.program] + context.arguments + handover.arguments
+        }
+        switch failure {
+        case .executing(let errno):
             return ReloadFailure("cannot execute \(executable): \(errno.description); the old binary carries on")
-        } catch {
+        case .preparing(let error):
             return ReloadFailure("\(error.description); the old binary carries on")
         }
     }

@@ -16,31 +16,20 @@ extension Supervisor {
             logger.warning("The worker reloaded, the supervisor cannot: the binary on disk is unknown")
             return
         }
-        var opened: [FileDescriptor] = []
-        defer { for descriptor in opened { System.release(descriptor) } }
-        do throws(DaemonError) {
-            let state = try System.memoryFile(named: "swiftcarp-supervisor")
-            opened.append(state)
-            try System.write(Array(snapshot.encoded.utf8), to: state, subject: "the supervisor's state")
-            let oldProgram = try System.open(FilePath("/proc/self/exe"), .readOnly)
-            opened.append(oldProgram)
-            let inherited = [reports] + (pidFile.map { [$0.descriptor] } ?? [])
-            defer {
-                for descriptor in inherited {
-                    try? System.setCloseOnExec(descriptor, subject: "a descriptor handed over")
-                }
-            }
-            for descriptor in inherited { try System.clearCloseOnExec(descriptor, subject: "a descriptor handed over") }
+        logger.info("The worker reloaded: the supervisor executes \(executable)")
+        let failure = System.reexecute(
+            state: snapshot.encoded, named: "swiftcarp-supervisor", subject: "the supervisor's state",
+            inheriting: [reports] + (pidFile.map { [$0.descriptor] } ?? []), program: executable,
+            startDirectory: first.settings.daemonize ? context.startDirectory : nil
+        ) { state, oldProgram in
             let handover = SupervisorHandover(
                 state: state, reports: reports, pidFile: pidFile?.descriptor, oldProgram: oldProgram)
-            // Detached, the process works in /: its relative paths are read where it started.
-            let moved = first.settings.daemonize && context.startDirectory.map { chdir($0) == 0 } == true
-            defer { if moved { _ = chdir("/") } }
-            logger.info("The worker reloaded: the supervisor executes \(executable)")
-            let errno = System.execute(
-                .path(executable), argv: [context.program] + context.arguments + handover.arguments)
+            return [context.program] + context.arguments + handover.arguments
+        }
+        switch failure {
+        case .executing(let errno):
             logger.error("The supervisor cannot execute \(executable): \(errno.description); the old binary carries on")
-        } catch {
+        case .preparing(let error):
             logger.error("The supervisor cannot re-execute: \(error.description); the old binary carries on")
         }
     }
