@@ -117,4 +117,12 @@ import Testing
         }
         #expect(throws: Never.self) { try Snapshot(decoding: good) }
     }
+
+    @Test func aSnapshotErrorNamesTheStateItIsAbout() {
+        #expect(
+            SupervisorStateMachine.Snapshot.DecodingError.notASnapshot.description
+                == "the supervisor's state handed over is not a SwiftCARP state (no swiftcarp-supervisor line)")
+        #expect(
+            InstanceSnapshot.DecodingError.missing("role").description == "the state handed over has no role")
+    }
 }

@@ -10,9 +10,11 @@ import EtcdGuard
 /// are optional, their absence meaning what a predecessor without them did (`auth`, `strict-peers`,
 /// `strict-peer-N`, `demotion`, `last-peer`, `last-reason`, `last-transition-time`,
 /// `host-record`): a package upgrade from that predecessor still reloads.
-package struct InstanceSnapshot: Equatable {
+package struct InstanceSnapshot: Equatable, TextSnapshot {
     /// The version this build writes and reads.
     package static let version = 1
+    package static let header = "swiftcarp-state"
+    package static let subject = "the state handed over"
 
     package var machine: CARPStateMachine.Snapshot
     /// Whether the process had detached (`--daemonize`): the successor must not fork again.
@@ -81,28 +83,13 @@ package struct InstanceSnapshot: Equatable {
         self.etcd = etcd
     }
 
-    /// Why a snapshot cannot be read; the message names what is wrong.
-    package enum DecodingError: Error, Equatable, CustomStringConvertible {
-        case notASnapshot
-        case unknownVersion(String)
-        case missing(String)
-        case badValue(key: String, value: String)
-
-        package var description: String {
-            switch self {
-            case .notASnapshot: "the state handed over is not a SwiftCARP state (no swiftcarp-state line)"
-            case .unknownVersion(let version):
-                "the state handed over is of version \(version); this binary reads version \(InstanceSnapshot.version)"
-            case .missing(let key): "the state handed over has no \(key)"
-            case .badValue(let key, let value): "the state handed over has a bad \(key): '\(value)'"
-            }
-        }
-    }
+    /// Why a snapshot cannot be read.
+    package typealias DecodingError = SnapshotDecodingError<InstanceSnapshot>
 
     // MARK: Encoding
 
     package var encoded: String {
-        var lines = ["swiftcarp-state \(Self.version)"]
+        var lines = ["\(Self.header) \(Self.version)"]
         switch machine.role {
         case .master(let advertiseAt, let announcements):
             lines += ["role=master", "advertise-at=\(advertiseAt.nanoseconds)"]
@@ -158,15 +145,7 @@ package struct InstanceSnapshot: Equatable {
     }
 
     package init(decoding text: String) throws(DecodingError) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
-        guard let header = lines.popFirst(), header.hasPrefix("swiftcarp-state ") else { throw .notASnapshot }
-        let version = header.dropFirst("swiftcarp-state ".count)
-        guard version == "\(Self.version)" else { throw .unknownVersion(String(version)) }
-        var values: [String: String] = [:]
-        for line in lines {
-            guard let equals = line.firstIndex(of: "=") else { throw .badValue(key: "line", value: String(line)) }
-            values[String(line[..<equals])] = String(line[line.index(after: equals)...])
-        }
+        let values = try Self.values(decoding: text)
         func instant(_ key: String) throws(DecodingError) -> MonotonicInstant? {
             guard let value = values[key] else { return nil }
             guard let nanoseconds = UInt64(value) else { throw .badValue(key: key, value: value) }

@@ -5,9 +5,11 @@ extension SupervisorStateMachine {
     /// knows of it. An explicit, versioned text encoding, one `key=value` a line after a
     /// `swiftcarp-supervisor VERSION` line, like ``InstanceSnapshot``'s; a successor that does not
     /// know the version refuses it (and the supervisor falls back to the old binary).
-    package struct Snapshot: Equatable {
+    package struct Snapshot: Equatable, TextSnapshot {
         /// The version this build writes and reads.
         package static let version = 1
+        package static let header = "swiftcarp-supervisor"
+        package static let subject = "the supervisor's state handed over"
 
         /// The worker's pid: still this process's child after `execve`.
         package var worker: Int32
@@ -32,28 +34,12 @@ extension SupervisorStateMachine {
             self.pending = pending
         }
 
-        /// Why a snapshot cannot be read; the message names what is wrong.
-        package enum DecodingError: Error, Equatable, CustomStringConvertible {
-            case notASnapshot
-            case unknownVersion(String)
-            case missing(String)
-            case badValue(key: String, value: String)
-
-            package var description: String {
-                switch self {
-                case .notASnapshot:
-                    "the supervisor's state handed over is not a SwiftCARP supervisor state (no swiftcarp-supervisor line)"
-                case .unknownVersion(let version):
-                    "the supervisor's state handed over is of version \(version); this binary reads version \(Snapshot.version)"
-                case .missing(let key): "the supervisor's state handed over has no \(key)"
-                case .badValue(let key, let value): "the supervisor's state handed over has a bad \(key): '\(value)'"
-                }
-            }
-        }
+        /// Why a snapshot cannot be read.
+        package typealias DecodingError = SnapshotDecodingError<Snapshot>
 
         package var encoded: String {
             let lines = [
-                "swiftcarp-supervisor \(Self.version)",
+                "\(Self.header) \(Self.version)",
                 "worker=\(worker)",
                 "role=\(role.rawValue)",
                 "children=\(children.map(String.init).joined(separator: ","))",
@@ -65,17 +51,7 @@ extension SupervisorStateMachine {
         }
 
         package init(decoding text: String) throws(DecodingError) {
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
-            guard let header = lines.popFirst(), header.hasPrefix("swiftcarp-supervisor ") else {
-                throw .notASnapshot
-            }
-            let version = header.dropFirst("swiftcarp-supervisor ".count)
-            guard version == "\(Self.version)" else { throw .unknownVersion(String(version)) }
-            var values: [String: String] = [:]
-            for line in lines {
-                guard let equals = line.firstIndex(of: "=") else { throw .badValue(key: "line", value: String(line)) }
-                values[String(line[..<equals])] = String(line[line.index(after: equals)...])
-            }
+            let values = try Self.values(decoding: text)
             func value(_ key: String) throws(DecodingError) -> String {
                 guard let value = values[key] else { throw .missing(key) }
                 return value
