@@ -259,15 +259,10 @@ test_reload_under_daemonize_keeps_the_pid() {
     [ "$(reload_last_advskew)" = 10 ] || fail "h1 still advertises advskew $(reload_last_advskew)"
     # The worker (the ucarp whose parent is the supervisor in the pid file) runs the new file,
     # and so, once the worker told it, does the supervisor: the same pid, the pid file as it was.
-    local supervisor worker
+    local supervisor
     supervisor=$(cat "$WORK/h1.pidfile")
     [ "$supervisor" = "$RELOAD_PID_H1" ] || fail "the pid file says $supervisor, not $RELOAD_PID_H1"
-    worker=$(reload_worker_of h1 "$supervisor")
-    [ -n "$worker" ] || fail "no worker under the supervisor $supervisor"
-    [ "$(readlink "/proc/$worker/exe")" = "$WORK/ucarp" ] \
-        || fail "the worker, pid $worker, runs $(readlink "/proc/$worker/exe"), not the new $WORK/ucarp"
-    wait_for 5 reload_runs_new "$supervisor" "$WORK/ucarp" \
-        || fail "the supervisor, pid $supervisor, runs $(readlink "/proc/$supervisor/exe"), not the new $WORK/ucarp"
+    reload_both_run_new h1 "$supervisor"
 }
 
 # reload_worker_of HOST SUPERVISOR: the pid of the ucarp on HOST whose parent is SUPERVISOR.
@@ -287,6 +282,17 @@ reload_runs_new() {
     [ "$(readlink "/proc/$1/exe")" = "$2" ] && [ "$(stat -L -c %i "/proc/$1/exe")" = "$(stat -c %i "$2")" ]
 }
 
+# reload_both_run_new HOST SUPERVISOR: SUPERVISOR (within 5 s: it follows its worker) and its
+# worker on HOST both run the new $WORK/ucarp; sets RELOAD_WORKER to the worker's pid.
+reload_both_run_new() {
+    wait_for 5 reload_runs_new "$2" "$WORK/ucarp" \
+        || fail "the supervisor, pid $2, runs $(readlink "/proc/$2/exe"), not the new $WORK/ucarp"
+    RELOAD_WORKER=$(reload_worker_of "$1" "$2")
+    [ -n "$RELOAD_WORKER" ] || fail "no worker under the supervisor $2"
+    reload_runs_new "$RELOAD_WORKER" "$WORK/ucarp" \
+        || fail "the worker, pid $RELOAD_WORKER, runs $(readlink "/proc/$RELOAD_WORKER/exe"), not the new $WORK/ucarp"
+}
+
 # After a reload under --daemonize has re-executed the supervisor too, the supervisor still
 # does its work: a SIGKILL of the worker hands the address over at once (the leaving
 # advertisement), runs the down script and records STOPPED, reason daemon-died; then a worker
@@ -301,10 +307,8 @@ test_reload_under_daemonize_then_worker_killed_is_cleaned_up() {
     cp "$SWIFTCARP" "$WORK/ucarp.dpkg-new"
     mv "$WORK/ucarp.dpkg-new" "$WORK/ucarp"
     reload_ask h1 --pidfile="$WORK/h1.pidfile" || fail "--reload --pidfile exited $?: $(cat "$WORK/reload.out")"
-    wait_for 5 reload_runs_new "$supervisor" "$WORK/ucarp" \
-        || fail "the supervisor, pid $supervisor, runs $(readlink "/proc/$supervisor/exe"), not the new $WORK/ucarp"
-    worker=$(reload_worker_of h1 "$supervisor")
-    [ -n "$worker" ] || fail "no worker under the supervisor $supervisor"
+    reload_both_run_new h1 "$supervisor"
+    worker=$RELOAD_WORKER
     scripts=$(script_log h1 | wc -l)
     kill -KILL "$worker"
     wait_for 3 only_owner h2 || fail "h2 did not take over from the killed worker (owners: $(owners))"
@@ -335,17 +339,12 @@ test_reload_under_watchdog_reexecutes_the_foreground_supervisor() {
     cp "$SWIFTCARP" "$WORK/ucarp.new"
     mv "$WORK/ucarp.new" "$WORK/ucarp"
     reload_ask h1 --statefile="$WORK/h1.state" || fail "--reload exited $?: $(cat "$WORK/reload.out")"
-    wait_for 5 reload_runs_new "$supervisor" "$WORK/ucarp" \
-        || fail "the supervisor, pid $supervisor, runs $(readlink "/proc/$supervisor/exe"), not the new $WORK/ucarp"
-    worker=$(reload_worker_of h1 "$supervisor")
-    [ -n "$worker" ] || fail "no worker under the supervisor $supervisor"
-    reload_runs_new "$worker" "$WORK/ucarp" || fail "the worker, pid $worker, runs $(readlink "/proc/$worker/exe")"
+    reload_both_run_new h1 "$supervisor"
     wait_for 3 log_has h1 "the supervisor executes $WORK/ucarp" || fail "the foreground log does not say: $(log_of h1)"
     holds_for 1 only_owner h1 || fail "the address moved (owners: $(owners))"
     reload_ask h1 --statefile="$WORK/h1.state" || fail "a second --reload exited $?: $(cat "$WORK/reload.out")"
-    wait_for 5 reload_runs_new "$supervisor" "$WORK/ucarp" || fail "the supervisor is gone after a second reload"
-    worker=$(reload_worker_of h1 "$supervisor")
-    [ -n "$worker" ] || fail "no worker under the supervisor $supervisor after a second reload"
+    reload_both_run_new h1 "$supervisor"
+    worker=$RELOAD_WORKER
     [ "$(readlink "/proc/$worker/cwd")" = "$WORK" ] || fail "the worker moved to $(readlink "/proc/$worker/cwd")"
     holds_for 1 only_owner h1 || fail "the address moved (owners: $(owners))"
     kill -KILL "$worker"
