@@ -146,7 +146,7 @@ import UCarpConfiguration
         var running = Self.schedule()
         running.started(at: t0)
         let id = try #require(Self.spawned(running.timePassed(numbering: &numbering, at: t0)).first)
-        #expect(running.stop() == [.kill(id)])
+        #expect(running.stop() == id)
         #expect(running.nextDeadline == nil)
         #expect(running.running == nil)
         #expect(running.ended(status: .exited(1)).isEmpty, "not counted")
@@ -156,11 +156,11 @@ import UCarpConfiguration
         timedOut.started(at: t0)
         _ = timedOut.timePassed(numbering: &numbering, at: t0)
         _ = timedOut.timePassed(numbering: &numbering, at: t0 + .seconds(1))
-        #expect(timedOut.stop().isEmpty)
+        #expect(timedOut.stop() == nil)
 
         var idle = Self.schedule()
         idle.started(at: t0)
-        #expect(idle.stop().isEmpty)
+        #expect(idle.stop() == nil)
         #expect(idle.nextDeadline == nil)
     }
 }

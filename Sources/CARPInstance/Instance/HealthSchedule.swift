@@ -101,13 +101,13 @@ struct HealthSchedule: Equatable {
             + record(passed: false, detail: "could not start")
     }
 
-    /// The instance is leaving: no more checks; a running one is killed (unless its timeout
-    /// killed it already) and its result not counted.
-    mutating func stop() -> [Action] {
+    /// The instance is leaving: no more checks; a running one is to be killed (unless its
+    /// timeout killed it already), its result not counted. Returns the check to kill, if any.
+    mutating func stop() -> Child.ID? {
         nextStart = nil
-        guard let running else { return [] }
+        guard let running else { return nil }
         self.running = nil
-        return running.timedOut ? [] : [.kill(running.id)]
+        return running.timedOut ? nil : running.id
     }
 
     /// Takes on a predecessor's schedule (`ucarp --reload`): the verdict and streak, the check

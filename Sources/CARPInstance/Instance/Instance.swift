@@ -615,10 +615,7 @@ package struct Instance {
 
     /// What every way out does: stop the health check, record STOPPED.
     private mutating func tidyUp() -> [Action] {
-        let killed: [Action] = (health?.stop() ?? []).compactMap {
-            if case .kill(let id) = $0 { return .kill(id) }
-            return nil
-        }
+        let killed: [Action] = health?.stop().map { [.kill($0)] } ?? []
         let strict: [Action] = machine.strictState(onlyNews: false).map { [.recordStrictState($0)] } ?? []
         return killed + record(.stopped, previous: ReportedState(reportedRole), reason: .exit) + writeStoppedMetrics()
             + strict
