@@ -1,5 +1,8 @@
 /// rtnetlink datagrams captured in a network namespace (a veth pair, veth0 index 3 with
 /// 192.0.2.1/24), by a NETLINK_ROUTE socket bound to RTMGRP_LINK | RTMGRP_IPV4_IFADDR.
+/// Each datagram is kept whole as the kernel sent it, though the link messages differ only in
+/// a few bytes (index, flags, carrier, counters): fixtures, like published vectors, are not
+/// derived from one another.
 enum CapturedNetlink {
     /// `ip addr add 192.0.2.100/32 dev veth0` (index 3): RTM_NEWADDR.
     static let vipAdded = bytes(

@@ -387,7 +387,12 @@ class Daemon:
 
 def client(vip, rate, out):
     """In the client's namespace: probes to VIP at RATE until SIGTERM, then one line each to OUT:
-    SENT(monotonic) ANSWERED(0/1) RESPONDER."""
+    SENT(monotonic) ANSWERED(0/1) RESPONDER.
+
+    The probes of Benchmarks/probe.py (which answers them here too), not its sender: this one
+    runs for the whole campaign (probe.py's stops at 120 s), on the monotonic clock of the
+    history's other samples (probe.py's on the wall clock, as the benchmarks' shell), and counts
+    an answer later than 1 s as lost."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
