@@ -35,6 +35,12 @@ public struct Settings: Equatable, Sendable {
     public var watchdog = false
     /// Whether a supervisor runs the instance in a child: `--daemonize` or `--watchdog`.
     public var supervised: Bool { daemonize || watchdog }
+    /// `--no-sentinel`: no sentinel process beside a foreground instance (ucarp's one process
+    /// exactly); its address then outlives a SIGKILL of the daemon, as ucarp's does.
+    public var noSentinel = false
+    /// Whether a foreground instance forks a sentinel, which releases the address if the
+    /// daemon dies without leaving: the default when no supervisor runs it.
+    public var sentinel: Bool { !supervised && !noSentinel }
     public var ignoreInterfaceState = false
     public var noMulticast = false
     /// `--peer`: unicast advertisements to these hosts instead of multicast.

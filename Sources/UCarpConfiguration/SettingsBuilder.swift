@@ -31,6 +31,7 @@ struct SettingsBuilder {
     var shutdown = false
     var daemonize = false
     var watchdog = false
+    var noSentinel = false
     var ignoreInterfaceState = false
     var noMulticast = false
     var peers: [IPAddress] = []
@@ -116,6 +117,7 @@ struct SettingsBuilder {
             }
         case .daemonize: daemonize = true
         case .watchdog: watchdog = true
+        case .noSentinel: noSentinel = true
         case .ignoreifstate: ignoreInterfaceState = true
         case .nomcast: noMulticast = true
         case .xparam: xparam = value
@@ -351,6 +353,7 @@ struct SettingsBuilder {
         settings.shutdown = shutdown
         settings.daemonize = daemonize
         settings.watchdog = watchdog
+        settings.noSentinel = noSentinel
         settings.ignoreInterfaceState = ignoreInterfaceState
         settings.noMulticast = noMulticast
         settings.peers = peers

@@ -10,7 +10,7 @@ enum UCarpOption: String, Hashable, Sendable {
     case handoverWait
     case preemptDelay
     // The address never outlives its daemon.
-    case cleanup, watchdog
+    case cleanup, watchdog, noSentinel
     case metricsFile
     // The etcd lease guard.
     case etcd, etcdPrefix, etcdLock, etcdTTL, etcdUnreachable, etcdCACert, etcdCert, etcdKey, etcdUser
@@ -76,6 +76,7 @@ enum UCarpOption: String, Hashable, Sendable {
         // The address never outlives its daemon.
         Spelling("cleanup", takesArgument: false, id: .cleanup),
         Spelling("watchdog", takesArgument: false, id: .watchdog),
+        Spelling("no-sentinel", takesArgument: false, id: .noSentinel),
         Spelling("metrics-file", takesArgument: true, id: .metricsFile),
         // The etcd lease guard.
         Spelling("etcd", takesArgument: true, id: .etcd),

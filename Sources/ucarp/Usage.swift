@@ -63,6 +63,8 @@ enum Usage {
           keeping the address and role (exit 0; 1 refused, the reason on stderr; 2 not found)
         --watchdog: in the foreground too, a supervising parent (as with --daemonize) that
           releases the address and restarts the instance when it dies (runit, containers)
+        --no-sentinel: in the foreground, no sentinel process (by default a child that releases
+          the address if the daemon is killed): ucarp's one process exactly
         --metrics-file=<file>: Prometheus metrics for node_exporter's textfile collector (*.prom)
         --etcd=<url>[,<url>...]: MASTER only while holding an etcd lease on the group's key
           (repeatable; http:// or https:// client URLs; every host of the group needs it;

@@ -92,11 +92,15 @@ case .run(let settings, let warnings):
                 Reexecution.cannotCarryOn(handover, error.message, arguments: argumentBytes)
             }
         }
+        // In the foreground, the sentinel: forked before anything else runs in the process.
+        let sentinel = Sentinel.link(
+            for: settings, resume: resume, logger: logger, logOutput: output, version: Usage.version)
         try FileDirectory.check(settings)
         // A re-executed --daemonize worker: its supervisor holds the pid file.
         var settings = settings
         if resume?.handover.supervisor != nil { settings.pidFile = nil }
         daemon = try Daemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
+        if let sentinel { daemon.attachSentinel(link: sentinel) }
         // A re-executed instance detached already: the same process carries on.
         if settings.daemonize && resume?.snapshot.daemonized != true { try daemon.daemonize() }
     } catch {

@@ -56,6 +56,21 @@ import UCarpConfiguration
         }
     }
 
+    @Test func theSentinelsPipeGoesAcrossByNumber() throws {
+        let machine = CARPStateMachine.Snapshot(
+            role: .master(advertiseAt: t0, announcements: .none), counter: 3, healthy: true, preemptsFrom: nil)
+        var snapshot = InstanceSnapshot(machine: machine)
+        #expect(try InstanceSnapshot(decoding: snapshot.encoded).sentinel == nil)
+        snapshot.sentinel = 9
+        #expect(snapshot.encoded.contains("sentinel=9\n"))
+        #expect(try InstanceSnapshot(decoding: snapshot.encoded) == snapshot)
+        // Standard input, output or error cannot be it.
+        snapshot.sentinel = 1
+        #expect(throws: InstanceSnapshot.DecodingError.badValue(key: "sentinel", value: "1")) {
+            try InstanceSnapshot(decoding: snapshot.encoded)
+        }
+    }
+
     @Test func snapshotOfAnotherVersionIsRefusedNamingBoth() {
         let text = "swiftcarp-state 2\nrole=master\nadvertise-at=5\n"
         #expect(throws: InstanceSnapshot.DecodingError.unknownVersion("2")) { try InstanceSnapshot(decoding: text) }

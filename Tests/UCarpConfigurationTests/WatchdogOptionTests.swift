@@ -23,3 +23,22 @@ import Testing
         #expect(try runSettings(Self.required + ["--config=/etc/ucarp/vip-007.conf"], files: files).watchdog)
     }
 }
+
+/// `--no-sentinel`: a foreground instance forks no sentinel (issue 27).
+@Suite struct SentinelOptionTests {
+    @Test func aForegroundInstanceHasASentinelUnlessSupervisedOrAskedNotTo() throws {
+        let required = WatchdogOptionTests.required
+        #expect(try runSettings(required).sentinel)
+        #expect(try !runSettings(required + ["--watchdog"]).sentinel)
+        #expect(try !runSettings(required + ["-B"]).sentinel)
+        let alone = try runSettings(required + ["--no-sentinel"])
+        #expect(alone.noSentinel && !alone.sentinel)
+    }
+
+    @Test func aConfigurationFileAsksForNoneInOptions() throws {
+        let files = ["/etc/ucarp/vip-007.conf": "OPTIONS=\"--no-sentinel\"\n"]
+        #expect(
+            try !runSettings(WatchdogOptionTests.required + ["--config=/etc/ucarp/vip-007.conf"], files: files).sentinel
+        )
+    }
+}

@@ -64,6 +64,7 @@ extension Daemon {
                 children.waitForKilled()
                 pidFile?.remove()
                 control?.remove()
+                tellSentinel(.leaving)
                 exitStatus = status
             case .writeMetrics:
                 var failure: DaemonError?
@@ -90,6 +91,7 @@ extension Daemon {
                 children.waitForKilled()
                 pidFile?.remove()
                 control?.remove()
+                tellSentinel(.leaving)
                 Self.dieOfSignal(signal.rawValue)
             }
         }
@@ -122,6 +124,7 @@ extension Daemon {
     /// Tells the supervisor, if there is one. Deliberately best effort: a write fails only
     /// when the supervisor is gone, which the poll loop hears of as `POLLERR`.
     func report(_ report: SupervisorStateMachine.Report) {
+        tellSentinel(report)
         guard let supervisorLink else { return }
         try? System.write(Array(report.line.utf8), to: supervisorLink, subject: "the supervisor")
     }

@@ -40,6 +40,9 @@ public final class Daemon {
     /// With `--daemonize`: the pipe to the ``Supervisor``, for ``SupervisorStateMachine/Report``s; its
     /// reader gone (`POLLERR`) means the supervisor is.
     var supervisorLink: FileDescriptor?
+    /// In the foreground: the pipe to the ``Sentinel``, told the same reports, and
+    /// ``SupervisorStateMachine/Report/leaving`` before a documented end.
+    var sentinelLink: FileDescriptor?
     /// The interface's addresses and link over rtnetlink; nil if the socket could not be had.
     let routes: RouteWatcher?
     /// `--etcd`: the guard's HTTP client, made when ``run()`` starts.

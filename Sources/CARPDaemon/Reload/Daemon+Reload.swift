@@ -35,6 +35,14 @@ extension Daemon {
     func resume(_ handover: ResumeHandover, _ snapshot: InstanceSnapshot, at now: MonotonicInstant) {
         for (id, pid) in snapshot.runningChildren { children.adopt(id, pid: pid) }
         if !snapshot.runningChildren.isEmpty { report(.children(children.pids)) }
+        // A sentinel started afresh (the predecessor had none) learns the role carried on.
+        if snapshot.sentinel == nil {
+            switch snapshot.machine.role {
+            case .master: tellSentinel(.role(.master))
+            case .backup: tellSentinel(.role(.backup))
+            case .fault: tellSentinel(.role(.fault))
+            }
+        }
         perform(instance.resumed(from: snapshot, at: now), at: now)
         resumeHostRecord(from: snapshot)
         System.release(handover.state)
@@ -133,6 +141,9 @@ extension Daemon {
         if new.watchdog != settings.watchdog {
             return .unsupported("--watchdog cannot be added or removed by a reload")
         }
+        if new.noSentinel != settings.noSentinel {
+            return .unsupported("--no-sentinel cannot be added or removed by a reload")
+        }
         guard context.executable != nil else { return .unsupported("the binary on disk is unknown (no /proc)") }
         if let refusal = instance.reloadRefusal { return refusal }
         guard let snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:)) else {
@@ -152,10 +163,12 @@ extension Daemon {
             var snapshot = instance.snapshot(daemonized: settings.daemonize, pid: children.pid(of:))
         else { return ReloadFailure("nothing to hand over") }
         snapshot.host.recordPath = hostState?.recordPath.string
+        snapshot.sentinel = sentinelLink?.rawValue
         logger.info("Reloading: executing \(executable)")
         let failure = System.reexecute(
             state: snapshot.encoded, named: "swiftcarp-state", subject: "the state to hand over",
-            inheriting: [control.listener, client] + (supervisorLink.map { [$0] } ?? []), program: executable,
+            inheriting: [control.listener, client] + [supervisorLink, sentinelLink].compactMap { $0 },
+            program: executable,
             startDirectory: settings.daemonize ? context.startDirectory : nil
         ) { state, oldProgram in
             let handover = ResumeHandover(

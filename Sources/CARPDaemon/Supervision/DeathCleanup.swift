@@ -76,24 +76,15 @@ public enum DeathCleanup {
             logger.error("Not cleaning up: \(refusal)")
             return .invalidSettings
         }
-        var settings = settings
-        settings.pidFile = nil
-        if settings.interface == nil { settings.interface = recorded }
         let cause = result.map { " (the service ended with \($0))" } ?? ""
         logger.error("The instance died while \(previous.rawValue)\(cause): releasing \(settings.virtualAddressList)")
-        // The capture is for the advertisement alone: the down script runs without it.
-        let interfaceName = settings.interface ?? recorded ?? "?"
-        if previous == .master {
-            do {
-                try Daemon(settings: settings, logger: logger, logOutput: logOutput, version: version)
-                    .sendLeavingAdvertisement()
-            } catch {
-                logger.error("Unable to send the leaving advertisement: \(error.description)")
-            }
-        }
-        Daemon.runDownScript(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
-        Daemon.notifyStop(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
-        Daemon.recordStopped(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+        // A BACKUP or FAULT may have died during its down script: it runs again.
+        let actions: [SupervisorStateMachine.Action] =
+            (previous == .master ? [.sendLeavingAdvertisement] : [])
+            + [.runDownScript(previous: previous), .notifyStop(previous: previous), .recordStopped(previous: previous)]
+        Daemon.release(
+            actions, settings: settings, interfaceName: recorded, logger: logger, logOutput: logOutput, version: version
+        )
         return .success
     }
 

@@ -9,7 +9,7 @@ import EtcdGuard
 /// both versions (and the daemon falls back to the old binary). Keys added within a version
 /// are optional, their absence meaning what a predecessor without them did (`auth`, `strict-peers`,
 /// `strict-peer-N`, `demotion`, `last-peer`, `last-reason`, `last-transition-time`,
-/// `host-record`): a package upgrade from that predecessor still reloads.
+/// `host-record`, `sentinel`): a package upgrade from that predecessor still reloads.
 package struct InstanceSnapshot: Equatable, TextSnapshot {
     /// The version this build writes and reads.
     package static let version = 1
@@ -21,6 +21,9 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
     package var daemonized: Bool
     /// `--etcd`: the guard, and the lease of a granted master term.
     package var etcd: Etcd?
+    /// A foreground instance's pipe to its sentinel (``SentinelStateMachine``), a descriptor
+    /// that survives `execve`: the sentinel carries on watching the same pid.
+    package var sentinel: Int32?
     /// The scripts' queue: the one running (a child that survives `execve`, with its pid) and
     /// those queued, the children's numbering, a gratuitous ARP held for the up script.
     var scripts = Scripts()
@@ -125,6 +128,7 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
         lines.append("demotion=\(machine.demotion)")
         lines += host.lines
         lines.append("daemonized=\(daemonized)")
+        if let sentinel { lines.append("sentinel=\(sentinel)") }
         lines += scripts.lines
         if let health { lines += health.lines }
         if let etcd {
@@ -200,6 +204,10 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
             demotion: try Self.demotion(values))
         host = try Host(values)
         daemonized = try flag("daemonized") ?? false
+        if let value = values["sentinel"] {
+            guard let descriptor = Int32(value), descriptor > 2 else { throw .badValue(key: "sentinel", value: value) }
+            sentinel = descriptor
+        }
         etcd = try Self.etcd(values, instant: instant, flag: flag)
         scripts = try Scripts(values)
         health = try Health(values)

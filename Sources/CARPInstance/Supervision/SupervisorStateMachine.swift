@@ -148,6 +148,8 @@ package struct SupervisorStateMachine {
         case .role(let role): self.role = role
         case .children(let pids): children = pids
         case .reloaded: reexecutionDue = true
+        // The exit status tells the supervisor as much (``workerEnded(_:at:)``).
+        case .leaving: break
         }
     }
 
@@ -237,6 +239,15 @@ package struct SupervisorStateMachine {
     /// What a dead worker leaves behind: its children first (an up script still running
     /// would add the address after the down script removed it), then the hand-over.
     private mutating func cleanUp() -> [Action] {
+        let actions = Self.cleanUp(role: role, children: children)
+        role = .initial
+        children = []
+        return actions
+    }
+
+    /// What an instance that died as `role`, with these `children` running, leaves to clean
+    /// up: the supervisor's after its worker, the ``SentinelStateMachine``'s after its daemon.
+    package static func cleanUp(role: ReportedState, children: [Int32]) -> [Action] {
         var actions: [Action] = []
         if !children.isEmpty { actions.append(.killOrphans(children)) }
         if role == .master { actions.append(.sendLeavingAdvertisement) }
@@ -244,8 +255,6 @@ package struct SupervisorStateMachine {
         if role == .master || !children.isEmpty { actions.append(.runDownScript(previous: role)) }
         if role != .initial { actions.append(.notifyStop(previous: role)) }
         actions.append(.recordStopped(previous: role))
-        role = .initial
-        children = []
         return actions
     }
 
@@ -268,12 +277,16 @@ extension SupervisorStateMachine {
         case children([Int32])
         /// The worker re-executed the binary on disk (`ucarp --reload`) and carries on in it.
         case reloaded
+        /// The instance is about to end in one of its documented ways (an exit, or death by a
+        /// termination signal it handles) after its own clean-up: nothing is left to release.
+        case leaving
 
         package var line: String {
             switch self {
             case .role(let role): "ROLE \(role.rawValue)\n"
             case .children(let pids): (["CHILDREN"] + pids.map(String.init)).joined(separator: " ") + "\n"
             case .reloaded: "RELOADED\n"
+            case .leaving: "LEAVING\n"
             }
         }
 
@@ -293,6 +306,8 @@ extension SupervisorStateMachine {
                 self = .children(pids)
             case "RELOADED" where words.count == 1:
                 self = .reloaded
+            case "LEAVING" where words.count == 1:
+                self = .leaving
             default:
                 return nil
             }

@@ -1,0 +1,183 @@
+import CARPCore
+import CARPInstance
+import CSystemShims
+import Glibc
+import Logging
+import SystemPackage
+import UCarpConfiguration
+
+/// The sentinel of a foreground instance, the shell of ``SentinelStateMachine``: a child
+/// forked at start that blocks on a pipe only the daemon writes to, and releases the address
+/// if the daemon ends without saying it leaves (SIGKILL, the OOM killer, a crash).
+///
+/// The daemon stays the process that was started, as ucarp's does (same pid, signals, pid
+/// file; SIGSTOP freezes it). The sentinel ignores the signals a process group, a terminal or
+/// a service manager's stop sends (they are the daemon's), does nothing until the pipe has
+/// news (no timer, no wake-up while idle), and goes once it has acted on the pipe's end.
+/// Without `--daemonize` or `--watchdog`; `--no-sentinel` leaves it out.
+package enum Sentinel {
+    /// Signals that reach the whole process group (a terminal's Ctrl-C, `kill -- -PGID`,
+    /// systemd's stop of the cgroup): the daemon's to act on, never the sentinel's.
+    static let ignoredSignals = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+
+    /// What `ps` and `/proc/PID/comm` show for the sentinel.
+    static let name = "ucarp-sentinel"
+
+    /// The daemon's end of its sentinel's pipe, for an instance `settings` starts in the
+    /// foreground: the predecessor's after a reload (`resume`), else that of a sentinel forked
+    /// now, which must come before anything else runs in the process (no thread, no libcurl).
+    /// nil when none is wanted, or it could not be started (said in the log: the daemon runs
+    /// as ucarp's does).
+    package static func link(
+        for settings: Settings, resume: (handover: ResumeHandover, snapshot: InstanceSnapshot)?, logger: Logger,
+        logOutput: LogOutput, version: String
+    ) -> FileDescriptor? {
+        guard settings.sentinel else { return nil }
+        if let inherited = resume?.snapshot.sentinel { return FileDescriptor(rawValue: inherited) }
+        let daemon = getpid()
+        let link: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+        do throws(DaemonError) {
+            link = try System.pipe(subject: "the sentinel's pipe")
+        } catch {
+            logger.warning("No sentinel: \(error.description): a SIGKILL of this process would leave the address")
+            return nil
+        }
+        let pid: pid_t
+        do throws(DaemonError) {
+            pid = try System.fork(subject: "the sentinel")
+        } catch {
+            System.release(link.readEnd)
+            System.release(link.writeEnd)
+            logger.warning("No sentinel: \(error.description): a SIGKILL of this process would leave the address")
+            return nil
+        }
+        if pid == 0 {
+            System.release(link.writeEnd)
+            // A reload from a predecessor without a sentinel: its descriptors are the daemon's.
+            if let handover = resume?.handover {
+                for descriptor in [handover.state, handover.listener, handover.client, handover.oldProgram]
+                    + [handover.supervisor].compactMap({ $0 })
+                {
+                    System.release(descriptor)
+                }
+            }
+            watch(
+                link.readEnd, daemon: daemon, settings: settings, logger: logger, logOutput: logOutput, version: version
+            )
+        }
+        System.release(link.readEnd)
+        logger.debug("Sentinel started (pid \(pid))")
+        return link.writeEnd
+    }
+
+    /// In the forked sentinel: reads the daemon's reports until the pipe ends, then carries
+    /// out what ``SentinelStateMachine/daemonEnded()`` decides, and exits.
+    private static func watch(
+        _ pipe: FileDescriptor, daemon: pid_t, settings: Settings, logger: Logger, logOutput: LogOutput,
+        version: String
+    ) -> Never {
+        for number in ignoredSignals { signal(number, SIG_IGN) }
+        retitle("\(name): releases the address of pid \(daemon) (vhid \(settings.vhid)) if it dies")
+        var machine = SentinelStateMachine(daemon: daemon)
+        var buffer: [UInt8] = []
+        while true {
+            // Blocks until the daemon writes or ends; a failure other than EINTR (retried)
+            // cannot come from a pipe we hold, and would end it all the same.
+            let chunk = (try? System.read(pipe, upTo: 512, subject: "the daemon's pipe")) ?? []
+            if chunk.isEmpty { break }
+            buffer += chunk
+            for report in SupervisorStateMachine.Report.take(from: &buffer) { machine.received(report) }
+        }
+        System.release(pipe)
+        Daemon.release(
+            machine.daemonEnded(), settings: settings, interfaceName: nil, logger: logger, logOutput: logOutput,
+            version: version)
+        exit(ExitStatus.success.rawValue)
+    }
+
+    /// Rewrites the process's argv in place (what `ps` and `/proc/PID/cmdline` show, as BSD's
+    /// `setproctitle` does) and its name (`/proc/self/comm`), so that the sentinel is told from
+    /// the daemon, and a `pgrep -f` for the daemon's options does not find it.
+    private static func retitle(_ title: String) {
+        if let comm = try? System.open(FilePath("/proc/self/comm"), .writeOnly, options: [.closeOnExec]) {
+            try? System.write(Array(name.utf8), to: comm, subject: "/proc/self/comm")
+            System.release(comm)
+        }
+        guard let argv = swiftcarp_argv(), let first = argv[0] else { return }
+        var end = first
+        for index in 0..<Int(swiftcarp_argc()) {
+            guard let argument = argv[index] else { continue }
+            end = max(end, argument + strlen(argument))
+        }
+        let room = end - first
+        guard room > 0 else { return }
+        memset(first, 0, room)
+        for (offset, byte) in title.utf8.prefix(room).enumerated() { first[offset] = CChar(bitPattern: byte) }
+    }
+}
+
+extension Daemon {
+    /// From now on the ``Sentinel`` hears of every change of state on `link`, and of the
+    /// instance leaving. A write to a sentinel that is gone must fail (EPIPE), not kill the
+    /// daemon: SIGPIPE is ignored (scripts get it back at its default, swiftcarp_spawn).
+    package func attachSentinel(link: FileDescriptor) {
+        signal(SIGPIPE, SIG_IGN)
+        // A predecessor's handed across a reload had close-on-exec cleared for the execve.
+        try? System.setCloseOnExec(link, subject: "the sentinel's pipe")
+        sentinelLink = link
+        instance.supervisorAttached()
+    }
+
+    /// Tells the sentinel, if there is one. A sentinel that is gone (killed by hand) is said
+    /// once and forgotten; the daemon carries on as ucarp's would.
+    func tellSentinel(_ report: SupervisorStateMachine.Report) {
+        guard let link = sentinelLink else { return }
+        do throws(DaemonError) {
+            try System.write(Array(report.line.utf8), to: link, subject: "the sentinel")
+        } catch {
+            logger.warning(
+                "The sentinel is gone (\(error.description)): a SIGKILL of this process would leave the address")
+            System.release(link)
+            sentinelLink = nil
+        }
+    }
+
+    /// Carries out what a dead instance leaves to release (the ``SupervisorStateMachine``'s
+    /// actions) in a process that holds no instance of its own: the sentinel, and
+    /// `ucarp --cleanup`. An instance is opened only for the leaving advertisement.
+    /// `interfaceName`: the dead instance's, nil for the one the settings name (or the default
+    /// device, as the instance would have taken).
+    static func release(
+        _ actions: [SupervisorStateMachine.Action], settings: Settings, interfaceName: String?, logger: Logger,
+        logOutput: LogOutput, version: String
+    ) {
+        var settings = settings
+        settings.pidFile = nil
+        if settings.interface == nil { settings.interface = interfaceName }
+        let interfaceName = settings.interface ?? PacketCapture.defaultDevice() ?? "?"
+        for action in actions {
+            switch action {
+            case .log(let level, let message):
+                logger.log(level: level, "\(message)")
+            case .killOrphans(let pids):
+                for pid in pids { try? System.signalGroup(pid, SIGKILL, subject: "the orphan group \(pid)") }
+            case .sendLeavingAdvertisement:
+                do {
+                    try Daemon(settings: settings, logger: logger, logOutput: logOutput, version: version)
+                        .sendLeavingAdvertisement()
+                } catch {
+                    logger.error("Unable to send the leaving advertisement: \(error.description)")
+                }
+            case .runDownScript(let previous):
+                runDownScript(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+            case .notifyStop(let previous):
+                notifyStop(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+            case .recordStopped(let previous):
+                recordStopped(settings: settings, interfaceName: interfaceName, previous: previous, logger: logger)
+            case .startWorker, .forward, .reap, .reexecute, .exit, .dieOf:
+                // A supervisor's, about its worker: there is none here.
+                break
+            }
+        }
+    }
+}

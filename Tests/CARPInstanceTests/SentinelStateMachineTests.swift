@@ -1,0 +1,70 @@
+import CARPCore
+import Testing
+
+@testable import CARPInstance
+
+/// What the sentinel of a foreground instance does when its pipe ends, given what the daemon
+/// told it (issue 27: a killed foreground daemon leaves no address).
+@Suite struct SentinelStateMachineTests {
+    /// A sentinel told these lines, as the daemon writes them.
+    private func told(_ lines: String) -> SentinelStateMachine {
+        var sentinel = SentinelStateMachine(daemon: 100)
+        var buffer = Array(lines.utf8)
+        for report in SupervisorStateMachine.Report.take(from: &buffer) { sentinel.received(report) }
+        return sentinel
+    }
+
+    @Test func aMasterKilledIsCleanedUpAsTheSupervisorCleansUpAfterItsWorker() {
+        let actions = told("ROLE BACKUP\nROLE MASTER\n").daemonEnded()
+        #expect(
+            actions.dropFirst() == [
+                .sendLeavingAdvertisement, .runDownScript(previous: .master), .notifyStop(previous: .master),
+                .recordStopped(previous: .master),
+            ])
+        #expect(
+            actions.first
+                == .log(
+                    .error, "The instance (pid 100) died while MASTER without leaving: the sentinel cleans up after it")
+        )
+        #expect(Array(actions.dropFirst()) == SupervisorStateMachine.cleanUp(role: .master, children: []))
+    }
+
+    @Test func aBackupKilledSendsNoLeavingAdvertisementAndRunsNoDownScript() {
+        #expect(
+            told("ROLE BACKUP\n").daemonEnded().dropFirst() == [
+                .notifyStop(previous: .backup), .recordStopped(previous: .backup),
+            ])
+    }
+
+    @Test func theScriptsInFlightAreKilledFirstAndTheDownScriptRunsAfterThem() {
+        let actions = told("ROLE MASTER\nCHILDREN 200 201\n").daemonEnded()
+        #expect(actions.dropFirst().first == .killOrphans([200, 201]))
+        #expect(actions.contains(.runDownScript(previous: .master)))
+        // The scripts ended before the death: nothing of theirs to kill.
+        #expect(!told("ROLE MASTER\nCHILDREN 200\nCHILDREN\n").daemonEnded().contains(.killOrphans([200])))
+    }
+
+    @Test func aDaemonThatSaidItWasLeavingIsLeftAlone() {
+        #expect(told("ROLE MASTER\nROLE BACKUP\nLEAVING\n").daemonEnded() == [])
+        // ucarp leaves the address to a TERM without --shutdown: the daemon's choice, not a death.
+        #expect(told("ROLE MASTER\nLEAVING\n").daemonEnded() == [])
+    }
+
+    @Test func aDaemonThatNeverTookARoleOrHadStoppedLeavesNothing() {
+        #expect(told("").daemonEnded() == [])
+        #expect(told("ROLE INIT\n").daemonEnded() == [])
+        #expect(told("ROLE MASTER\nROLE STOPPED\n").daemonEnded() == [])
+    }
+
+    @Test func aReloadChangesNothingAndAnIncompleteLastLineIsNotRead() {
+        #expect(told("ROLE MASTER\nRELOADED\n").daemonEnded().contains(.sendLeavingAdvertisement))
+        // A daemon killed in the middle of writing LEAVING did not finish leaving.
+        #expect(told("ROLE MASTER\nLEAV").daemonEnded().contains(.sendLeavingAdvertisement))
+    }
+
+    @Test func theLeavingLineReadsBackAsWritten() {
+        var buffer = Array(SupervisorStateMachine.Report.leaving.line.utf8)
+        #expect(SupervisorStateMachine.Report.take(from: &buffer) == [.leaving])
+        #expect(buffer.isEmpty)
+    }
+}
