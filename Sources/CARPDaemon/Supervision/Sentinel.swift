@@ -42,16 +42,26 @@ package enum Sentinel {
             logger.warning("No sentinel: \(error.description): a SIGKILL of this process would leave the address")
             return nil
         }
+        // The signals the sentinel ignores are held back across the fork: a TERM to the
+        // process group in between would otherwise end the sentinel before it ignores them.
+        var held = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&held)
+        for number in ignoredSignals { sigaddset(&held, number) }
+        sigprocmask(SIG_BLOCK, &held, &previous)
         let pid: pid_t
         do throws(DaemonError) {
             pid = try System.fork(subject: "the sentinel")
         } catch {
+            sigprocmask(SIG_SETMASK, &previous, nil)
             System.release(link.readEnd)
             System.release(link.writeEnd)
             logger.warning("No sentinel: \(error.description): a SIGKILL of this process would leave the address")
             return nil
         }
         if pid == 0 {
+            for number in ignoredSignals { signal(number, SIG_IGN) }
+            sigprocmask(SIG_SETMASK, &previous, nil)
             System.release(link.writeEnd)
             // A reload from a predecessor without a sentinel: its descriptors are the daemon's.
             if let handover = resume?.handover {
@@ -65,6 +75,7 @@ package enum Sentinel {
                 link.readEnd, daemon: daemon, settings: settings, logger: logger, logOutput: logOutput, version: version
             )
         }
+        sigprocmask(SIG_SETMASK, &previous, nil)
         System.release(link.readEnd)
         logger.debug("Sentinel started (pid \(pid))")
         return link.writeEnd
