@@ -33,6 +33,7 @@ extension Instance {
         }
         var snapshot = InstanceSnapshot(machine: machine, daemonized: daemonized, etcd: gate)
         snapshot.host = .init(lastPeer: lastPeer, lastReason: lastReason, lastTransitionTime: lastTransitionTime)
+        snapshot.dropped = statistics.dropped
         snapshot.scripts = .init(
             lastChild: children.lastIssued, running: scripts.running,
             runningPID: scripts.running.flatMap { pid($0.id) },
@@ -62,6 +63,8 @@ extension Instance {
         lastPeer = snapshot.host.lastPeer ?? lastPeer
         lastReason = snapshot.host.lastReason ?? lastReason
         lastTransitionTime = snapshot.host.lastTransitionTime ?? lastTransitionTime
+        // The drop counts carry on (the other statistics count this process's work).
+        statistics.dropped = snapshot.dropped
         var auth: [Action] = []
         if let before = snapshot.machine.authentication, before != settings.authentication {
             auth.append(

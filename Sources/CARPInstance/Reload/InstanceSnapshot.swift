@@ -9,7 +9,7 @@ import EtcdGuard
 /// both versions (and the daemon falls back to the old binary). Keys added within a version
 /// are optional, their absence meaning what a predecessor without them did (`auth`, `strict-peers`,
 /// `strict-peer-N`, `demotion`, `last-peer`, `last-reason`, `last-transition-time`,
-/// `host-record`): a package upgrade from that predecessor still reloads.
+/// `host-record`, `replay-own`, `replay-sources`, `replay-source-N`, `dropped`): a package upgrade from that predecessor still reloads.
 package struct InstanceSnapshot: Equatable {
     /// The version this build writes and reads.
     package static let version = 1
@@ -33,6 +33,9 @@ package struct InstanceSnapshot: Equatable {
 
     /// `--check`: the monitor's verdict and streak, the check running with its pid, the next start.
     var health: Health?
+
+    /// The statistics' drop counts by reason, carried on (``Statistics``).
+    var dropped: [DropReason: UInt64] = [:]
 
     /// What `--status` shows of the instance (``HostRecord``), carried on instead of "startup".
     package var host = Host()
@@ -136,6 +139,7 @@ package struct InstanceSnapshot: Equatable {
             }
         }
         lines.append("demotion=\(machine.demotion)")
+        lines += replayLines + dropLines
         lines += host.lines
         lines.append("daemonized=\(daemonized)")
         lines += scripts.lines
@@ -218,7 +222,8 @@ package struct InstanceSnapshot: Equatable {
         machine = .init(
             role: role, counter: counter, healthy: try flag("healthy"), preemptsFrom: try instant("preempts-from"),
             authentication: try Self.authentication(values), strictPeers: try Self.strictPeers(values),
-            demotion: try Self.demotion(values))
+            demotion: try Self.demotion(values), replay: try Self.replay(values))
+        dropped = try Self.dropped(values)
         host = try Host(values)
         daemonized = try flag("daemonized") ?? false
         etcd = try Self.etcd(values, instant: instant, flag: flag)
