@@ -93,3 +93,23 @@ test_reload_etcd_backup_takes_new_endpoints() {
     [ -z "$(second_etcd_holder)" ] || fail "the backup took the key in the second cluster: '$(second_etcd_holder)'"
     log_has h2 "nothing to hand over" || fail "h2 did not say it took the settings: $(log_of h2 | tail -n 5)"
 }
+
+test_reload_etcd_added_to_a_master_takes_the_key_first() {
+    etcd_cluster_up
+    RELOAD_TOPOLOGY=no reload_pair
+    reload_watch
+    reload_write_config h1 0 "$WORK/up" "$WORK/down" "--etcd=$(etcd_endpoints) --etcd-ttl=2"
+    reload_ask h1 || fail "--reload exited $?: $(cat "$WORK/reload.out")"
+    reload_verdict "reload adding --etcd to the master"
+    etcd_holder_is h1 || fail "the key says '$(etcd_holder)' after --etcd was added"
+    holds_for 5 etcd_holder_is h1 || fail "the lease was not renewed: '$(etcd_holder)'"
+}
+
+test_reload_etcd_removed_from_a_master_frees_the_key() {
+    reload_etcd_pair
+    reload_watch
+    reload_write_config h1 0 "$WORK/up" "$WORK/down"
+    reload_ask h1 || fail "--reload exited $?: $(cat "$WORK/reload.out")"
+    reload_verdict "reload removing --etcd from the master"
+    etcd_key_free || fail "the key is still held: '$(etcd_holder)'"
+}
