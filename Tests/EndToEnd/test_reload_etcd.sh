@@ -113,3 +113,18 @@ test_reload_etcd_removed_from_a_master_frees_the_key() {
     reload_verdict "reload removing --etcd from the master"
     etcd_key_free || fail "the key is still held: '$(etcd_holder)'"
 }
+
+# The same cluster by other endpoints (a member dropped from the list): the lease is kept.
+test_reload_etcd_same_cluster_by_other_endpoints_keeps_the_lease() {
+    reload_etcd_pair
+    local lease
+    lease=$(etcd_lease_of_key)
+    reload_watch
+    reload_write_config h1 0 "$WORK/up" "$WORK/down" "--etcd=$(etcd_url 2),$(etcd_url 3) --etcd-ttl=2"
+    reload_ask h1 || fail "--reload exited $?: $(cat "$WORK/reload.out")"
+    reload_verdict "reload onto other endpoints of the same cluster"
+    etcd_holder_is h1 || fail "the key says '$(etcd_holder)'"
+    [ "$(etcd_lease_of_key)" = "$lease" ] || fail "the lease changed: $lease -> $(etcd_lease_of_key)"
+    log_has h1 "keeping it" || fail "h1 did not say it kept its lease: $(log_of h1 | tail -n 5)"
+    holds_for 5 etcd_holder_is h1 || fail "the lease was not renewed: '$(etcd_holder)'"
+}
