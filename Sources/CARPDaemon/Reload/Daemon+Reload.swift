@@ -78,20 +78,27 @@ extension Daemon {
             return
         }
         pendingReload = nil
-        reloadRequested(answering: pending.client, context: pending.context, at: now, clear: true)
+        reloadRequested(
+            answering: pending.client, context: pending.context, at: now, clear: true, etcdMovedTo: pending.etcdMovedTo)
     }
 
     /// A `reload` request: refused, put off until clear of the deadlines (`clear` false), or
     /// carried out (`clear` true: the checks are made again, the instance may have moved on).
     private func reloadRequested(
-        answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant, clear: Bool = false
+        answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant, clear: Bool = false,
+        etcdMovedTo: Settings? = nil
     ) {
         if !clear, pendingReload != nil {
             ControlSocket.answer(client, "busy: another reload is under way; try again\n")
             return
         }
         var new: Settings?
-        if let refusal = reloadRefusal(context, parsed: &new) {
+        var refusal = reloadRefusal(context, parsed: &new)
+        // The files changed again while the lease moved: the move was for other settings.
+        if refusal == nil, let target = etcdMovedTo, let new, Instance.etcdMoves(from: target, to: new) {
+            refusal = .busy("the etcd settings changed again during the reload")
+        }
+        if let refusal {
             // A move already made is undone: the reload does not go ahead.
             if clear { perform(instance.etcdMoveFailed(refusal.description, at: now), at: now) }
             if refusal.isTransient {
@@ -197,6 +204,8 @@ struct PendingReload {
     /// A change of the etcd settings: the reload waits for the move to settle
     /// (``Instance/Action/etcdMoveSettled(refusal:)``).
     var awaitingEtcd = false
+    /// The settings the etcd lease was moved for: the reload goes ahead only with them.
+    var etcdMovedTo: Settings?
 }
 
 /// A reload that changes the etcd settings (``Instance/beginEtcdMove(to:hostName:at:)``).
@@ -216,6 +225,7 @@ extension Daemon {
         }
         etcdMoveTarget = new.etcd
         pendingReload?.awaitingEtcd = true
+        pendingReload?.etcdMovedTo = new
         let hostName = new.etcd == nil ? "" : Self.hostName(logger: logger)
         let (_, actions) = instance.beginEtcdMove(to: new, hostName: hostName, at: now)
         perform(actions, at: now)
