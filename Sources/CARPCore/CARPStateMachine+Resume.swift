@@ -30,11 +30,16 @@ extension CARPStateMachine {
         public var strictPeers: [StrictState.Peer]?
         /// The demotion counter the skew is advertised with (``demotionChanged(to:at:)``).
         public var demotion: UInt32
+        /// `--auth=ucarp`: the replay filter's memory (nil from a predecessor that did not
+        /// hand it over: the successor starts with an empty one).
+        public var replay: ReplayFilter.Memory?
 
         public init(
             role: Role, counter: UInt64?, healthy: Bool?, preemptsFrom: MonotonicInstant?,
-            authentication: AuthenticationMode? = nil, strictPeers: [StrictState.Peer]? = nil, demotion: UInt32 = 0
+            authentication: AuthenticationMode? = nil, strictPeers: [StrictState.Peer]? = nil, demotion: UInt32 = 0,
+            replay: ReplayFilter.Memory? = nil
         ) {
+            self.replay = replay
             self.role = role
             self.counter = counter
             self.healthy = healthy
@@ -59,7 +64,8 @@ extension CARPStateMachine {
         return Snapshot(
             role: role, counter: counter, healthy: healthy, preemptsFrom: preemptsFrom,
             authentication: configuration.authentication,
-            strictPeers: configuration.authentication == .strict ? strictWindow.peers : nil, demotion: demotion)
+            strictPeers: configuration.authentication == .strict ? strictWindow.peers : nil, demotion: demotion,
+            replay: configuration.authentication == .ucarp ? replayFilter.memory : nil)
     }
 
     /// Takes over a predecessor's election (instead of ``start(at:)``): no transition, so no
@@ -93,7 +99,8 @@ extension CARPStateMachine {
         }
         if (snapshot.authentication ?? configuration.authentication) == configuration.authentication {
             counter = snapshot.counter
-            if let counter = snapshot.counter { replayFilter.sent(counter: counter) }
+            if let memory = snapshot.replay { replayFilter = ReplayFilter(memory: memory) }
+            if snapshot.replay == nil, let counter = snapshot.counter { replayFilter.sent(counter: counter) }
             if configuration.authentication == .strict, let peers = snapshot.strictPeers {
                 strictWindow = StrictReplayWindow(remembering: peers, at: now)
             }

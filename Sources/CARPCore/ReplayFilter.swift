@@ -60,9 +60,9 @@ public struct ReplayFilter: Sendable {
     /// A source not heard from for this long is forgotten.
     public static let forgetAfter = MonotonicDuration.seconds(900)
 
-    private var ownCounters: [UInt64] = []
-    private var nextOwn = 0
-    private var heard: [Heard] = []
+    var ownCounters: [UInt64] = []
+    var nextOwn = 0
+    var heard: [Heard] = []
 
     public init() {}
 

@@ -50,13 +50,20 @@ public final class EtcdHTTPClient {
         /// The `Authorization` header (etcd's token), if any.
         public var authorization: String?
         public var timeout: MonotonicDuration
+        /// TLS files for this request instead of the client's (a reload's etcd move reaches the
+        /// new endpoints with the new settings' files).
+        public var tls: TLS?
 
-        public init(id: UInt64, url: String, body: [UInt8], authorization: String? = nil, timeout: MonotonicDuration) {
+        public init(
+            id: UInt64, url: String, body: [UInt8], authorization: String? = nil, timeout: MonotonicDuration,
+            tls: TLS? = nil
+        ) {
             self.id = id
             self.url = url
             self.body = body
             self.authorization = authorization
             self.timeout = timeout
+            self.tls = tls
         }
     }
 
@@ -247,7 +254,7 @@ public final class EtcdHTTPClient {
             swiftcarp_curl_easy_setopt_pointer(
                 handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(transfer).toOpaque()),
         ]
-        if let tls {
+        if let tls = request.tls ?? tls {
             if let file = tls.caFile { results.append(swiftcarp_curl_easy_setopt_string(handle, CURLOPT_CAINFO, file)) }
             if let file = tls.certificateFile {
                 results.append(swiftcarp_curl_easy_setopt_string(handle, CURLOPT_SSLCERT, file))

@@ -347,24 +347,19 @@ import UCarpConfiguration
         #expect(
             ReloadCheck.Refusal.differentInstance(what: "the vhid", from: "1", to: "2").description
                 == "the vhid changed (1 -> 2): that is another instance; restart it instead")
+        // Other etcd settings are the same instance: the lease moves (Instance+EtcdMove).
         let etcd = testSettings { $0.etcd = EtcdSettings(endpoints: ["http://192.0.2.50:2379"]) }
-        guard case .unsupported = ReloadCheck.identityChange(from: old, to: etcd, interfaceName: "eth0") else {
-            Issue.record("adding --etcd is not refused")
-            return
-        }
+        #expect(ReloadCheck.identityChange(from: old, to: etcd, interfaceName: "eth0") == nil)
         let moved = testSettings { $0.etcd = EtcdSettings(endpoints: ["http://192.0.2.51:2379"]) }
-        guard case .unsupported(let why) = ReloadCheck.identityChange(from: etcd, to: moved, interfaceName: "eth0")
-        else {
-            Issue.record("a change of endpoints is not refused")
-            return
-        }
-        #expect(why.contains("--etcd endpoints"))
+        #expect(ReloadCheck.identityChange(from: etcd, to: moved, interfaceName: "eth0") == nil)
+        #expect(Instance.etcdMoves(from: old, to: etcd))
+        #expect(Instance.etcdMoves(from: etcd, to: moved))
         var otherKey = etcd
         otherKey.etcd?.lock = "/elsewhere"
-        guard case .unsupported = ReloadCheck.identityChange(from: etcd, to: otherKey, interfaceName: "eth0") else {
-            Issue.record("a change of the key is not refused")
-            return
-        }
+        #expect(Instance.etcdMoves(from: etcd, to: otherKey))
+        var otherTTL = etcd
+        otherTTL.etcd?.ttl = 9
+        #expect(!Instance.etcdMoves(from: etcd, to: otherTTL))
     }
 }
 

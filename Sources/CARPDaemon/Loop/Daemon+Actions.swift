@@ -78,6 +78,10 @@ extension Daemon {
                 sendEtcd(request, at: now)
             case .etcdCancel(let id):
                 etcdClient?.cancel(id: id)
+            case .etcdMoveRequest(let request):
+                sendEtcdMove(request, at: now)
+            case .etcdMoveSettled(let refusal):
+                etcdMoveSettled(refusal: refusal, at: now)
             case .recordStrictState(let state):
                 do throws(DaemonError) {
                     try StrictCounterFile.record(state, path: settings.authStatePath.map { FilePath($0) })

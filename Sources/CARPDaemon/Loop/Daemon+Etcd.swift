@@ -4,6 +4,7 @@ import EtcdGuard
 import EtcdHTTP
 import Glibc
 import Logging
+import UCarpConfiguration
 
 /// `--etcd`: the guard's requests over libcurl's multi interface, whose sockets and timer join
 /// the poll loop after its fixed slots.
@@ -11,6 +12,16 @@ extension Daemon {
     /// The first poll slot of the HTTP client's sockets, after the capture, the signals, the
     /// supervisor's pipe and the rtnetlink socket.
     static let firstEtcdSlot = 4
+
+    /// The HTTP client for a reload's etcd move, when `--etcd` is added (libcurl loaded then).
+    func startEtcdClientForMove() throws(DaemonError) {
+        guard etcdClient == nil else { return }
+        do {
+            etcdClient = try EtcdHTTPClient(tls: nil)
+        } catch {
+            throw .etcd(error.description)
+        }
+    }
 
     /// The HTTP client, made in the process that runs the loop (after `--daemonize`'s fork).
     func startEtcdClient() throws(DaemonError) {
@@ -25,14 +36,29 @@ extension Daemon {
 
     /// The guard's request, on its way; a request that cannot start fails at once.
     func sendEtcd(_ request: EtcdLeaseGuard.Request, at now: MonotonicInstant) {
-        guard let etcdClient, let endpoints = settings.etcd?.endpoints, endpoints.indices.contains(request.endpoint)
+        sendEtcd(request, to: settings.etcd, tls: nil, at: now)
+    }
+
+    /// A reload's etcd move's request, to the new settings' endpoints with their TLS files.
+    func sendEtcdMove(_ request: EtcdLeaseGuard.Request, at now: MonotonicInstant) {
+        let tls = etcdMoveTarget.map {
+            EtcdHTTPClient.TLS(caFile: $0.caFile, certificateFile: $0.certificateFile, keyFile: $0.keyFile)
+        }
+        sendEtcd(request, to: etcdMoveTarget, tls: tls, at: now)
+    }
+
+    private func sendEtcd(
+        _ request: EtcdLeaseGuard.Request, to etcd: EtcdSettings?, tls: EtcdHTTPClient.TLS?, at now: MonotonicInstant
+    ) {
+        guard let etcdClient, let endpoints = etcd?.endpoints, endpoints.indices.contains(request.endpoint)
         else {
             perform(instance.etcdFailed(requestID: request.id, reason: "no HTTP client", at: now), at: now)
             return
         }
         let http = EtcdHTTPClient.Request(
             id: request.id, url: endpoints[request.endpoint] + request.call.path,
-            body: EtcdGatewayCodec.body(of: request.call), authorization: request.token, timeout: request.timeout)
+            body: EtcdGatewayCodec.body(of: request.call), authorization: request.token, timeout: request.timeout,
+            tls: tls)
         do {
             try etcdClient.start(http, at: now)
         } catch {

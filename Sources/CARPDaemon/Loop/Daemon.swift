@@ -47,6 +47,8 @@ public final class Daemon {
     let routes: RouteWatcher?
     /// `--etcd`: the guard's HTTP client, made when ``run()`` starts.
     var etcdClient: EtcdHTTPClient?
+    /// A reload's etcd move: the new settings its requests go to.
+    var etcdMoveTarget: EtcdSettings?
     /// Set by the instance's ``Instance/Action/exit(_:)``: ``run()`` returns it.
     var exitStatus: ExitStatus?
     /// The last ``drainCapture(at:)`` stopped at its bound with frames perhaps left.

@@ -79,26 +79,36 @@ extension Daemon {
 
     /// Carries out a reload put off, once the instance's next deadline is far enough.
     func reloadWhenClear(at now: MonotonicInstant) {
-        guard let pending = pendingReload, exitStatus == nil else { return }
+        guard let pending = pendingReload, exitStatus == nil, !pending.awaitingEtcd else { return }
         if let next = instance.nextDeadline, next.duration(since: now) < Self.reloadClearance,
             now.duration(since: pending.since) < Self.reloadPutOffLimit
         {
             return
         }
         pendingReload = nil
-        reloadRequested(answering: pending.client, context: pending.context, at: now, clear: true)
+        reloadRequested(
+            answering: pending.client, context: pending.context, at: now, clear: true, etcdMovedTo: pending.etcdMovedTo)
     }
 
     /// A `reload` request: refused, put off until clear of the deadlines (`clear` false), or
     /// carried out (`clear` true: the checks are made again, the instance may have moved on).
     private func reloadRequested(
-        answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant, clear: Bool = false
+        answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant, clear: Bool = false,
+        etcdMovedTo: Settings? = nil
     ) {
         if !clear, pendingReload != nil {
             ControlSocket.answer(client, "busy: another reload is under way; try again\n")
             return
         }
-        if let refusal = reloadRefusal(context) {
+        var new: Settings?
+        var refusal = reloadRefusal(context, parsed: &new)
+        // The files changed again while the lease moved: the move was for other settings.
+        if refusal == nil, let target = etcdMovedTo, let new, Instance.etcdMoves(from: target, to: new) {
+            refusal = .busy("the etcd settings changed again during the reload")
+        }
+        if let refusal {
+            // A move already made is undone: the reload does not go ahead.
+            if clear { perform(instance.etcdMoveFailed(refusal.description, at: now), at: now) }
             if refusal.isTransient {
                 logger.debug("Reload put off: \(refusal.description)")
                 ControlSocket.answer(client, "\(refusal.description)\n")
@@ -110,17 +120,19 @@ extension Daemon {
         }
         guard clear else {
             pendingReload = PendingReload(client: client, context: context, since: now)
+            if let new { beginEtcdMove(to: new, answering: client, at: now) }
             reloadWhenClear(at: now)
             return
         }
         let failure = reexecute(answering: client, context: context)
+        perform(instance.etcdMoveFailed(failure.message, at: now), at: now)
         logger.error("Reload failed, carrying on: \(failure.message)")
         ControlSocket.answer(client, "failed: \(failure.message)\n")
     }
 
     /// Why the reload cannot go ahead, nil if it can: the configuration read again, then the
     /// instance's own state.
-    private func reloadRefusal(_ context: ReloadContext) -> ReloadCheck.Refusal? {
+    private func reloadRefusal(_ context: ReloadContext, parsed: inout Settings?) -> ReloadCheck.Refusal? {
         let command: UCarpCommandLine.Command
         do {
             var environment = UCarpCommandLine.Environment.system(interfaceExists: Self.interfaceExists)
@@ -132,6 +144,7 @@ extension Daemon {
         guard case .run(let new, _) = command else {
             return .invalidConfiguration("the command line no longer starts an instance")
         }
+        parsed = new
         if let change = ReloadCheck.identityChange(from: settings, to: new, interfaceName: interfaceName) {
             return change
         }
@@ -190,4 +203,46 @@ struct PendingReload {
     var client: FileDescriptor
     var context: ReloadContext
     var since: MonotonicInstant
+    /// A change of the etcd settings: the reload waits for the move to settle
+    /// (``Instance/Action/etcdMoveSettled(refusal:)``).
+    var awaitingEtcd = false
+    /// The settings the etcd lease was moved for: the reload goes ahead only with them.
+    var etcdMovedTo: Settings?
+}
+
+/// A reload that changes the etcd settings (``Instance/beginEtcdMove(to:hostName:at:)``).
+extension Daemon {
+    /// Begins the move the new etcd settings need, if any; the reload then waits for it.
+    fileprivate func beginEtcdMove(to new: Settings, answering client: FileDescriptor, at now: MonotonicInstant) {
+        guard Instance.etcdMoves(from: settings, to: new) else { return }
+        if new.etcd != nil {
+            do throws(DaemonError) {
+                try startEtcdClientForMove()
+            } catch {
+                pendingReload = nil
+                logger.warning("Reload refused: \(error.description)")
+                ControlSocket.answer(client, "refused: \(error.description)\n")
+                return
+            }
+        }
+        etcdMoveTarget = new.etcd
+        pendingReload?.awaitingEtcd = true
+        pendingReload?.etcdMovedTo = new
+        let hostName = new.etcd == nil ? "" : Self.hostName(logger: logger)
+        let (_, actions) = instance.beginEtcdMove(to: new, hostName: hostName, at: now)
+        perform(actions, at: now)
+    }
+
+    /// The move has settled: the reload goes ahead once clear of the deadlines, or is refused.
+    func etcdMoveSettled(refusal: String?, at now: MonotonicInstant) {
+        guard var pending = pendingReload else { return }
+        guard let refusal else {
+            pending.awaitingEtcd = false
+            pending.since = now
+            pendingReload = pending
+            return
+        }
+        pendingReload = nil
+        ControlSocket.answer(pending.client, (refusal.hasPrefix("busy:") ? refusal : "refused: \(refusal)") + "\n")
+    }
 }

@@ -11,8 +11,10 @@ import UCarpConfiguration
 /// (the reason on stderr; the instance carries on unchanged), 2 no such instance or it could
 /// not be reached.
 package enum ReloadClient {
-    /// How long one instance is waited for: the re-executed binary answers once it runs.
-    static let answerTimeout = MonotonicDuration.seconds(10)
+    /// How long one instance is waited for: the re-executed binary answers once it runs. A
+    /// reload that moves the etcd lease waits for the new endpoints first, at most
+    /// ``Instance/etcdMoveLimit`` (20 s), then for a moment clear of the deadlines (2 s).
+    static let answerTimeout = MonotonicDuration.seconds(30)
     /// How long an `identify` is waited for.
     static let identifyTimeout = MonotonicDuration.seconds(2)
     /// Between two tries of an instance that said it is busy (a script or a check running).

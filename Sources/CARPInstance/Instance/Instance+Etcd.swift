@@ -61,12 +61,14 @@ extension Instance {
     /// etcd answered request `id`.
     package mutating func etcdAnswered(status: Int, body: [UInt8], for id: UInt64, at now: MonotonicInstant) -> [Action]
     {
-        withLease(at: now) { $0.received(status: status, body: body, for: id, at: now) }
+        if let actions = etcdMoveAnswered(status: status, body: body, for: id, at: now) { return actions }
+        return withLease(at: now) { $0.received(status: status, body: body, for: id, at: now) }
     }
 
     /// Request `id` got no answer: connection refused, TLS failure, a timeout.
     package mutating func etcdFailed(requestID id: UInt64, reason: String, at now: MonotonicInstant) -> [Action] {
-        withLease(at: now) { $0.failed(requestID: id, reason: reason, at: now) }
+        if let actions = etcdMoveFailedRequest(requestID: id, reason: reason, at: now) { return actions }
+        return withLease(at: now) { $0.failed(requestID: id, reason: reason, at: now) }
     }
 
     /// The guard's timers, and the release's bound.
@@ -187,7 +189,7 @@ extension Instance {
         let leaseActions = body(&gate.lease)
         etcd = gate
         let actions = carryOut(leaseActions, at: now)
-        return actions + followEtcdHealth(at: now)
+        return actions + followEtcdHealth(at: now) + etcdMoveFollowOldGuard()
     }
 
     /// A would-be master advertises as master (making the holder yield) only while etcd answers

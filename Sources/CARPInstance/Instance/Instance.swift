@@ -58,6 +58,12 @@ package struct Instance {
         case etcdRequest(EtcdLeaseGuard.Request)
         /// Abort the etcd request of this ID; its answer is no longer wanted.
         case etcdCancel(requestID: UInt64)
+        /// POST a request of a reload's etcd move (``EtcdLeaseMove``) to the NEW settings'
+        /// endpoints (with their TLS files); answered as ``etcdRequest(_:)`` is.
+        case etcdMoveRequest(EtcdLeaseGuard.Request)
+        /// A reload's etcd move has settled (``beginEtcdMove(to:hostName:at:)``): go ahead with
+        /// the re-execution (nil), or answer the client with this refusal.
+        case etcdMoveSettled(refusal: String?)
         /// `--auth=strict`: replace the `--auth-state` file with this (a peer started, or we
         /// leave), durably; a failure is only logged.
         case recordStrictState(StrictState)
@@ -137,6 +143,8 @@ package struct Instance {
     var announcementHeld = false
     /// `--etcd`: mastership gated on an etcd lease; nil without.
     var etcd: EtcdGate?
+    /// A reload's etcd move, while one is under way (``EtcdMove``).
+    var etcdMove: EtcdMove?
     /// Maintenance and `--group`: the demotion counter and its causes.
     package internal(set) var group: HostGroup
     /// The source of the last advertisement heard from another host, for `--status`.
@@ -223,11 +231,13 @@ package struct Instance {
             consider(health?.nextDeadline)
             consider(metrics?.due)
             consider(etcd?.nextDeadline)
+            consider(etcdMoveDeadline)
         case .leaving:
             consider(scripts.nextDeadline)
             consider(metrics?.due)
             consider(machine.addressRelease?.deadline)
             if etcd?.release != nil { consider(etcd?.nextDeadline) }
+            consider(etcdMoveDeadline)
         case .finished:
             break
         }
@@ -425,6 +435,7 @@ package struct Instance {
             actions += checkHealth(at: now)
             actions += refreshMetrics(at: now)
             actions += etcdTimePassed(at: now)
+            actions += etcdMoveTimePassed(at: now)
             actions += retryInterface(at: now)
         case .leaving:
             if let release = machine.addressRelease, now >= release.deadline {
@@ -433,6 +444,7 @@ package struct Instance {
             actions += enforceScriptTimeout(at: now)
             actions += refreshMetrics(at: now)
             if etcd?.release != nil { actions += etcdTimePassed(at: now) + finishIfDone() }
+            actions += etcdMoveTimePassed(at: now)
         case .finished:
             break
         }

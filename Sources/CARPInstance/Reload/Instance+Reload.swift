@@ -13,7 +13,7 @@ extension Instance {
         if machine.role == .initial { return .busy("the instance is starting") }
         if interfacePresence != .present { return .busy("the interface is gone, waited for") }
         if machine.addressRelease != nil { return .busy("the address is held for a new master") }
-        if let etcd, !etcd.quiet {
+        if let etcd, !etcd.quiet, !etcdMoveReady {
             return .busy("the etcd guard is busy (a request on the wire, a release, a term waiting, or etcd failing)")
         }
         return nil
@@ -23,10 +23,17 @@ extension Instance {
     /// pid is not known (`pid` gives it for a child).
     package func snapshot(daemonized: Bool, pid: (Child.ID) -> Int32? = { _ in nil }) -> InstanceSnapshot? {
         guard let machine = machine.snapshot else { return nil }
-        let gate = etcd?.snapshot.map { InstanceSnapshot.Etcd(guardState: $0.guard, grantedLease: $0.grantedLease) }
-        if etcd != nil && gate == nil { return nil }
+        var gate = etcd?.snapshot.map { InstanceSnapshot.Etcd(guardState: $0.guard, grantedLease: $0.grantedLease) }
+        if etcdMoveReady {
+            // A reload's etcd move: the new lease, the old one kept, or a fresh guard.
+            if etcdMove?.keepsLease == true && gate == nil { return nil }
+            gate = etcdSuccessorState(gate)
+        } else if etcd != nil && gate == nil {
+            return nil
+        }
         var snapshot = InstanceSnapshot(machine: machine, daemonized: daemonized, etcd: gate)
         snapshot.host = .init(lastPeer: lastPeer, lastReason: lastReason, lastTransitionTime: lastTransitionTime)
+        snapshot.dropped = statistics.dropped
         snapshot.scripts = .init(
             lastChild: children.lastIssued, running: scripts.running,
             runningPID: scripts.running.flatMap { pid($0.id) },
@@ -56,6 +63,8 @@ extension Instance {
         lastPeer = snapshot.host.lastPeer ?? lastPeer
         lastReason = snapshot.host.lastReason ?? lastReason
         lastTransitionTime = snapshot.host.lastTransitionTime ?? lastTransitionTime
+        // The drop counts carry on (the other statistics count this process's work).
+        statistics.dropped = snapshot.dropped
         var auth: [Action] = []
         if let before = snapshot.machine.authentication, before != settings.authentication {
             auth.append(

@@ -9,7 +9,8 @@ import EtcdGuard
 /// both versions (and the daemon falls back to the old binary). Keys added within a version
 /// are optional, their absence meaning what a predecessor without them did (`auth`, `strict-peers`,
 /// `strict-peer-N`, `demotion`, `last-peer`, `last-reason`, `last-transition-time`,
-/// `host-record`, `sentinel`): a package upgrade from that predecessor still reloads.
+/// `host-record`, `sentinel`, `replay-own`, `replay-sources`, `replay-source-N`, `dropped`): a
+/// package upgrade from that predecessor still reloads.
 package struct InstanceSnapshot: Equatable, TextSnapshot {
     /// The version this build writes and reads.
     package static let version = 1
@@ -38,6 +39,9 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
 
     /// `--check`: the monitor's verdict and streak, the check running with its pid, the next start.
     var health: Health?
+
+    /// The statistics' drop counts by reason, carried on (``Statistics``).
+    var dropped: [DropReason: UInt64] = [:]
 
     /// What `--status` shows of the instance (``HostRecord``), carried on instead of "startup".
     package var host = Host()
@@ -126,6 +130,7 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
             }
         }
         lines.append("demotion=\(machine.demotion)")
+        lines += replayLines + dropLines
         lines += host.lines
         lines.append("daemonized=\(daemonized)")
         if let sentinel { lines.append("sentinel=\(sentinel)") }
@@ -201,7 +206,8 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
         machine = .init(
             role: role, counter: counter, healthy: try flag("healthy"), preemptsFrom: try instant("preempts-from"),
             authentication: try Self.authentication(values), strictPeers: try Self.strictPeers(values),
-            demotion: try Self.demotion(values))
+            demotion: try Self.demotion(values), replay: try Self.replay(values))
+        dropped = try Self.dropped(values)
         host = try Host(values)
         daemonized = try flag("daemonized") ?? false
         if let value = values["sentinel"] {

@@ -33,7 +33,8 @@ package enum ReloadCheck {
 
     /// The first difference between `old` and `new` that makes `new` another instance: the
     /// vhid, the interface, the set of addresses, the address family (of `--srcip`); nil when
-    /// `new` may replace `old`. `interfaceName` is the interface `old` runs on (the default
+    /// `new` may replace `old` (other etcd settings included: ``Instance/beginEtcdMove(to:hostName:at:)``
+    /// moves the lease). `interfaceName` is the interface `old` runs on (the default
     /// device when `--interface` is not given).
     package static func identityChange(from old: Settings, to new: Settings, interfaceName: String) -> Refusal? {
         if old.vhid != new.vhid {
@@ -49,12 +50,6 @@ package enum ReloadCheck {
         if Set(old.virtualAddresses) != Set(new.virtualAddresses) {
             return .differentInstance(
                 what: "the set of addresses", from: old.virtualAddressList, to: new.virtualAddressList)
-        }
-        if old.etcd?.endpoints != new.etcd?.endpoints || (old.etcd == nil) != (new.etcd == nil) {
-            return .unsupported("a change of --etcd endpoints is not handed over by a reload")
-        }
-        if old.etcdKey != new.etcdKey {
-            return .unsupported("a change of the etcd key (--etcd-prefix, --etcd-lock) is not handed over by a reload")
         }
         return nil
     }

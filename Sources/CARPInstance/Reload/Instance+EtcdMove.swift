@@ -1,0 +1,198 @@
+import CARPCore
+import EtcdGuard
+import Logging
+import UCarpConfiguration
+
+/// A reload that changes the etcd settings (``EtcdMove``): begun by the shell once the new
+/// configuration passed its checks, answered with ``Action/etcdMoveSettled(refusal:)``.
+extension Instance {
+    /// What a reload to `new` needs before the re-execution.
+    package enum EtcdMovePlan: Equatable {
+        /// The etcd settings are the same: nothing.
+        case unchanged
+        /// Begun: wait for ``Action/etcdMoveSettled(refusal:)``.
+        case begun
+    }
+
+    /// The longest a move may take: the new lease's TTL, at most this.
+    package static let etcdMoveLimit = MonotonicDuration.seconds(20)
+
+    /// Whether the endpoints, the key, or `--etcd` itself differ between `old` and `new`.
+    package static func etcdMoves(from old: Settings, to new: Settings) -> Bool {
+        old.etcd?.endpoints != new.etcd?.endpoints || old.etcdKey != new.etcdKey
+    }
+
+    /// Begins what a reload to `new` needs for etcd (`hostName` for the key's new value).
+    package mutating func beginEtcdMove(
+        to new: Settings, hostName: String, at now: MonotonicInstant
+    ) -> (EtcdMovePlan, [Action]) {
+        guard Self.etcdMoves(from: settings, to: new), etcdMove == nil else { return (.unchanged, []) }
+        let holding = machine.role == .master && (etcd?.granted ?? true)
+        guard holding else {
+            etcdMove = EtcdMove(attempt: nil, stage: .ready, forMaster: false)
+            let line = "etcd: reloading onto new etcd settings: this host holds no lease, nothing to hand over"
+            return (.begun, [.log(.info, line)] + settle(nil))
+        }
+        guard let etcdSettings = new.etcd, let key = new.etcdKey else {
+            // --etcd removed: the old lease goes, then the re-execution without the guard.
+            etcdMove = EtcdMove(attempt: nil, stage: .taking, forMaster: true)
+            return (
+                .begun, [.log(.info, "etcd: reloading without --etcd: revoking lease first")] + releaseOldLease(at: now)
+            )
+        }
+        let ttl = MonotonicDuration.seconds(UInt64(max(etcdSettings.ttl, 1)))
+        let move = EtcdLeaseMove(
+            configuration: .init(
+                key: key, value: EtcdHolder(sourceAddress: new.sourceAddress, hostName: hostName).value,
+                ttl: etcdSettings.ttl,
+                credentials: etcdSettings.user.flatMap { user in
+                    etcdSettings.password.map { .init(user: user, password: $0) }
+                },
+                endpointCount: etcdSettings.endpoints.count, currentLease: etcd?.heldLease,
+                bound: min(ttl, Self.etcdMoveLimit)),
+            at: now)
+        etcdMove = EtcdMove(attempt: move, stage: .taking, forMaster: true)
+        let line =
+            "etcd: reloading onto \(etcdSettings.endpoints.joined(separator: ",")): taking key \(key) there first"
+        return (.begun, [.log(.info, line)] + withMove(at: now) { $0.start(at: now) })
+    }
+
+    /// The reload did not go ahead after its move had settled (another refusal, the execution
+    /// failed): a new lease is revoked and, if the old one is gone already, MASTER is left
+    /// as if the lease were lost; the address is never held without a lease.
+    package mutating func etcdMoveFailed(_ why: String, at now: MonotonicInstant) -> [Action] {
+        guard let move = etcdMove else { return [] }
+        etcdMove?.settled = true
+        var actions = windUp(why, at: now)
+        if move.oldReleased, etcd != nil, machine.role == .master {
+            actions.append(.log(.warning, "etcd: the old lease is gone and the reload failed: leaving MASTER"))
+            actions += relinquish(.leaseLost, at: now)
+        }
+        return actions
+    }
+
+    /// The successor's etcd state when a move is ready; `old` otherwise.
+    func etcdSuccessorState(_ old: InstanceSnapshot.Etcd?) -> InstanceSnapshot.Etcd? {
+        guard let move = etcdMove, move.stage == .ready else { return old }
+        return move.successorState(keeping: old)
+    }
+
+    /// Whether a move is ready: the old guard's own state no longer matters to the reload.
+    var etcdMoveReady: Bool { etcdMove?.stage == .ready }
+
+    // MARK: Events (from the instance's own)
+
+    /// An answer to one of the move's requests; false if `id` is not the move's.
+    mutating func etcdMoveAnswered(
+        status: Int, body: [UInt8], for id: UInt64, at now: MonotonicInstant
+    ) -> [Action]? {
+        guard EtcdLeaseMove.owns(id) else { return nil }
+        return withMove(at: now) { $0.received(status: status, body: body, for: id, at: now) }
+    }
+
+    mutating func etcdMoveFailedRequest(requestID id: UInt64, reason: String, at now: MonotonicInstant) -> [Action]? {
+        guard EtcdLeaseMove.owns(id) else { return nil }
+        return withMove(at: now) { $0.failed(requestID: id, reason: reason, at: now) }
+    }
+
+    /// The move's timers; a master's move called off once it is no longer master.
+    mutating func etcdMoveTimePassed(at now: MonotonicInstant) -> [Action] {
+        guard let move = etcdMove else { return [] }
+        var actions: [Action] = []
+        if move.forMaster, !move.settled || move.stage == .ready,
+            phase != .running || machine.role != .master || etcd.map({ !$0.granted }) == true
+        {
+            let why = phase == .running ? "the instance left MASTER during the etcd move" : "the instance is leaving"
+            etcdMove?.settled = true
+            actions += (move.settled ? [] : [.etcdMoveSettled(refusal: "busy: \(why); try again")])
+            actions += windUp(why, at: now)
+        }
+        if let deadline = etcdMove?.attempt?.nextDeadline, now >= deadline {
+            actions += withMove(at: now) { $0.deadlinePassed(at: now) }
+        }
+        return actions
+    }
+
+    /// The move's next deadline.
+    var etcdMoveDeadline: MonotonicInstant? { etcdMove?.attempt?.nextDeadline }
+
+    /// After the old guard's calls: its revoke done, the move is ready.
+    mutating func etcdMoveFollowOldGuard() -> [Action] {
+        guard etcdMove?.stage == .releasingOld, etcd?.lease.snapshot != nil else { return [] }
+        etcdMove?.stage = .ready
+        return settle(nil)
+    }
+
+    // MARK: Internals
+
+    private mutating func withMove(
+        at now: MonotonicInstant, _ body: (inout EtcdLeaseMove) -> [EtcdLeaseMove.Action]
+    ) -> [Action] {
+        guard var move = etcdMove, var attempt = move.attempt else { return [] }
+        let moveActions = body(&attempt)
+        move.attempt = attempt
+        etcdMove = move
+        var actions: [Action] = []
+        for action in moveActions {
+            switch action {
+            case .send(let request): actions.append(.etcdMoveRequest(request))
+            case .cancel(let id): actions.append(.etcdCancel(requestID: id))
+            case .log(let level, let message): actions.append(.log(Self.loggerLevel(level), message))
+            case .ended(let outcome): actions += moveEnded(outcome, at: now)
+            }
+        }
+        return actions
+    }
+
+    private mutating func moveEnded(_ outcome: EtcdLeaseMove.Outcome, at now: MonotonicInstant) -> [Action] {
+        guard let move = etcdMove else { return [] }
+        switch (outcome, move.stage) {
+        case (.moved, .taking):
+            return releaseOldLease(at: now)
+        case (.kept, .taking):
+            etcdMove?.stage = .ready
+            return settle(nil)
+        case (.refused(let line), .taking):
+            etcdMove?.stage = .windingUp
+            return [.log(.warning, "Reload refused: \(line)")] + settle(line) + forgetIfDone()
+        case (.refused(let line), .releasingOld), (.refused(let line), .ready):
+            // The new lease lost before the successor took it on.
+            return etcdMoveFailed(line, at: now) + (move.settled ? [] : settle(line))
+        case (.refused, .windingUp):
+            return forgetIfDone()
+        case (.moved, _), (.kept, _):
+            return []
+        }
+    }
+
+    /// Revokes the old guard's lease (its term stays granted: the address stays), then ready.
+    private mutating func releaseOldLease(at now: MonotonicInstant) -> [Action] {
+        etcdMove?.stage = .releasingOld
+        guard etcd != nil else {
+            etcdMove?.stage = .ready
+            return settle(nil)
+        }
+        etcdMove?.oldReleased = true
+        return withLease(at: now) { $0.stopWanting(at: now) } + etcdMoveFollowOldGuard()
+    }
+
+    private mutating func windUp(_ why: String, at now: MonotonicInstant) -> [Action] {
+        etcdMove?.stage = .windingUp
+        return withMove(at: now) { $0.abandon(why, at: now) } + forgetIfDone()
+    }
+
+    private mutating func forgetIfDone() -> [Action] {
+        if let move = etcdMove, move.stage == .windingUp, move.attempt?.nextDeadline == nil,
+            move.attempt?.quiet ?? true
+        {
+            etcdMove = nil
+        }
+        return []
+    }
+
+    private mutating func settle(_ refusal: String?) -> [Action] {
+        guard etcdMove?.settled == false else { return [] }
+        etcdMove?.settled = true
+        return [.etcdMoveSettled(refusal: refusal)]
+    }
+}

@@ -1,0 +1,280 @@
+import CARPCore
+import Testing
+import UCarpConfiguration
+
+@testable import CARPInstance
+@testable import EtcdGuard
+
+/// A reload that changes the etcd settings: a master's key taken under the new settings before
+/// the old lease goes (make before break), refused when held elsewhere or silent, nothing
+/// handed over by a backup.
+@Suite struct InstanceEtcdMoveTests {
+    static let newEndpoints = ["http://192.0.2.61:2379", "http://192.0.2.62:2379"]
+
+    static func moved(_ adjust: (inout Settings) -> Void = { _ in }) -> Settings {
+        InstanceEtcdTests.guarded {
+            $0.etcd?.endpoints = newEndpoints
+            adjust(&$0)
+        }
+    }
+
+    /// The new cluster's answers: a grant of lease 43; the key held by `holder` with `lease`.
+    static func answer(to call: EtcdCall, holder: String?, lease: Int64) -> (Int, String) {
+        switch call {
+        case .grant: return (200, #"{"ID":"43","TTL":"3"}"#)
+        case .read:
+            guard let holder else { return (200, #"{"header":{}}"#) }
+            let value = Array(holder.utf8).base64
+            return (200, #"{"kvs":[{"key":"a2V5","value":"\#(value)","lease":"\#(lease)"}],"count":"1"}"#)
+        case .acquire, .keepAlive, .revoke, .authenticate:
+            return InstanceEtcdTests.answer(to: call)
+        }
+    }
+
+    /// A granted master (lease 42) and when it was granted.
+    static func master() -> (InstanceDriver, MonotonicInstant) {
+        var driver = InstanceEtcdTests.driver()
+        let granted = InstanceEtcdTests.master(&driver)
+        return (driver, granted)
+    }
+
+    @Test func aMasterTakesTheKeyAtTheNewEndpointsThenRevokesTheOldLeaseAndHandsTheNewOneOver() throws {
+        var (driver, granted) = Self.master()
+        var now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        #expect(begun.plan == .begun)
+        #expect(begun.actions.moveRequests.map(\.call) == [.read(key: InstanceEtcdTests.key)])
+        #expect(begun.actions.moveRequests.first?.endpoint == 0)
+        now = now + .milliseconds(10)
+        let grant = driver.answerMove(begun.actions, at: now)
+        #expect(grant.moveRequests.map(\.call) == [.grant(ttl: 3)])
+        let acquire = driver.answerMove(grant, at: now + .milliseconds(10))
+        #expect(
+            acquire.moveRequests.map(\.call) == [
+                .acquire(key: InstanceEtcdTests.key, value: "192.0.2.11 alpha", lease: 43)
+            ])
+        // Not settled before the old lease is revoked: the key is ours in both clusters meanwhile.
+        let taken = driver.answerMove(acquire, at: now + .milliseconds(20))
+        #expect(taken.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(taken.settlements.isEmpty)
+        #expect(driver.instance.reportedRole == .master)
+        let settled = driver.answer(taken.etcdRequests, at: now + .milliseconds(30))
+        #expect(settled.settlements == [nil])
+        #expect(driver.instance.reloadRefusal == nil)
+        // No script, no state change: the address never moved.
+        #expect((begun.actions + grant + acquire + taken + settled).spawned.isEmpty)
+        #expect(driver.instance.reportedRole == .master)
+        let snapshot = try #require(driver.instance.snapshot(daemonized: false))
+        let etcd = try #require(snapshot.etcd)
+        #expect(etcd.grantedLease == 43)
+        #expect(etcd.guardState.lease?.id == 43)
+
+        // The successor, under the new settings, carries on with the new lease.
+        var new = InstanceEtcdTests.driver(Self.moved())
+        let later = now + .milliseconds(50)
+        _ = new.link(.running, at: later)
+        let resumed = new.carryOut(new.instance.resumed(from: snapshot, at: later), at: later)
+        #expect(resumed.spawned.isEmpty)
+        #expect(new.instance.reportedRole == .master)
+        #expect(new.instance.etcdLease == 43)
+        let renewal = try #require(etcd.guardState.lease?.nextRenewal)
+        #expect(new.time(renewal).etcdRequests.map(\.call) == [.keepAlive(lease: 43)])
+    }
+
+    @Test func aKeyHeldByAnotherHostAtTheNewEndpointsRefusesTheReloadAndChangesNothing() throws {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        let refused = driver.answerMove(
+            begun.actions, holder: "192.0.2.12 beta", lease: 77, at: now + .milliseconds(10))
+        #expect(
+            refused.settlements == [
+                "etcd: the key \(InstanceEtcdTests.key) is held by 192.0.2.12 beta (lease 77) at the new endpoints"
+            ])
+        #expect(refused.etcdRequests.isEmpty)
+        #expect(driver.instance.etcdMove == nil)
+        #expect(driver.instance.reportedRole == .master)
+        #expect(driver.instance.etcdLease == 42)
+        #expect(try #require(driver.instance.snapshot(daemonized: false)?.etcd).grantedLease == 42)
+    }
+
+    @Test func theSameClusterReachedByOtherEndpointsKeepsTheLease() throws {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        let settled = driver.answerMove(
+            begun.actions, holder: "192.0.2.11 alpha", lease: 42, at: now + .milliseconds(10))
+        #expect(settled.settlements == [nil])
+        #expect(settled.etcdRequests.isEmpty)
+        #expect(settled.moveRequests.isEmpty)
+        let etcd = try #require(driver.instance.snapshot(daemonized: false)?.etcd)
+        #expect(etcd.grantedLease == 42)
+        #expect(etcd.guardState.lease?.id == 42)
+    }
+
+    @Test func silentNewEndpointsRefuseAtTheBoundWhileTheOldLeaseIsRenewed() {
+        var (driver, granted) = Self.master()
+        let begun = driver.beginMove(to: Self.moved(), at: granted + .milliseconds(100))
+        var all = begun.actions
+        var now = granted + .milliseconds(100)
+        // The old cluster answers; the new one refuses every connection.
+        while all.settlements.isEmpty, let next = driver.instance.nextDeadline, next < granted + .seconds(10) {
+            if next <= now {
+                Issue.record("stuck at \(now): \(String(describing: driver.instance.etcdMove))")
+                return
+            }
+            now = next
+            var actions = driver.link(.running, at: now) + driver.time(now)
+            while !actions.etcdRequests.isEmpty || !actions.moveRequests.isEmpty {
+                all += actions
+                var more: [Action] = []
+                if !actions.etcdRequests.isEmpty { more += driver.answer(actions.etcdRequests, at: now) }
+                for request in actions.moveRequests {
+                    more += driver.carryOut(
+                        driver.instance.etcdFailed(requestID: request.id, reason: "refused", at: now), at: now)
+                }
+                actions = more
+            }
+            all += actions
+        }
+        guard case .some(.some(let line)) = all.settlements.first else {
+            Issue.record("not refused")
+            return
+        }
+        #expect(line.hasPrefix("etcd: the new endpoints did not answer within 3 s"))
+        #expect(Set(all.moveRequests.map(\.endpoint)) == [0, 1])
+        #expect(all.etcdRequests.map(\.call).contains(.keepAlive(lease: 42)))
+        #expect(!all.etcdRequests.map(\.call).contains(.revoke(lease: 42)))
+        #expect(driver.instance.reportedRole == .master)
+        #expect(driver.instance.etcdLease == 42)
+    }
+
+    @Test func aTermDuringTheMoveRevokesTheNewLeaseAndAnswersBusy() {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
+        let acquire = driver.answerMove(grant, at: now + .milliseconds(20))
+        #expect(acquire.moveRequests.map(\.call).first.map { if case .acquire = $0 { true } else { false } } == true)
+        // The shell tells the instance the time after every event.
+        let term = driver.signal(.terminate, at: now + .milliseconds(25)) + driver.time(now + .milliseconds(25))
+        #expect(term.settlements == ["busy: the instance is leaving; try again"])
+        #expect(term.moveRequests.map(\.call) == [.revoke(lease: 43)])
+    }
+
+    @Test func aMasterThatStepsDownDuringTheMoveAnswersBusy() {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        // USR2 (step down) makes us BACKUP before the new endpoints answer.
+        let later = now + .milliseconds(5)
+        let better = driver.signal(.user2, at: later) + driver.time(later)
+        #expect(driver.instance.machine.role == .backup)
+        #expect(better.settlements == ["busy: the instance left MASTER during the etcd move; try again"])
+        #expect(better.cancelled.contains(begun.actions.moveRequests.first?.id ?? 0))
+        #expect(driver.instance.etcdMove == nil)
+    }
+
+    @Test func aBackupTakesTheNewSettingsWithNothingToHandOver() throws {
+        var driver = InstanceEtcdTests.driver()
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        #expect(driver.instance.machine.role == .backup)
+        let begun = driver.beginMove(to: Self.moved(), at: t0 + .milliseconds(10))
+        #expect(begun.plan == .begun)
+        #expect(begun.actions.settlements == [nil])
+        #expect(begun.actions.moveRequests.isEmpty && begun.actions.etcdRequests.isEmpty)
+        let snapshot = try #require(driver.instance.snapshot(daemonized: false))
+        #expect(snapshot.etcd == nil)
+    }
+
+    @Test func unchangedEtcdSettingsNeedNoMove() {
+        var (driver, granted) = Self.master()
+        let begun = driver.beginMove(to: InstanceEtcdTests.guarded { $0.advskew = 9 }, at: granted)
+        #expect(begun.plan == .unchanged)
+        #expect(begun.actions.isEmpty)
+    }
+
+    @Test func removingEtcdRevokesTheLeaseBeforeTheReexecution() throws {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: testSettings(), at: now)
+        #expect(begun.actions.etcdRequests.map(\.call) == [.revoke(lease: 42)])
+        #expect(begun.actions.settlements.isEmpty)
+        let settled = driver.answer(begun.actions.etcdRequests, at: now + .milliseconds(10))
+        #expect(settled.settlements == [nil])
+        #expect(driver.instance.reportedRole == .master)
+        #expect(try #require(driver.instance.snapshot(daemonized: false)).etcd == nil)
+    }
+
+    @Test func addingEtcdToAMasterTakesTheKeyFirst() throws {
+        var driver = InstanceDriver()
+        let master = driver.becomeMaster()
+        let now = master + .milliseconds(100)
+        let begun = driver.beginMove(to: InstanceEtcdTests.guarded(), at: now)
+        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
+        let acquire = driver.answerMove(grant, at: now + .milliseconds(20))
+        let settled = driver.answerMove(acquire, at: now + .milliseconds(30))
+        #expect(settled.settlements == [nil])
+        let etcd = try #require(driver.instance.snapshot(daemonized: false)?.etcd)
+        #expect(etcd.grantedLease == 43)
+    }
+
+    @Test func aReloadThatFailsAfterTheMoveRevokesTheNewLeaseAndLeavesMaster() {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
+        let acquire = driver.answerMove(grant, at: now + .milliseconds(20))
+        let taken = driver.answerMove(acquire, at: now + .milliseconds(30))
+        _ = driver.answer(taken.etcdRequests, at: now + .milliseconds(40))
+        let failed = driver.carryOut(
+            driver.instance.etcdMoveFailed("cannot execute", at: now + .milliseconds(50)), at: now + .milliseconds(50))
+        #expect(failed.moveRequests.map(\.call) == [.revoke(lease: 43)])
+        #expect(driver.instance.machine.role == .backup)
+    }
+}
+
+extension InstanceDriver {
+    mutating func beginMove(to new: Settings, at now: MonotonicInstant) -> (
+        plan: Instance.EtcdMovePlan, actions: [Action]
+    ) {
+        let (plan, actions) = instance.beginEtcdMove(to: new, hostName: "alpha", at: now)
+        return (plan, carryOut(actions, at: now))
+    }
+
+    /// The new cluster's answer to the move's request among `actions`.
+    mutating func answerMove(
+        _ actions: [Action], holder: String? = nil, lease: Int64 = 77, at now: MonotonicInstant
+    ) -> [Action] {
+        guard let request = actions.moveRequests.last else {
+            Issue.record("no move request to answer")
+            return []
+        }
+        let (status, body) = InstanceEtcdMoveTests.answer(to: request.call, holder: holder, lease: lease)
+        return carryOut(
+            instance.etcdAnswered(status: status, body: Array(body.utf8), for: request.id, at: now), at: now)
+    }
+}
+
+extension [Action] {
+    var moveRequests: [EtcdLeaseGuard.Request] {
+        compactMap {
+            guard case .etcdMoveRequest(let request) = $0 else { return nil }
+            return request
+        }
+    }
+
+    var settlements: [String?] {
+        compactMap {
+            guard case .etcdMoveSettled(let refusal) = $0 else { return nil }
+            return .some(refusal)
+        }
+    }
+
+    var cancelled: [UInt64] {
+        compactMap {
+            guard case .etcdCancel(let id) = $0 else { return nil }
+            return id
+        }
+    }
+}
