@@ -32,6 +32,10 @@ final class HostStateDirectory {
     private var members: [(member: HostGroup.Member, pid: pid_t)] = []
     /// What we last wrote, to write only what changed.
     private(set) var written: HostRecord?
+    /// What the instance showed when ``written`` was last made from it (nil before, and once
+    /// a record of the predecessor's is adopted): while the instance shows the same, the
+    /// record is not built again (``Daemon/writeHostRecord(to:)``).
+    var writtenSource: Instance.HostRecordSource?
 
     /// The host-wide maintenance file's name, and a group's.
     static let maintenanceName = "maintenance"
@@ -147,6 +151,7 @@ final class HostStateDirectory {
             let record = HostRecord(parsing: String(decoding: bytes, as: UTF8.self)), record.pid == pid
         else { return }
         written = record
+        writtenSource = nil
     }
 
     /// Our record as the predecessor wrote it in another directory (a reload moved it): its

@@ -42,8 +42,12 @@ extension Daemon {
         }
     }
 
-    /// Our record as it stands, with the time of the last change of state.
+    /// Our record as it stands, with the time of the last change of state. Built (and our pid
+    /// asked) only when what it shows changed since it was last written: at most wake-ups
+    /// nothing did.
     func writeHostRecord(to hostState: HostStateDirectory) throws(DaemonError) {
+        let source = instance.hostRecordSource
+        guard hostState.writtenSource != source else { return }
         var record = instance.hostRecord(pid: getpid(), since: 0)
         if let previous = hostState.written ?? hostState.carried, previous.state == record.state {
             record.since = previous.since
@@ -51,6 +55,7 @@ extension Daemon {
             record.since = Int64(System.clock(CLOCK_REALTIME).tv_sec)
         }
         try hostState.write(record)
+        hostState.writtenSource = source
     }
 
     /// The last record before the process ends: STOPPED, demoting no one. Best effort.

@@ -164,7 +164,11 @@ public final class Daemon {
             }
             let now = MonotonicClock.now()
             readWallClock(at: now)
-            if routes != nil { instance.addressWatchStarted(interfaceIndex: interface.index) }
+            if routes != nil {
+                instance.addressWatchStarted(interfaceIndex: interface.index)
+                // The link's news comes on the same socket: the carrier is read then.
+                instance.carrierNewsWatched()
+            }
             perform(instance.linkRead(interface.linkState(), at: now), at: now)
             openControlSocket()
             if let (handover, snapshot) = reload?.resume {
@@ -189,13 +193,15 @@ public final class Daemon {
         ]
         while exitStatus == nil {
             // While the interface is gone its old capture is not read; a new one may be open.
-            descriptors[captureSlot].fd = instance.awaitsInterface ? -1 : capture.descriptor.rawValue
+            // (The stored property read in place: the getter `awaitsInterface`, of another
+            // module, would copy the whole instance at every wake-up.)
+            descriptors[captureSlot].fd = instance.interfacePresence != .present ? -1 : capture.descriptor.rawValue
             // The etcd client's sockets after the fixed slots, as it wants them now, then the
             // control socket's.
             descriptors.removeSubrange(Self.firstEtcdSlot...)
             descriptors += etcdPollDescriptors()
             let firstControlSlot = descriptors.count
-            descriptors += control?.pollDescriptors ?? []
+            control?.appendPollDescriptors(to: &descriptors)
             let timeout = pollTimeout(at: MonotonicClock.now())
             var failure: DaemonError? = nil
             do throws(DaemonError) {
@@ -230,7 +236,9 @@ public final class Daemon {
             }
             serviceEtcd(descriptors[Self.firstEtcdSlot..<firstControlSlot], at: now)
             serveControl(descriptors[firstControlSlot...], at: now)
-            perform(instance.linkRead(interface.linkState(), at: now), at: now)
+            // With rtnetlink's news the carrier was read on it (drainRoutes); without, at
+            // every wake-up, as ucarp does.
+            if routes == nil { perform(instance.linkRead(interface.linkState(), at: now), at: now) }
             perform(instance.timePassed(at: now), at: now)
             serviceHostState(at: now)
             reloadWhenClear(at: now)
@@ -258,19 +266,29 @@ public final class Daemon {
         instance.wallClockRead(secondsSinceEpoch: Double(wall.tv_sec) + Double(wall.tv_nsec) / 1e9, at: now)
     }
 
+    /// Reads rtnetlink's news: the addresses for the address watch, and the carrier (the
+    /// link's flags by `SIOCGIFFLAGS`) on any news, as the loop reads it only so
+    /// (``Instance/carrierNewsWatched()``). News lost (`ENOBUFS`) is news too.
     func drainRoutes(at now: MonotonicInstant) {
         guard let routes else { return }
         // First the link: a deleted interface takes its addresses along, no loss to repair.
         perform(instance.linkRead(interface.linkState(), at: now), at: now)
         var messages: [RouteNetlink.Message] = []
         var newsLost = false
+        var datagrams = 0
         do throws(DaemonError) {
-            while let more = try routes.next() { messages += more }
+            while let more = try routes.next() {
+                messages += more
+                datagrams += 1
+            }
         } catch {
             // Poll wakes us again for what is left.
             if case .system(_, _, .noBufferSpace) = error { newsLost = true }
             logger.warning("Reading rtnetlink on [\(interfaceName)]: \(error.description)")
         }
+        // A change after the first reading whose news was read here (RTM_NEWLINK, or
+        // RTM_DELLINK, which is not decoded) would not wake us again: read once more.
+        if datagrams > 0 { perform(instance.linkRead(interface.linkState(), at: now), at: now) }
         perform(instance.routeChanged(messages, at: now), at: now)
         if newsLost { perform(instance.routeNewsLost(at: now), at: now) }
     }

@@ -53,21 +53,27 @@ final class ControlSocket {
         try System.setCloseOnExec(listener, subject: path.string)
     }
 
-    /// The listener, then each connection, for poll.
-    var pollDescriptors: [pollfd] {
+    /// The listener, then each connection, for poll, appended to `descriptors` (no array of
+    /// its own: this runs at every wake-up).
+    func appendPollDescriptors(to descriptors: inout [pollfd]) {
         let listening = connections.count < Self.connectionLimit ? listener.rawValue : -1
-        return [pollfd(fd: listening, events: Int16(POLLIN), revents: 0)]
-            + connections.map { pollfd(fd: $0.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
+        descriptors.append(pollfd(fd: listening, events: Int16(POLLIN), revents: 0))
+        for connection in connections {
+            descriptors.append(pollfd(fd: connection.descriptor.rawValue, events: Int16(POLLIN), revents: 0))
+        }
     }
 
     /// The earliest connection's timeout.
     var nextDeadline: MonotonicInstant? { connections.map(\.deadline).min() }
 
-    /// Accepts what is waiting and reads what came, given the slots of ``pollDescriptors``
+    /// Accepts what is waiting and reads what came, given the slots of ``appendPollDescriptors(to:)``
     /// after a poll; returns the requests complete now, each with its connection (no longer
     /// kept here: the caller answers it). A connection that timed out, sent too much or a
     /// request not known is answered and closed here.
     func service(_ slots: ArraySlice<pollfd>, at now: MonotonicInstant) -> [(FileDescriptor, Request)] {
+        // At nearly every wake-up no client is connected and none is waiting: nothing to do
+        // (a connection's timeout, too, needs one connected).
+        if connections.isEmpty, slots.first.map({ $0.revents == 0 }) ?? true { return [] }
         let slots = Array(slots)
         var requests: [(FileDescriptor, Request)] = []
         var kept: [Connection] = []

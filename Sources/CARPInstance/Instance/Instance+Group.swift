@@ -71,16 +71,38 @@ extension Instance {
     ///   - pid: our process's.
     ///   - since: when the state last changed (seconds since the epoch), which the shell keeps.
     package mutating func hostRecord(pid: Int32, since: Int64) -> HostRecord {
-        let state: ReportedState =
-            switch phase {
-            case .running: ReportedState(reportedRole)
-            case .leaving: .stop
-            case .finished: .stopped
-            }
+        let source = hostRecordSource
         return HostRecord(
             pid: pid, vhid: settings.vhid, interface: interfaceName, addresses: settings.virtualAddressArguments,
-            state: state, since: since, reason: lastReason.description, group: group.name,
-            causes: phase == .finished ? [] : group.ownCauses, counter: machine.demotion,
-            peer: lastPeer?.description, etcdKey: etcdKey)
+            state: source.state, since: since, reason: source.reason.description, group: group.name,
+            causes: source.causes, counter: source.counter, peer: source.peer?.description, etcdKey: source.etcdKey)
+    }
+
+    /// What the host record shows that can change, as values: the shell compares it at every
+    /// wake-up, and builds the record (its text, our pid) only when it differs from the one
+    /// it last wrote. Cheaper than building the record, which formats the reason and the peer.
+    package struct HostRecordSource: Equatable {
+        var state: ReportedState
+        var reason: ScriptReason
+        var causes: [DemotionCause]
+        var counter: UInt32
+        var peer: IPAddress?
+        var etcdKey: String?
+    }
+
+    /// The parts of ``hostRecord(pid:since:)`` that change, as they stand. A `mutating get`,
+    /// as ``nextDeadline`` is.
+    package var hostRecordSource: HostRecordSource {
+        mutating get {
+            let state: ReportedState =
+                switch phase {
+                case .running: ReportedState(reportedRole)
+                case .leaving: .stop
+                case .finished: .stopped
+                }
+            return HostRecordSource(
+                state: state, reason: lastReason, causes: phase == .finished ? [] : group.ownCauses,
+                counter: machine.demotion, peer: lastPeer, etcdKey: etcdKey)
+        }
     }
 }

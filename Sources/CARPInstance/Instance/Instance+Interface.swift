@@ -89,7 +89,7 @@ extension Instance {
         case .reopened(let index, let link):
             interfacePresence = .present
             if addressWatch != nil { addressWatchStarted(interfaceIndex: index) }
-            if !settings.ignoreInterfaceState { carrierCheckDue = now + Self.carrierCheckInterval }
+            armCarrierCheck(at: now)
             switch link {
             case .missing(let errno):
                 // Gone again already: wait for the next one.

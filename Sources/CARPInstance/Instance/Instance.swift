@@ -118,8 +118,12 @@ package struct Instance {
     package internal(set) var statistics = Statistics()
     package private(set) var phase = Phase.running
     private var dropWarnings = WarningRateLimiter<DropReason>(interval: Instance.dropWarningInterval)
-    /// When the carrier should be read again, unless `--ignoreifstate`.
+    /// When the carrier should be read again, unless `--ignoreifstate` or the shell hears of
+    /// it as it changes (``carrierNewsHeard``).
     var carrierCheckDue: MonotonicInstant?
+    /// The shell hears of every change of the link (rtnetlink's `RTM_NEWLINK`) and reads the
+    /// carrier then (``carrierNewsWatched()``): no reading is due at a set interval.
+    var carrierNewsHeard = false
     /// Whether the interface is there, or waited for (``Instance/interfaceReopened(_:at:)``).
     package internal(set) var interfacePresence = InterfacePresence.present
     /// The up, down and notify scripts waiting for their turn, and the one running.
@@ -308,7 +312,7 @@ package struct Instance {
     package mutating func linkRead(_ state: LinkState, at now: MonotonicInstant) -> [Action] {
         // While the interface is gone, the shell's reading is of the one that went.
         guard phase == .running, interfacePresence == .present else { return [] }
-        if !settings.ignoreInterfaceState { carrierCheckDue = now + Self.carrierCheckInterval }
+        armCarrierCheck(at: now)
         switch state {
         case .running:
             guard machine.carrierDown else { return [] }
