@@ -3,9 +3,10 @@
 dies, with etcd's leader or without it): one calculation a call, then the table.
 
     fencing.py takeover PROBES OLD NEW AFTER
-        From probe.py's record PROBES: the first probe sent after AFTER that NEW answered, and
-        the last one before it that OLD answered. Prints "GAP LAST-OLD FIRST-NEW" (send times,
-        Unix seconds; GAP is their difference), or "- - -" if NEW never answered.
+        From probe.py's record PROBES: NEW's first answer after AFTER, and OLD's last answer
+        before it. Prints "GAP LAST-OLD FIRST-NEW" (answer times, Unix seconds; GAP is their
+        difference), or "- - -" if NEW never answered. Answer times, not send times: a frozen
+        holder answers the probes queued while it was stopped once it runs again.
     fencing.py elected AFTER LOG...
         The first time after AFTER that a member's log (etcd 3.4 with --logger=zap) says it
         became leader, as a Unix time, or "-".
@@ -16,13 +17,17 @@ dies, with etcd's leader or without it): one calculation a call, then the table.
         the backup's up script, to the old holder's down script, to a new etcd leader; "-"
         where none). For a partition it also shows when etcd last confirmed a renewal of the
         cut-off holder: its down script runs at its deadline, TTL - TTL/6 after it sent that
-        renewal.
+        renewal. Where etcd elected a new leader, it shows how long after the end of the
+        lease that leader gave it (its election, plus the election timeout that SETTING names
+        as "electionMS", plus the TTL) the backup took over: etcd's expiry check (every 0.5 s)
+        and the backup's next try (every advertisement interval).
 
 Python's standard library only.
 """
 
 import datetime
 import json
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -36,23 +41,23 @@ CASES = {
 
 
 def read_probes(lines):
-    """(sent, responder) of every answered probe, in the order sent."""
+    """(answered, responder) of every answered probe, in the order answered."""
     answered = []
     for line in lines:
         fields = line.split()
         if len(fields) < 5 or fields[0].startswith("#") or fields[4] == "-":
             continue
-        answered.append((float(fields[2]), fields[4]))
+        answered.append((float(fields[3]), fields[4]))
     return sorted(answered)
 
 
 def takeover(lines, old, new, after):
     """GAP LAST-OLD FIRST-NEW for the hand-over from OLD to NEW after AFTER, or "- - -"."""
     probes = read_probes(lines)
-    first_new = next((sent for sent, who in probes if who == new and sent > after), None)
+    first_new = next((when for when, who in probes if who == new and when > after), None)
     if first_new is None:
         return "- - -"
-    before = [sent for sent, who in probes if who == old and sent < first_new]
+    before = [when for when, who in probes if who == old and when < first_new]
     if not before:
         return "- - %.6f" % first_new
     return "%.3f %.6f %.6f" % (first_new - before[-1], before[-1], first_new)
@@ -104,9 +109,9 @@ def table(lines):
             continue
         rows[(fields[1], fields[2])].append(fields[4:])
     out = [
-        "%-22s %-52s %4s %-19s %-19s %-19s %-19s %-19s %s"
+        "%-22s %-52s %4s %-19s %-19s %-19s %-19s %-19s %-19s %s"
         % ("setting", "case", "runs", "takeover, client", "event -> new up", "event -> etcd leader",
-           "event -> old down", "last renewal acked", "two holders (max)"),
+           "event -> old down", "last renewal acked", "up after expiry", "two holders (max)"),
     ]
     order = list(CASES)
     for setting, case in sorted(rows, key=lambda k: (k[0], order.index(k[1]) if k[1] in order else 9)):
@@ -116,10 +121,16 @@ def table(lines):
         acked = []
         if case == "partition":
             acked = [float(s[4]) - float(s[0]) * 5 / 6 for s in samples if s[4] != "-"]
+        election = re.search(r"election(\d+)", setting)
+        late = []
+        if election:
+            extension = int(election.group(1)) / 1000
+            late = [float(s[3]) - float(s[5]) - extension - float(s[0])
+                    for s in samples if s[3] != "-" and s[5] != "-"]
         out.append(
-            "%-22s %-52s %4d %-19s %-19s %-19s %-19s %-19s %s"
+            "%-22s %-52s %4d %-19s %-19s %-19s %-19s %-19s %-19s %s"
             % (setting, CASES.get(case, case), len(samples), spread(column(1)), spread(column(3)),
-               spread(column(5)), spread(column(4)), spread(acked),
+               spread(column(5)), spread(column(4)), spread(acked), spread(late),
                "%.2f s" % max(overlap) if overlap else "-"))
     return "\n".join(out)
 

@@ -18,7 +18,12 @@ PROBES = [
 
 class TakeoverTests(unittest.TestCase):
     def test_gap_runs_from_the_old_holders_last_answer_to_the_new_ones_first(self):
-        self.assertEqual(fencing.takeover(PROBES, "h1", "h2", 100.002), "3.500 100.005000 103.505000")
+        self.assertEqual(fencing.takeover(PROBES, "h1", "h2", 100.002), "3.500 100.006000 103.506000")
+
+    def test_a_frozen_holders_late_answers_do_not_shorten_the_gap(self):
+        # Probes sent while the holder was stopped, answered once it ran again.
+        probes = PROBES[:3] + ["8 0 101.0 104.0 h1", "9 0 101.005 104.001 h1"] + PROBES[4:]
+        self.assertEqual(fencing.takeover(probes, "h1", "h2", 100.002).split()[0], "3.500")
 
     def test_answers_of_the_new_holder_before_the_event_do_not_count(self):
         probes = ["1 0 99.0 99.001 h2"] + PROBES[1:]
@@ -57,6 +62,7 @@ class TableTests(unittest.TestCase):
         partition = rows[2]
         self.assertIn("6.31 (6.00-6.63)", partition)  # the client's takeover
         self.assertIn("0.83 (0.50-1.15)", partition)  # down - TTL * 5/6
+        self.assertIn("1.27 (1.01-1.52)", partition)  # up - (leader + 1 s + TTL)
         self.assertTrue(partition.endswith("0.00 s"))
 
 
