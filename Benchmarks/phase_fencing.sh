@@ -74,6 +74,21 @@ fencing_lead() {
 }
 fencing_is_leader() { [ "$(fencing_leader)" = "$1" ]; }
 
+# fencing_isolate: the bridge drops everything to and from h1's port, in one nft transaction
+# (the guard phase's isolate_h1 adds the rules one command at a time), so that the cut is the
+# event's time; rejoin_h1 heals it.
+fencing_isolate() {
+    ip netns exec "$(ns sw)" nft -f - <<'RULES'
+table bridge isolate {
+    chain forward {
+        type filter hook forward priority 0;
+        iifname "p1" drop
+        oifname "p1" drop
+    }
+}
+RULES
+}
+
 # fencing_key_free: no host holds the guard's key (the last cycle's leases have expired).
 fencing_key_free() { [ -z "$(fencing_ctl get --prefix /swiftcarp/ --keys-only)" ]; }
 
@@ -145,7 +160,7 @@ fencing_cycle() {
         crash-*)
             kill -9 "${PID[h1]}" "${FENCING_ETCD[h1]}"
             ip -n "$(ns sw)" link set p1 down ;;
-        partition) isolate_h1 ;;
+        partition) fencing_isolate ;;
         freeze) kill -STOP "${PID[h1]}" "${RESPONDER[h1]}" ;;
     esac
     wait_until 30 has_event h2 UP "$t_event" && t_up=$(first_event h2 UP "$t_event")
