@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The fault campaign's checker (issue 27): invariants and figures over one run's history.
 
-    checker.py HISTORY.json...      checks each run and prints its violations and figures;
-                                    exit status 1 if any run broke an invariant.
+    checker.py HISTORY.json...      checks each run and prints its violations and figures,
+                                    then (given several) each implementation's over all its
+                                    runs; exit status 1 if any run broke an invariant.
 
 A history (chaos.py writes it) holds the run's parameters, its faults as run (kind, host,
 begin, end: seconds on the campaign's monotonic clock), the samples of who had the virtual
@@ -266,6 +267,40 @@ def table(results):
     return "\n".join(lines)
 
 
+def summary(results):
+    """Per implementation, over all its runs, as Markdown: availability as probes answered over
+    probes sent in all of them (not a mean of the runs' ratios), the longest outage of any, and
+    the sums of the rest."""
+    rows = {}
+    for figure, violations in results:
+        row = rows.setdefault(figure["implementation"], {"runs": 0, "seconds": 0.0, "sent": 0, "answered": 0.0,
+                                                         "longest": 0.0, "two": 0.0, "unexcused": 0.0,
+                                                         "none": 0.0, "tcp": 0, "faults": 0, "violations": {}})
+        row["runs"] += 1
+        row["seconds"] += figure["seconds"]
+        if figure["availability"] is not None:
+            row["sent"] += figure["probes"]
+            row["answered"] += figure["availability"] * figure["probes"]
+        row["longest"] = max(row["longest"], figure["longest_outage"])
+        row["two"] += figure["two_holders"]
+        row["unexcused"] += figure["two_unexcused"]
+        row["none"] += figure["no_holder"]
+        row["tcp"] += figure.get("tcp_breaks", 0)
+        row["faults"] += sum(kind["count"] for kind in figure["kinds"].values())
+        for v in violations:
+            row["violations"][v["invariant"]] = row["violations"].get(v["invariant"], 0) + 1
+    lines = ["| implementation | runs | seconds | faults | availability | longest outage (s) | two holders (s) | "
+             "unexcused (s) | no holder (s) | TCP connections broken | violations by invariant |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, row in rows.items():
+        availability = "%.4f" % (row["answered"] / row["sent"]) if row["sent"] else "-"
+        broken = ", ".join("%s %d" % item for item in sorted(row["violations"].items())) or "none"
+        lines.append("| %s | %d | %.0f | %d | %s | %.2f | %.2f | %.2f | %.2f | %d | %s |" % (
+            name, row["runs"], row["seconds"], row["faults"], availability, row["longest"], row["two"],
+            row["unexcused"], row["none"], row["tcp"], broken))
+    return "\n".join(lines)
+
+
 def main(argv):
     results = []
     broken = False
@@ -280,6 +315,9 @@ def main(argv):
         broken = broken or bool(violations)
     print()
     print(table(results))
+    if len(results) > 1:
+        print()
+        print(summary(results))
     return 1 if broken else 0
 
 

@@ -123,6 +123,19 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual(figure["two_unexcused"], 0.0)
         self.assertEqual(figure["kinds"]["loss"]["lost"], 100)
 
+    def test_a_summary_weighs_availability_by_probes_and_counts_violations(self):
+        def run(label, sent, availability, longest, violations):
+            figure = {"implementation": label, "seed": 1, "seconds": 10.0, "probes": sent,
+                      "availability": availability, "longest_outage": longest, "two_holders": 1.0,
+                      "two_unexcused": 0.0, "no_holder": 0.5, "tcp_breaks": 1, "kinds": {"kill": {"count": 2}}}
+            return figure, [{"invariant": name} for name in violations]
+        text = checker.summary([run("a", 1000, 0.9, 2.0, []), run("a", 3000, 0.5, 4.0, ["outlives"]),
+                                run("b", 100, 1.0, 0.0, [])])
+        rows = [line.split(" | ") for line in text.splitlines()[2:]]
+        self.assertEqual(rows[0][:6], ["| a", "2", "20", "4", "0.6000", "4.00"])
+        self.assertEqual(rows[0][-1], "outlives 1 |")
+        self.assertEqual(rows[1][-1], "none |")
+
 
 class ScheduleTests(unittest.TestCase):
     def test_a_seed_gives_one_schedule(self):
