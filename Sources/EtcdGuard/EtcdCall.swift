@@ -16,6 +16,9 @@ public enum EtcdCall: Equatable, Sendable {
     case authenticate(user: String, password: String)
     /// `kv/range`: who holds `key`, if anyone (a backup's look, ``EtcdLeaseGuard/lookUp(at:)``).
     case read(key: String)
+    /// `lease/timetolive`: how long another host's `lease` has left, so that a backup blocked
+    /// by the key tries again just after it ends (``EtcdLeaseGuard``'s wait).
+    case timeToLive(lease: Int64)
 
     /// The path on the gateway, after the endpoint's URL (`/v3/`: etcd 3.4 and later).
     public var path: String {
@@ -26,6 +29,7 @@ public enum EtcdCall: Equatable, Sendable {
         case .revoke: "/v3/lease/revoke"
         case .authenticate: "/v3/auth/authenticate"
         case .read: "/v3/kv/range"
+        case .timeToLive: "/v3/lease/timetolive"
         }
     }
 
@@ -38,6 +42,7 @@ public enum EtcdCall: Equatable, Sendable {
         case .revoke: "revoke"
         case .authenticate: "authenticate"
         case .read: "read"
+        case .timeToLive: "timetolive"
         }
     }
 }

@@ -17,7 +17,7 @@ public enum EtcdGatewayCodec {
         switch call {
         case .grant(let ttl):
             data = try? encoder.encode(LeaseRequest(TTL: String(ttl)))
-        case .keepAlive(let lease), .revoke(let lease):
+        case .keepAlive(let lease), .revoke(let lease), .timeToLive(let lease):
             data = try? encoder.encode(LeaseRequest(ID: String(lease)))
         case .acquire(let key, let value, let lease):
             let key = base64(key)
@@ -70,6 +70,10 @@ public enum EtcdGatewayCodec {
             guard let result = answer.result else { throw .malformed(status: status, reason: "no result") }
             guard let ttl = result.TTL?.value, ttl > 0 else { return .leaseGone }
             return .renewed(ttl: ttl)
+        case .timeToLive:
+            // 0 is left out: less than a second left. -1: gone (revoked, or never granted).
+            let answer = try decode(LeaseAnswer.self, json, status)
+            return .timeToLive(seconds: max(answer.TTL?.value ?? 0, -1))
         case .revoke:
             _ = try decode(HeaderOnly.self, json, status)
             return .revoked

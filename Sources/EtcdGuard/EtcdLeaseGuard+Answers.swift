@@ -11,11 +11,14 @@ extension EtcdLeaseGuard {
             lease = Lease(
                 id: id, ttl: ttl, confirmedSend: call.sentAt, nextRenewal: call.sentAt + renewalInterval(of: ttl))
             nextAcquire = now
+            wait = nil
             actions.append(.log(.debug, "etcd: lease \(id) granted for \(seconds) s"))
         case (.acquire(_, _, let id), .acquired):
             actions += tookKey(with: id, at: now)
         case (.acquire(_, _, let id), .held(let holder)):
-            actions += keyHeld(by: holder, against: id, at: now)
+            actions += keyHeld(by: holder, against: id, triedAt: call.sentAt, at: now)
+        case (.timeToLive(let id), .timeToLive(let seconds)):
+            actions += timed(id, seconds: seconds, askedAt: call.sentAt)
         case (.keepAlive(let id), .renewed(let seconds)):
             actions += renewed(id, for: trustedTTL(seconds), sentAt: call.sentAt, at: now)
         case (.keepAlive(let id), .leaseGone):
@@ -48,11 +51,15 @@ extension EtcdLeaseGuard {
             retry(call, at: now)
             return [.log(.info, "etcd: token refused (\(error)): authenticating again")]
         }
+        if case .timeToLive(let id) = call.request.call {
+            // etcd answered, only not this: the tries keep their interval.
+            return reachable() + [.log(.debug, "etcd: timetolive of lease \(id) refused (\(error))")]
+        }
         if error.isLeaseNotFound {
             switch call.request.call {
             case .keepAlive(let id), .acquire(_, _, let id): return reachable() + leaseGone(id, at: now)
             case .revoke(let id): return reachable() + revokeEnded(call, "etcd: lease \(id) was already gone")
-            case .grant, .authenticate, .read: break
+            case .grant, .authenticate, .read, .timeToLive: break
             }
         }
         if case .authenticate(let user, _) = call.request.call, case .server = error {
@@ -81,7 +88,8 @@ extension EtcdLeaseGuard {
         switch call.request.call {
         case .grant: nextGrant = retry
         case .acquire: nextAcquire = retry
-        case .read: break
+        // A failed timetolive leaves the next try at its interval.
+        case .read, .timeToLive: break
         case .authenticate:
             nextAuthentication = retry
             // Without a token no revoke can go out: give them up (the leases expire by
@@ -123,6 +131,11 @@ extension EtcdLeaseGuard {
         case .acquire: nextAcquire = now
         case .authenticate: nextAuthentication = now
         case .read: lookUpPending = !wanting && !isMaster
+        case .timeToLive:
+            if var wait, wanting {
+                wait.asking = true
+                self.wait = wait
+            }
         case .keepAlive(let id):
             if var lease, lease.id == id {
                 lease.nextRenewal = now
@@ -138,6 +151,7 @@ extension EtcdLeaseGuard {
         guard let lease, lease.id == id else { return [] }
         holdsKey = true
         holder = nil
+        wait = nil
         let key = configuration.key
         if isMaster {
             keptWhileUnreachable = false
@@ -149,11 +163,12 @@ extension EtcdLeaseGuard {
         return [.log(.info, "etcd: took key \(key) with lease \(id)"), .grantMastership(lease: id)]
     }
 
-    private mutating func keyHeld(by holder: EtcdKeyHolder?, against id: Int64, at now: MonotonicInstant)
-        -> [Action]
-    {
+    private mutating func keyHeld(
+        by holder: EtcdKeyHolder?, against id: Int64, triedAt: MonotonicInstant, at now: MonotonicInstant
+    ) -> [Action] {
         guard let lease, lease.id == id else { return [] }
         let key = configuration.key
+        wait = nil
         guard let holder else {
             // Deleted between the compare and the read: try again at once.
             nextAcquire = now
@@ -171,11 +186,27 @@ extension EtcdLeaseGuard {
         }
         self.holder = holder
         nextAcquire = now + configuration.retryInterval
+        // A key bound to no lease (put by hand) never ends by itself: nothing to time.
+        if wanting, !isMaster, holder.lease != 0 { wait = Wait(lease: holder.lease, triedAt: triedAt, asking: true) }
         if isMaster {
             actions += loseMastership(
                 .keyTaken, "key \(key) taken by \(holder.value) while etcd was out of reach", at: now)
         }
         return actions
+    }
+
+    /// The holder's lease `id` has `seconds` left (etcd's answer to a call sent at `askedAt`):
+    /// the next try goes when it can first have ended, or ``Configuration/endingRetry`` after
+    /// the last try once less than a second is left; never later than the interval would have
+    /// it, never sooner than ``Configuration/endingRetry`` after the last try.
+    private mutating func timed(_ id: Int64, seconds: Int64, askedAt: MonotonicInstant) -> [Action] {
+        guard let wait, wait.lease == id, wanting, !isMaster, !holdsKey else { return [] }
+        let soonest = wait.triedAt + configuration.endingRetry
+        // etcd rounds down: the lease cannot end before askedAt + seconds.
+        let ends = seconds >= 1 ? askedAt + .seconds(UInt64(min(seconds, configuration.ttl * 4))) : soonest
+        nextAcquire = min(nextAcquire, max(soonest, ends))
+        let left = seconds < 0 ? "is gone" : seconds == 0 ? "has less than a second left" : "has \(seconds) s left"
+        return [.log(.debug, "etcd: the holder's lease \(id) \(left): trying again then")]
     }
 
     private mutating func renewed(

@@ -35,6 +35,8 @@ extension EtcdLeaseGuard {
         if !revocations.isEmpty || lookUpPending { return MonotonicInstant(nanoseconds: 0) }
         if let lease {
             guard wanting, !holdsKey else { return lease.nextRenewal }
+            // The holder's time left is asked for right after the try that found it.
+            if wait?.asking == true { return MonotonicInstant(nanoseconds: 0) }
             return min(lease.nextRenewal, nextAcquire)
         }
         return wanting || isMaster ? nextGrant : nil
@@ -87,6 +89,7 @@ extension EtcdLeaseGuard {
     mutating func dropLease(_ lease: Lease, revokingLater: Bool = false, at now: MonotonicInstant) -> [Action] {
         self.lease = nil
         holdsKey = false
+        wait = nil
         if revokingLater { heldBack.append(lease.id) } else { revocations.append(lease.id) }
         nextGrant = now
         return cancelInFlight()
@@ -123,6 +126,11 @@ extension EtcdLeaseGuard {
         let bounded = keptWhileUnreachable || now >= deadline ? timeout : min(timeout, deadline.duration(since: now))
         if now >= lease.nextRenewal {
             return [send(.keepAlive(lease: lease.id), timeout: bounded, at: now)]
+        }
+        if var wait, wait.asking {
+            wait.asking = false
+            self.wait = wait
+            return [send(.timeToLive(lease: wait.lease), timeout: bounded, at: now)]
         }
         return [
             send(

@@ -11,10 +11,23 @@ import CARPCore
 ///   absent (create revision 0), bound to the lease, and otherwise reads it so that the answer
 ///   names the holder. Only when the key is ours does it emit ``Action/grantMastership(lease:)``;
 ///   the daemon withholds the address (up script, gratuitous ARP) until then. While another
-///   host holds the key it retries every ``Configuration/retryInterval`` (the advert interval),
-///   and at once whenever ``want(at:)`` is called again: the daemon does so when CARP sees a
-///   sign that the holder let go (its leaving advert, its silence). No watch stream: one POST
-///   per call keeps the HTTP client simple, and a waiting host still tries once an interval.
+///   host holds the key it retries at the latest every ``Configuration/retryInterval`` (the
+///   advert interval), and at once whenever ``want(at:)`` is called again: the daemon does so
+///   when CARP sees a sign that the holder let go (its leaving advert, its silence).
+/// - **Waiting for a dead holder's lease.** Each try that finds the key held by another lease
+///   is followed by one `lease/timetolive` of that lease, and the next try is timed from its
+///   answer (``Wait``): etcd gives the time left in whole seconds, rounded down, so a lease
+///   with `t` ≥ 1 s left cannot end before the send time plus `t`, and the next try goes
+///   then (never later than the interval); with less than a second left (0) or gone (-1) it
+///   goes ``Configuration/endingRetry`` (250 ms) after the last, until the key is free: etcd
+///   revokes an expired lease within its half-second check. Nothing is revoked early: the
+///   key is still taken only by the transaction that finds it absent. A living holder renews
+///   every third of the TTL, so its lease always has a second or more left (TTL ≥ 2 s) and
+///   its challenger tries only once an interval. The load of a waiting backup: at most two
+///   calls (a transaction and a timetolive) per retry interval, and per ``endingRetry`` in
+///   the last second or so of the lease; an unknown or failing timetolive leaves today's
+///   schedule, one try per interval. No watch stream: one POST per call keeps the HTTP client
+///   simple.
 /// - **Keeping it.** The lease is renewed every third of its TTL. The guard's own deadline is
 ///   the *send* time of the last confirmed renewal (or of the grant) plus the TTL minus
 ///   ``Configuration/margin``: etcd cannot expire the lease before that, since it starts its TTL
@@ -92,6 +105,11 @@ public struct EtcdLeaseGuard: Sendable {
         public var margin: MonotonicDuration
         /// How often to retry while another host holds the key or etcd fails: the advert interval.
         public var retryInterval: MonotonicDuration
+        /// How often to try while the holder's lease is ending (etcd says less than a second
+        /// left, or gone): 250 ms, or the retry interval if that is shorter.
+        public var endingRetry: MonotonicDuration {
+            min(.milliseconds(250), retryInterval)
+        }
         /// The longest a call may take; a sixth of the TTL by default, so that a renewal that
         /// gets no answer leaves time for two more before the deadline.
         public var requestTimeout: MonotonicDuration
@@ -165,6 +183,14 @@ public struct EtcdLeaseGuard: Sendable {
         var nextRenewal: MonotonicInstant
     }
 
+    /// A backup blocked by another host's lease: the try that found it, and whether the
+    /// `lease/timetolive` that times the next try is still to be sent.
+    struct Wait: Equatable, Sendable {
+        var lease: Int64
+        var triedAt: MonotonicInstant
+        var asking: Bool
+    }
+
     /// The call on the wire and what it was sent for.
     struct InFlight: Equatable, Sendable {
         var request: Request
@@ -194,6 +220,8 @@ public struct EtcdLeaseGuard: Sendable {
     var failuresInARow = 0
     var nextGrant = MonotonicInstant(nanoseconds: 0)
     var nextAcquire = MonotonicInstant(nanoseconds: 0)
+    /// The holder's lease we wait for, while wanting and blocked.
+    var wait: Wait?
     var nextAuthentication = MonotonicInstant(nanoseconds: 0)
     /// Leases to revoke, best effort (one try each), before anything else is sent.
     var revocations: [Int64] = []
@@ -225,9 +253,13 @@ public struct EtcdLeaseGuard: Sendable {
         }
         nextGrant = now
         nextAcquire = now
+        wait = nil
+        // The try goes now: a timetolive on the wire would only time a later one.
+        var actions: [Action] = []
+        if let call = inFlight, case .timeToLive = call.request.call { actions = cancelInFlight() }
         // Standing down with the key still ours (the down script was running): ours again.
-        if isMaster, holdsKey, let lease { return [.grantMastership(lease: lease.id)] + schedule(at: now) }
-        return schedule(at: now)
+        if isMaster, holdsKey, let lease { return actions + [.grantMastership(lease: lease.id)] + schedule(at: now) }
+        return actions + schedule(at: now)
     }
 
     /// We leave MASTER but the address is still up until the down script has run: contend no
@@ -235,10 +267,11 @@ public struct EtcdLeaseGuard: Sendable {
     public mutating func standDown(at now: MonotonicInstant) -> [Action] {
         wanting = false
         holder = nil
+        wait = nil
         var actions: [Action] = []
         if let call = inFlight {
             switch call.request.call {
-            case .grant, .acquire: actions += cancelInFlight()
+            case .grant, .acquire, .timeToLive: actions += cancelInFlight()
             case .keepAlive, .revoke, .authenticate, .read: break
             }
         }
@@ -253,6 +286,7 @@ public struct EtcdLeaseGuard: Sendable {
         holdsKey = false
         keptWhileUnreachable = false
         holder = nil
+        wait = nil
         var actions: [Action] = []
         // A revoke on the wire is let finish (it may be the leaving one of a first call).
         if let call = inFlight, case .revoke = call.request.call {} else { actions += cancelInFlight() }

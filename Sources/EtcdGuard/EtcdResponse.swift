@@ -13,6 +13,10 @@ public enum EtcdResponse: Equatable, Sendable {
     case leaseGone
     /// `lease/revoke` succeeded.
     case revoked
+    /// `lease/timetolive`: the lease's remaining TTL in whole seconds, rounded towards zero, as
+    /// etcd's leader sees it: it ends within `seconds` + 1 s of the answer; 0 when less than a
+    /// second is left (or it ended less than a second ago, not yet revoked); -1 when it is gone.
+    case timeToLive(seconds: Int64)
     /// `auth/authenticate`: the token to send as `Authorization`.
     case authenticated(token: String)
 }

@@ -26,7 +26,7 @@ import UCarpConfiguration
             guard let holder else { return (200, #"{"header":{}}"#) }
             let value = Array(holder.utf8).base64
             return (200, #"{"kvs":[{"key":"a2V5","value":"\#(value)","lease":"\#(lease)"}],"count":"1"}"#)
-        case .acquire, .keepAlive, .revoke, .authenticate:
+        case .acquire, .keepAlive, .revoke, .authenticate, .timeToLive:
             return InstanceEtcdTests.answer(to: call)
         }
     }

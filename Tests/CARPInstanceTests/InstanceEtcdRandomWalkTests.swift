@@ -44,7 +44,9 @@ import UCarpConfiguration
                 return (200, #"{"result":{"ID":"\#(lease)"}}"#)
             case (.keepAlive(let lease), _):
                 return (200, #"{"result":{"ID":"\#(lease)","TTL":"3"}}"#)
-            case (.revoke, _), (.read, _), (.authenticate, _):
+            case (.timeToLive, .leaseGone), (.timeToLive, .leaseNotFound):
+                return (200, #"{"ID":"77","TTL":"-1"}"#)
+            case (.revoke, _), (.read, _), (.authenticate, _), (.timeToLive, _):
                 return InstanceEtcdTests.answer(to: call)
             }
         }

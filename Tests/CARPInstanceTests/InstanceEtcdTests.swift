@@ -32,6 +32,8 @@ import UCarpConfiguration
                 (200, #"{"succeeded":true}"#)
             }
         case .keepAlive: (200, #"{"result":{"ID":"42","TTL":"3"}}"#)
+        // The holder lives: its lease has 2 s left or more.
+        case .timeToLive: (200, #"{"ID":"77","TTL":"2","grantedTTL":"3"}"#)
         case .revoke: (200, #"{"header":{}}"#)
         case .authenticate: (200, #"{"token":"t"}"#)
         case .read:
@@ -107,7 +109,10 @@ import UCarpConfiguration
         #expect(driver.signal(.user1, at: now).messages.first == "BACKUP on eth0 id 1")
         // While etcd answers (the key held elsewhere), CARP goes on advertising as the master it would be.
         let acquire = driver.answer(actions.etcdRequests, at: now + .milliseconds(10))
-        _ = driver.answer(acquire.etcdRequests, holder: "192.0.2.12 beta", at: now + .milliseconds(20))
+        let held = driver.answer(acquire.etcdRequests, holder: "192.0.2.12 beta", at: now + .milliseconds(20))
+        // How long the holder's lease has left: 2 s, the next try a second after the last.
+        #expect(held.etcdRequests.map(\.call) == [.timeToLive(lease: 77)])
+        _ = driver.answer(held.etcdRequests, at: now + .milliseconds(30))
         #expect(driver.time(now + .seconds(1)).adverts.count == 1)
     }
 
@@ -146,6 +151,7 @@ import UCarpConfiguration
         #expect(
             driver.signal(.user1, at: now + .milliseconds(30)).messages.last
                 == "etcd: key \(Self.key), held by 192.0.2.12 beta (lease 77)")
+        _ = driver.answer(held.etcdRequests, at: now + .milliseconds(40))
         // The contending lease is renewed first, then the key tried again a second after the last try.
         let renewal = driver.run(until: now + .milliseconds(1020))
         #expect(renewal.etcdRequests.map(\.call) == [.keepAlive(lease: 42)])

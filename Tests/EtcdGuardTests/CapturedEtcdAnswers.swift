@@ -103,4 +103,20 @@ enum CapturedEtcdAnswers {
         200,
         #"{"header":{"cluster_id":"16852641557184054374","member_id":"9009370488483034218","revision":"2","raft_term":"2"},"kvs":[{"key":"L3N3aWZ0Y2FycC83LzE5Mi4wLjIuMTAw","create_revision":"2","mod_revision":"2","version":"1","value":"MTkyLjAuMi4xIGhvc3RB","lease":"3777009571123792645"}],"count":"1"}"#
     )
+    /// `lease/timetolive` of a living lease granted for 2 s, 0.5 s later: the seconds left,
+    /// rounded down (captured on 7 December 2026, etcd 3.4.23, a single member).
+    static let timeToLiveOneSecond = (
+        200,
+        #"{"header":{"cluster_id":"15118495548433857066","member_id":"13668033151171901709","revision":"1","raft_term":"2"},"ID":"4111120495059692805","TTL":"1","grantedTTL":"2"}"#
+    )
+    /// The same 1.5 s later: less than a second left, so `TTL` (0) is left out.
+    static let timeToLiveUnderASecond = (
+        200,
+        #"{"header":{"cluster_id":"15118495548433857066","member_id":"13668033151171901709","revision":"1","raft_term":"2"},"ID":"4111120495059692805","grantedTTL":"2"}"#
+    )
+    /// The same once etcd revoked it (and for a lease it never granted): HTTP 200, `TTL` -1.
+    static let timeToLiveGone = (
+        200,
+        #"{"header":{"cluster_id":"15118495548433857066","member_id":"13668033151171901709","revision":"1","raft_term":"2"},"ID":"4111120495059692805","TTL":"-1"}"#
+    )
 }

@@ -75,6 +75,15 @@ import Testing
         #expect(try decode(.keepAlive(lease: 1), CapturedEtcdAnswers.keepAliveAlive) == .renewed(ttl: 3))
     }
 
+    @Test func timeToLiveGivesTheWholeSecondsLeftZeroWhenLeftOutAndMinusOneWhenGone() throws {
+        #expect(text(.timeToLive(lease: 42)) == #"{"ID":"42"}"#)
+        #expect(EtcdCall.timeToLive(lease: 42).path == "/v3/lease/timetolive")
+        let call = EtcdCall.timeToLive(lease: 4_111_120_495_059_692_805)
+        #expect(try decode(call, CapturedEtcdAnswers.timeToLiveOneSecond) == .timeToLive(seconds: 1))
+        #expect(try decode(call, CapturedEtcdAnswers.timeToLiveUnderASecond) == .timeToLive(seconds: 0))
+        #expect(try decode(call, CapturedEtcdAnswers.timeToLiveGone) == .timeToLive(seconds: -1))
+    }
+
     @Test func keepAliveAnsweredWithoutTTLMeansTheLeaseIsGone() throws {
         #expect(try decode(.keepAlive(lease: 1), CapturedEtcdAnswers.keepAliveExpired) == .leaseGone)
     }

@@ -70,6 +70,9 @@ private struct SplitMix: RandomNumberGenerator {
             case (.authenticate, _): return (200, #"{"token":"t\#(nextLease)"}"#)
             case (.read, .heldByPeer): return (200, #"{"kvs":["# + Self.kv("192.0.2.2 hostB", 77) + #"],"count":"1"}"#)
             case (.read, _): return (200, #"{"header":{}}"#)
+            case (.timeToLive, .leaseGone), (.timeToLive, .leaseNotFound): return (200, #"{"ID":"77","TTL":"-1"}"#)
+            case (.timeToLive, .vanished): return (200, #"{"ID":"77","grantedTTL":"3"}"#)
+            case (.timeToLive, _): return (200, #"{"ID":"77","TTL":"2","grantedTTL":"3"}"#)
             }
         }
 
@@ -126,7 +129,7 @@ private struct SplitMix: RandomNumberGenerator {
                     inFlight = request
                     sentAt = now
                     switch request.call {
-                    case .grant, .acquire:
+                    case .grant, .acquire, .timeToLive:
                         if stopped || standingDown { violated("\(request.call.name) sent while not wanting") }
                     case .keepAlive:
                         if stopped { violated("renewal sent after stopWanting") }

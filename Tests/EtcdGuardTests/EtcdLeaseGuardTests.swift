@@ -14,11 +14,11 @@ private struct Harness {
 
     init(
         value: String = "192.0.2.1 hostA", unreachable: EtcdLeaseGuard.UnreachablePolicy = .release,
-        credentials: EtcdLeaseGuard.Credentials? = nil, endpoints: Int = 1
+        credentials: EtcdLeaseGuard.Credentials? = nil, endpoints: Int = 1, retryInterval: UInt64 = 1
     ) {
         guardian = EtcdLeaseGuard(
             configuration: .init(
-                key: "/swiftcarp/7/192.0.2.100", value: value, ttl: 3, retryInterval: .seconds(1),
+                key: "/swiftcarp/7/192.0.2.100", value: value, ttl: 3, retryInterval: .seconds(retryInterval),
                 unreachable: unreachable, credentials: credentials, endpointCount: endpoints))
     }
 
@@ -106,6 +106,35 @@ private struct Harness {
 
     static func logs(_ actions: [Action], _ level: CARPStateMachine.LogLevel) -> [String] {
         actions.compactMap { if case .log(level, let text) = $0 { text } else { nil } }
+    }
+}
+
+extension Harness {
+    /// Plays etcd for `seconds`: every request answered 10 ms after it is sent by `etcd`,
+    /// every deadline on the way fired. The calls sent, with their send times in seconds.
+    mutating func serve(
+        for seconds: Double, _ etcd: (EtcdCall, MonotonicInstant) -> (Int, String)
+    ) -> [(call: EtcdCall, at: Double)] {
+        let end = now + .nanoseconds(UInt64(seconds * 1e9))
+        var sent: [(call: EtcdCall, at: Double)] = []
+        var lastID: UInt64 = 0
+        while now < end {
+            if let request = inFlight {
+                if request.id != lastID {
+                    sent.append((request.call, Double(now.nanoseconds) / 1e9))
+                    lastID = request.id
+                }
+                answer(etcd(request.call, now), after: 0.01)
+                continue
+            }
+            guard let deadline = guardian.nextDeadline, deadline <= end else {
+                now = end
+                break
+            }
+            now = max(now, deadline)
+            record(guardian.deadlinePassed(at: now))
+        }
+        return sent
     }
 }
 
@@ -300,8 +329,13 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         #expect(harness.guardian.holder == EtcdKeyHolder(value: "192.0.2.1 hostA", lease: capturedLease))
         #expect(
             Harness.logs(held, .info) == ["etcd: key \(key) is held by 192.0.2.1 hostA (lease \(capturedLease))"])
+        // How long the holder's lease has left is asked at once; unanswered, the tries keep
+        // their interval (today's schedule).
+        #expect(Harness.calls(held) == [.timeToLive(lease: capturedLease)])
+        harness.fail()
+        #expect(harness.inFlight == nil)
         // The renewal of our own lease falls due first; the retry follows its answer.
-        #expect(Harness.calls(harness.advance(by: 1.0)) == [.keepAlive(lease: otherLease)])
+        #expect(Harness.calls(harness.advance(by: 0.99)) == [.keepAlive(lease: otherLease)])
         let retried = harness.answer(CapturedEtcdAnswers.keepAliveAlive)
         #expect(Harness.calls(retried) == [.acquire(key: key, value: "192.0.2.2 hostB", lease: otherLease)])
         // The same holder again is not logged again.
@@ -334,6 +368,7 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         harness.want()
         harness.answer(CapturedEtcdAnswers.grantOther)
         harness.answer(CapturedEtcdAnswers.txnFailedHeld)
+        harness.answer(CapturedEtcdAnswers.timeToLiveOneSecond)
         harness.advance(by: 0.1)
         #expect(harness.inFlight == nil)
         #expect(Harness.calls(harness.want()) == [.acquire(key: key, value: "192.0.2.2 hostB", lease: otherLease)])
@@ -730,5 +765,158 @@ private let otherLease: Int64 = 8_061_340_188_859_377_672
         harness.becomeMaster()
         #expect(harness.record(harness.guardian.releaseHeldBack(at: harness.now)) == [.released])
         #expect(harness.guardian.isMaster)
+    }
+}
+
+/// A backup blocked by a dead holder's lease times its tries from `lease/timetolive`.
+@Suite struct EtcdLeaseGuardWaitTests {
+    /// etcd with another host's lease on the key: it ends at `end` (pushed back by `renewals`,
+    /// the holder's renewal times, each giving it 3 s again) and etcd revokes it 0.3 s later
+    /// (its check for expired leases runs every 0.5 s).
+    struct Etcd {
+        var end: Double
+        var renewals: [Double] = []
+
+        func ends(at now: Double) -> Double {
+            renewals.filter { $0 <= now }.map { $0 + 3 }.reduce(end, max)
+        }
+
+        func answer(_ call: EtcdCall, _ instant: MonotonicInstant) -> (Int, String) {
+            let now = Double(instant.nanoseconds) / 1e9
+            let end = ends(at: now)
+            let free = now >= end + 0.3
+            switch call {
+            case .grant: return CapturedEtcdAnswers.grantOther
+            case .keepAlive: return CapturedEtcdAnswers.keepAliveAlive
+            case .acquire: return free ? CapturedEtcdAnswers.txnSucceeded : CapturedEtcdAnswers.txnFailedHeld
+            case .timeToLive:
+                // Whole seconds left, rounded towards zero; -1 once revoked.
+                let left = free ? -1 : Int64((end - now).rounded(.towardZero))
+                return (200, #"{"header":{"revision":"2"},"ID":"\#(capturedLease)","TTL":"\#(left)","grantedTTL":"3"}"#)
+            case .revoke, .authenticate, .read: return (500, "unexpected")
+            }
+        }
+    }
+
+    static func acquires(_ sent: [(call: EtcdCall, at: Double)]) -> [Double] {
+        sent.compactMap { if case .acquire = $0.call { $0.at } else { nil } }
+    }
+
+    static func smallestGap(_ times: [Double]) -> Double {
+        zip(times, times.dropFirst()).map { $1 - $0 }.min() ?? .infinity
+    }
+
+    /// The try that took the key: the last acquire before mastership.
+    static func takenAt(_ sent: [(call: EtcdCall, at: Double)]) -> Double? { acquires(sent).last }
+
+    @Test func theTryLandsJustAfterTheHoldersLeaseIsRevokedNotAtTheNextInterval() throws {
+        var harness = Harness(value: "192.0.2.2 hostB")
+        let etcd = Etcd(end: 101.8)
+        harness.want()
+        let sent = harness.serve(for: 4) { etcd.answer($0, $1) }
+        #expect(harness.guardian.isMaster)
+        // Revoked at 102.1: taken within one ending retry (250 ms) and a round trip of it;
+        // tries once a second would have waited for 103.05.
+        let taken = try #require(Self.takenAt(sent))
+        #expect(taken >= 102.1 && taken <= 102.1 + 0.25 + 0.03, "taken at \(taken)")
+        #expect(Self.smallestGap(Self.acquires(sent)) >= 0.25 - 1e-9, "\(Self.acquires(sent))")
+        // At most a try and a timetolive per 250 ms, besides the grant and our renewals.
+        let contending = sent.filter { $0.at < taken }.filter {
+            switch $0.call {
+            case .acquire, .timeToLive: true
+            default: false
+            }
+        }
+        #expect(contending.count <= 2 * Int((taken - 100) / 0.25) + 2, "\(contending.map(\.call.name))")
+    }
+
+    @Test func withALongIntervalTheTryIsTimedFromTheSecondsLeft() throws {
+        // advbase 3: today's schedule would try at 100.01, 103.02 and take the key then.
+        var harness = Harness(value: "192.0.2.2 hostB", retryInterval: 3)
+        let etcd = Etcd(end: 101.5)
+        harness.want()
+        let sent = harness.serve(for: 4) { etcd.answer($0, $1) }
+        #expect(harness.guardian.isMaster)
+        let acquires = Self.acquires(sent)
+        // The first answer says 1 s left (1.48): the next try at the send time of that
+        // timetolive plus 1 s, then every 250 ms until the key is free at 101.8.
+        #expect(abs(acquires[1] - 101.02) < 1e-6, "\(acquires)")
+        let taken = try #require(acquires.last)
+        #expect(taken >= 101.8 && taken <= 101.8 + 0.25 + 0.03, "taken at \(taken)")
+        #expect(Self.smallestGap(acquires) >= 0.25 - 1e-9)
+    }
+
+    @Test func aHolderThatRenewsPushesTheTryBackAndIsNotPolledFaster() throws {
+        var harness = Harness(value: "192.0.2.2 hostB", retryInterval: 3)
+        // Alive until 104: it renews every second, then dies; its lease ends at 106.5.
+        let etcd = Etcd(end: 102.5, renewals: [100.5, 101.5, 102.5, 103.5])
+        harness.want()
+        let sent = harness.serve(for: 8) { etcd.answer($0, $1) }
+        let acquires = Self.acquires(sent)
+        // While it renews, its lease always has 2 s or more left: a try every 2 s or so.
+        let whileAlive = acquires.filter { $0 < 104.5 }
+        #expect(Self.smallestGap(whileAlive) >= 1.9, "\(acquires)")
+        #expect(whileAlive.count <= 3, "\(acquires)")
+        #expect(harness.guardian.isMaster)
+        let taken = try #require(acquires.last)
+        #expect(taken >= 106.8 && taken <= 106.8 + 0.25 + 0.03, "taken at \(taken)")
+        #expect(Self.smallestGap(acquires) >= 0.25 - 1e-9)
+    }
+
+    @Test func aLivingHolderCostsTwoCallsPerIntervalAtMost() {
+        var harness = Harness(value: "192.0.2.2 hostB")
+        let etcd = Etcd(end: 103, renewals: Array(stride(from: 100.5, to: 120, by: 1)))
+        harness.want()
+        let sent = harness.serve(for: 10) { etcd.answer($0, $1) }
+        #expect(!harness.guardian.isMaster)
+        let acquires = Self.acquires(sent)
+        let timeToLives = sent.filter { if case .timeToLive = $0.call { true } else { false } }
+        #expect(acquires.count <= 11 && timeToLives.count <= 11, "\(acquires.count) \(timeToLives.count)")
+        #expect(Self.smallestGap(acquires) >= 0.99)
+    }
+
+    @Test func aRefusedTimeToLiveKeepsTheIntervalAndIsNoOutage() {
+        var harness = Harness(value: "192.0.2.2 hostB")
+        harness.want()
+        harness.answer(CapturedEtcdAnswers.grantOther)
+        let heldAt = harness.now + .milliseconds(10)
+        harness.answer(CapturedEtcdAnswers.txnFailedHeld)
+        let refused = harness.answer(CapturedEtcdAnswers.permissionDenied)
+        #expect(Harness.logs(refused, .warning).isEmpty)
+        #expect(harness.guardian.problem == nil)
+        #expect(harness.guardian.nextAcquire == heldAt + .seconds(1))
+        #expect(harness.inFlight == nil)
+    }
+
+    @Test func aKeyBoundToNoLeaseIsNotTimed() {
+        var harness = Harness(value: "192.0.2.2 hostB")
+        harness.want()
+        harness.answer(CapturedEtcdAnswers.grantOther)
+        let held = harness.answer(
+            (200, #"{"responses":[{"response_range":{"kvs":[{"key":"a2V5","value":"MTkyLjAuMi4xIGhvc3RB"}]}}]}"#))
+        #expect(Harness.calls(held).isEmpty)
+    }
+
+    @Test func wantingAgainWhileTheTimeToLiveIsOnTheWireTriesAtOnce() {
+        var harness = Harness(value: "192.0.2.2 hostB")
+        harness.want()
+        harness.answer(CapturedEtcdAnswers.grantOther)
+        harness.answer(CapturedEtcdAnswers.txnFailedHeld)
+        let asked = harness.inFlight
+        #expect(asked?.call == .timeToLive(lease: capturedLease))
+        let again = harness.want()
+        #expect(again.contains(.cancel(requestID: asked?.id ?? 0)))
+        #expect(Harness.calls(again) == [.acquire(key: key, value: "192.0.2.2 hostB", lease: otherLease)])
+    }
+
+    @Test func aTimeToLiveAnsweredAfterWeStoodDownChangesNothing() {
+        var harness = Harness(value: "192.0.2.2 hostB")
+        harness.want()
+        harness.answer(CapturedEtcdAnswers.grantOther)
+        harness.answer(CapturedEtcdAnswers.txnFailedHeld)
+        let request = harness.inFlight
+        let actions = harness.record(harness.guardian.standDown(at: harness.now))
+        #expect(actions.contains(.cancel(requestID: request?.id ?? 0)))
+        #expect(harness.inFlight == nil)
     }
 }
