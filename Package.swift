@@ -73,7 +73,9 @@ let package = Package(
         // What several test targets share (a seeded random number generator); never linked
         // into the daemon.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "CARPCoreTests", dependencies: ["CARPCore", "TestSupport"]),
+        .testTarget(
+            name: "CARPCoreTests",
+            dependencies: ["CARPCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "UCarpConfigurationTests", dependencies: ["UCarpConfiguration", "CARPCore"]),
         .testTarget(
             name: "CARPDaemonTests",

@@ -12,7 +12,7 @@ import Crypto
 /// IPv4 address that is ucarp's message. As in ucarp and the BSD kernels, the keyed state over
 /// the fixed prefix is computed once; each digest only feeds the 8 counter bytes to a copy of it.
 public struct Authenticator: Sendable {
-    private let prepared: HMAC<Insecure.SHA1>
+    private let prepared: PreparedHMACSHA1
     private let strict: StrictAuthenticator
     /// The mode we sign in and accept.
     public let mode: AuthenticationMode
@@ -41,8 +41,8 @@ public struct Authenticator: Sendable {
     }
 
     private init(password: [UInt8], messagePrefix: [UInt8], mode: AuthenticationMode) {
-        var hmac = HMAC<Insecure.SHA1>(key: SymmetricKey(data: password))
-        hmac.update(data: messagePrefix)
+        var hmac = PreparedHMACSHA1(key: password)
+        messagePrefix.withUnsafeBytes { hmac.update($0) }
         self.prepared = hmac
         self.strict = StrictAuthenticator(password: password, messagePrefix: messagePrefix)
         self.mode = mode
@@ -170,9 +170,7 @@ public struct Authenticator: Sendable {
             : .badDigestOfAddressSet(expectedPrefix: expectedPrefix, receivedPrefix: receivedPrefix)
     }
 
-    private func authenticationCode(counter: UInt64) -> HashedAuthenticationCode<Insecure.SHA1> {
-        var hmac = prepared
-        withUnsafeBytes(of: counter.bigEndian) { hmac.update(data: $0) }
-        return hmac.finalize()
+    private func authenticationCode(counter: UInt64) -> Insecure.SHA1Digest {
+        withUnsafeBytes(of: counter.bigEndian) { prepared.code(appending: $0) }
     }
 }

@@ -1,3 +1,4 @@
+import CARPCore
 import CARPInstance
 import Glibc
 import SystemPackage
@@ -12,8 +13,9 @@ import UCarpConfiguration
 ///
 /// Reading costs little at each wake-up: one `lstat` of the directory (a record replaced is a
 /// rename, which changes the directory's modification time; only then are the records read
-/// again), one of each maintenance file, and `kill(pid, 0)` for each member that demotes the
-/// group, so that a member that died stops counting. The kernel stamps times from a coarse
+/// again), one `fstatat` of each maintenance file relative to a descriptor kept on the
+/// directory (one component for the kernel to walk, not the whole path), and `kill(pid, 0)`
+/// for each member that demotes the group, so that a member that died stops counting. The kernel stamps times from a coarse
 /// clock (a tick, some milliseconds), so two renames in one tick leave one time: a time less
 /// than ``settling`` old is read again at the next wake-up, until it is older.
 final class HostStateDirectory {
@@ -46,14 +48,62 @@ final class HostStateDirectory {
     /// The maintenance files that concern us (the host's, our group's), made once: they are
     /// looked for at every wake-up.
     private let maintenancePaths: [FilePath]
+    /// Their names, as C strings.
+    private let maintenanceNames: [ContiguousArray<CChar>]
+
+    /// The directory, opened for look-ups, and its device and inode then: the
+    /// maintenance files are looked for relative to it. nil while it cannot be opened (the
+    /// paths are looked up whole then).
+    private var lookUps: (descriptor: FileDescriptor, device: dev_t, inode: ino_t)?
+    /// When the descriptor was last found to be the directory at ``path`` still: a directory
+    /// removed, or renamed, and made again is the one looked in within ``lookUpsCheck``
+    /// (with a group at once: the directory's `lstat` at every wake-up checks it).
+    private var lookUpsCheckedAt: MonotonicInstant?
+    static let lookUpsCheck = MonotonicDuration.seconds(10)
 
     /// Makes the directory if need be (0700), and checks that no other user could write it.
     init(path: FilePath, interface: String, vhid: UInt8, group: String?) throws(DaemonError) {
         self.path = path
         self.group = group
         maintenancePaths = Self.maintenancePaths(in: path, group: group)
+        maintenanceNames = ([Self.maintenanceName] + (group.map { [Self.maintenanceName(group: $0)] } ?? [])).map(
+            \.utf8CString)
         recordName = HostRecord.fileName(interface: interface, vhid: vhid)
         try Self.prepare(path)
+        openLookUps()
+    }
+
+    deinit {
+        if let lookUps { System.release(lookUps.descriptor) }
+    }
+
+    /// (Re)opens ``lookUps`` on the directory now at ``path``; nil if it cannot be.
+    private func openLookUps() {
+        if let lookUps { System.release(lookUps.descriptor) }
+        lookUps = nil
+        guard let descriptor = try? System.openDirectoryForLookUps(path) else { return }
+        guard let info = try? System.status(of: descriptor, subject: path.string) else {
+            System.release(descriptor)
+            return
+        }
+        lookUps = (descriptor, info.st_dev, info.st_ino)
+    }
+
+    /// Whether maintenance is on for us, looked up relative to the directory's descriptor.
+    /// `directory` is the `lstat` of ``path`` when the caller made one now (with a group):
+    /// the descriptor is checked against it; else every ``lookUpsCheck``.
+    private func maintenance(directory: stat??, at now: MonotonicInstant) throws(DaemonError) -> Bool {
+        if directory != nil || lookUpsCheckedAt.map({ now.duration(since: $0) >= Self.lookUpsCheck }) ?? true {
+            let current: stat?
+            if let directory { current = directory } else { current = try System.status(of: path) }
+            if lookUps?.device != current?.st_dev || lookUps?.inode != current?.st_ino || lookUps == nil {
+                openLookUps()
+            }
+            lookUpsCheckedAt = now
+        }
+        guard let lookUps else { return try Self.maintenance(at: maintenancePaths) }
+        for name in maintenanceNames where try System.status(of: name, in: lookUps.descriptor) != nil { return true }
+        return false
     }
 
     /// Creates `path` (mode 0700) if it is not there, and refuses one others may write.
@@ -88,11 +138,12 @@ final class HostStateDirectory {
 
     /// Maintenance for us now, and the other members of our group if something changed
     /// since the last call (a record replaced, a demoting member gone); nil if not.
-    func read() throws(DaemonError) -> (maintenance: Bool, members: [HostGroup.Member]?) {
-        let maintenance = try Self.maintenance(at: maintenancePaths)
-        guard group != nil else { return (maintenance, nil) }
+    func read(at now: MonotonicInstant) throws(DaemonError) -> (maintenance: Bool, members: [HostGroup.Member]?) {
+        guard group != nil else { return (try maintenance(directory: nil, at: now), nil) }
+        let directory = try System.status(of: path)
+        let maintenance = try maintenance(directory: .some(directory), at: now)
         var changed = false
-        if let info = try System.status(of: path),
+        if let info = directory,
             !settled
                 || readAt.map({ $0.tv_sec != info.st_mtim.tv_sec || $0.tv_nsec != info.st_mtim.tv_nsec }) ?? true
         {

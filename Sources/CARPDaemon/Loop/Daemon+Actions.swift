@@ -9,6 +9,8 @@ extension Daemon {
     /// Carries out `actions` in order; an action whose outcome the instance wants back is
     /// reported at once, and what that returns is carried out before the next action.
     func perform(_ actions: [Instance.Action], at now: MonotonicInstant) {
+        // Most calls at an idle wake-up have nothing to do.
+        if actions.isEmpty { return }
         for action in actions {
             switch action {
             case .log(let level, let message):

@@ -11,7 +11,7 @@ extension Daemon {
     func serviceHostState(at now: MonotonicInstant) {
         guard let hostState else { return }
         do throws(DaemonError) {
-            let (maintenance, members) = try hostState.read()
+            let (maintenance, members) = try hostState.read(at: now)
             perform(instance.hostStateRead(maintenance: maintenance, members: members, at: now), at: now)
             try writeHostRecord(to: hostState)
             rewriteStateFileIfDemotionChanged()

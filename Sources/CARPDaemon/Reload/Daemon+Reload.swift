@@ -60,8 +60,12 @@ extension Daemon {
 
     /// Answers the requests complete on the control socket.
     func serveControl(_ slots: ArraySlice<pollfd>, at now: MonotonicInstant) {
-        guard let control, let reload else { return }
-        for (connection, request) in control.service(slots, at: now) {
+        // The reload context (the snapshot to hand over, large) is copied out only for a
+        // request, not at every wake-up.
+        guard let control, case .some = reload else { return }
+        let requests = control.service(slots, at: now)
+        guard !requests.isEmpty, let reload else { return }
+        for (connection, request) in requests {
             switch request {
             case .identify:
                 ControlSocket.answer(connection, reload.identity.lines + "pid=\(getpid())\nversion=\(version)\n")

@@ -353,7 +353,9 @@ package struct Instance {
                 "Advertisement from [\(advert.source)]: advbase \(advert.advbase) advskew \(advert.advskew)")
             if let state = machine.strictState(onlyNews: true) { actions.append(.recordStrictState(state)) }
             let election = machine.received(advert, at: now)
-            return actions + carryOut(election, at: now) + etcdHeard(advert, at: now)
+            actions.add(carryOut(election, at: now))
+            actions.add(etcdHeard(advert, at: now))
+            return actions
         }
     }
 
@@ -380,7 +382,8 @@ package struct Instance {
             statistics.advertisementsSent += 1
             actions = debug("* advertisement injected *")
         }
-        return actions + carryOut(machine.advertisementSent(succeeded: failure == nil, at: now), at: now)
+        actions.add(carryOut(machine.advertisementSent(succeeded: failure == nil, at: now), at: now))
+        return actions
     }
 
     /// A child of ours ended (after ``Action/reapChildren``).
@@ -433,22 +436,22 @@ package struct Instance {
         switch phase {
         case .running:
             if let deadline = machine.nextDeadline, now >= deadline {
-                actions += carryOut(machine.deadlinePassed(at: now), at: now)
+                actions.add(carryOut(machine.deadlinePassed(at: now), at: now))
             }
-            actions += enforceScriptTimeout(at: now)
-            actions += checkHealth(at: now)
-            actions += refreshMetrics(at: now)
-            actions += etcdTimePassed(at: now)
-            actions += etcdMoveTimePassed(at: now)
-            actions += retryInterface(at: now)
+            actions.add(enforceScriptTimeout(at: now))
+            actions.add(checkHealth(at: now))
+            actions.add(refreshMetrics(at: now))
+            actions.add(etcdTimePassed(at: now))
+            actions.add(etcdMoveTimePassed(at: now))
+            actions.add(retryInterface(at: now))
         case .leaving:
             if let release = machine.addressRelease, now >= release.deadline {
-                actions += carryOut(machine.releaseAddress(), at: now) + finishIfDone()
+                actions.add(carryOut(machine.releaseAddress(), at: now) + finishIfDone())
             }
-            actions += enforceScriptTimeout(at: now)
-            actions += refreshMetrics(at: now)
-            if etcd?.release != nil { actions += etcdTimePassed(at: now) + finishIfDone() }
-            actions += etcdMoveTimePassed(at: now)
+            actions.add(enforceScriptTimeout(at: now))
+            actions.add(refreshMetrics(at: now))
+            if etcd?.release != nil { actions.add(etcdTimePassed(at: now) + finishIfDone()) }
+            actions.add(etcdMoveTimePassed(at: now))
         case .finished:
             break
         }
@@ -495,7 +498,8 @@ package struct Instance {
                 actions.append(.log(Self.loggerLevel(level), message))
             }
         }
-        return actions + writeMetrics(at: now)
+        actions.add(writeMetrics(at: now))
+        return actions
     }
 
     /// A level of the core's (the election's, the etcd guard's) as swift-log's.
