@@ -7,8 +7,8 @@ import Testing
 /// told it (issue 27: a killed foreground daemon leaves no address).
 @Suite struct SentinelStateMachineTests {
     /// A sentinel told these lines, as the daemon writes them.
-    private func told(_ lines: String) -> SentinelStateMachine {
-        var sentinel = SentinelStateMachine(daemon: 100)
+    private func told(_ lines: String, strict: Bool = false) -> SentinelStateMachine {
+        var sentinel = SentinelStateMachine(daemon: 100, strict: strict)
         var buffer = Array(lines.utf8)
         for report in SupervisorStateMachine.Report.take(from: &buffer) { sentinel.received(report) }
         return sentinel
@@ -27,6 +27,20 @@ import Testing
                     .error, "The instance (pid 100) died while MASTER without leaving: the sentinel cleans up after it")
         )
         #expect(Array(actions.dropFirst()) == SupervisorStateMachine.cleanUp(role: .master, children: []))
+    }
+
+    /// Under --auth=strict a successor may already have taken the next epoch from the shared
+    /// --auth-state: a leaving advert of the sentinel's own would rank above its adverts.
+    @Test func underStrictAKilledMasterIsCleanedUpWithoutALeavingAdvertisement() {
+        let actions = told("ROLE MASTER\n", strict: true).daemonEnded()
+        #expect(!actions.contains(.sendLeavingAdvertisement))
+        #expect(
+            actions.filter { if case .log = $0 { false } else { true } } == [
+                .runDownScript(previous: .master), .notifyStop(previous: .master), .recordStopped(previous: .master),
+            ])
+        #expect(
+            actions.contains { if case .log(.info, let text) = $0 { text.contains("--auth=strict") } else { false } })
+        #expect(told("ROLE BACKUP\n", strict: true).daemonEnded() == told("ROLE BACKUP\n").daemonEnded())
     }
 
     @Test func aBackupKilledSendsNoLeavingAdvertisementAndRunsNoDownScript() {

@@ -89,7 +89,7 @@ package enum Sentinel {
     ) -> Never {
         for number in ignoredSignals { signal(number, SIG_IGN) }
         retitle("\(name): releases the address of pid \(daemon) (vhid \(settings.vhid)) if it dies")
-        var machine = SentinelStateMachine(daemon: daemon)
+        var machine = SentinelStateMachine(daemon: daemon, strict: settings.authentication == .strict)
         var buffer: [UInt8] = []
         while true {
             // Blocks until the daemon writes or ends; a failure other than EINTR (retried)

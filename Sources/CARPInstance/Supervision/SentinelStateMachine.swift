@@ -19,8 +19,12 @@ package struct SentinelStateMachine {
     /// The daemon said it was about to end of its own accord.
     package private(set) var leaving = false
 
-    package init(daemon: Int32) {
+    /// `--auth=strict`: the leaving advertisement is left out (see ``daemonEnded()``).
+    package let strict: Bool
+
+    package init(daemon: Int32, strict: Bool = false) {
         self.daemon = daemon
+        self.strict = strict
     }
 
     /// A line from the daemon.
@@ -47,6 +51,23 @@ package struct SentinelStateMachine {
                 .error,
                 "The instance (pid \(daemon)) died while \(role.rawValue) without leaving: the sentinel cleans up after it"
             )
-        ] + SupervisorStateMachine.cleanUp(role: role, children: children)
+        ] + withoutStrictLeaving(SupervisorStateMachine.cleanUp(role: role, children: children))
+    }
+
+    /// Under `--auth=strict` a leaving advertisement must carry a counter above every one the
+    /// dead daemon sent and below every one its successor will send. A supervisor can take a
+    /// new epoch for it (``StrictCounterFile``), as it starts the successor itself, after; the
+    /// sentinel cannot: a successor started meanwhile (runit, a shell loop, a quick `Restart=`)
+    /// takes the next epoch from the same file, and the sentinel's would then rank above it,
+    /// its adverts dropped as replays. So the sentinel sends none: the backups take over when
+    /// the dead master's adverts time out, as they would without a sentinel.
+    private func withoutStrictLeaving(_ actions: [SupervisorStateMachine.Action]) -> [SupervisorStateMachine.Action] {
+        guard strict, actions.contains(.sendLeavingAdvertisement) else { return actions }
+        return actions.filter { $0 != .sendLeavingAdvertisement } + [
+            .log(
+                .info,
+                "No leaving advertisement under --auth=strict from the sentinel: the backups take over when the adverts of pid \(daemon) time out"
+            )
+        ]
     }
 }
