@@ -18,7 +18,7 @@ import Testing
         let actions = told("ROLE BACKUP\nROLE MASTER\n").daemonEnded()
         #expect(
             actions.dropFirst() == [
-                .sendLeavingAdvertisement, .runDownScript(previous: .master), .notifyStop(previous: .master),
+                .runDownScript(previous: .master), .sendLeavingAdvertisement, .notifyStop(previous: .master),
                 .recordStopped(previous: .master),
             ])
         #expect(

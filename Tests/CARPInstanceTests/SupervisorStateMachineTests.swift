@@ -28,7 +28,7 @@ extension [SupervisorStateMachine.Action] {
         let actions = supervision.workerEnded(.killed(signal: 9), at: t0 + .seconds(10))
         #expect(
             actions.withoutLogs == [
-                .sendLeavingAdvertisement, .runDownScript(previous: .master), .notifyStop(previous: .master),
+                .runDownScript(previous: .master), .sendLeavingAdvertisement, .notifyStop(previous: .master),
                 .recordStopped(previous: .master),
             ])
         #expect(
@@ -53,7 +53,7 @@ extension [SupervisorStateMachine.Action] {
         let actions = supervision.workerEnded(.exited(134), at: t0)
         #expect(
             actions.withoutLogs == [
-                .killOrphans([200, 201]), .sendLeavingAdvertisement, .runDownScript(previous: .master),
+                .killOrphans([200, 201]), .runDownScript(previous: .master), .sendLeavingAdvertisement,
                 .notifyStop(previous: .master), .recordStopped(previous: .master),
             ])
     }
@@ -136,7 +136,7 @@ extension [SupervisorStateMachine.Action] {
         let actions = supervision.workerEnded(.killed(signal: 11), at: now)
         #expect(
             actions.withoutLogs == [
-                .sendLeavingAdvertisement, .runDownScript(previous: .master), .notifyStop(previous: .master),
+                .runDownScript(previous: .master), .sendLeavingAdvertisement, .notifyStop(previous: .master),
                 .recordStopped(previous: .master),
                 .exit(.gaveUp),
             ])

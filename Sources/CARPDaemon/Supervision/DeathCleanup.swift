@@ -79,9 +79,10 @@ public enum DeathCleanup {
         let cause = result.map { " (the service ended with \($0))" } ?? ""
         logger.error("The instance died while \(previous.rawValue)\(cause): releasing \(settings.virtualAddressList)")
         // A BACKUP or FAULT may have died during its down script: it runs again.
+        // The down script before the leaving advert, as a supervisor does (SupervisorStateMachine.cleanUp).
         let actions: [SupervisorStateMachine.Action] =
-            (previous == .master ? [.sendLeavingAdvertisement] : [])
-            + [.runDownScript(previous: previous), .notifyStop(previous: previous), .recordStopped(previous: previous)]
+            [.runDownScript(previous: previous)] + (previous == .master ? [.sendLeavingAdvertisement] : [])
+            + [.notifyStop(previous: previous), .recordStopped(previous: previous)]
         Daemon.release(
             actions, settings: settings, interfaceName: recorded, logger: logger, logOutput: logOutput, version: version
         )

@@ -250,9 +250,11 @@ package struct SupervisorStateMachine {
     package static func cleanUp(role: ReportedState, children: [Int32]) -> [Action] {
         var actions: [Action] = []
         if !children.isEmpty { actions.append(.killOrphans(children)) }
-        if role == .master { actions.append(.sendLeavingAdvertisement) }
         // A script in flight may have been the up script, or a down script now killed.
         if role == .master || !children.isEmpty { actions.append(.runDownScript(previous: role)) }
+        // After the down script: the address leaves this host before the leaving advert lets
+        // a backup take it at once (the other order gave two holders for the script's time).
+        if role == .master { actions.append(.sendLeavingAdvertisement) }
         if role != .initial { actions.append(.notifyStop(previous: role)) }
         actions.append(.recordStopped(previous: role))
         return actions
