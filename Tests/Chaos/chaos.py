@@ -44,6 +44,7 @@ import json
 import os
 import random
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -239,7 +240,24 @@ def children(pid):
         return []
 
 
-def usage(pid):
+def runs(pid, binary):
+    """PID runs BINARY (/proc/PID/exe, a binary replaced since its exec counting as itself).
+    `ip netns exec` (and `env` under faketime) keeps its pid when it execs the daemon: until
+    then the pid is theirs, with their few descriptors and their memory."""
+    try:
+        exe = os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return False
+    if exe.endswith(" (deleted)"):
+        exe = exe[:-len(" (deleted)")]
+    return exe == os.path.realpath(binary)
+
+
+def usage(pid, binary=None):
+    """Descriptors and resident memory of PID, None if it is gone or (given BINARY) does not
+    run it yet."""
+    if binary is not None and not runs(pid, binary):
+        return None
     try:
         fds = len(os.listdir("/proc/%d/fd" % pid))
         with open("/proc/%d/status" % pid) as file:
@@ -373,13 +391,23 @@ class Daemon:
         keepalived's)."""
         return self.daemonized or self.watched or self.label == "keepalived"
 
+    def executable(self):
+        """The binary the daemon's processes run."""
+        if self.label == "ucarp":
+            return "/usr/sbin/ucarp"
+        if self.label == "keepalived":
+            return shutil.which("keepalived") or "/usr/sbin/keepalived"
+        return self.binary
+
     def usages(self):
+        """Usage of the CARP process and of its parent, each only once it runs the daemon's
+        binary (a sample of `ip netns exec` before its exec would be a false start)."""
         result = {}
         carp = self.carp_pid()
         if carp:
-            result[self.host] = usage(carp)
+            result[self.host] = usage(carp, self.executable())
         if self.restarts_itself() and self.main_pid() and alive(self.main_pid()):
-            result[self.host + "-parent"] = usage(self.main_pid())
+            result[self.host + "-parent"] = usage(self.main_pid(), self.executable())
         return result
 
 

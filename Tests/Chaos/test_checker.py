@@ -1,7 +1,10 @@
 """The checker's rules on made-up histories, and the schedule's determinism (no root needed)."""
 
 import os
+import shutil
+import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -157,6 +160,40 @@ class ScheduleTests(unittest.TestCase):
     def test_the_bound(self):
         self.assertAlmostEqual(chaos.bound_for("swiftcarp"), 3 * (1 + 100 / 256) + 1 + 0.5)
         self.assertAlmostEqual(chaos.bound_for("ucarp"), chaos.bound_for("swiftcarp") + 1)
+
+
+class UsageTests(unittest.TestCase):
+    """chaos.usage samples a pid only once it runs the daemon's binary: `ip netns exec` keeps
+    its pid across the exec, and a sample before it (its 5 descriptors, 2.5 MB) made a later
+    one of the daemon look like growth (swiftcarp-watchdog seed 307)."""
+
+    def test_a_pid_is_sampled_only_once_it_runs_the_binary(self):
+        sleep = shutil.which("sleep")
+        # A shell that execs sleep once told to: the same pid, first the shell, then sleep.
+        process = subprocess.Popen(["sh", "-c", "read go; exec %s 30" % sleep], stdin=subprocess.PIPE)
+        try:
+            self.assertTrue(chaos.alive(process.pid))
+            self.assertIsNone(chaos.usage(process.pid, sleep))
+            self.assertIsNotNone(chaos.usage(process.pid))
+            process.stdin.write(b"go\n")
+            process.stdin.close()
+            for _ in range(500):
+                if chaos.runs(process.pid, sleep):
+                    break
+                time.sleep(0.01)
+            use = chaos.usage(process.pid, sleep)
+            self.assertIsNotNone(use)
+            self.assertEqual(use["pid"], process.pid)
+            self.assertGreater(use["fds"], 0)
+        finally:
+            process.kill()
+            process.wait()
+
+    def test_gone_pid_is_not_sampled(self):
+        process = subprocess.Popen(["true"])
+        process.wait()
+        self.assertIsNone(chaos.usage(process.pid, shutil.which("true")))
+        self.assertIsNone(chaos.usage(process.pid))
 
 
 if __name__ == "__main__":
