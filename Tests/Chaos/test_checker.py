@@ -114,6 +114,35 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual([v["invariant"] for v in found], ["resources"])
         self.assertIn("h2", found[0]["what"])
 
+    def test_a_reused_pid_is_another_process(self):
+        # swiftcarp-etcd seed 307: h2's supervisor (12 descriptors) gone at 34 s, its pid taken
+        # at 172 s by h1's new worker (15, then 16): two processes, neither grown; a process of
+        # its own that grows on its pid is still caught.
+        h = history(steady(0, 10, "1"))
+        h["usage"] = {}
+        for t in range(8, 34):
+            chaos.record(h["usage"], "h2-parent", {"pid": 30458, "started": 100, "fds": 12, "rss_kb": 11856}, t)
+        for t in range(172, 194):
+            fds = 15 if t < 174 else 16
+            chaos.record(h["usage"], "h1", {"pid": 30458, "started": 17200, "fds": fds, "rss_kb": 18908}, t)
+        self.assertEqual(sorted(e["host"] for e in h["usage"].values()), ["h1", "h2-parent"])
+        self.assertEqual(checker.check(h)[0], [])
+        for t in range(172, 194):
+            chaos.record(h["usage"], "h2-parent", {"pid": 30458, "started": 100, "fds": 16, "rss_kb": 11856}, t)
+        found = checker.check(h)[0]
+        self.assertEqual([v["invariant"] for v in found], ["resources"])
+        self.assertIn("h2-parent's daemon (pid 30458) grew from 12 to 16", found[0]["what"])
+
+    def test_start_and_end_of_a_reused_pid_are_not_compared(self):
+        h = history(steady(0, 10, "1"))
+        h["resources"] = {"h2-parent": {"start": {"pid": 9, "started": 100, "fds": 12, "rss_kb": 11856},
+                                        "end": {"pid": 9, "started": 17200, "fds": 16, "rss_kb": 18908}},
+                          "h3-parent": {"start": {"pid": 8, "started": 100, "fds": 12, "rss_kb": 11856},
+                                        "end": {"pid": 8, "started": 100, "fds": 16, "rss_kb": 11856}}}
+        found = checker.check(h)[0]
+        self.assertEqual([v["invariant"] for v in found], ["resources"])
+        self.assertIn("h3-parent", found[0]["what"])
+
     def test_figures(self):
         h = history(steady(0, 2, "1") + steady(2, 3, "") + steady(3, 4, "12") + steady(4, 10, "1"),
                     [{"kind": "loss", "host": None, "begin": 1.5, "end": 3.5}])
