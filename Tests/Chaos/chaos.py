@@ -44,6 +44,7 @@ import json
 import os
 import random
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -239,14 +240,51 @@ def children(pid):
         return []
 
 
-def usage(pid):
+def runs(pid, binary):
+    """PID runs BINARY (/proc/PID/exe, a binary replaced since its exec counting as itself).
+    `ip netns exec` (and `env` under faketime) keeps its pid when it execs the daemon: until
+    then the pid is theirs, with their few descriptors and their memory."""
+    try:
+        exe = os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return False
+    if exe.endswith(" (deleted)"):
+        exe = exe[:-len(" (deleted)")]
+    return exe == os.path.realpath(binary)
+
+
+def usage(pid, binary=None):
+    """Descriptors and resident memory of PID, None if it is gone or (given BINARY) does not
+    run it yet."""
+    if binary is not None and not runs(pid, binary):
+        return None
     try:
         fds = len(os.listdir("/proc/%d/fd" % pid))
         with open("/proc/%d/status" % pid) as file:
             rss = next(int(line.split()[1]) for line in file if line.startswith("VmRSS:"))
-    except (OSError, StopIteration):
+        started = started_at(pid)
+    except (OSError, StopIteration, IndexError, ValueError):
         return None
-    return {"pid": pid, "fds": fds, "rss_kb": rss}
+    return {"pid": pid, "started": started, "fds": fds, "rss_kb": rss}
+
+
+def started_at(pid):
+    """When PID started (clock ticks since boot, /proc/PID/stat's 22nd field): with the pid, a
+    process's identity (pids wrap: pid_max 32768 and a campaign's thousands of processes reuse
+    them within minutes)."""
+    with open("/proc/%d/stat" % pid) as file:
+        return int(file.read().rsplit(")", 1)[1].split()[19])
+
+
+def record(usages, name, use, now):
+    """Appends USE (of the process NAME, e.g. h2-parent) at NOW to USAGES, one entry a process:
+    keyed by pid and start time, so a pid reused by another process starts an entry of its own
+    rather than continuing the old one (seen: swiftcarp-etcd seed 307, h1's new worker on the
+    pid of h2's supervisor gone 140 s before, judged as that supervisor grown from 12 to 16
+    descriptors)."""
+    key = "%d@%s" % (use["pid"], use.get("started"))
+    entry = usages.setdefault(key, {"host": name, "pid": use["pid"], "samples": []})
+    entry["samples"].append([round(now, 2), use["fds"], use["rss_kb"]])
 
 
 def signal_pid(pid, number):
@@ -373,13 +411,23 @@ class Daemon:
         keepalived's)."""
         return self.daemonized or self.watched or self.label == "keepalived"
 
+    def executable(self):
+        """The binary the daemon's processes run."""
+        if self.label == "ucarp":
+            return "/usr/sbin/ucarp"
+        if self.label == "keepalived":
+            return shutil.which("keepalived") or "/usr/sbin/keepalived"
+        return self.binary
+
     def usages(self):
+        """Usage of the CARP process and of its parent, each only once it runs the daemon's
+        binary (a sample of `ip netns exec` before its exec would be a false start)."""
         result = {}
         carp = self.carp_pid()
         if carp:
-            result[self.host] = usage(carp)
+            result[self.host] = usage(carp, self.executable())
         if self.restarts_itself() and self.main_pid() and alive(self.main_pid()):
-            result[self.host + "-parent"] = usage(self.main_pid())
+            result[self.host + "-parent"] = usage(self.main_pid(), self.executable())
         return result
 
 
@@ -715,13 +763,12 @@ class Campaign:
         self.say("%s's daemon %s" % (host, why))
 
     def record_usage(self):
-        """Descriptors and memory of every daemon process, once a second, by pid (the checker
-        compares each process's last ten seconds with its first)."""
+        """Descriptors and memory of every daemon process, once a second, by process (the
+        checker compares each process's last ten seconds with its first)."""
         for host, daemon in self.daemons.items():
             for name, use in daemon.usages().items():
                 if use:
-                    entry = self.usage.setdefault(str(use["pid"]), {"host": name, "samples": []})
-                    entry["samples"].append([round(self.now(), 2), use["fds"], use["rss_kb"]])
+                    record(self.usage, name, use, self.now())
 
     def watchdog(self):
         """A daemon that has gone without the schedule's doing is recorded once and restarted a

@@ -28,6 +28,7 @@ Invariants (each breach is a violation, with its time):
                  not more than 25% + 1 MiB of resident memory; and every daemon process seen
                  for 30 s or more (most are restarted by the schedule), its last 10 s against
                  its first 10 s (sampled once a second) likewise, with a slack of 2 descriptors.
+                 A process is a pid and its start time (pids wrap within a campaign).
 Python's standard library only.
 """
 
@@ -151,7 +152,8 @@ def check(history):
         flag("outlives", [(a, b) for a, b in runs], "%s kept the address with no daemon running" % host)
     for host, usage in sorted(history.get("resources", {}).items()):
         first, last = usage.get("start"), usage.get("end")
-        if not first or not last or first.get("pid") != last.get("pid"):
+        # The same process: the same pid and, where recorded, start time (pids are reused).
+        if not first or not last or (first.get("pid"), first.get("started")) != (last.get("pid"), last.get("started")):
             continue
         if last["fds"] > first["fds"]:
             violations.append({"invariant": "resources", "time": round(end, 2),
@@ -161,7 +163,8 @@ def check(history):
             violations.append({"invariant": "resources", "time": round(end, 2),
                                "what": "%s's daemon (pid %s): %d kB resident at the start, %d kB at the end"
                                % (host, first["pid"], first["rss_kb"], last["rss_kb"])})
-    for pid, entry in sorted(history.get("usage", {}).items()):
+    for key, entry in sorted(history.get("usage", {}).items()):
+        pid = entry.get("pid", key)  # keyed by pid@start since pids wrapped (by pid before)
         samples = entry["samples"]
         if len(samples) < 2 or samples[-1][0] - samples[0][0] < USAGE_SPAN:
             continue

@@ -1,7 +1,10 @@
 """The checker's rules on made-up histories, and the schedule's determinism (no root needed)."""
 
 import os
+import shutil
+import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -111,6 +114,35 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual([v["invariant"] for v in found], ["resources"])
         self.assertIn("h2", found[0]["what"])
 
+    def test_a_reused_pid_is_another_process(self):
+        # swiftcarp-etcd seed 307: h2's supervisor (12 descriptors) gone at 34 s, its pid taken
+        # at 172 s by h1's new worker (15, then 16): two processes, neither grown; a process of
+        # its own that grows on its pid is still caught.
+        h = history(steady(0, 10, "1"))
+        h["usage"] = {}
+        for t in range(8, 34):
+            chaos.record(h["usage"], "h2-parent", {"pid": 30458, "started": 100, "fds": 12, "rss_kb": 11856}, t)
+        for t in range(172, 194):
+            fds = 15 if t < 174 else 16
+            chaos.record(h["usage"], "h1", {"pid": 30458, "started": 17200, "fds": fds, "rss_kb": 18908}, t)
+        self.assertEqual(sorted(e["host"] for e in h["usage"].values()), ["h1", "h2-parent"])
+        self.assertEqual(checker.check(h)[0], [])
+        for t in range(172, 194):
+            chaos.record(h["usage"], "h2-parent", {"pid": 30458, "started": 100, "fds": 16, "rss_kb": 11856}, t)
+        found = checker.check(h)[0]
+        self.assertEqual([v["invariant"] for v in found], ["resources"])
+        self.assertIn("h2-parent's daemon (pid 30458) grew from 12 to 16", found[0]["what"])
+
+    def test_start_and_end_of_a_reused_pid_are_not_compared(self):
+        h = history(steady(0, 10, "1"))
+        h["resources"] = {"h2-parent": {"start": {"pid": 9, "started": 100, "fds": 12, "rss_kb": 11856},
+                                        "end": {"pid": 9, "started": 17200, "fds": 16, "rss_kb": 18908}},
+                          "h3-parent": {"start": {"pid": 8, "started": 100, "fds": 12, "rss_kb": 11856},
+                                        "end": {"pid": 8, "started": 100, "fds": 16, "rss_kb": 11856}}}
+        found = checker.check(h)[0]
+        self.assertEqual([v["invariant"] for v in found], ["resources"])
+        self.assertIn("h3-parent", found[0]["what"])
+
     def test_figures(self):
         h = history(steady(0, 2, "1") + steady(2, 3, "") + steady(3, 4, "12") + steady(4, 10, "1"),
                     [{"kind": "loss", "host": None, "begin": 1.5, "end": 3.5}])
@@ -157,6 +189,40 @@ class ScheduleTests(unittest.TestCase):
     def test_the_bound(self):
         self.assertAlmostEqual(chaos.bound_for("swiftcarp"), 3 * (1 + 100 / 256) + 1 + 0.5)
         self.assertAlmostEqual(chaos.bound_for("ucarp"), chaos.bound_for("swiftcarp") + 1)
+
+
+class UsageTests(unittest.TestCase):
+    """chaos.usage samples a pid only once it runs the daemon's binary: `ip netns exec` keeps
+    its pid across the exec, and a sample before it (its 5 descriptors, 2.5 MB) made a later
+    one of the daemon look like growth (swiftcarp-watchdog seed 307)."""
+
+    def test_a_pid_is_sampled_only_once_it_runs_the_binary(self):
+        sleep = shutil.which("sleep")
+        # A shell that execs sleep once told to: the same pid, first the shell, then sleep.
+        process = subprocess.Popen(["sh", "-c", "read go; exec %s 30" % sleep], stdin=subprocess.PIPE)
+        try:
+            self.assertTrue(chaos.alive(process.pid))
+            self.assertIsNone(chaos.usage(process.pid, sleep))
+            self.assertIsNotNone(chaos.usage(process.pid))
+            process.stdin.write(b"go\n")
+            process.stdin.close()
+            for _ in range(500):
+                if chaos.runs(process.pid, sleep):
+                    break
+                time.sleep(0.01)
+            use = chaos.usage(process.pid, sleep)
+            self.assertIsNotNone(use)
+            self.assertEqual(use["pid"], process.pid)
+            self.assertGreater(use["fds"], 0)
+        finally:
+            process.kill()
+            process.wait()
+
+    def test_gone_pid_is_not_sampled(self):
+        process = subprocess.Popen(["true"])
+        process.wait()
+        self.assertIsNone(chaos.usage(process.pid, shutil.which("true")))
+        self.assertIsNone(chaos.usage(process.pid))
 
 
 if __name__ == "__main__":
