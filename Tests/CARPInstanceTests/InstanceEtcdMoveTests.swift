@@ -175,6 +175,24 @@ import UCarpConfiguration
         #expect(driver.instance.etcdMove == nil)
     }
 
+    @Test func aReloadWhileAnEarlierMoveWindsUpIsRefusedBusyAtOnce() {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
+        _ = driver.answerMove(grant, at: now + .milliseconds(20))
+        // Stepping down calls the move off: the new lease's revoke goes on the wire.
+        let later = now + .milliseconds(30)
+        let down = driver.signal(.user2, at: later) + driver.time(later)
+        #expect(down.settlements == ["busy: the instance left MASTER during the etcd move; try again"])
+        #expect(down.moveRequests.map(\.call) == [.revoke(lease: 43)])
+        // The new lease's revoke is still on the wire.
+        _ = driver.time(later + .milliseconds(5))
+        #expect(driver.instance.etcdMove != nil)
+        // A reload now is refused at once, not begun (the move would answer it never).
+        #expect(driver.instance.reloadRefusal == .busy("an earlier etcd move is still winding up"))
+    }
+
     @Test func aBackupTakesTheNewSettingsWithNothingToHandOver() throws {
         var driver = InstanceEtcdTests.driver()
         for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }

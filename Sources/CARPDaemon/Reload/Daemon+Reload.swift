@@ -233,8 +233,13 @@ extension Daemon {
         pendingReload?.awaitingEtcd = true
         pendingReload?.etcdMovedTo = new
         let hostName = new.etcd == nil ? "" : Self.hostName(logger: logger)
-        let (_, actions) = instance.beginEtcdMove(to: new, hostName: hostName, at: now)
+        let (plan, actions) = instance.beginEtcdMove(to: new, hostName: hostName, at: now)
         perform(actions, at: now)
+        if plan == .unchanged, pendingReload?.awaitingEtcd == true {
+            // No move begun (an earlier one still winding up): no answer would come.
+            pendingReload = nil
+            ControlSocket.answer(client, "busy: an earlier etcd move is still winding up; try again\n")
+        }
     }
 
     /// The move has settled: the reload goes ahead once clear of the deadlines, or is refused.

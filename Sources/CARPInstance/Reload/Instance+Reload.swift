@@ -13,6 +13,9 @@ extension Instance {
         if machine.role == .initial { return .busy("the instance is starting") }
         if interfacePresence != .present { return .busy("the interface is gone, waited for") }
         if machine.addressRelease != nil { return .busy("the address is held for a new master") }
+        // A move called off (or failed) revokes its new lease first: until then no reload
+        // may begin one, or it would wait for an answer that never comes.
+        if etcdMove != nil, !etcdMoveReady { return .busy("an earlier etcd move is still winding up") }
         if let etcd, !etcd.quiet, !etcdMoveReady {
             return .busy("the etcd guard is busy (a request on the wire, a release, a term waiting, or etcd failing)")
         }
