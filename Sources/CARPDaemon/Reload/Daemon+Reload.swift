@@ -80,6 +80,9 @@ extension Daemon {
     static let reloadClearance = MonotonicDuration.milliseconds(200)
     /// How long a reload is put off at most; then it goes ahead, a deadline near or not.
     static let reloadPutOffLimit = MonotonicDuration.seconds(2)
+    /// How long a reload whose etcd move is ready is retried after a passing refusal (a
+    /// child to collect, the address held for a new master) before the move is undone.
+    static let etcdReadyRetryLimit = MonotonicDuration.seconds(5)
 
     /// Carries out a reload put off, once the instance's next deadline is far enough.
     func reloadWhenClear(at now: MonotonicInstant) {
@@ -91,14 +94,15 @@ extension Daemon {
         }
         pendingReload = nil
         reloadRequested(
-            answering: pending.client, context: pending.context, at: now, clear: true, etcdMovedTo: pending.etcdMovedTo)
+            answering: pending.client, context: pending.context, at: now, clear: true, etcdMovedTo: pending.etcdMovedTo,
+            etcdReadySince: pending.etcdReadySince)
     }
 
     /// A `reload` request: refused, put off until clear of the deadlines (`clear` false), or
     /// carried out (`clear` true: the checks are made again, the instance may have moved on).
     private func reloadRequested(
         answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant, clear: Bool = false,
-        etcdMovedTo: Settings? = nil
+        etcdMovedTo: Settings? = nil, etcdReadySince: MonotonicInstant? = nil
     ) {
         if !clear, pendingReload != nil {
             ControlSocket.answer(client, "busy: another reload is under way; try again\n")
@@ -111,6 +115,17 @@ extension Daemon {
             refusal = .busy("the etcd settings changed again during the reload")
         }
         if let refusal {
+            // The etcd move is ready (the new lease renewed by it, the old one revoked): a
+            // passing refusal is waited out for a while rather than undoing the move, which
+            // would cost the master its role.
+            if clear, refusal.isTransient, instance.etcdMoveReady, let ready = etcdReadySince,
+                now.duration(since: ready) < Self.etcdReadyRetryLimit
+            {
+                logger.debug("Reload put off after the etcd move: \(refusal.description)")
+                pendingReload = PendingReload(
+                    client: client, context: context, since: now, etcdMovedTo: etcdMovedTo, etcdReadySince: ready)
+                return
+            }
             // A move already made is undone: the reload does not go ahead.
             if clear { perform(instance.etcdMoveFailed(refusal.description, at: now), at: now) }
             if refusal.isTransient {
@@ -212,6 +227,8 @@ struct PendingReload {
     var awaitingEtcd = false
     /// The settings the etcd lease was moved for: the reload goes ahead only with them.
     var etcdMovedTo: Settings?
+    /// When the etcd move became ready: passing refusals are retried for a while from then.
+    var etcdReadySince: MonotonicInstant?
 }
 
 /// A reload that changes the etcd settings (``Instance/beginEtcdMove(to:hostName:at:)``).
@@ -248,6 +265,7 @@ extension Daemon {
         guard let refusal else {
             pending.awaitingEtcd = false
             pending.since = now
+            pending.etcdReadySince = now
             pendingReload = pending
             return
         }

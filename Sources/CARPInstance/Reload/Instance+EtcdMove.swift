@@ -78,7 +78,7 @@ extension Instance {
     }
 
     /// Whether a move is ready: the old guard's own state no longer matters to the reload.
-    var etcdMoveReady: Bool { etcdMove?.stage == .ready }
+    package var etcdMoveReady: Bool { etcdMove?.stage == .ready }
 
     // MARK: Events (from the instance's own)
 
