@@ -205,6 +205,32 @@ import UCarpConfiguration
         #expect(snapshot.etcd == nil)
     }
 
+    @Test func aBackupPromotedBeforeTheReexecutionIsNotHandedOverWithoutALease() {
+        var driver = InstanceEtcdTests.driver()
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        let begun = driver.beginMove(to: Self.moved(), at: t0 + .milliseconds(10))
+        #expect(begun.actions.settlements == [nil])
+        // The master is gone: this host becomes MASTER and is granted the OLD settings' key.
+        while driver.instance.machine.role != .master, let deadline = driver.instance.nextDeadline,
+            deadline < t0 + .seconds(60)
+        {
+            let actions = driver.link(.running, at: deadline) + driver.time(deadline)
+            guard driver.instance.machine.role == .master else { continue }
+            let acquire = driver.answer(actions.etcdRequests, at: deadline + .milliseconds(10))
+            let granted = driver.answer(acquire.etcdRequests, at: deadline + .milliseconds(20))
+            for (id, _) in granted.spawned { _ = driver.exited(id, .exited(0), at: deadline + .milliseconds(30)) }
+        }
+        #expect(driver.instance.reportedRole == .master)
+        #expect(driver.instance.etcdLease == 42)
+        // The move handed over nothing (a fresh guard): as MASTER that is a guard holding nothing.
+        #expect(driver.instance.reloadRefusal == .busy("the instance became MASTER during the reload's etcd move"))
+        #expect(driver.instance.snapshot(daemonized: false) == nil)
+        // The reload does not go ahead: the move is wound up, the master keeps its lease.
+        _ = driver.carryOut(driver.instance.etcdMoveFailed("busy", at: t0 + .seconds(61)), at: t0 + .seconds(61))
+        #expect(driver.instance.etcdMove == nil)
+        #expect(driver.instance.reportedRole == .master)
+    }
+
     @Test func unchangedEtcdSettingsNeedNoMove() {
         var (driver, granted) = Self.master()
         let begun = driver.beginMove(to: InstanceEtcdTests.guarded { $0.advskew = 9 }, at: granted)
