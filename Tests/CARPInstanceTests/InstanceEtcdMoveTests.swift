@@ -263,6 +263,36 @@ import UCarpConfiguration
         #expect(etcd.grantedLease == 43)
     }
 
+    @Test func aPassingRefusalAfterTheMoveIsWaitedOutForAWhileThenUndoesIt() {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
+        let acquire = driver.answerMove(grant, at: now + .milliseconds(20))
+        let taken = driver.answerMove(acquire, at: now + .milliseconds(30))
+        let ready = now + .milliseconds(40)
+        #expect(driver.answer(taken.etcdRequests, at: ready).settlements == [nil])
+        let busy = ReloadCheck.Refusal.busy("a child process is still to be collected")
+        #expect(driver.instance.etcdMoveWaitsOut(busy, readySince: ready, at: ready + .seconds(1)))
+        #expect(!driver.instance.etcdMoveWaitsOut(.invalidConfiguration("x"), readySince: ready, at: ready))
+        #expect(
+            !driver.instance.etcdMoveWaitsOut(
+                busy, readySince: ready, at: ready + Instance.etcdReadyRetryLimit))
+        // Waiting out: the new lease goes on being renewed by the move, still MASTER.
+        var renewals: [EtcdCall] = []
+        var clock = ready
+        while let next = driver.instance.nextDeadline, next < ready + .seconds(4) {
+            clock = next
+            let actions = driver.link(.running, at: clock) + driver.time(clock)
+            renewals += actions.moveRequests.map(\.call)
+            if !actions.moveRequests.isEmpty { _ = driver.answerMove(actions, at: clock + .milliseconds(5)) }
+            if !actions.etcdRequests.isEmpty { _ = driver.answer(actions.etcdRequests, at: clock + .milliseconds(5)) }
+        }
+        #expect(renewals.contains(.keepAlive(lease: 43)))
+        #expect(driver.instance.reportedRole == .master)
+        #expect(driver.instance.etcdMoveReady)
+    }
+
     @Test func aReloadThatFailsAfterTheMoveRevokesTheNewLeaseAndLeavesMaster() {
         var (driver, granted) = Self.master()
         let now = granted + .milliseconds(100)

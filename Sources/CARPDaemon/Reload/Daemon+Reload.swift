@@ -80,9 +80,6 @@ extension Daemon {
     static let reloadClearance = MonotonicDuration.milliseconds(200)
     /// How long a reload is put off at most; then it goes ahead, a deadline near or not.
     static let reloadPutOffLimit = MonotonicDuration.seconds(2)
-    /// How long a reload whose etcd move is ready is retried after a passing refusal (a
-    /// child to collect, the address held for a new master) before the move is undone.
-    static let etcdReadyRetryLimit = MonotonicDuration.seconds(5)
 
     /// Carries out a reload put off, once the instance's next deadline is far enough.
     func reloadWhenClear(at now: MonotonicInstant) {
@@ -118,12 +115,11 @@ extension Daemon {
             // The etcd move is ready (the new lease renewed by it, the old one revoked): a
             // passing refusal is waited out for a while rather than undoing the move, which
             // would cost the master its role.
-            if clear, refusal.isTransient, instance.etcdMoveReady, let ready = etcdReadySince,
-                now.duration(since: ready) < Self.etcdReadyRetryLimit
-            {
+            if clear, instance.etcdMoveWaitsOut(refusal, readySince: etcdReadySince, at: now) {
                 logger.debug("Reload put off after the etcd move: \(refusal.description)")
                 pendingReload = PendingReload(
-                    client: client, context: context, since: now, etcdMovedTo: etcdMovedTo, etcdReadySince: ready)
+                    client: client, context: context, since: now, etcdMovedTo: etcdMovedTo,
+                    etcdReadySince: etcdReadySince)
                 return
             }
             // A move already made is undone: the reload does not go ahead.
