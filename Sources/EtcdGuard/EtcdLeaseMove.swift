@@ -234,8 +234,20 @@ public struct EtcdLeaseMove: Sendable {
                 .ended(.moved(lease)),
             ]
         case (.acquire, .held(let holder), .acquiring(let lease)):
-            let line = holder.map(heldLine) ?? "etcd: the key \(configuration.key) changed hands at the new endpoints"
-            return giveUp(lease.id, line, at: now)
+            guard let holder else {
+                // Deleted between the compare and the read: try again at once.
+                nextCall = now
+                return []
+            }
+            // Our own put, applied though its answer was lost (a retry): the key is ours.
+            if holder.lease == lease.id {
+                step = .holding(lease)
+                return [
+                    .log(.info, "etcd: key \(configuration.key) taken at the new endpoints with lease \(lease.id)"),
+                    .ended(.moved(lease)),
+                ]
+            }
+            return giveUp(lease.id, heldLine(holder), at: now)
         case (.keepAlive, .renewed(let seconds), .holding(var lease)):
             lease.ttl = .seconds(UInt64(min(max(seconds, 1), configuration.ttl)))
             lease.confirmedSend = call.sentAt

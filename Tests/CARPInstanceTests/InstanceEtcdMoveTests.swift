@@ -175,6 +175,24 @@ import UCarpConfiguration
         #expect(driver.instance.etcdMove == nil)
     }
 
+    @Test func aReloadWhileAnEarlierMoveWindsUpIsRefusedBusyAtOnce() {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
+        _ = driver.answerMove(grant, at: now + .milliseconds(20))
+        // Stepping down calls the move off: the new lease's revoke goes on the wire.
+        let later = now + .milliseconds(30)
+        let down = driver.signal(.user2, at: later) + driver.time(later)
+        #expect(down.settlements == ["busy: the instance left MASTER during the etcd move; try again"])
+        #expect(down.moveRequests.map(\.call) == [.revoke(lease: 43)])
+        // The new lease's revoke is still on the wire.
+        _ = driver.time(later + .milliseconds(5))
+        #expect(driver.instance.etcdMove != nil)
+        // A reload now is refused at once, not begun (the move would answer it never).
+        #expect(driver.instance.reloadRefusal == .busy("an earlier etcd move is still winding up"))
+    }
+
     @Test func aBackupTakesTheNewSettingsWithNothingToHandOver() throws {
         var driver = InstanceEtcdTests.driver()
         for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
@@ -185,6 +203,32 @@ import UCarpConfiguration
         #expect(begun.actions.moveRequests.isEmpty && begun.actions.etcdRequests.isEmpty)
         let snapshot = try #require(driver.instance.snapshot(daemonized: false))
         #expect(snapshot.etcd == nil)
+    }
+
+    @Test func aBackupPromotedBeforeTheReexecutionIsNotHandedOverWithoutALease() {
+        var driver = InstanceEtcdTests.driver()
+        for (id, _) in driver.start().spawned { _ = driver.exited(id, .exited(0), at: t0) }
+        let begun = driver.beginMove(to: Self.moved(), at: t0 + .milliseconds(10))
+        #expect(begun.actions.settlements == [nil])
+        // The master is gone: this host becomes MASTER and is granted the OLD settings' key.
+        while driver.instance.machine.role != .master, let deadline = driver.instance.nextDeadline,
+            deadline < t0 + .seconds(60)
+        {
+            let actions = driver.link(.running, at: deadline) + driver.time(deadline)
+            guard driver.instance.machine.role == .master else { continue }
+            let acquire = driver.answer(actions.etcdRequests, at: deadline + .milliseconds(10))
+            let granted = driver.answer(acquire.etcdRequests, at: deadline + .milliseconds(20))
+            for (id, _) in granted.spawned { _ = driver.exited(id, .exited(0), at: deadline + .milliseconds(30)) }
+        }
+        #expect(driver.instance.reportedRole == .master)
+        #expect(driver.instance.etcdLease == 42)
+        // The move handed over nothing (a fresh guard): as MASTER that is a guard holding nothing.
+        #expect(driver.instance.reloadRefusal == .busy("the instance became MASTER during the reload's etcd move"))
+        #expect(driver.instance.snapshot(daemonized: false) == nil)
+        // The reload does not go ahead: the move is wound up, the master keeps its lease.
+        _ = driver.carryOut(driver.instance.etcdMoveFailed("busy", at: t0 + .seconds(61)), at: t0 + .seconds(61))
+        #expect(driver.instance.etcdMove == nil)
+        #expect(driver.instance.reportedRole == .master)
     }
 
     @Test func unchangedEtcdSettingsNeedNoMove() {
@@ -217,6 +261,36 @@ import UCarpConfiguration
         #expect(settled.settlements == [nil])
         let etcd = try #require(driver.instance.snapshot(daemonized: false)?.etcd)
         #expect(etcd.grantedLease == 43)
+    }
+
+    @Test func aPassingRefusalAfterTheMoveIsWaitedOutForAWhileThenUndoesIt() {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: Self.moved(), at: now)
+        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
+        let acquire = driver.answerMove(grant, at: now + .milliseconds(20))
+        let taken = driver.answerMove(acquire, at: now + .milliseconds(30))
+        let ready = now + .milliseconds(40)
+        #expect(driver.answer(taken.etcdRequests, at: ready).settlements == [nil])
+        let busy = ReloadCheck.Refusal.busy("a child process is still to be collected")
+        #expect(driver.instance.etcdMoveWaitsOut(busy, readySince: ready, at: ready + .seconds(1)))
+        #expect(!driver.instance.etcdMoveWaitsOut(.invalidConfiguration("x"), readySince: ready, at: ready))
+        #expect(
+            !driver.instance.etcdMoveWaitsOut(
+                busy, readySince: ready, at: ready + Instance.etcdReadyRetryLimit))
+        // Waiting out: the new lease goes on being renewed by the move, still MASTER.
+        var renewals: [EtcdCall] = []
+        var clock = ready
+        while let next = driver.instance.nextDeadline, next < ready + .seconds(4) {
+            clock = next
+            let actions = driver.link(.running, at: clock) + driver.time(clock)
+            renewals += actions.moveRequests.map(\.call)
+            if !actions.moveRequests.isEmpty { _ = driver.answerMove(actions, at: clock + .milliseconds(5)) }
+            if !actions.etcdRequests.isEmpty { _ = driver.answer(actions.etcdRequests, at: clock + .milliseconds(5)) }
+        }
+        #expect(renewals.contains(.keepAlive(lease: 43)))
+        #expect(driver.instance.reportedRole == .master)
+        #expect(driver.instance.etcdMoveReady)
     }
 
     @Test func aReloadThatFailsAfterTheMoveRevokesTheNewLeaseAndLeavesMaster() {

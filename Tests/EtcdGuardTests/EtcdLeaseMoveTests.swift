@@ -115,6 +115,35 @@ private struct MoveHarness {
         #expect(line.contains("held by 192.0.2.1 hostA"))
     }
 
+    @Test func aKeyFoundBoundToTheMovesOwnNewLeaseIsTaken() throws {
+        var harness = MoveHarness()
+        harness.answer(CapturedEtcdAnswers.rangeAbsent)
+        harness.answer(CapturedEtcdAnswers.grant)
+        // A retried put whose first try was applied: the holder's lease is the new lease.
+        harness.answer(CapturedEtcdAnswers.txnFailedHeld)
+        let lease = try #require(harness.move.heldLease)
+        #expect(lease.id == 8_061_340_188_859_377_669)
+        #expect(harness.ended == [.moved(lease)])
+        #expect(harness.inFlight == nil)
+    }
+
+    @Test func aKeyDeletedBetweenTheCompareAndTheReadIsTriedAgain() {
+        var harness = MoveHarness()
+        harness.answer(CapturedEtcdAnswers.rangeAbsent)
+        harness.answer(CapturedEtcdAnswers.grant)
+        harness.answer(
+            (
+                200,
+                #"{"header":{"revision":"3"},"responses":[{"response_range":{"header":{"revision":"3"}}}]}"#
+            ))
+        #expect(harness.ended.isEmpty)
+        harness.run(until: harness.now)
+        #expect(
+            harness.inFlight?.call
+                == .acquire(key: "/swiftcarp/7/192.0.2.100", value: "192.0.2.2 hostB", lease: 8_061_340_188_859_377_669)
+        )
+    }
+
     @Test func theSameClusterReachedByOtherEndpointsKeepsTheLeaseWithoutASecondOne() {
         var harness = MoveHarness(value: "192.0.2.1 hostA", currentLease: 3_777_009_571_123_792_645)
         harness.answer(CapturedEtcdAnswers.rangeHeld)

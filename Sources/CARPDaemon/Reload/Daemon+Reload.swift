@@ -91,14 +91,15 @@ extension Daemon {
         }
         pendingReload = nil
         reloadRequested(
-            answering: pending.client, context: pending.context, at: now, clear: true, etcdMovedTo: pending.etcdMovedTo)
+            answering: pending.client, context: pending.context, at: now, clear: true, etcdMovedTo: pending.etcdMovedTo,
+            etcdReadySince: pending.etcdReadySince)
     }
 
     /// A `reload` request: refused, put off until clear of the deadlines (`clear` false), or
     /// carried out (`clear` true: the checks are made again, the instance may have moved on).
     private func reloadRequested(
         answering client: FileDescriptor, context: ReloadContext, at now: MonotonicInstant, clear: Bool = false,
-        etcdMovedTo: Settings? = nil
+        etcdMovedTo: Settings? = nil, etcdReadySince: MonotonicInstant? = nil
     ) {
         if !clear, pendingReload != nil {
             ControlSocket.answer(client, "busy: another reload is under way; try again\n")
@@ -111,6 +112,16 @@ extension Daemon {
             refusal = .busy("the etcd settings changed again during the reload")
         }
         if let refusal {
+            // The etcd move is ready (the new lease renewed by it, the old one revoked): a
+            // passing refusal is waited out for a while rather than undoing the move, which
+            // would cost the master its role.
+            if clear, instance.etcdMoveWaitsOut(refusal, readySince: etcdReadySince, at: now) {
+                logger.debug("Reload put off after the etcd move: \(refusal.description)")
+                pendingReload = PendingReload(
+                    client: client, context: context, since: now, etcdMovedTo: etcdMovedTo,
+                    etcdReadySince: etcdReadySince)
+                return
+            }
             // A move already made is undone: the reload does not go ahead.
             if clear { perform(instance.etcdMoveFailed(refusal.description, at: now), at: now) }
             if refusal.isTransient {
@@ -212,6 +223,8 @@ struct PendingReload {
     var awaitingEtcd = false
     /// The settings the etcd lease was moved for: the reload goes ahead only with them.
     var etcdMovedTo: Settings?
+    /// When the etcd move became ready: passing refusals are retried for a while from then.
+    var etcdReadySince: MonotonicInstant?
 }
 
 /// A reload that changes the etcd settings (``Instance/beginEtcdMove(to:hostName:at:)``).
@@ -233,8 +246,13 @@ extension Daemon {
         pendingReload?.awaitingEtcd = true
         pendingReload?.etcdMovedTo = new
         let hostName = new.etcd == nil ? "" : Self.hostName(logger: logger)
-        let (_, actions) = instance.beginEtcdMove(to: new, hostName: hostName, at: now)
+        let (plan, actions) = instance.beginEtcdMove(to: new, hostName: hostName, at: now)
         perform(actions, at: now)
+        if plan == .unchanged, pendingReload?.awaitingEtcd == true {
+            // No move begun (an earlier one still winding up): no answer would come.
+            pendingReload = nil
+            ControlSocket.answer(client, "busy: an earlier etcd move is still winding up; try again\n")
+        }
     }
 
     /// The move has settled: the reload goes ahead once clear of the deadlines, or is refused.
@@ -243,6 +261,7 @@ extension Daemon {
         guard let refusal else {
             pending.awaitingEtcd = false
             pending.since = now
+            pending.etcdReadySince = now
             pendingReload = pending
             return
         }

@@ -77,8 +77,23 @@ extension Instance {
         return move.successorState(keeping: old)
     }
 
+    /// How long a reload whose move is ready waits out a passing refusal (a child to collect,
+    /// the address held for a new master) before the move is undone (``etcdMoveFailed(_:at:)``),
+    /// the new lease renewed meanwhile.
+    package static let etcdReadyRetryLimit = MonotonicDuration.seconds(5)
+
+    /// Whether the final check's `refusal` is waited out (the reload kept pending) rather than
+    /// undoing a move ready since `readySince`: undoing it after the old lease was revoked
+    /// costs a master its role, so a passing refusal is retried for a while.
+    package func etcdMoveWaitsOut(
+        _ refusal: ReloadCheck.Refusal, readySince: MonotonicInstant?, at now: MonotonicInstant
+    ) -> Bool {
+        guard refusal.isTransient, etcdMoveReady, let readySince else { return false }
+        return now.duration(since: readySince) < Self.etcdReadyRetryLimit
+    }
+
     /// Whether a move is ready: the old guard's own state no longer matters to the reload.
-    var etcdMoveReady: Bool { etcdMove?.stage == .ready }
+    package var etcdMoveReady: Bool { etcdMove?.stage == .ready }
 
     // MARK: Events (from the instance's own)
 

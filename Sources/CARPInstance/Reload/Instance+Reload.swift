@@ -13,6 +13,13 @@ extension Instance {
         if machine.role == .initial { return .busy("the instance is starting") }
         if interfacePresence != .present { return .busy("the interface is gone, waited for") }
         if machine.addressRelease != nil { return .busy("the address is held for a new master") }
+        // A move begun for a host holding no lease hands no lease over: not to a master.
+        if let etcdMove, !etcdMove.forMaster, machine.role == .master {
+            return .busy("the instance became MASTER during the reload's etcd move")
+        }
+        // A move called off (or failed) revokes its new lease first: until then no reload
+        // may begin one, or it would wait for an answer that never comes.
+        if etcdMove != nil, !etcdMoveReady { return .busy("an earlier etcd move is still winding up") }
         if let etcd, !etcd.quiet, !etcdMoveReady {
             return .busy("the etcd guard is busy (a request on the wire, a release, a term waiting, or etcd failing)")
         }
@@ -27,6 +34,8 @@ extension Instance {
         if etcdMoveReady {
             // A reload's etcd move: the new lease, the old one kept, or a fresh guard.
             if etcdMove?.keepsLease == true && gate == nil { return nil }
+            // Begun for a host holding no lease: a master since then would hold none.
+            if etcdMove?.forMaster == false && self.machine.role == .master { return nil }
             gate = etcdSuccessorState(gate)
         } else if etcd != nil && gate == nil {
             return nil
