@@ -22,6 +22,18 @@ test_new_master_sends_two_gratuitous_arps() {
         || fail "expected two gratuitous ARP requests for $VIP from $mac, got: $(cat "$WORK/arp.txt")"
 }
 
+# The capture asks the kernel for no frame its host sends (PACKET_IGNORE_OUTGOING): it never
+# wanted one, and every frame of the host's own traffic used to run each daemon's filter.
+test_capture_ignores_the_hosts_own_frames() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP"
+    wait_for 5 listening h1 || fail "h1 did not start"
+    local values
+    values=$(python3 "$E2E_DIR/packet_socket.py" "$(pid_of h1)" ignore-outgoing) \
+        || fail "no packet socket found in the daemon (pid $(pid_of h1))"
+    [ "$values" = 1 ] || fail "PACKET_IGNORE_OUTGOING of the daemon's packet sockets: $values, expected one socket with 1"
+}
+
 test_adverts_have_ucarps_headers() {
     needs tcpdump
     topology_up 2

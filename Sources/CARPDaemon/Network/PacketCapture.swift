@@ -81,6 +81,7 @@ final class PacketCapture {
         // Deliberately best effort: some devices cannot filter on direction, and the filter
         // drops our own frames by their source address anyway.
         _ = pcap_setdirection(handle, PCAP_D_IN)
+        Self.ignoreOutgoing(pcap_fileno(handle))
         guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
             pcap_close(handle)
             throw .pcap(
@@ -103,6 +104,20 @@ final class PacketCapture {
 
     deinit {
         pcap_close(handle)
+    }
+
+    /// Asks the kernel not to hand this socket the frames the host sends (Linux 4.20's
+    /// `PACKET_IGNORE_OUTGOING`). libpcap's inbound direction drops them only once they are in
+    /// the ring, so every frame any process of the host sends still ran this socket's filter,
+    /// in the sender's time: with 40 daemons on a host, each master's advertisement ran 40
+    /// filters on its own host before the 40 of the other. Nothing the daemon reads changes
+    /// (it never wanted a frame its host sent); an older kernel refuses the option, and the
+    /// direction and the filter keep dropping those frames as before.
+    private static func ignoreOutgoing(_ socket: CInt) {
+        // <linux/if_packet.h>; Glibc's Swift module does not export it.
+        let packetIgnoreOutgoing: CInt = 23
+        var on: CInt = 1
+        _ = setsockopt(socket, SOL_PACKET, packetIgnoreOutgoing, &on, socklen_t(MemoryLayout<CInt>.size))
     }
 
     /// What ``dispatch(upTo:_:)`` did.
