@@ -12,6 +12,17 @@ masters_settled() {
 }
 # cpu_ticks: utime + stime of the daemons together, in clock ticks; and their sum_exec_runtime in ns.
 cpu_ticks() { calc cpu "${PID[@]}"; }
+# role_pids ROLE: the pids of the 40 daemons preferred as MASTER (c1 odd, c2 even) or BACKUP.
+role_pids() {
+    local v odd
+    for v in $(seq 1 40); do
+        odd=$(( v % 2 ))
+        case $1-$odd in
+            master-1 | backup-0) echo "${PID[c1-$v]}" ;;
+            *) echo "${PID[c2-$v]}" ;;
+        esac
+    done
+}
 
 run_cpu() {
     phase "CPU: 40 addresses, 40 daemons on each of two hosts, advbase 1, 20 s after the election"
@@ -28,12 +39,40 @@ run_cpu() {
             continue
         fi
         sleep 3
+        local masters backups mb bb ma ba
+        mapfile -t masters < <(role_pids master)
+        mapfile -t backups < <(role_pids backup)
         e0=$(event_count)
         before=$(cpu_ticks)
+        mb=$(calc cpu "${masters[@]}")
+        bb=$(calc cpu "${backups[@]}")
+        if [ -n "${CPU_PERF:-}" ]; then
+            # Where the time goes, kernel or user space, by role: cpu-clock samples every 50 µs.
+            local role list
+            for role in master backup; do
+                [ $role = master ] && list=$(IFS=,; echo "${masters[*]}") || list=$(IFS=,; echo "${backups[*]}")
+                perf record -q -e cpu-clock -c 50000 -p "$list" -o "${CPU_PERF_DIR:-$WORK}/perf-$impl-$role.data" -- sleep 20 \
+                    > /dev/null 2>&1 &
+            done
+        fi
         sleep 20
+        wait
         after=$(cpu_ticks)
+        ma=$(calc cpu "${masters[@]}")
+        ba=$(calc cpu "${backups[@]}")
         e1=$(event_count)
         cpu=$(calc cpu-used "$before" "$after" "$hz")
+        mb=$(calc cpu-used "$mb" "$ma" "$hz")
+        bb=$(calc cpu-used "$bb" "$ba" "$hz")
+        sample cpu-master "$impl" "${mb#* }"
+        sample cpu-backup "$impl" "${bb#* }"
+        note "$impl: of the sum_exec_runtime, the 40 masters ${mb#* } s, the 40 backups ${bb#* } s"
+        if [ -n "${CPU_PERF:-}" ]; then
+            for role in master backup; do
+                note "$impl: ${role}s' samples by object: $(perf report -i "${CPU_PERF_DIR:-$WORK}/perf-$impl-$role.data" --stdio --sort dso --show-nr-samples 2>/dev/null |
+                    awk '/^ +[0-9.]+%/ { printf "%s %s (%s); ", $3, $2, $1 }')"
+            done
+        fi
         sample cpu "$impl" "$cpu"
         note "$impl: 80 daemons used ${cpu% *} s of CPU (utime+stime) in 20 s; sum_exec_runtime ${cpu#* } s; $((e1 - e0)) script runs meanwhile"
         local pss_sum rss_mib pss_mib _
