@@ -5,7 +5,9 @@
         writes every advertisement seen from SOURCE, one hex frame a line, to FILE
     hostile.py IFACE replay FILE SECONDS PERIOD [LAST]
         sends the last LAST (default 1) recorded frames again, in turn, one every PERIOD
-        seconds, byte for byte (a dead master's adverts replayed)
+        seconds, byte for byte (a dead master's adverts replayed); with HOSTILE_GO=PATH in
+        the environment it writes PATH.ready once its socket is open and sends nothing before
+        PATH exists (started ahead, it loses no time to starting up when it is needed)
     hostile.py IFACE forge FILE SECONDS PERIOD NEWSOURCE ADVBASE ADVSKEW
         sends the last recorded frame again and again, rewritten: another IP source, advbase
         and advskew (none of which the digest covers), checksums made good again
@@ -18,6 +20,7 @@
 Written from the CARP header's description (as inject.py), not from the daemon's code: it
 only rewrites captured frames or signs with a wrong password.
 """
+import os
 import socket
 import struct
 import sys
@@ -90,6 +93,15 @@ def send_every(raw, frames, seconds, period):
     print("sent %d" % sent)
 
 
+def wait_for_go(path):
+    if not path:
+        return
+    with open(path + ".ready", "w"):
+        pass
+    while not os.path.exists(path):
+        time.sleep(0.005)
+
+
 def main():
     interface, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     raw = listener(interface)
@@ -101,6 +113,7 @@ def main():
                 out.flush()
     elif mode == "replay":
         frames = recorded(args[0], int(args[3]) if len(args) > 3 else 1)
+        wait_for_go(os.environ.get("HOSTILE_GO"))
         send_every(raw, frames, float(args[1]), float(args[2]))
     elif mode == "forge":
         frames = [rewrite(f, args[3], int(args[4]), int(args[5])) for f in recorded(args[0], 1)]
