@@ -18,12 +18,11 @@ extension EtcdLeaseGuard {
 
     /// Our own end of `lease`: the send time of its last confirmed renewal, plus TTL, minus margin.
     func deadline(of lease: Lease) -> MonotonicInstant {
-        let margin = configuration.margin.nanoseconds
-        return lease.confirmedSend + .nanoseconds(lease.ttl.nanoseconds > margin ? lease.ttl.nanoseconds - margin : 0)
+        EtcdLeaseTiming.deadline(confirmedSend: lease.confirmedSend, ttl: lease.ttl, margin: configuration.margin)
     }
 
     /// Renewals every third of the TTL etcd granted.
-    func renewalInterval(of ttl: MonotonicDuration) -> MonotonicDuration { .nanoseconds(ttl.nanoseconds / 3) }
+    func renewalInterval(of ttl: MonotonicDuration) -> MonotonicDuration { EtcdLeaseTiming.renewalInterval(of: ttl) }
 
     /// When the next call is due, with nothing in flight; nil if none is.
     private var nextCallTime: MonotonicInstant? {

@@ -132,8 +132,8 @@ public struct EtcdLeaseGuard: Sendable {
             self.unreachable = unreachable
             self.credentials = credentials
             self.endpointCount = endpointCount
-            self.margin = margin ?? .nanoseconds(ttlDuration.nanoseconds / 6)
-            self.requestTimeout = requestTimeout ?? .nanoseconds(ttlDuration.nanoseconds / 6)
+            self.margin = margin ?? EtcdLeaseTiming.sixth(ofTTL: ttl)
+            self.requestTimeout = requestTimeout ?? EtcdLeaseTiming.sixth(ofTTL: ttl)
             precondition(self.margin < ttlDuration, "the margin must leave part of the TTL")
         }
     }

@@ -30,6 +30,7 @@ public struct EtcdLeaseMove: Sendable {
         public var currentLease: Int64?
         /// The longest the move may take: then it is refused.
         public var bound: MonotonicDuration
+        /// The longest a call may take, as the guard's (``EtcdLeaseTiming``).
         public var requestTimeout: MonotonicDuration
         /// Taken off the new lease's TTL for our own deadline, as the guard does.
         public var margin: MonotonicDuration
@@ -39,7 +40,6 @@ public struct EtcdLeaseMove: Sendable {
             endpointCount: Int, currentLease: Int64?, bound: MonotonicDuration
         ) {
             precondition(ttl >= 1 && endpointCount >= 1, "a lease TTL and an endpoint at least")
-            let ttlDuration = MonotonicDuration.seconds(UInt64(ttl))
             self.key = key
             self.value = value
             self.ttl = ttl
@@ -47,8 +47,8 @@ public struct EtcdLeaseMove: Sendable {
             self.endpointCount = endpointCount
             self.currentLease = currentLease
             self.bound = bound
-            requestTimeout = .nanoseconds(ttlDuration.nanoseconds / 6)
-            margin = .nanoseconds(ttlDuration.nanoseconds / 6)
+            requestTimeout = EtcdLeaseTiming.sixth(ofTTL: ttl)
+            margin = EtcdLeaseTiming.sixth(ofTTL: ttl)
         }
     }
 
@@ -307,12 +307,10 @@ public struct EtcdLeaseMove: Sendable {
     }
 
     private func deadline(of lease: EtcdLeaseGuard.Snapshot.HeldLease) -> MonotonicInstant {
-        let ttl = lease.ttl.nanoseconds
-        let margin = configuration.margin.nanoseconds
-        return lease.confirmedSend + .nanoseconds(ttl > margin ? ttl - margin : 0)
+        EtcdLeaseTiming.deadline(confirmedSend: lease.confirmedSend, ttl: lease.ttl, margin: configuration.margin)
     }
 
-    private func renewal(of ttl: MonotonicDuration) -> MonotonicDuration { .nanoseconds(ttl.nanoseconds / 3) }
+    private func renewal(of ttl: MonotonicDuration) -> MonotonicDuration { EtcdLeaseTiming.renewalInterval(of: ttl) }
 
     /// When the next call is due, nothing being in flight; nil if none is.
     private var dueCall: MonotonicInstant? {

@@ -5,8 +5,9 @@ import UCarpConfiguration
 @testable import CARPInstance
 @testable import EtcdGuard
 
-/// A reload that changes the etcd settings: a master's key taken under the new settings before
-/// the old lease goes (make before break), refused when held elsewhere or silent, nothing
+/// A reload that changes the etcd settings: a master's key taken under the new settings while
+/// the old lease holds (make before break; the old lease lapses after the re-execution, and a
+/// reload that does not go ahead keeps it), refused when held elsewhere or silent, nothing
 /// handed over by a backup.
 @Suite struct InstanceEtcdMoveTests {
     static let newEndpoints = ["http://192.0.2.61:2379", "http://192.0.2.62:2379"]
@@ -38,7 +39,38 @@ import UCarpConfiguration
         return (driver, granted)
     }
 
-    @Test func aMasterTakesTheKeyAtTheNewEndpointsThenRevokesTheOldLeaseAndHandsTheNewOneOver() throws {
+    /// Runs `driver` from `start` until `end`, every request of the old guard and of the move
+    /// answered 5 ms after it; returns all that happened.
+    static func runAnswered(
+        _ driver: inout InstanceDriver, from start: MonotonicInstant, until end: MonotonicInstant
+    ) -> [Action] {
+        var all: [Action] = []
+        var clock = start
+        while let next = driver.instance.nextDeadline, next < end {
+            clock = max(next, clock + .milliseconds(1))
+            let actions = driver.link(.running, at: clock) + driver.time(clock)
+            all += actions
+            if !actions.moveRequests.isEmpty { all += driver.answerMove(actions, at: clock + .milliseconds(5)) }
+            if !actions.etcdRequests.isEmpty {
+                all += driver.answer(actions.etcdRequests, at: clock + .milliseconds(5))
+            }
+        }
+        return all
+    }
+
+    /// A master moved to lease 43 at the new endpoints, lease 42 still held: when it settled.
+    static func movedMaster() -> (InstanceDriver, MonotonicInstant) {
+        var (driver, granted) = master()
+        let now = granted + .milliseconds(100)
+        let begun = driver.beginMove(to: moved(), at: now)
+        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
+        let acquire = driver.answerMove(grant, at: now + .milliseconds(20))
+        let taken = driver.answerMove(acquire, at: now + .milliseconds(30))
+        #expect(taken.settlements == [nil])
+        return (driver, now + .milliseconds(30))
+    }
+
+    @Test func aMasterTakesTheKeyAtTheNewEndpointsAndHandsTheNewLeaseOverTheOldOneStillHeld() throws {
         var (driver, granted) = Self.master()
         var now = granted + .milliseconds(100)
         let begun = driver.beginMove(to: Self.moved(), at: now)
@@ -53,16 +85,15 @@ import UCarpConfiguration
             acquire.moveRequests.map(\.call) == [
                 .acquire(key: InstanceEtcdTests.key, value: "192.0.2.11 alpha", lease: 43)
             ])
-        // Not settled before the old lease is revoked: the key is ours in both clusters meanwhile.
-        let taken = driver.answerMove(acquire, at: now + .milliseconds(20))
-        #expect(taken.etcdRequests.map(\.call) == [.revoke(lease: 42)])
-        #expect(taken.settlements.isEmpty)
-        #expect(driver.instance.reportedRole == .master)
-        let settled = driver.answer(taken.etcdRequests, at: now + .milliseconds(30))
+        // Settled once the key is ours there; the old lease is not revoked: the key is ours in
+        // both clusters until the re-execution, after which the old lease lapses.
+        let settled = driver.answerMove(acquire, at: now + .milliseconds(20))
         #expect(settled.settlements == [nil])
+        #expect(!settled.etcdRequests.map(\.call).contains(.revoke(lease: 42)))
         #expect(driver.instance.reloadRefusal == nil)
+        #expect(driver.instance.etcdLease == 42)
         // No script, no state change: the address never moved.
-        #expect((begun.actions + grant + acquire + taken + settled).spawned.isEmpty)
+        #expect((begun.actions + grant + acquire + settled).spawned.isEmpty)
         #expect(driver.instance.reportedRole == .master)
         let snapshot = try #require(driver.instance.snapshot(daemonized: false))
         let etcd = try #require(snapshot.etcd)
@@ -238,16 +269,34 @@ import UCarpConfiguration
         #expect(begun.actions.isEmpty)
     }
 
-    @Test func removingEtcdRevokesTheLeaseBeforeTheReexecution() throws {
+    @Test func removingEtcdHandsNoLeaseOverAndKeepsRenewingTheOldUntilTheReexecution() throws {
         var (driver, granted) = Self.master()
         let now = granted + .milliseconds(100)
         let begun = driver.beginMove(to: testSettings(), at: now)
-        #expect(begun.actions.etcdRequests.map(\.call) == [.revoke(lease: 42)])
-        #expect(begun.actions.settlements.isEmpty)
-        let settled = driver.answer(begun.actions.etcdRequests, at: now + .milliseconds(10))
-        #expect(settled.settlements == [nil])
+        #expect(begun.actions.settlements == [nil])
+        #expect(begun.actions.etcdRequests.isEmpty)
         #expect(driver.instance.reportedRole == .master)
         #expect(try #require(driver.instance.snapshot(daemonized: false)).etcd == nil)
+        // Put off (at most 2 s): the old lease is renewed meanwhile, never revoked.
+        let meanwhile = Self.runAnswered(&driver, from: now, until: now + .seconds(3))
+        #expect(meanwhile.etcdRequests.map(\.call).contains(.keepAlive(lease: 42)))
+        #expect(!meanwhile.etcdRequests.map(\.call).contains(.revoke(lease: 42)))
+        #expect(driver.instance.etcdMoveReady)
+    }
+
+    @Test func aFailedExecutionWithoutEtcdCarriesOnAsMasterWithTheLease() {
+        var (driver, granted) = Self.master()
+        let now = granted + .milliseconds(100)
+        _ = driver.beginMove(to: testSettings(), at: now)
+        let failed = driver.carryOut(
+            driver.instance.etcdMoveFailed("cannot execute", at: now + .milliseconds(50)), at: now + .milliseconds(50))
+        #expect(failed.etcdRequests.isEmpty && failed.spawned.isEmpty)
+        #expect(driver.instance.etcdMove == nil)
+        #expect(driver.instance.machine.role == .master)
+        #expect(driver.instance.etcdLease == 42)
+        let later = Self.runAnswered(&driver, from: now + .milliseconds(50), until: now + .seconds(4))
+        #expect(later.etcdRequests.map(\.call).contains(.keepAlive(lease: 42)))
+        #expect(driver.instance.machine.role == .master)
     }
 
     @Test func addingEtcdToAMasterTakesTheKeyFirst() throws {
@@ -269,9 +318,8 @@ import UCarpConfiguration
         let begun = driver.beginMove(to: Self.moved(), at: now)
         let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
         let acquire = driver.answerMove(grant, at: now + .milliseconds(20))
-        let taken = driver.answerMove(acquire, at: now + .milliseconds(30))
-        let ready = now + .milliseconds(40)
-        #expect(driver.answer(taken.etcdRequests, at: ready).settlements == [nil])
+        let ready = now + .milliseconds(30)
+        #expect(driver.answerMove(acquire, at: ready).settlements == [nil])
         let busy = ReloadCheck.Refusal.busy("a child process is still to be collected")
         #expect(driver.instance.etcdMoveWaitsOut(busy, readySince: ready, at: ready + .seconds(1)))
         #expect(!driver.instance.etcdMoveWaitsOut(.invalidConfiguration("x"), readySince: ready, at: ready))
@@ -293,18 +341,69 @@ import UCarpConfiguration
         #expect(driver.instance.etcdMoveReady)
     }
 
-    @Test func aReloadThatFailsAfterTheMoveRevokesTheNewLeaseAndLeavesMaster() {
-        var (driver, granted) = Self.master()
-        let now = granted + .milliseconds(100)
-        let begun = driver.beginMove(to: Self.moved(), at: now)
-        let grant = driver.answerMove(begun.actions, at: now + .milliseconds(10))
-        let acquire = driver.answerMove(grant, at: now + .milliseconds(20))
-        let taken = driver.answerMove(acquire, at: now + .milliseconds(30))
-        _ = driver.answer(taken.etcdRequests, at: now + .milliseconds(40))
-        let failed = driver.carryOut(
-            driver.instance.etcdMoveFailed("cannot execute", at: now + .milliseconds(50)), at: now + .milliseconds(50))
+    @Test func aFailedExecutionAfterTheMoveRevokesTheNewLeaseAndCarriesOnAsMasterWithTheOld() {
+        var (driver, ready) = Self.movedMaster()
+        // execve returned: the new lease is revoked; the old one, never revoked, still holds.
+        let now = ready + .milliseconds(50)
+        let failed = driver.carryOut(driver.instance.etcdMoveFailed("cannot execute", at: now), at: now)
         #expect(failed.moveRequests.map(\.call) == [.revoke(lease: 43)])
-        #expect(driver.instance.machine.role == .backup)
+        #expect(!failed.etcdRequests.map(\.call).contains(.revoke(lease: 42)))
+        #expect(failed.spawned.isEmpty)
+        #expect(driver.instance.machine.role == .master)
+        #expect(driver.instance.etcdLease == 42)
+        let revoked = driver.answerMove(failed, at: now + .milliseconds(5))
+        #expect(revoked.settlements.isEmpty)
+        #expect(driver.instance.etcdMove == nil)
+        // The master carries on: the old guard renews lease 42, no script, still MASTER.
+        let later = Self.runAnswered(&driver, from: now + .milliseconds(5), until: now + .seconds(4))
+        #expect(later.etcdRequests.map(\.call).contains(.keepAlive(lease: 42)))
+        #expect(later.spawned.isEmpty)
+        #expect(driver.instance.machine.role == .master)
+        #expect(driver.instance.etcdLease == 42)
+        #expect(driver.instance.reloadRefusal == nil)
+    }
+
+    @Test func aNewLeaseLostBeforeTheReexecutionKeepsTheMasterWithItsOldLeaseAndStopsTheReload() throws {
+        var (driver, ready) = Self.movedMaster()
+        #expect(driver.instance.etcdMoveRefusal(to: Self.moved()) == nil)
+        // The new cluster says the new lease is gone at its first renewal.
+        var clock = ready
+        var renewal: EtcdLeaseGuard.Request?
+        while renewal == nil, let next = driver.instance.nextDeadline, next < ready + .seconds(3) {
+            clock = max(next, clock + .milliseconds(1))
+            let actions = driver.link(.running, at: clock) + driver.time(clock)
+            if !actions.etcdRequests.isEmpty { _ = driver.answer(actions.etcdRequests, at: clock + .milliseconds(5)) }
+            renewal = actions.moveRequests.first
+        }
+        let request = try #require(renewal)
+        #expect(request.call == .keepAlive(lease: 43))
+        let gone = driver.carryOut(
+            driver.instance.etcdAnswered(
+                status: 200, body: Array(#"{"result":{"ID":"43"}}"#.utf8), for: request.id, at: clock),
+            at: clock)
+        #expect(gone.spawned.isEmpty)
+        #expect(driver.instance.etcdMove == nil)
+        #expect(driver.instance.machine.role == .master)
+        #expect(driver.instance.etcdLease == 42)
+        // The reload pending for the new settings must not hand the old lease's state over.
+        #expect(driver.instance.etcdMoveRefusal(to: Self.moved()) == .busy("the reload's etcd move was called off"))
+        #expect(driver.instance.etcdMoveRefusal(to: InstanceEtcdTests.guarded { $0.advskew = 9 }) == nil)
+    }
+
+    @Test func aRefusalThatOutlastsTheWaitAfterTheMoveKeepsTheMasterWithItsOldLease() {
+        var (driver, ready) = Self.movedMaster()
+        let busy = ReloadCheck.Refusal.busy("a child process is still to be collected")
+        let meanwhile = Self.runAnswered(&driver, from: ready, until: ready + Instance.etcdReadyRetryLimit)
+        // Both leases renewed while the refusal is waited out.
+        #expect(meanwhile.etcdRequests.map(\.call).contains(.keepAlive(lease: 42)))
+        #expect(meanwhile.moveRequests.map(\.call).contains(.keepAlive(lease: 43)))
+        let end = ready + Instance.etcdReadyRetryLimit
+        #expect(!driver.instance.etcdMoveWaitsOut(busy, readySince: ready, at: end))
+        let undone = driver.carryOut(driver.instance.etcdMoveFailed(busy.description, at: end), at: end)
+        #expect(undone.moveRequests.map(\.call) == [.revoke(lease: 43)])
+        #expect(undone.spawned.isEmpty)
+        #expect(driver.instance.machine.role == .master)
+        #expect(driver.instance.etcdLease == 42)
     }
 }
 

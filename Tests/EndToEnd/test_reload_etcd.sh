@@ -2,10 +2,12 @@
 # A reload that changes the etcd settings (issue 22's last point), seen by the same client as
 # test_reload.sh's: h1 (master) and h2 (backup) under --etcd on the three-member cluster of
 # test_etcd.sh, and a second cluster (one member on h3, ports 2479 and 2480). A master
-# reloaded onto the second cluster takes the key there first, then revokes its old lease: the
-# address stays, nothing is broken, the key ends in the second cluster alone. A second cluster
-# where another host holds the key refuses the reload, naming the holder, and nothing changes.
-# A backup reloaded onto the second cluster just takes the new settings.
+# reloaded onto the second cluster takes the key there first, its old lease renewed until the
+# re-execution and then left to lapse: the address stays, nothing is broken, the key ends in
+# the second cluster alone (within the TTL). A second cluster where another host holds the key
+# refuses the reload, naming the holder, and nothing changes. A backup reloaded onto the second
+# cluster just takes the new settings. A binary that cannot be executed after the key was
+# taken leaves the master with its old lease, the new one revoked.
 
 # second_etcd_url: the client URL of the second cluster's member.
 second_etcd_url() { echo "http://$(host_address 3):2479"; }
@@ -34,6 +36,9 @@ second_etcd_holder() {
         --dial-timeout=1s --command-timeout=2s get --print-value-only "/swiftcarp/7/$VIP" 2>/dev/null
 }
 
+# second_etcd_key_free: nobody holds the key in the second cluster.
+second_etcd_key_free() { [ -z "$(second_etcd_holder)" ]; }
+
 # second_etcd_holder_is HOST: the second cluster's key names HOST's address.
 second_etcd_holder_is() { second_etcd_holder | grep -qF "$(host_address "$1")"; }
 
@@ -57,7 +62,8 @@ test_reload_etcd_master_moves_onto_another_cluster() {
     reload_ask h1 || fail "--reload exited $?: $(cat "$WORK/reload.out")"
     reload_verdict "reload onto another etcd cluster"
     second_etcd_holder_is h1 || fail "the second cluster's key says '$(second_etcd_holder)'"
-    etcd_key_free || fail "the first cluster's key is still held: '$(etcd_holder)'"
+    # The old lease, no longer renewed, lapses within its TTL (2 s).
+    wait_for 4 etcd_key_free || fail "the first cluster's key is still held: '$(etcd_holder)'"
     log_has h1 "taken at the new endpoints" || fail "h1 did not say it took the key: $(log_of h1 | tail -n 5)"
     # Still renewed there by the new process: held after several TTLs.
     holds_for 5 second_etcd_holder_is h1 || fail "the new lease was not renewed: '$(second_etcd_holder)'"
@@ -111,7 +117,38 @@ test_reload_etcd_removed_from_a_master_frees_the_key() {
     reload_write_config h1 0 "$WORK/up" "$WORK/down"
     reload_ask h1 || fail "--reload exited $?: $(cat "$WORK/reload.out")"
     reload_verdict "reload removing --etcd from the master"
-    etcd_key_free || fail "the key is still held: '$(etcd_holder)'"
+    wait_for 4 etcd_key_free || fail "the key is still held: '$(etcd_holder)'"
+}
+
+# The key taken in the second cluster, then execve fails (the binary on disk replaced by a
+# file that is not executable): the new lease is revoked, and the master carries on with the
+# old settings and its old lease, renewed as before; nothing moved.
+test_reload_etcd_failed_execution_keeps_the_old_lease() {
+    etcd_cluster_up
+    second_etcd_up
+    cp "$SWIFTCARP" "$WORK/ucarp"
+    RELOAD_TOPOLOGY=no RELOAD_BINARY="$WORK/ucarp" RELOAD_OPTIONS="--etcd=$(etcd_endpoints) --etcd-ttl=2" reload_pair
+    wait_for 3 etcd_holder_is h1 || fail "h1 is master but the key says '$(etcd_holder)'"
+    local lease
+    lease=$(etcd_lease_of_key)
+    reload_watch
+    echo "not a program" > "$WORK/ucarp.new" && chmod 644 "$WORK/ucarp.new"
+    mv "$WORK/ucarp.new" "$WORK/ucarp"
+    reload_write_config h1 0 "$WORK/up" "$WORK/down" "--etcd=$(second_etcd_url) --etcd-ttl=2"
+    reload_ask h1
+    local status=$?
+    [ "$status" = 1 ] || fail "--reload with a binary that cannot run exited $status: $(cat "$WORK/reload.out")"
+    grep -q "failed: cannot execute $WORK/ucarp" "$WORK/reload.out" \
+        || fail "the failure does not name the binary: $(cat "$WORK/reload.out")"
+    log_has h1 "taken at the new endpoints" || fail "h1 did not take the key there first: $(log_of h1 | tail -n 5)"
+    reload_verdict "a failed execution after the etcd move"
+    etcd_holder_is h1 || fail "the first cluster's key says '$(etcd_holder)'"
+    [ "$(etcd_lease_of_key)" = "$lease" ] || fail "the first cluster's lease changed: $lease -> $(etcd_lease_of_key)"
+    wait_for 3 second_etcd_key_free || fail "the new lease was not revoked: the second cluster's key says '$(second_etcd_holder)'"
+    log_has h1 "carrying on with lease $lease" || fail "h1 did not say it kept its lease: $(log_of h1 | tail -n 5)"
+    # Still renewed by the same process: held after several TTLs, h1 still the only master.
+    holds_for 5 etcd_holder_is h1 || fail "the old lease was not renewed: '$(etcd_holder)'"
+    only_owner h1 || fail "h1 is not the only master (owners: $(owners))"
 }
 
 # The same cluster by other endpoints (a member dropped from the list): the lease is kept.

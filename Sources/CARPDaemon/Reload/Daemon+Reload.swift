@@ -111,10 +111,11 @@ extension Daemon {
         if refusal == nil, let target = etcdMovedTo, let new, Instance.etcdMoves(from: target, to: new) {
             refusal = .busy("the etcd settings changed again during the reload")
         }
+        // The move settled for this reload may have been called off since (the new lease lost).
+        if refusal == nil, clear, let new { refusal = instance.etcdMoveRefusal(to: new) }
         if let refusal {
-            // The etcd move is ready (the new lease renewed by it, the old one revoked): a
-            // passing refusal is waited out for a while rather than undoing the move, which
-            // would cost the master its role.
+            // The etcd move is ready (the new lease renewed by it, the old one by the guard):
+            // a passing refusal is waited out for a while rather than undoing the move.
             if clear, instance.etcdMoveWaitsOut(refusal, readySince: etcdReadySince, at: now) {
                 logger.debug("Reload put off after the etcd move: \(refusal.description)")
                 pendingReload = PendingReload(
@@ -122,7 +123,8 @@ extension Daemon {
                     etcdReadySince: etcdReadySince)
                 return
             }
-            // A move already made is undone: the reload does not go ahead.
+            // A move already made is undone (the new lease revoked): the reload does not go
+            // ahead, and a master carries on with its old lease, never revoked before `execve`.
             if clear { perform(instance.etcdMoveFailed(refusal.description, at: now), at: now) }
             if refusal.isTransient {
                 logger.debug("Reload put off: \(refusal.description)")
@@ -140,6 +142,7 @@ extension Daemon {
             return
         }
         let failure = reexecute(answering: client, context: context)
+        // `execve` returned: the old settings carry on, with the old lease (still renewed).
         perform(instance.etcdMoveFailed(failure.message, at: now), at: now)
         logger.error("Reload failed, carrying on: \(failure.message)")
         ControlSocket.answer(client, "failed: \(failure.message)\n")

@@ -10,23 +10,23 @@ import UCarpConfiguration
 /// the new binary runs), the old program held open (to fall back to, with
 /// `--swiftcarp-fallback=REASON` after it, when the new one cannot carry on), and with
 /// `--daemonize` the pipe to the ``Supervisor`` (-1 without).
-package struct ResumeHandover {
+package struct ResumeHandover: ReexecutionHandover {
+    package typealias Snapshot = InstanceSnapshot
     static let resumePrefix = "--swiftcarp-resume="
     static let fallbackPrefix = "--swiftcarp-fallback="
-    /// Far more than a snapshot's few lines; a larger one is refused.
-    static let stateLimit = 1 << 16
+    package static let fallingBackAs = ""
 
-    let state: FileDescriptor
+    package let state: FileDescriptor
     let listener: FileDescriptor
     let client: FileDescriptor
-    let oldProgram: FileDescriptor
+    package let oldProgram: FileDescriptor
     /// A `--daemonize` worker's pipe to its supervisor, which stays as it is.
     package let supervisor: FileDescriptor?
     /// Set in the old binary taken back: why the new one could not carry on.
     package let fallbackReason: String?
 
     /// The hidden arguments that name the descriptors (and the reason of a fallback).
-    var arguments: [[UInt8]] {
+    package var arguments: [[UInt8]] {
         let numbers = [state, listener, client, oldProgram, supervisor ?? FileDescriptor(rawValue: -1)]
             .map { "\($0.rawValue)" }.joined(separator: ",")
         return [Array((Self.resumePrefix + numbers).utf8)]
@@ -72,33 +72,13 @@ package struct ResumeHandover {
         )
     }
 
-    /// Reads the predecessor's state.
-    package func snapshot() throws(ReloadFailure) -> InstanceSnapshot {
-        let bytes: [UInt8]
-        do throws(DaemonError) {
-            bytes = try System.readWhole(state, limit: Self.stateLimit, subject: "the state handed over")
-        } catch {
-            throw ReloadFailure(error.description)
-        }
-        do throws(InstanceSnapshot.DecodingError) {
-            return try InstanceSnapshot(decoding: String(decoding: bytes, as: UTF8.self))
-        } catch {
-            throw ReloadFailure(error.description)
-        }
-    }
-
-    /// The new binary cannot carry on: runs the old one again with the same state and the
-    /// reason, so that it carries on and tells the client. Returns only if that failed too
-    /// (then the caller answers the client and leaves).
-    package func fallBack(program: [UInt8], arguments: [[UInt8]], reason: String) -> ReloadFailure {
-        guard fallbackReason == nil else {
-            return ReloadFailure("the old binary could not carry on either: \(reason)")
-        }
-        let handover = ResumeHandover(
+    /// The same hand-over for the old binary taken back (``fallBack(program:arguments:reason:)``:
+    /// it carries on and tells the client; should that fail too, the caller answers the client
+    /// and leaves).
+    package func fallingBack(because reason: String) -> ResumeHandover {
+        ResumeHandover(
             state: state, listener: listener, client: client, oldProgram: oldProgram, supervisor: supervisor,
             fallbackReason: reason)
-        let errno = System.execute(.descriptor(oldProgram), argv: [program] + arguments + handover.arguments)
-        return ReloadFailure("\(reason); falling back to the old binary failed: \(errno.description)")
     }
 
     /// Tells the `--reload` client (exit 1 there) and forgets the descriptors.

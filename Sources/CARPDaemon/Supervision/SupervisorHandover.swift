@@ -12,16 +12,18 @@ import SystemPackage
 /// The worker stays the process's child across `execve`: one that dies meanwhile is reaped by
 /// the new image (``SupervisorStateMachine/resumed(at:)``), its SIGCHLD pending in the mask
 /// that `execve` keeps, like every signal the supervisor blocks for its signalfd.
-package struct SupervisorHandover {
+package struct SupervisorHandover: ReexecutionHandover {
+    package typealias Snapshot = SupervisorStateMachine.Snapshot
     static let prefix = "--swiftcarp-supervise="
     static let fallbackPrefix = "--swiftcarp-supervise-fallback="
+    package static let fallingBackAs = " as the supervisor"
 
-    let state: FileDescriptor
+    package let state: FileDescriptor
     let reports: FileDescriptor
     let pidFile: FileDescriptor?
-    let oldProgram: FileDescriptor
+    package let oldProgram: FileDescriptor
     /// Set in the old binary taken back: why the new one could not carry on.
-    let fallbackReason: String?
+    package let fallbackReason: String?
 
     init(
         state: FileDescriptor, reports: FileDescriptor, pidFile: FileDescriptor?, oldProgram: FileDescriptor,
@@ -35,7 +37,7 @@ package struct SupervisorHandover {
     }
 
     /// The hidden arguments that name the descriptors (and the reason of a fallback).
-    var arguments: [[UInt8]] {
+    package var arguments: [[UInt8]] {
         let numbers = [state, reports, pidFile ?? FileDescriptor(rawValue: -1), oldProgram]
             .map { "\($0.rawValue)" }.joined(separator: ",")
         return [Array((Self.prefix + numbers).utf8)]
@@ -65,31 +67,10 @@ package struct SupervisorHandover {
         )
     }
 
-    /// Reads the predecessor's state.
-    package func snapshot() throws(ReloadFailure) -> SupervisorStateMachine.Snapshot {
-        let bytes: [UInt8]
-        do throws(DaemonError) {
-            bytes = try System.readWhole(state, limit: ResumeHandover.stateLimit, subject: "the supervisor's state")
-        } catch {
-            throw ReloadFailure(error.description)
-        }
-        do throws(SupervisorStateMachine.Snapshot.DecodingError) {
-            return try SupervisorStateMachine.Snapshot(decoding: String(decoding: bytes, as: UTF8.self))
-        } catch {
-            throw ReloadFailure(error.description)
-        }
-    }
-
-    /// The new binary cannot carry on as the supervisor: runs the old one again with the same
-    /// state and the reason. Returns only if that failed too; then the worker, its supervisor
-    /// gone, hears of it on its pipe.
-    package func fallBack(program: [UInt8], arguments: [[UInt8]], reason: String) -> ReloadFailure {
-        guard fallbackReason == nil else {
-            return ReloadFailure("the old binary could not carry on as the supervisor either: \(reason)")
-        }
-        let handover = SupervisorHandover(
+    /// The same hand-over for the old binary taken back (``fallBack(program:arguments:reason:)``:
+    /// should that fail too, the worker, its supervisor gone, hears of it on its pipe).
+    package func fallingBack(because reason: String) -> SupervisorHandover {
+        SupervisorHandover(
             state: state, reports: reports, pidFile: pidFile, oldProgram: oldProgram, fallbackReason: reason)
-        let errno = System.execute(.descriptor(oldProgram), argv: [program] + arguments + handover.arguments)
-        return ReloadFailure("\(reason); falling back to the old binary failed: \(errno.description)")
     }
 }

@@ -189,7 +189,7 @@ extension Instance {
         let leaseActions = body(&gate.lease)
         etcd = gate
         let actions = carryOut(leaseActions, at: now)
-        return actions + followEtcdHealth(at: now) + etcdMoveFollowOldGuard()
+        return actions + followEtcdHealth(at: now)
     }
 
     /// A would-be master advertises as master (making the holder yield) only while etcd answers

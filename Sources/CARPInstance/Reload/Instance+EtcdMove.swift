@@ -34,11 +34,12 @@ extension Instance {
             return (.begun, [.log(.info, line)] + settle(nil))
         }
         guard let etcdSettings = new.etcd, let key = new.etcdKey else {
-            // --etcd removed: the old lease goes, then the re-execution without the guard.
-            etcdMove = EtcdMove(attempt: nil, stage: .taking, forMaster: true)
-            return (
-                .begun, [.log(.info, "etcd: reloading without --etcd: revoking lease first")] + releaseOldLease(at: now)
-            )
+            // --etcd removed: nothing to take; the lease is renewed until the re-execution,
+            // then lapses (a failed execution carries on with it).
+            etcdMove = EtcdMove(attempt: nil, stage: .ready, forMaster: true)
+            let lease = etcd?.heldLease.map { "lease \($0)" } ?? "no lease"
+            let line = "etcd: reloading without --etcd: \(lease) held, to lapse once the new process runs"
+            return (.begun, [.log(.info, line)] + settle(nil))
         }
         let ttl = MonotonicDuration.seconds(UInt64(max(etcdSettings.ttl, 1)))
         let move = EtcdLeaseMove(
@@ -57,18 +58,24 @@ extension Instance {
         return (.begun, [.log(.info, line)] + withMove(at: now) { $0.start(at: now) })
     }
 
-    /// The reload did not go ahead after its move had settled (another refusal, the execution
-    /// failed): a new lease is revoked and, if the old one is gone already, MASTER is left
-    /// as if the lease were lost; the address is never held without a lease.
+    /// The reload did not go ahead after its move had settled (another refusal, or `execve`
+    /// returned): a new lease is revoked, and the master carries on under the old settings
+    /// with the old lease, which the old guard renewed throughout (see ``EtcdMove``).
     package mutating func etcdMoveFailed(_ why: String, at now: MonotonicInstant) -> [Action] {
-        guard let move = etcdMove else { return [] }
+        guard etcdMove != nil else { return [] }
         etcdMove?.settled = true
-        var actions = windUp(why, at: now)
-        if move.oldReleased, etcd != nil, machine.role == .master {
-            actions.append(.log(.warning, "etcd: the old lease is gone and the reload failed: leaving MASTER"))
-            actions += relinquish(.leaseLost, at: now)
-        }
-        return actions
+        let kept = etcd?.heldLease.map { "; carrying on with lease \($0)" } ?? ""
+        return [.log(.info, "etcd: the reload did not go ahead (\(why)): the move is undone\(kept)")]
+            + windUp(why, at: now)
+    }
+
+    /// Why a reload to `new`, checked again just before the re-execution, cannot go ahead for
+    /// etcd: its settings move the key but no move is ready (called off since it settled: the
+    /// new lease lost, the instance gone from MASTER). The old guard's state handed to the new
+    /// settings would claim a key that no lease of ours holds there.
+    package func etcdMoveRefusal(to new: Settings) -> ReloadCheck.Refusal? {
+        guard Self.etcdMoves(from: settings, to: new), !etcdMoveReady else { return nil }
+        return .busy("the reload's etcd move was called off")
     }
 
     /// The successor's etcd state when a move is ready; `old` otherwise.
@@ -79,12 +86,13 @@ extension Instance {
 
     /// How long a reload whose move is ready waits out a passing refusal (a child to collect,
     /// the address held for a new master) before the move is undone (``etcdMoveFailed(_:at:)``),
-    /// the new lease renewed meanwhile.
+    /// both leases renewed meanwhile.
     package static let etcdReadyRetryLimit = MonotonicDuration.seconds(5)
 
     /// Whether the final check's `refusal` is waited out (the reload kept pending) rather than
-    /// undoing a move ready since `readySince`: undoing it after the old lease was revoked
-    /// costs a master its role, so a passing refusal is retried for a while.
+    /// undoing a move ready since `readySince`: undoing it costs nothing but the new lease
+    /// (the old one still holds), yet the client's next try would move the key all over
+    /// again, so a passing refusal is retried for a while.
     package func etcdMoveWaitsOut(
         _ refusal: ReloadCheck.Refusal, readySince: MonotonicInstant?, at now: MonotonicInstant
     ) -> Bool {
@@ -131,13 +139,6 @@ extension Instance {
     /// The move's next deadline.
     var etcdMoveDeadline: MonotonicInstant? { etcdMove?.attempt?.nextDeadline }
 
-    /// After the old guard's calls: its revoke done, the move is ready.
-    mutating func etcdMoveFollowOldGuard() -> [Action] {
-        guard etcdMove?.stage == .releasingOld, etcd?.lease.snapshot != nil else { return [] }
-        etcdMove?.stage = .ready
-        return settle(nil)
-    }
-
     // MARK: Internals
 
     private mutating func withMove(
@@ -162,15 +163,20 @@ extension Instance {
     private mutating func moveEnded(_ outcome: EtcdLeaseMove.Outcome, at now: MonotonicInstant) -> [Action] {
         guard let move = etcdMove else { return [] }
         switch (outcome, move.stage) {
-        case (.moved, .taking):
-            return releaseOldLease(at: now)
+        case (.moved(let lease), .taking):
+            // The old lease is not revoked: renewed until the re-execution, then it lapses.
+            etcdMove?.stage = .ready
+            let old = etcd?.heldLease.map { "lease \($0)" } ?? "no lease"
+            return [
+                .log(.info, "etcd: moved to lease \(lease.id); the old \(old) lapses once the new process runs")
+            ] + settle(nil)
         case (.kept, .taking):
             etcdMove?.stage = .ready
             return settle(nil)
         case (.refused(let line), .taking):
             etcdMove?.stage = .windingUp
             return [.log(.warning, "Reload refused: \(line)")] + settle(line) + forgetIfDone()
-        case (.refused(let line), .releasingOld), (.refused(let line), .ready):
+        case (.refused(let line), .ready):
             // The new lease lost before the successor took it on.
             return etcdMoveFailed(line, at: now) + (move.settled ? [] : settle(line))
         case (.refused, .windingUp):
@@ -178,17 +184,6 @@ extension Instance {
         case (.moved, _), (.kept, _):
             return []
         }
-    }
-
-    /// Revokes the old guard's lease (its term stays granted: the address stays), then ready.
-    private mutating func releaseOldLease(at now: MonotonicInstant) -> [Action] {
-        etcdMove?.stage = .releasingOld
-        guard etcd != nil else {
-            etcdMove?.stage = .ready
-            return settle(nil)
-        }
-        etcdMove?.oldReleased = true
-        return withLease(at: now) { $0.stopWanting(at: now) } + etcdMoveFollowOldGuard()
     }
 
     private mutating func windUp(_ why: String, at now: MonotonicInstant) -> [Action] {

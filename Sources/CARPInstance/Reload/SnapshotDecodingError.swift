@@ -7,6 +7,10 @@ package protocol TextSnapshot {
     static var version: Int { get }
     /// What the messages call the state (`the state handed over`).
     static var subject: String { get }
+    /// Reads the text that ``encoded`` wrote.
+    init(decoding text: String) throws(SnapshotDecodingError<Self>)
+    /// The text handed across: the header line, then the values.
+    var encoded: String { get }
 }
 
 /// Why a ``TextSnapshot`` cannot be read: the message names the state (`Snapshot`'s
