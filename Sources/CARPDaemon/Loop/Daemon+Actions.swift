@@ -56,6 +56,7 @@ extension Daemon {
             case .terminate(let id):
                 children.terminate(id)
             case .reapChildren:
+                if !retiredSentinels.isEmpty { reapRetiredSentinels() }
                 let ended = children.reap()
                 if !ended.isEmpty { report(.children(children.pids)) }
                 for (id, status) in ended {
@@ -130,6 +131,11 @@ extension Daemon {
     /// Tells the supervisor, if there is one. Deliberately best effort: a write fails only
     /// when the supervisor is gone, which the poll loop hears of as `POLLERR`.
     func report(_ report: SupervisorStateMachine.Report) {
+        switch report {
+        case .role(let role): reportedRole = role
+        case .children(let pids): reportedChildren = pids
+        case .reloaded, .leaving: break
+        }
         tellSentinel(report)
         guard let supervisorLink else { return }
         try? System.write(Array(report.line.utf8), to: supervisorLink, subject: "the supervisor")
