@@ -16,6 +16,9 @@ extension Daemon {
             case .log(let level, let message):
                 logger.log(level: level, "\(message)")
             case .sendAdvertisement(let advbase, let advskew, let counter):
+                if sentinelLink != nil, settings.authentication == .strict {
+                    tellSentinelLeavingCounter(beforeSending: counter)
+                }
                 let failure: DaemonError?
                 do throws(DaemonError) {
                     try sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter)
@@ -134,6 +137,7 @@ extension Daemon {
         switch report {
         case .role(let role): reportedRole = role
         case .children(let pids): reportedChildren = pids
+        case .leavingCounter(let counter): reportedLeavingCounter = counter
         case .reloaded, .leaving: break
         }
         tellSentinel(report)

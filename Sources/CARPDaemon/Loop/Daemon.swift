@@ -53,6 +53,8 @@ public final class Daemon {
     /// The role and the children as last reported: what a fresh sentinel is told.
     var reportedRole = ReportedState.initial
     var reportedChildren: [Int32] = []
+    /// `--auth=strict`: the counter of the sentinel's leaving advertisement, as last told.
+    var reportedLeavingCounter: UInt64?
     /// The interface's addresses and link over rtnetlink; nil if the socket could not be had.
     let routes: RouteWatcher?
     /// `--etcd`: the guard's HTTP client, made when ``run()`` starts.

@@ -44,6 +44,10 @@ extension Daemon {
         if !snapshot.runningChildren.isEmpty { report(.children(children.pids)) }
         // A sentinel started afresh (the predecessor had none) learns the role carried on.
         if snapshot.sentinel == nil { tellSentinel(.role(reportedRole)) }
+        // --auth=strict: the counter of the sentinel's leaving advert, above the last sent.
+        if sentinelLink != nil, settings.authentication == .strict, let last = snapshot.machine.counter {
+            tellSentinelLeavingCounter(beforeSending: last &+ 1)
+        }
         perform(instance.resumed(from: snapshot, at: now), at: now)
         resumeHostRecord(from: snapshot)
         // The predecessor's sentinel holds the settings it started with (the scripts, the

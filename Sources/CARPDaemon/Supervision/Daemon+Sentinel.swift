@@ -35,6 +35,16 @@ extension Daemon {
         sentinelLost(failure == .wouldBlock ? .stuck : .ended, at: MonotonicClock.now())
     }
 
+    /// `--auth=strict`, before an advert with `counter` goes: the sentinel hears a counter for
+    /// its leaving advertisement above it, when the one it has is no longer far enough ahead
+    /// (rarely: ``SentinelStateMachine/leavingCounter(beforeSending:told:)``).
+    func tellSentinelLeavingCounter(beforeSending counter: UInt64) {
+        guard let next = SentinelStateMachine.leavingCounter(beforeSending: counter, told: reportedLeavingCounter)
+        else { return }
+        reportedLeavingCounter = next
+        tellSentinel(.leavingCounter(next))
+    }
+
     /// The sentinel is to be replaced, for `loss`; see ``SentinelKeeper/lost(_:pid:at:)``.
     func sentinelLost(_ loss: SentinelKeeper.Loss, at now: MonotonicInstant) {
         guard let old = sentinelLink else { return }
@@ -78,6 +88,7 @@ extension Daemon {
         }
         let view: [SupervisorStateMachine.Report] =
             [.role(reportedRole)] + (reportedChildren.isEmpty ? [] : [.children(reportedChildren)])
+            + (reportedLeavingCounter.map { [.leavingCounter($0)] } ?? [])
         if let failure = Self.tell(view, on: fresh.link) {
             retireSentinel(fresh.link, pid: fresh.pid, .killed)
             throw SentinelStartFailure(reason: "it could not be told the role (\(failure.description))")

@@ -167,7 +167,7 @@ package enum Sentinel {
         System.release(pipe)
         Daemon.release(
             machine.daemonEnded(), settings: settings, interfaceName: nil, logger: logger, logOutput: logOutput,
-            version: version)
+            version: version, strictCounter: machine.leavingCounter)
         exit(ExitStatus.success.rawValue)
     }
 
@@ -197,10 +197,11 @@ extension Daemon {
     /// actions) in a process that holds no instance of its own: the sentinel, and
     /// `ucarp --cleanup`. An instance is opened only for the leaving advertisement.
     /// `interfaceName`: the dead instance's, nil for the one the settings name (or the default
-    /// device, as the instance would have taken).
+    /// device, as the instance would have taken). `strictCounter`: the sentinel's for the
+    /// leaving advertisement under `--auth=strict`, told by the dead daemon.
     static func release(
         _ actions: [SupervisorStateMachine.Action], settings: Settings, interfaceName: String?, logger: Logger,
-        logOutput: LogOutput, version: String
+        logOutput: LogOutput, version: String, strictCounter: UInt64? = nil
     ) {
         var settings = settings
         settings.pidFile = nil
@@ -213,9 +214,16 @@ extension Daemon {
             case .killOrphans(let pids):
                 for pid in pids { try? System.signalGroup(pid, SIGKILL, subject: "the orphan group \(pid)") }
             case .sendLeavingAdvertisement:
+                var opened = settings
+                if strictCounter != nil {
+                    // The counter is the dead daemon's: no epoch of its own is taken from
+                    // --auth-state (a successor started meanwhile reads the file).
+                    opened.authState = nil
+                    opened.stateFile = nil
+                }
                 do {
-                    try Daemon(settings: settings, logger: logger, logOutput: logOutput, version: version)
-                        .sendLeavingAdvertisement()
+                    try Daemon(settings: opened, logger: logger, logOutput: logOutput, version: version)
+                        .sendLeavingAdvertisement(strictCounter: strictCounter)
                 } catch {
                     logger.error("Unable to send the leaving advertisement: \(error.description)")
                 }
