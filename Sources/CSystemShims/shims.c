@@ -2,6 +2,8 @@
 #include "CSystemShims.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -173,6 +175,49 @@ int swiftcarp_spawn(pid_t *pid, const char *path, char *const argv[], char *cons
     result = posix_spawn(pid, path, &actions, &attributes, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
+    return result;
+}
+
+int swiftcarp_spawn_sentinel(pid_t *pid, const char *path, char *const argv[], char *const envp[], int pipe_fd,
+    const sigset_t *held) {
+    // The pipe becomes descriptor 3 of the new program (dup2 clears close-on-exec); one that is
+    // 3 already is copied above it first, as a dup2 onto itself would leave the flag set.
+    int source = pipe_fd;
+    if (pipe_fd == SWIFTCARP_SENTINEL_PIPE) {
+        source = fcntl(pipe_fd, F_DUPFD_CLOEXEC, SWIFTCARP_SENTINEL_PIPE + 1);
+        if (source < 0) {
+            return errno;
+        }
+    }
+    posix_spawnattr_t attributes;
+    sigset_t others;
+    int result = posix_spawnattr_init(&attributes);
+    if (result != 0) {
+        if (source != pipe_fd) close(source);
+        return result;
+    }
+    // Every signal at its default but those held, which stay blocked until the new program
+    // ignores them (a group TERM meanwhile is then discarded, never acted on).
+    sigfillset(&others);
+    for (int number = 1; number < NSIG; number++) {
+        if (sigismember(held, number) == 1) sigdelset(&others, number);
+    }
+    posix_spawnattr_setsigdefault(&attributes, &others);
+    posix_spawnattr_setsigmask(&attributes, held);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    posix_spawn_file_actions_t actions;
+    result = posix_spawn_file_actions_init(&actions);
+    if (result != 0) {
+        posix_spawnattr_destroy(&attributes);
+        if (source != pipe_fd) close(source);
+        return result;
+    }
+    posix_spawn_file_actions_adddup2(&actions, source, SWIFTCARP_SENTINEL_PIPE);
+    posix_spawn_file_actions_addclosefrom_np(&actions, SWIFTCARP_SENTINEL_PIPE + 1);
+    result = posix_spawn(pid, path, &actions, &attributes, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (source != pipe_fd) close(source);
     return result;
 }
 

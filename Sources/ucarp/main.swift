@@ -8,7 +8,11 @@ import UCarpConfiguration
 
 // A re-executed instance (`ucarp --reload`) finds its predecessor's descriptors named last;
 // so does a re-executed supervisor (`--daemonize`), after its worker reloaded.
-let (givenBytes, supervising) = SupervisorHandover.take(from: ProcessArguments.current())
+// A sentinel executed by its daemon (a fresh one, after a reload or the last one's end) is
+// told so last of all; it ignores the group's signals before anything else.
+let (startBytes, executedSentinel) = Sentinel.take(from: ProcessArguments.current())
+if executedSentinel { Sentinel.ignoreSignals() }
+let (givenBytes, supervising) = SupervisorHandover.take(from: startBytes)
 let (argumentBytes, handover) = ResumeHandover.take(from: givenBytes)
 let arguments = argumentBytes.map { String(decoding: $0, as: UTF8.self) }
 let command: UCarpCommandLine.Command
@@ -16,6 +20,7 @@ do {
     command = try UCarpCommandLine.parse(
         bytes: argumentBytes, environment: .system(interfaceExists: Daemon.interfaceExists))
 } catch {
+    if executedSentinel { Reexecution.cannotWatch(error.description) }
     if let handover { Reexecution.cannotCarryOn(handover, error.description, arguments: argumentBytes) }
     if let supervising { Reexecution.cannotSupervise(supervising, error.description, arguments: argumentBytes) }
     Terminal.fail(error.description, hint: error.isCommandLineError)
@@ -24,6 +29,9 @@ do {
     exit(ExitStatus.invalidSettings.rawValue)
 }
 
+if executedSentinel, !command.startsAnInstance || handover != nil || supervising != nil {
+    Reexecution.cannotWatch("the command line no longer starts an instance")
+}
 // What the predecessor checked starts an instance; anything else cannot carry on.
 if let handover, !command.startsAnInstance {
     Reexecution.cannotCarryOn(handover, "the command line no longer starts an instance", arguments: argumentBytes)
@@ -68,6 +76,9 @@ case .run(let settings, let warnings):
     let level: Logger.Level = settings.debug ? .debug : .info
     LoggingSystem.bootstrap { _ in UCarpLogHandler(output: output, level: level) }
     let logger = Logger(label: "ucarp")
+    if executedSentinel {
+        Sentinel.carryOn(settings: settings, logger: logger, logOutput: output, version: Usage.version)
+    }
     for warning in warnings {
         logger.warning("\(warning)")
     }
@@ -100,7 +111,7 @@ case .run(let settings, let warnings):
         var settings = settings
         if resume?.handover.supervisor != nil { settings.pidFile = nil }
         daemon = try Daemon(settings: settings, logger: logger, logOutput: output, version: Usage.version)
-        if let sentinel { daemon.attachSentinel(link: sentinel) }
+        if let sentinel { daemon.attachSentinel(link: sentinel.link, pid: sentinel.pid) }
         // A re-executed instance detached already: the same process carries on.
         if settings.daemonize && resume?.snapshot.daemonized != true { try daemon.daemonize() }
     } catch {
@@ -125,6 +136,13 @@ enum Reexecution {
         let failure = handover.fallBack(program: ProcessArguments.program(), arguments: arguments, reason: reason)
         Terminal.fail("reload: \(failure.message)", hint: false)
         handover.fail(failure)
+        exit(ExitStatus.startupFailed.rawValue)
+    }
+
+    /// An executed sentinel that cannot read its settings: it ends, and its daemon, hearing
+    /// its pipe without a reader, says so and perhaps starts another (``SentinelKeeper``).
+    static func cannotWatch(_ reason: String) -> Never {
+        Terminal.fail("ucarp-sentinel: \(reason)", hint: false)
         exit(ExitStatus.startupFailed.rawValue)
     }
 

@@ -71,6 +71,25 @@ import UCarpConfiguration
         }
     }
 
+    /// The successor retires the sentinel for a fresh one and reaps it: its pid goes across,
+    /// and those retired and not yet reaped; a predecessor without these lines has none.
+    @Test func theSentinelsPidAndTheRetiredOnesGoAcross() throws {
+        let machine = CARPStateMachine.Snapshot(
+            role: .master(advertiseAt: t0, announcements: .none), counter: 3, healthy: true, preemptsFrom: nil)
+        var snapshot = InstanceSnapshot(machine: machine)
+        snapshot.sentinel = 9
+        let decoded = try InstanceSnapshot(decoding: snapshot.encoded)
+        #expect(decoded.sentinelPID == nil && decoded.retiredSentinels.isEmpty)
+        snapshot.sentinelPID = 4242
+        snapshot.retiredSentinels = [17, 4200]
+        #expect(snapshot.encoded.contains("sentinel-pid=4242\nsentinels-retired=17 4200\n"))
+        #expect(try InstanceSnapshot(decoding: snapshot.encoded) == snapshot)
+        snapshot.retiredSentinels = [0]
+        #expect(throws: InstanceSnapshot.DecodingError.badValue(key: "sentinels-retired", value: "0")) {
+            try InstanceSnapshot(decoding: snapshot.encoded)
+        }
+    }
+
     @Test func snapshotOfAnotherVersionIsRefusedNamingBoth() {
         let text = "swiftcarp-state 2\nrole=master\nadvertise-at=5\n"
         #expect(throws: InstanceSnapshot.DecodingError.unknownVersion("2")) { try InstanceSnapshot(decoding: text) }

@@ -30,7 +30,8 @@ import Testing
     }
 
     /// Under --auth=strict a successor may already have taken the next epoch from the shared
-    /// --auth-state: a leaving advert of the sentinel's own would rank above its adverts.
+    /// --auth-state: a leaving advert of a new epoch of the sentinel's would rank above its
+    /// adverts. Without a counter told by the daemon, none is sent.
     @Test func underStrictAKilledMasterIsCleanedUpWithoutALeavingAdvertisement() {
         let actions = told("ROLE MASTER\n", strict: true).daemonEnded()
         #expect(!actions.contains(.sendLeavingAdvertisement))
@@ -74,6 +75,46 @@ import Testing
         #expect(told("ROLE MASTER\nRELOADED\n").daemonEnded().contains(.sendLeavingAdvertisement))
         // A daemon killed in the middle of writing LEAVING did not finish leaving.
         #expect(told("ROLE MASTER\nLEAV").daemonEnded().contains(.sendLeavingAdvertisement))
+    }
+
+    /// The daemon told a counter of its own epoch, above every advert it sent: the sentinel's
+    /// leaving advert is accepted by the backups, and ranks below any successor's (a later epoch).
+    @Test func underStrictAMasterThatToldALeavingCounterIsCleanedUpWithALeavingAdvertisement() {
+        let sentinel = told("ROLE MASTER\nLEAVING-COUNTER 8589999999\n", strict: true)
+        #expect(sentinel.leavingCounter == 8_589_999_999)
+        #expect(
+            Array(sentinel.daemonEnded().dropFirst()) == SupervisorStateMachine.cleanUp(role: .master, children: []))
+        // A later line replaces it.
+        #expect(told("LEAVING-COUNTER 5\nLEAVING-COUNTER 7\n", strict: true).leavingCounter == 7)
+        // A malformed one is not read.
+        #expect(told("LEAVING-COUNTER -1\nLEAVING-COUNTER x\n", strict: true).leavingCounter == nil)
+    }
+
+    /// Told rarely: once the one told is no more than half the lead ahead of the counter sent.
+    @Test func theLeavingCounterIsToldAheadAndRenewedOnlyAtHalfTheLead() {
+        let lead = SentinelStateMachine.leavingCounterLead
+        let first = UInt64(1_765_000_000) << 32
+        #expect(SentinelStateMachine.leavingCounter(beforeSending: first, told: nil) == first + lead)
+        #expect(SentinelStateMachine.leavingCounter(beforeSending: first + 1, told: first + lead) == nil)
+        #expect(SentinelStateMachine.leavingCounter(beforeSending: first + lead / 2 - 1, told: first + lead) == nil)
+        #expect(
+            SentinelStateMachine.leavingCounter(beforeSending: first + lead / 2, told: first + lead)
+                == first + lead / 2 + lead)
+        // One told that is not above the counter (a reload's successor told none) is renewed.
+        #expect(SentinelStateMachine.leavingCounter(beforeSending: first + 9, told: first + 9) == first + 9 + lead)
+    }
+
+    /// A successor starts at the next epoch's first counter at the earliest: the leaving
+    /// counter stays below it.
+    @Test func theLeavingCounterStaysWithinTheEpochOfTheCounterSent() {
+        let next = UInt64(1_765_000_001) << 32
+        #expect(SentinelStateMachine.leavingCounter(beforeSending: next - 10, told: nil) == next - 1)
+        #expect(SentinelStateMachine.leavingCounter(beforeSending: next - 1, told: nil) == next)
+    }
+
+    @Test func theLeavingCounterLineReadsBackAsWritten() {
+        var buffer = Array(SupervisorStateMachine.Report.leavingCounter(UInt64.max).line.utf8)
+        #expect(SupervisorStateMachine.Report.take(from: &buffer) == [.leavingCounter(.max)])
     }
 
     @Test func theLeavingLineReadsBackAsWritten() {

@@ -2,7 +2,8 @@
 # The sentinel (issue 27: a killed foreground daemon leaves no address): a plain foreground
 # instance (neither --daemonize nor --watchdog) stays the process that was started, as ucarp's,
 # and forks a small child that releases the address if the daemon dies without leaving. Uses
-# write_reason_script, reasons and hand_over_sampled of test_death.sh.
+# write_reason_script, reasons and hand_over_sampled of test_death.sh, reload_write_config and
+# reload_ask of test_reload.sh.
 
 # sentinel_start HOST SKEW [options...]: a plain foreground SwiftCARP on HOST with the recording
 # down script, the notify script and the state file $WORK/HOST.state.
@@ -39,8 +40,15 @@ sentinel_state_is() {
     grep -qx "STATE=$2" "$WORK/$1.state" 2>/dev/null && grep -qx "REASON=$3" "$WORK/$1.state"
 }
 
-# sentinel_gone PID: the process PID has ended.
+# sentinel_gone PID: the process PID has ended and was reaped (a zombie still answers kill -0).
 sentinel_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# sentinel_replaced HOST OLD: HOST's daemon has one sentinel, not OLD.
+sentinel_replaced() {
+    local now
+    now=$(sentinel_of "$1")
+    [ -n "$now" ] && [ "$now" != "$2" ] && [ "$(wc -w <<<"$now")" = 1 ]
+}
 
 test_sentinel_sigkill_of_a_foreground_master_releases_its_address() {
     sentinel_pair
@@ -124,24 +132,93 @@ test_sentinel_sigstop_freezes_the_daemon_and_the_sentinel_does_nothing() {
     [ "$(sentinel_of h1)" = "$sentinel" ] || fail "the sentinel changed"
 }
 
-# `ucarp --reload` re-executes the daemon in place: the same sentinel carries on watching the
-# same pid, and a SIGKILL afterwards is still cleaned up.
-test_sentinel_survives_a_reload_and_still_cleans_up() {
+# `ucarp --reload` re-executes the daemon in place: once the new binary carries on, a fresh
+# sentinel takes the place of the old one (which goes quietly, reaped), and a SIGKILL afterwards
+# is still cleaned up.
+test_sentinel_a_reload_starts_a_fresh_one_that_still_cleans_up() {
     sentinel_pair
-    local sentinel daemon killed
+    local sentinel daemon killed fresh
     sentinel=$(sentinel_of h1)
     daemon=$(pid_of h1)
     wait_for 5 reload_ask h1 --statefile="$WORK/h1.state" || fail "--reload: $(cat "$WORK/reload.out")"
     grep -q "reloaded: pid $daemon " "$WORK/reload.out" || fail "reload: $(cat "$WORK/reload.out")"
-    [ "$(sentinel_of h1)" = "$sentinel" ] || fail "the sentinel $sentinel is gone or changed: $(sentinel_of h1)"
+    wait_for 3 sentinel_replaced h1 "$sentinel" || fail "no fresh sentinel: $(sentinel_of h1 | tr '\n' ' ')"
+    wait_for 3 sentinel_gone "$sentinel" || fail "the old sentinel $sentinel is left"
+    fresh=$(sentinel_of h1)
+    tr '\0' ' ' < "/proc/$fresh/cmdline" | grep -q "^ucarp-sentinel: " \
+        || fail "the fresh sentinel's command line: $(tr '\0' ' ' < "/proc/$fresh/cmdline")"
     # No descriptor of the hand-over leaks into the sentinel, nor its pipe into the scripts.
-    [ "$(ip netns pids "$(ns h1)" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$daemon" "$sentinel" | sort | tr '\n' ' ')" ] \
+    [ "$(ip netns pids "$(ns h1)" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$daemon" "$fresh" | sort | tr '\n' ' ')" ] \
         || fail "processes: $(ip netns pids "$(ns h1)" | tr '\n' ' ')"
+    [ "$(find "/proc/$fresh/fd" -mindepth 1 | wc -l)" = 4 ] \
+        || fail "the fresh sentinel holds: $(find "/proc/$fresh/fd" -mindepth 1 -printf '%f -> %l; ')"
+    ! log_has h1 "sentinel cleans up" || fail "the old sentinel acted: $(log_of h1)"
     holds_for 1 only_owner h1 || fail "the reload moved the address (owners: $(owners))"
     killed=$(now_ms)
     kill -KILL "$daemon"
     hand_over_sampled "$killed"
     [ "$(reasons h1 | tail -n 1)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
+    [ "$(log_of h1 | grep -c 'the sentinel cleans up')" = 1 ] || fail "the sentinels acted: $(log_of h1)"
+    wait_for 3 no_process_on h1 || fail "processes left: $(ip netns pids "$(ns h1)")"
+}
+
+# new_reasons HOST: the CARP_REASON of each run of down-new on HOST, on one line.
+new_reasons() { tr '\n' ' ' 2>/dev/null < "$WORK/new-reasons.$(ns "$1")"; }
+
+# A reload that changes the down script: the sentinel of the start would run the old one. The
+# fresh sentinel runs the new one, and the old one runs nothing.
+test_sentinel_after_a_reload_runs_the_new_down_script() {
+    topology_up 2
+    write_reason_script
+    cat > "$WORK/down-new" <<SCRIPT
+#!/bin/sh
+echo "\$CARP_REASON" >> "$WORK/new-reasons.\$(ip netns identify \$\$)"
+exec "$WORK/down" "\$@"
+SCRIPT
+    chmod +x "$WORK/down-new"
+    reload_write_config h1 0 "$WORK/up" "$WORK/down-reason"
+    run_on h1 "$SWIFTCARP" --config="$WORK/h1.conf" --facility=none --statefile="$WORK/h1.state"
+    wait_for 5 listening h1 || fail "h1 did not start: $(log_of h1)"
+    start_carp h2 "$SWIFTCARP" --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    sleep 0.5
+    local sentinel daemon before killed
+    sentinel=$(sentinel_of h1)
+    daemon=$(pid_of h1)
+    before=$(reasons h1 | wc -l)
+    reload_write_config h1 0 "$WORK/up" "$WORK/down-new"
+    wait_for 5 reload_ask h1 || fail "--reload: $(cat "$WORK/reload.out")"
+    wait_for 3 sentinel_replaced h1 "$sentinel" || fail "no fresh sentinel: $(sentinel_of h1 | tr '\n' ' ')"
+    wait_for 3 sentinel_gone "$sentinel" || fail "the old sentinel $sentinel is left"
+    killed=$(now_ms)
+    kill -KILL "$daemon"
+    hand_over_sampled "$killed"
+    wait_for 3 no_process_on h1 || fail "processes left: $(ip netns pids "$(ns h1)")"
+    [ "$(new_reasons h1)" = "daemon-died " ] || fail "the new down script ran with: $(new_reasons h1)"
+    [ "$(reasons h1 | wc -l)" = "$before" ] || fail "the old down script ran: $(reasons h1 | tr '\n' ' ')"
+    sentinel_state_is h1 STOPPED daemon-died || fail "state file: $(cat "$WORK/h1.state")"
+}
+
+# A sentinel killed by hand: the daemon reaps it (no zombie), says so once, and starts a fresh
+# one, which cleans up after a SIGKILL of the daemon as the first would have.
+test_sentinel_killed_by_hand_is_replaced() {
+    sentinel_pair
+    local sentinel daemon killed
+    sentinel=$(sentinel_of h1)
+    daemon=$(pid_of h1)
+    kill -KILL "$sentinel"
+    wait_for 3 log_has h1 "The sentinel \(pid $sentinel\) ended: a fresh one is started" \
+        || fail "no warning: $(log_of h1)"
+    wait_for 3 sentinel_replaced h1 "$sentinel" || fail "no fresh sentinel: $(sentinel_of h1 | tr '\n' ' ')"
+    wait_for 3 sentinel_gone "$sentinel" || fail "the killed sentinel $sentinel is left a zombie"
+    [ "$(log_of h1 | grep -c 'The sentinel (pid')" = 1 ] || fail "warnings: $(log_of h1 | grep 'sentinel')"
+    holds_for 1 only_owner h1 || fail "owners: $(owners)"
+    killed=$(now_ms)
+    kill -KILL "$daemon"
+    hand_over_sampled "$killed"
+    [ "$(reasons h1 | tail -n 1)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
+    log_has h1 "The instance \(pid $daemon\) died while MASTER without leaving: the sentinel cleans up after it" \
+        || fail "the fresh sentinel did not say: $(log_of h1)"
     wait_for 3 no_process_on h1 || fail "processes left: $(ip netns pids "$(ns h1)")"
 }
 

@@ -166,6 +166,32 @@ test_strict_dead_supervised_master_hands_over_with_a_signed_leaving_advert() {
     stop_supervised h1
 }
 
+# A foreground master SIGKILLed: its sentinel signs the leaving advert with the counter its
+# daemon told it, of the daemon's own epoch (above every advert it sent), so the strict backup
+# takes over at once rather than after its timeout; the sentinel takes no epoch of its own
+# from --auth-state (a successor's must stay above the dead one's).
+test_strict_killed_foreground_master_hands_over_with_the_sentinels_leaving_advert() {
+    topology_up 2
+    start_carp h1 "$SWIFTCARP" --auth=strict --advskew=0 --auth-state="$WORK/h1.epoch"
+    wait_for 5 listening h1 || fail "h1 did not start: $(log_of h1)"
+    start_carp h2 "$SWIFTCARP" --auth=strict --advskew=100
+    wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
+    sleep 0.5
+    local epoch killed
+    epoch=$(grep '^EPOCH=' "$WORK/h1.epoch")
+    killed=$(now_ms)
+    kill -KILL "$(pid_of h1)"
+    # The master-down time is 3 s: a takeover by timeout comes 2 s after the kill at the earliest.
+    wait_for 2 only_owner h2 || fail "h2 did not take over at once (owners: $(owners))"
+    echo "    h2 took over $(( $(now_ms) - killed )) ms after the kill"
+    log_has h2 "Putting MASTER DOWN \(going to time out\)" \
+        || fail "h2 took over by timeout: the sentinel's leaving advert was not heard: $(log_of h2)"
+    log_has h1 "Sent the leaving advertisement" || fail "the sentinel sent none: $(log_of h1)"
+    log_has h2 "replayed|Bad digest" && fail "h2 dropped one of h1's adverts: $(log_of h2)"
+    [ "$(grep '^EPOCH=' "$WORK/h1.epoch")" = "$epoch" ] \
+        || fail "the sentinel took an epoch: $(grep '^EPOCH=' "$WORK/h1.epoch"), was $epoch"
+}
+
 # Over IPv6 and to --peer addresses (a raw socket: the kernel writes the IPv6 header, the
 # source signed is --srcip): strict peers elect one master and fail over.
 test_strict_over_ipv6_unicast_peers_fail_over() {

@@ -16,6 +16,9 @@ extension Daemon {
             case .log(let level, let message):
                 logger.log(level: level, "\(message)")
             case .sendAdvertisement(let advbase, let advskew, let counter):
+                if sentinelLink != nil, settings.authentication == .strict {
+                    tellSentinelLeavingCounter(beforeSending: counter)
+                }
                 let failure: DaemonError?
                 do throws(DaemonError) {
                     try sendAdvertisement(advbase: advbase, advskew: advskew, counter: counter)
@@ -56,6 +59,7 @@ extension Daemon {
             case .terminate(let id):
                 children.terminate(id)
             case .reapChildren:
+                if !retiredSentinels.isEmpty { reapRetiredSentinels() }
                 let ended = children.reap()
                 if !ended.isEmpty { report(.children(children.pids)) }
                 for (id, status) in ended {
@@ -130,6 +134,12 @@ extension Daemon {
     /// Tells the supervisor, if there is one. Deliberately best effort: a write fails only
     /// when the supervisor is gone, which the poll loop hears of as `POLLERR`.
     func report(_ report: SupervisorStateMachine.Report) {
+        switch report {
+        case .role(let role): reportedRole = role
+        case .children(let pids): reportedChildren = pids
+        case .leavingCounter(let counter): reportedLeavingCounter = counter
+        case .reloaded, .leaving: break
+        }
         tellSentinel(report)
         guard let supervisorLink else { return }
         try? System.write(Array(report.line.utf8), to: supervisorLink, subject: "the supervisor")

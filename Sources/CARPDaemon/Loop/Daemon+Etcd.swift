@@ -11,7 +11,7 @@ import UCarpConfiguration
 extension Daemon {
     /// The first poll slot of the HTTP client's sockets, after the capture, the signals, the
     /// supervisor's pipe and the rtnetlink socket.
-    static let firstEtcdSlot = 4
+    static let firstEtcdSlot = 5
 
     /// The HTTP client for a reload's etcd move, when `--etcd` is added (libcurl loaded then).
     func startEtcdClientForMove() throws(DaemonError) {

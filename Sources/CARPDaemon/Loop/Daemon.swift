@@ -43,6 +43,18 @@ public final class Daemon {
     /// In the foreground: the pipe to the ``Sentinel``, told the same reports, and
     /// ``SupervisorStateMachine/Report/leaving`` before a documented end.
     var sentinelLink: FileDescriptor?
+    /// The sentinel's pid, a child of ours; nil without one, or when a predecessor of before
+    /// did not hand it over.
+    var sentinelPID: pid_t?
+    /// When the sentinel is replaced (``SentinelKeeper``).
+    var sentinelKeeper = SentinelKeeper()
+    /// Sentinels retired or killed, reaped once they have ended.
+    var retiredSentinels: [pid_t] = []
+    /// The role and the children as last reported: what a fresh sentinel is told.
+    var reportedRole = ReportedState.initial
+    var reportedChildren: [Int32] = []
+    /// `--auth=strict`: the counter of the sentinel's leaving advertisement, as last told.
+    var reportedLeavingCounter: UInt64?
     /// The interface's addresses and link over rtnetlink; nil if the socket could not be had.
     let routes: RouteWatcher?
     /// `--etcd`: the guard's HTTP client, made when ``run()`` starts.
@@ -181,21 +193,26 @@ public final class Daemon {
             let now = MonotonicClock.now()
             perform(instance.failed(error.description, .startupFailed, at: now), at: now)
         }
-        // At fixed places: the capture, the signals, the supervisor's pipe, the rtnetlink news
-        // (a descriptor of -1 is left out by poll).
-        let (captureSlot, signalSlot, supervisorSlot, routeSlot) = (0, 1, 2, 3)
+        // At fixed places: the capture, the signals, the supervisor's pipe, the rtnetlink news,
+        // the sentinel's pipe (a descriptor of -1 is left out by poll).
+        let (captureSlot, signalSlot, supervisorSlot, routeSlot, sentinelSlot) = (0, 1, 2, 3, 4)
         var descriptors = [
             pollfd(fd: capture.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signals.descriptor.rawValue, events: Int16(POLLIN), revents: 0),
             // Only POLLERR and POLLHUP, which poll reports unasked.
             pollfd(fd: supervisorLink?.rawValue ?? -1, events: 0, revents: 0),
             pollfd(fd: routes?.descriptor.rawValue ?? -1, events: Int16(POLLIN), revents: 0),
+            // Only POLLERR, which poll reports unasked on a pipe's write end once its reader
+            // is gone: the sentinel ended.
+            pollfd(fd: -1, events: 0, revents: 0),
         ]
         while exitStatus == nil {
             // While the interface is gone its old capture is not read; a new one may be open.
             // (The stored property read in place: the getter `awaitsInterface`, of another
             // module, would copy the whole instance at every wake-up.)
             descriptors[captureSlot].fd = instance.interfacePresence != .present ? -1 : capture.descriptor.rawValue
+            // A fresh sentinel may have taken the place of the last one.
+            descriptors[sentinelSlot].fd = sentinelLink?.rawValue ?? -1
             // The etcd client's sockets after the fixed slots, as it wants them now, then the
             // control socket's.
             descriptors.removeSubrange(Self.firstEtcdSlot...)
@@ -233,6 +250,9 @@ public final class Daemon {
             if descriptors[supervisorSlot].revents != 0 {
                 descriptors[supervisorSlot].fd = -1
                 perform(instance.supervisorLost(at: now), at: now)
+            }
+            if descriptors[sentinelSlot].revents != 0 {
+                sentinelLost(.ended, at: now)
             }
             serviceEtcd(descriptors[Self.firstEtcdSlot..<firstControlSlot], at: now)
             serveControl(descriptors[firstControlSlot...], at: now)

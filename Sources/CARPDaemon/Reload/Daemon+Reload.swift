@@ -34,17 +34,27 @@ extension Daemon {
     /// Carries on from the predecessor's state (instead of starting), and tells the client.
     func resume(_ handover: ResumeHandover, _ snapshot: InstanceSnapshot, at now: MonotonicInstant) {
         for (id, pid) in snapshot.runningChildren { children.adopt(id, pid: pid) }
+        retiredSentinels = snapshot.retiredSentinels
+        reapRetiredSentinels()
+        switch snapshot.machine.role {
+        case .master: reportedRole = .master
+        case .backup: reportedRole = .backup
+        case .fault: reportedRole = .fault
+        }
         if !snapshot.runningChildren.isEmpty { report(.children(children.pids)) }
         // A sentinel started afresh (the predecessor had none) learns the role carried on.
-        if snapshot.sentinel == nil {
-            switch snapshot.machine.role {
-            case .master: tellSentinel(.role(.master))
-            case .backup: tellSentinel(.role(.backup))
-            case .fault: tellSentinel(.role(.fault))
-            }
+        if snapshot.sentinel == nil { tellSentinel(.role(reportedRole)) }
+        // --auth=strict: the counter of the sentinel's leaving advert, above the last sent.
+        if sentinelLink != nil, settings.authentication == .strict, let last = snapshot.machine.counter {
+            tellSentinelLeavingCounter(beforeSending: last &+ 1)
         }
         perform(instance.resumed(from: snapshot, at: now), at: now)
         resumeHostRecord(from: snapshot)
+        // The predecessor's sentinel holds the settings it started with (the scripts, the
+        // state file, --xparam may have changed): a fresh one takes its place, told the role.
+        // Only now, when this process is certain to carry on (no fall-back to the old binary
+        // can follow resume), so that the old one never goes for a process that does not.
+        if snapshot.sentinel != nil { sentinelLost(.reloaded, at: now) }
         System.release(handover.state)
         System.release(handover.oldProgram)
         if let reason = handover.fallbackReason {
@@ -195,6 +205,8 @@ extension Daemon {
         else { return ReloadFailure("nothing to hand over") }
         snapshot.host.recordPath = hostState?.recordPath.string
         snapshot.sentinel = sentinelLink?.rawValue
+        snapshot.sentinelPID = sentinelPID
+        snapshot.retiredSentinels = retiredSentinels
         logger.info("Reloading: executing \(executable)")
         let failure = System.reexecute(
             state: snapshot.encoded, named: "swiftcarp-state", subject: "the state to hand over",

@@ -86,7 +86,20 @@ extension System {
     /// `execve(path, argv, environ)`, or `execveat(descriptor, "", ..., AT_EMPTY_PATH)` for a
     /// program held open; returns only when it failed, with errno.
     static func execute(_ program: ReloadProgram, argv: [[UInt8]]) -> Errno {
-        // Bytes as given (a password need not be UTF-8), each NUL-terminated.
+        _ = withArgv(argv) { argv -> CInt in
+            switch program {
+            case .path(let path): swiftcarp_exec(path, argv)
+            case .descriptor(let descriptor): swiftcarp_exec_fd(descriptor.rawValue, argv)
+            }
+        }
+        return Errno(rawValue: Glibc.errno)
+    }
+
+    /// Calls `body` with `argv` as C's NULL-terminated array: the bytes as given (a password
+    /// need not be UTF-8), each NUL-terminated.
+    static func withArgv<Result>(
+        _ argv: [[UInt8]], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>?) -> Result
+    ) -> Result {
         let strings = argv.map { bytes in
             let string = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
             for (index, byte) in bytes.enumerated() { string[index] = CChar(bitPattern: byte) }
@@ -94,14 +107,8 @@ extension System {
             return string
         }
         defer { for string in strings { string.deallocate() } }
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings + [nil]
-        _ = pointers.withUnsafeMutableBufferPointer { buffer -> CInt in
-            switch program {
-            case .path(let path): swiftcarp_exec(path, buffer.baseAddress)
-            case .descriptor(let descriptor): swiftcarp_exec_fd(descriptor.rawValue, buffer.baseAddress)
-            }
-        }
-        return Errno(rawValue: Glibc.errno)
+        let pointers: [UnsafeMutablePointer<CChar>?] = strings + [nil]
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }
 

@@ -17,7 +17,10 @@ extension Daemon {
     ///
     /// The supervisor's capture is the one opened before daemonizing: if the interface was
     /// deleted and created again since (the worker reopened its own), it opens the new one first.
-    func sendLeavingAdvertisement() {
+    ///
+    /// `strictCounter`: the sentinel's, the counter its daemon told it
+    /// (``SentinelStateMachine/leavingCounter``), used instead of a new epoch.
+    func sendLeavingAdvertisement(strictCounter: UInt64? = nil) {
         if case .missing = interface.linkState(), case .failed(let error) = reopenInterface() {
             logger.error("Unable to open [\(interfaceName)] again: \(error.description)")
         }
@@ -25,7 +28,12 @@ extension Daemon {
             let counter: UInt64 =
                 switch settings.authentication {
                 case .ucarp: UInt64.random(in: .min ... .max, using: &random)
-                case .strict: try StrictCounterFile.start(path: settings.authStatePath.map { FilePath($0) }).counter
+                case .strict:
+                    if let strictCounter {
+                        strictCounter
+                    } else {
+                        try StrictCounterFile.start(path: settings.authStatePath.map { FilePath($0) }).counter
+                    }
                 }
             try sendAdvertisement(
                 advbase: CARPStateMachine.leavingAdvbase, advskew: CARPStateMachine.leavingAdvskew, counter: counter)

@@ -23,17 +23,24 @@ package enum Sentinel {
     /// What `ps` and `/proc/PID/comm` show for the sentinel.
     static let name = "ucarp-sentinel"
 
-    /// The daemon's end of its sentinel's pipe, for an instance `settings` starts in the
-    /// foreground: the predecessor's after a reload (`resume`), else that of a sentinel forked
+    /// The daemon's end of its sentinel's pipe and the sentinel's pid, for an instance
+    /// `settings` starts in the foreground: the predecessor's after a reload (`resume`; its pid
+    /// unknown from a predecessor that did not hand it over), else those of a sentinel forked
     /// now, which must come before anything else runs in the process (no thread, no libcurl).
     /// nil when none is wanted, or it could not be started (said in the log: the daemon runs
     /// as ucarp's does).
+    ///
+    /// A plain fork, not an exec: the cheapest sentinel (its pages shared with the daemon's),
+    /// and safe only here, while the process has one thread and has loaded nothing. A fresh
+    /// sentinel later (``spawn(program:arguments:)``) is executed instead.
     package static func link(
         for settings: Settings, resume: (handover: ResumeHandover, snapshot: InstanceSnapshot)?, logger: Logger,
         logOutput: LogOutput, version: String
-    ) -> FileDescriptor? {
+    ) -> (link: FileDescriptor, pid: pid_t?)? {
         guard settings.sentinel else { return nil }
-        if let inherited = resume?.snapshot.sentinel { return FileDescriptor(rawValue: inherited) }
+        if let inherited = resume?.snapshot.sentinel {
+            return (FileDescriptor(rawValue: inherited), resume?.snapshot.sentinelPID)
+        }
         let daemon = getpid()
         let link: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
         do throws(DaemonError) {
@@ -44,10 +51,8 @@ package enum Sentinel {
         }
         // The signals the sentinel ignores are held back across the fork: a TERM to the
         // process group in between would otherwise end the sentinel before it ignores them.
-        var held = sigset_t()
+        var held = heldSignals
         var previous = sigset_t()
-        sigemptyset(&held)
-        for number in ignoredSignals { sigaddset(&held, number) }
         sigprocmask(SIG_BLOCK, &held, &previous)
         let pid: pid_t
         do throws(DaemonError) {
@@ -78,7 +83,67 @@ package enum Sentinel {
         sigprocmask(SIG_SETMASK, &previous, nil)
         System.release(link.readEnd)
         logger.debug("Sentinel started (pid \(pid))")
-        return link.writeEnd
+        return (link.writeEnd, pid)
+    }
+
+    /// ``ignoredSignals`` as a set, to block.
+    static var heldSignals: sigset_t {
+        var held = sigset_t()
+        sigemptyset(&held)
+        for number in ignoredSignals { sigaddset(&held, number) }
+        return held
+    }
+
+    /// The hidden last argument of a sentinel executed by ``spawn(program:arguments:)``: the
+    /// process is a sentinel, its daemon's pipe on descriptor 3, the daemon its parent.
+    static let argument = "--swiftcarp-sentinel"
+
+    /// The command line without the hidden argument, and whether it was there. Such a
+    /// process must call ``ignoreSignals()`` first, then ``carryOn(settings:logger:logOutput:version:)``.
+    package static func take(from arguments: [[UInt8]]) -> (arguments: [[UInt8]], sentinel: Bool) {
+        guard arguments.last == Array(argument.utf8) else { return (arguments, false) }
+        return (Array(arguments.dropLast()), true)
+    }
+
+    /// In an executed sentinel, first: the signals it ignores, held back by the daemon across
+    /// the spawn, ignored (one pending is dropped), then let through.
+    package static func ignoreSignals() {
+        for number in ignoredSignals { signal(number, SIG_IGN) }
+        var held = heldSignals
+        sigprocmask(SIG_UNBLOCK, &held, nil)
+    }
+
+    /// An executed sentinel, once it has read its settings (the daemon's command line, read
+    /// again): watches the pipe on descriptor 3 for its parent, the daemon.
+    package static func carryOn(settings: Settings, logger: Logger, logOutput: LogOutput, version: String) -> Never {
+        let pipe = FileDescriptor(rawValue: CInt(SWIFTCARP_SENTINEL_PIPE))
+        try? System.setCloseOnExec(pipe, subject: "the daemon's pipe")
+        watch(pipe, daemon: getppid(), settings: settings, logger: logger, logOutput: logOutput, version: version)
+    }
+
+    /// A fresh sentinel for a daemon that runs already (after a reload, or when its sentinel
+    /// died): the daemon's end of its pipe (non-blocking, close-on-exec) and its pid.
+    ///
+    /// Executed (``System/spawnSentinel(argv:pipe:held:)``, posix_spawn of `/proc/self/exe`
+    /// with the daemon's own command line and ``argument``), not only forked as at start: by
+    /// now the process may have threads (libcurl's resolver, with `--etcd`) and libraries with
+    /// locks (libcurl, OpenSSL, the Swift runtime's, swift-log's), and a forked child that ran
+    /// our Swift code could hang on a lock another thread held at the fork. Nothing of ours
+    /// runs between the spawn and the exec. The sentinel reads the command line and its files
+    /// again, as the re-executed daemon just did; what it must release it hears on the pipe.
+    static func spawn(program: [UInt8], arguments: [[UInt8]]) throws(DaemonError) -> (link: FileDescriptor, pid: pid_t)
+    {
+        let link = try System.pipe(subject: "the sentinel's pipe")
+        defer { System.release(link.readEnd) }
+        do throws(Errno) {
+            let pid = try System.spawnSentinel(
+                argv: [program] + arguments + [Array(argument.utf8)], pipe: link.readEnd, held: heldSignals)
+            try? System.setNonBlocking(link.writeEnd, subject: "the sentinel's pipe")
+            return (link.writeEnd, pid)
+        } catch {
+            System.release(link.writeEnd)
+            throw .system(call: "posix_spawn", subject: "the sentinel", errno: error)
+        }
     }
 
     /// In the forked sentinel: reads the daemon's reports until the pipe ends, then carries
@@ -102,7 +167,7 @@ package enum Sentinel {
         System.release(pipe)
         Daemon.release(
             machine.daemonEnded(), settings: settings, interfaceName: nil, logger: logger, logOutput: logOutput,
-            version: version)
+            version: version, strictCounter: machine.leavingCounter)
         exit(ExitStatus.success.rawValue)
     }
 
@@ -128,39 +193,15 @@ package enum Sentinel {
 }
 
 extension Daemon {
-    /// From now on the ``Sentinel`` hears of every change of state on `link`, and of the
-    /// instance leaving. A write to a sentinel that is gone must fail (EPIPE), not kill the
-    /// daemon: SIGPIPE is ignored (scripts get it back at its default, swiftcarp_spawn).
-    package func attachSentinel(link: FileDescriptor) {
-        signal(SIGPIPE, SIG_IGN)
-        // A predecessor's handed across a reload had close-on-exec cleared for the execve.
-        try? System.setCloseOnExec(link, subject: "the sentinel's pipe")
-        sentinelLink = link
-        instance.supervisorAttached()
-    }
-
-    /// Tells the sentinel, if there is one. A sentinel that is gone (killed by hand) is said
-    /// once and forgotten; the daemon carries on as ucarp's would.
-    func tellSentinel(_ report: SupervisorStateMachine.Report) {
-        guard let link = sentinelLink else { return }
-        do throws(DaemonError) {
-            try System.write(Array(report.line.utf8), to: link, subject: "the sentinel")
-        } catch {
-            logger.warning(
-                "The sentinel is gone (\(error.description)): a SIGKILL of this process would leave the address")
-            System.release(link)
-            sentinelLink = nil
-        }
-    }
-
     /// Carries out what a dead instance leaves to release (the ``SupervisorStateMachine``'s
     /// actions) in a process that holds no instance of its own: the sentinel, and
     /// `ucarp --cleanup`. An instance is opened only for the leaving advertisement.
     /// `interfaceName`: the dead instance's, nil for the one the settings name (or the default
-    /// device, as the instance would have taken).
+    /// device, as the instance would have taken). `strictCounter`: the sentinel's for the
+    /// leaving advertisement under `--auth=strict`, told by the dead daemon.
     static func release(
         _ actions: [SupervisorStateMachine.Action], settings: Settings, interfaceName: String?, logger: Logger,
-        logOutput: LogOutput, version: String
+        logOutput: LogOutput, version: String, strictCounter: UInt64? = nil
     ) {
         var settings = settings
         settings.pidFile = nil
@@ -173,9 +214,16 @@ extension Daemon {
             case .killOrphans(let pids):
                 for pid in pids { try? System.signalGroup(pid, SIGKILL, subject: "the orphan group \(pid)") }
             case .sendLeavingAdvertisement:
+                var opened = settings
+                if strictCounter != nil {
+                    // The counter is the dead daemon's: no epoch of its own is taken from
+                    // --auth-state (a successor started meanwhile reads the file).
+                    opened.authState = nil
+                    opened.stateFile = nil
+                }
                 do {
-                    try Daemon(settings: settings, logger: logger, logOutput: logOutput, version: version)
-                        .sendLeavingAdvertisement()
+                    try Daemon(settings: opened, logger: logger, logOutput: logOutput, version: version)
+                        .sendLeavingAdvertisement(strictCounter: strictCounter)
                 } catch {
                     logger.error("Unable to send the leaving advertisement: \(error.description)")
                 }

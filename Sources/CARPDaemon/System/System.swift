@@ -155,6 +155,14 @@ enum System {
         _ = try call("fcntl(F_SETFD, FD_CLOEXEC)", on: subject) { fcntl(descriptor.rawValue, F_SETFD, FD_CLOEXEC) }
     }
 
+    /// `fcntl(F_SETFL, flags | O_NONBLOCK)`: a write that would block fails with `EAGAIN`.
+    static func setNonBlocking(_ descriptor: FileDescriptor, subject: String) throws(DaemonError) {
+        let flags = try call("fcntl(F_GETFL)", on: subject) { fcntl(descriptor.rawValue, F_GETFL) }
+        _ = try call("fcntl(F_SETFL, O_NONBLOCK)", on: subject) {
+            fcntl(descriptor.rawValue, F_SETFL, flags | O_NONBLOCK)
+        }
+    }
+
     // MARK: Processes
 
     /// `fork`: the child's pid in the parent, 0 in the child.
@@ -208,6 +216,19 @@ enum System {
         var pid: pid_t = 0
         let result = withCStrings(argv) { argv in
             withCStrings(environment) { envp in swiftcarp_spawn(&pid, path, argv, envp) }
+        }
+        guard result == 0 else { throw Errno(rawValue: result) }
+        return pid
+    }
+
+    /// `posix_spawn` through `swiftcarp_spawn_sentinel`: `/proc/self/exe` (the program this
+    /// process runs, whatever is on disk now) with `argv` and our environment, `pipe` its
+    /// descriptor 3, the signals of `held` blocked. Throws the spawn's errno.
+    static func spawnSentinel(argv: [[UInt8]], pipe: FileDescriptor, held: sigset_t) throws(Errno) -> pid_t {
+        var pid: pid_t = 0
+        var held = held
+        let result = withArgv(argv) { argv in
+            swiftcarp_spawn_sentinel(&pid, "/proc/self/exe", argv, environ, pipe.rawValue, &held)
         }
         guard result == 0 else { throw Errno(rawValue: result) }
         return pid

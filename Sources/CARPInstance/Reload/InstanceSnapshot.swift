@@ -9,7 +9,7 @@ import EtcdGuard
 /// both versions (and the daemon falls back to the old binary). Keys added within a version
 /// are optional, their absence meaning what a predecessor without them did (`auth`, `strict-peers`,
 /// `strict-peer-N`, `demotion`, `last-peer`, `last-reason`, `last-transition-time`,
-/// `host-record`, `sentinel`, `replay-own`, `replay-sources`, `replay-source-N`, `dropped`): a
+/// `host-record`, `sentinel`, `sentinel-pid`, `sentinels-retired`, `replay-own`, `replay-sources`, `replay-source-N`, `dropped`): a
 /// package upgrade from that predecessor still reloads.
 package struct InstanceSnapshot: Equatable, TextSnapshot {
     /// The version this build writes and reads.
@@ -25,6 +25,11 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
     /// A foreground instance's pipe to its sentinel (``SentinelStateMachine``), a descriptor
     /// that survives `execve`: the sentinel carries on watching the same pid.
     package var sentinel: Int32?
+    /// That sentinel's pid, a child of ours: the successor retires it for a fresh one told its
+    /// own settings, and reaps it.
+    package var sentinelPID: Int32?
+    /// Sentinels retired (or killed) and not yet reaped: the successor reaps them.
+    package var retiredSentinels: [Int32] = []
     /// The scripts' queue: the one running (a child that survives `execve`, with its pid) and
     /// those queued, the children's numbering, a gratuitous ARP held for the up script.
     var scripts = Scripts()
@@ -134,6 +139,10 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
         lines += host.lines
         lines.append("daemonized=\(daemonized)")
         if let sentinel { lines.append("sentinel=\(sentinel)") }
+        if let sentinelPID { lines.append("sentinel-pid=\(sentinelPID)") }
+        if !retiredSentinels.isEmpty {
+            lines.append("sentinels-retired=\(retiredSentinels.map(String.init).joined(separator: " "))")
+        }
         lines += scripts.lines
         if let health { lines += health.lines }
         if let etcd {
@@ -213,6 +222,15 @@ package struct InstanceSnapshot: Equatable, TextSnapshot {
         if let value = values["sentinel"] {
             guard let descriptor = Int32(value), descriptor > 2 else { throw .badValue(key: "sentinel", value: value) }
             sentinel = descriptor
+        }
+        if let value = values["sentinel-pid"] {
+            guard let pid = Int32(value), pid > 0 else { throw .badValue(key: "sentinel-pid", value: value) }
+            sentinelPID = pid
+        }
+        if let value = values["sentinels-retired"] {
+            let pids = value.split(separator: " ").map { Int32($0) }
+            guard pids.allSatisfy({ ($0 ?? 0) > 0 }) else { throw .badValue(key: "sentinels-retired", value: value) }
+            retiredSentinels = pids.compactMap { $0 }
         }
         etcd = try Self.etcd(values, instant: instant, flag: flag)
         scripts = try Scripts(values)

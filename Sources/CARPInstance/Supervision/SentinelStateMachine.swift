@@ -18,6 +18,9 @@ package struct SentinelStateMachine {
     package private(set) var children: [Int32] = []
     /// The daemon said it was about to end of its own accord.
     package private(set) var leaving = false
+    /// `--auth=strict`: the counter of the leaving advertisement, above every advert the
+    /// daemon sent; nil until the daemon told one.
+    package private(set) var leavingCounter: UInt64?
 
     /// `--auth=strict`: the leaving advertisement is left out (see ``daemonEnded()``).
     package let strict: Bool
@@ -36,6 +39,7 @@ package struct SentinelStateMachine {
             leaving = false
         case .children(let pids): children = pids
         case .leaving: leaving = true
+        case .leavingCounter(let counter): leavingCounter = counter
         // The daemon re-executed in place (same pid, the pipe handed across): nothing changes.
         case .reloaded: break
         }
@@ -55,19 +59,41 @@ package struct SentinelStateMachine {
     }
 
     /// Under `--auth=strict` a leaving advertisement must carry a counter above every one the
-    /// dead daemon sent and below every one its successor will send. A supervisor can take a
-    /// new epoch for it (``StrictCounterFile``), as it starts the successor itself, after; the
-    /// sentinel cannot: a successor started meanwhile (runit, a shell loop, a quick `Restart=`)
-    /// takes the next epoch from the same file, and the sentinel's would then rank above it,
-    /// its adverts dropped as replays. So the sentinel sends none: the backups take over when
-    /// the dead master's adverts time out, as they would without a sentinel.
+    /// dead daemon sent (a receiver drops any counter not above the last it accepted from the
+    /// source) and below every one its successor will send. A new epoch taken from
+    /// `--auth-state`, as a supervisor takes it (it starts the successor itself, after), would
+    /// not do: a successor started meanwhile (runit, a shell loop, a quick `Restart=`) takes
+    /// the next epoch from the same file, and the sentinel's would rank above it, its adverts
+    /// dropped as replays. So the daemon tells the sentinel a counter of its own epoch ahead of
+    /// what it sends (``leavingCounter(beforeSending:told:)``): above every advert it sent, and
+    /// below the successor's, whose epoch is above the daemon's. Without one (the daemon died
+    /// before its first advert, or a predecessor of before told none) it sends none: the
+    /// backups take over when the dead master's adverts time out, as without a sentinel.
     private func withoutStrictLeaving(_ actions: [SupervisorStateMachine.Action]) -> [SupervisorStateMachine.Action] {
-        guard strict, actions.contains(.sendLeavingAdvertisement) else { return actions }
+        guard strict, leavingCounter == nil, actions.contains(.sendLeavingAdvertisement) else { return actions }
         return actions.filter { $0 != .sendLeavingAdvertisement } + [
             .log(
                 .info,
-                "No leaving advertisement under --auth=strict from the sentinel: the backups take over when the adverts of pid \(daemon) time out"
+                "No leaving advertisement under --auth=strict from the sentinel: pid \(daemon) told no counter for it; the backups take over when its adverts time out"
             )
         ]
+    }
+
+    /// How far ahead of the counter sent the leaving counter told is: 2¹⁶ adverts, 18 hours at
+    /// advbase 1. It is told again once half of that is used: one write to the pipe every 9
+    /// hours at advbase 1 (every 2 minutes at the fastest rate, 256 adverts a second), not one
+    /// per advert.
+    package static let leavingCounterLead: UInt64 = 1 << 16
+
+    /// Before the daemon sends an advert with `counter` under `--auth=strict`: the leaving
+    /// counter to tell the sentinel first, nil if the one `told` still does (it stays above
+    /// `counter` by more than half the lead). It stays within `counter`'s epoch (below the
+    /// next epoch's first counter, where a successor starts at the earliest), unless `counter`
+    /// is the epoch's very last.
+    package static func leavingCounter(beforeSending counter: UInt64, told: UInt64?) -> UInt64? {
+        if let told, told > counter, told - counter > leavingCounterLead / 2 { return nil }
+        let epochLast = counter | 0xFFFF_FFFF
+        guard counter < epochLast else { return counter &+ 1 }
+        return min(counter &+ leavingCounterLead, epochLast)
     }
 }

@@ -150,6 +150,9 @@ package struct SupervisorStateMachine {
         case .reloaded: reexecutionDue = true
         // The exit status tells the supervisor as much (``workerEnded(_:at:)``).
         case .leaving: break
+        // The sentinel's: a supervisor signs its leaving advert from a new epoch, as it starts
+        // the successor itself, after.
+        case .leavingCounter: break
         }
     }
 
@@ -282,6 +285,10 @@ extension SupervisorStateMachine {
         /// The instance is about to end in one of its documented ways (an exit, or death by a
         /// termination signal it handles) after its own clean-up: nothing is left to release.
         case leaving
+        /// `--auth=strict`: a counter above every one sent so far and every one sent until the
+        /// next such line (``SentinelStateMachine/leavingCounter(beforeSending:told:)``), for
+        /// the sentinel's leaving advertisement.
+        case leavingCounter(UInt64)
 
         package var line: String {
             switch self {
@@ -289,6 +296,7 @@ extension SupervisorStateMachine {
             case .children(let pids): (["CHILDREN"] + pids.map(String.init)).joined(separator: " ") + "\n"
             case .reloaded: "RELOADED\n"
             case .leaving: "LEAVING\n"
+            case .leavingCounter(let counter): "LEAVING-COUNTER \(counter)\n"
             }
         }
 
@@ -310,6 +318,9 @@ extension SupervisorStateMachine {
                 self = .reloaded
             case "LEAVING" where words.count == 1:
                 self = .leaving
+            case "LEAVING-COUNTER" where words.count == 2:
+                guard let counter = UInt64(words[1]) else { return nil }
+                self = .leavingCounter(counter)
             default:
                 return nil
             }

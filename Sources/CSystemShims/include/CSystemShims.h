@@ -45,6 +45,18 @@ int swiftcarp_read_signal(int fd);
 /// signal unblocked and at its default disposition. Returns 0 or an errno value.
 int swiftcarp_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[]);
 
+/// The descriptor a sentinel started by swiftcarp_spawn_sentinel reads its daemon's pipe on.
+#define SWIFTCARP_SENTINEL_PIPE 3
+
+/// posix_spawn of a sentinel (`path`, `argv`, `envp`, NULL-terminated): the descriptor `pipe_fd`
+/// becomes its SWIFTCARP_SENTINEL_PIPE, every other one above 2 is closed; it stays in our
+/// process group, the signals of `held` blocked and every other at its default. posix_spawn
+/// (vfork and exec) rather than fork: nothing of ours runs in the child before exec, so a
+/// lock another thread held at the time (libcurl's, the allocator's) cannot hang it. Returns
+/// 0 or an errno value.
+int swiftcarp_spawn_sentinel(pid_t *pid, const char *path, char *const argv[], char *const envp[], int pipe_fd,
+    const sigset_t *held);
+
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of our descendants become our children. 0 or -1.
 int swiftcarp_become_subreaper(void);
 
