@@ -112,6 +112,18 @@ import Testing
         #expect(SentinelStateMachine.leavingCounter(beforeSending: next - 1, told: nil) == next)
     }
 
+    /// One told beyond the epoch of the counter sent (a random ucarp counter carried over a
+    /// reload to strict mode, say) is not kept: peers would take it as this source's highest,
+    /// above any successor's, and drop the successor's adverts until that epoch came.
+    @Test func aLeavingCounterToldBeyondTheEpochOfTheCounterSentIsReplaced() {
+        let first = UInt64(1_765_000_000) << 32
+        let randomUcarpCounter = UInt64(0xF00D_0000_1234_5678)
+        #expect(
+            SentinelStateMachine.leavingCounter(beforeSending: first, told: randomUcarpCounter)
+                == first + SentinelStateMachine.leavingCounterLead)
+        #expect(SentinelStateMachine.leavingCounter(beforeSending: first, told: (first | 0xFFFF_FFFF) + 1) != nil)
+    }
+
     @Test func theLeavingCounterLineReadsBackAsWritten() {
         var buffer = Array(SupervisorStateMachine.Report.leavingCounter(UInt64.max).line.utf8)
         #expect(SupervisorStateMachine.Report.take(from: &buffer) == [.leavingCounter(.max)])

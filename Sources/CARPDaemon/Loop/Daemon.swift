@@ -251,7 +251,9 @@ public final class Daemon {
                 descriptors[supervisorSlot].fd = -1
                 perform(instance.supervisorLost(at: now), at: now)
             }
-            if descriptors[sentinelSlot].revents != 0 {
+            // Only for the sentinel polled: a handler above may have replaced it already (a
+            // write that found it gone), and the old one's error is no news of the fresh one.
+            if descriptors[sentinelSlot].revents != 0, descriptors[sentinelSlot].fd == sentinelLink?.rawValue {
                 sentinelLost(.ended, at: now)
             }
             serviceEtcd(descriptors[Self.firstEtcdSlot..<firstControlSlot], at: now)

@@ -44,11 +44,14 @@ extension Daemon {
         if !snapshot.runningChildren.isEmpty { report(.children(children.pids)) }
         // A sentinel started afresh (the predecessor had none) learns the role carried on.
         if snapshot.sentinel == nil { tellSentinel(.role(reportedRole)) }
-        // --auth=strict: the counter of the sentinel's leaving advert, above the last sent.
-        if sentinelLink != nil, settings.authentication == .strict, let last = snapshot.machine.counter {
+        perform(instance.resumed(from: snapshot, at: now), at: now)
+        // --auth=strict: the counter of the sentinel's leaving advert, above the last sent, as
+        // the resumed machine carries it on: the predecessor's in the same mode; none across a
+        // change of mode (a ucarp counter is random; the strict one starts afresh, as at a
+        // start, and the first advert tells it).
+        if sentinelLink != nil, settings.authentication == .strict, let last = instance.machine.counter {
             tellSentinelLeavingCounter(beforeSending: last &+ 1)
         }
-        perform(instance.resumed(from: snapshot, at: now), at: now)
         resumeHostRecord(from: snapshot)
         // The predecessor's sentinel holds the settings it started with (the scripts, the
         // state file, --xparam may have changed): a fresh one takes its place, told the role.

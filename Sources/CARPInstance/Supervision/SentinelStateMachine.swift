@@ -90,9 +90,11 @@ package struct SentinelStateMachine {
     /// `counter` by more than half the lead). It stays within `counter`'s epoch (below the
     /// next epoch's first counter, where a successor starts at the earliest), unless `counter`
     /// is the epoch's very last.
+    /// A `told` beyond `counter`'s epoch is never kept (whatever put it there: a counter of
+    /// another mode), as peers would take it as the highest of this source, above a successor's.
     package static func leavingCounter(beforeSending counter: UInt64, told: UInt64?) -> UInt64? {
-        if let told, told > counter, told - counter > leavingCounterLead / 2 { return nil }
         let epochLast = counter | 0xFFFF_FFFF
+        if let told, told > counter, told - counter > leavingCounterLead / 2, told <= epochLast { return nil }
         guard counter < epochLast else { return counter &+ 1 }
         return min(counter &+ leavingCounterLead, epochLast)
     }
