@@ -42,7 +42,10 @@ public final class Daemon {
     var supervisorLink: FileDescriptor?
     /// In the foreground: the pipe to the ``Sentinel``, told the same reports, and
     /// ``SupervisorStateMachine/Report/leaving`` before a documented end.
-    var sentinelLink: FileDescriptor?
+    var sentinelLink: FileDescriptor? { didSet { sentinelGeneration &+= 1 } }
+    /// Counts the changes of ``sentinelLink``: a descriptor's number alone may be reused by
+    /// the sentinel that takes the place of one that ended.
+    var sentinelGeneration = 0
     /// The sentinel's pid, a child of ours; nil without one, or when a predecessor of before
     /// did not hand it over.
     var sentinelPID: pid_t?
@@ -213,6 +216,7 @@ public final class Daemon {
             descriptors[captureSlot].fd = instance.interfacePresence != .present ? -1 : capture.descriptor.rawValue
             // A fresh sentinel may have taken the place of the last one.
             descriptors[sentinelSlot].fd = sentinelLink?.rawValue ?? -1
+            let polledSentinel = sentinelGeneration
             // The etcd client's sockets after the fixed slots, as it wants them now, then the
             // control socket's.
             descriptors.removeSubrange(Self.firstEtcdSlot...)
@@ -253,7 +257,7 @@ public final class Daemon {
             }
             // Only for the sentinel polled: a handler above may have replaced it already (a
             // write that found it gone), and the old one's error is no news of the fresh one.
-            if descriptors[sentinelSlot].revents != 0, descriptors[sentinelSlot].fd == sentinelLink?.rawValue {
+            if descriptors[sentinelSlot].revents != 0, sentinelGeneration == polledSentinel {
                 sentinelLost(.ended, at: now)
             }
             serviceEtcd(descriptors[Self.firstEtcdSlot..<firstControlSlot], at: now)
