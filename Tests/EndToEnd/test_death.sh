@@ -77,15 +77,22 @@ hand_over_sampled() {
         || fail "h2 took over by timeout, not because of a leaving advertisement"
 }
 
+# kill_and_sample TARGET...: SIGKILL to TARGET (kill's operands: a pid, or -- -PGID for a
+# process group), then hand_over_sampled from that moment.
+kill_and_sample() {
+    local killed
+    killed=$(now_ms)
+    kill -KILL "$@"
+    hand_over_sampled "$killed"
+}
+
 test_death_sigkill_of_the_master_worker_hands_over_and_it_rejoins_as_backup() {
     supervised_master_and_backup
-    local supervisor worker killed
+    local supervisor worker
     supervisor=$(supervisor_of h1)
     worker=$(worker_of h1)
     { [ -n "$worker" ] && [ "$worker" != "$supervisor" ]; } || fail "no worker under the supervisor $supervisor"
-    killed=$(now_ms)
-    kill -KILL "$worker"
-    hand_over_sampled "$killed"
+    kill_and_sample "$worker"
     [ "$(reasons h1 | sed -n 2p)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
     wait_for 5 new_worker h1 "$worker" || fail "the supervisor did not restart the worker"
     wait_for 5 state_is h1 BACKUP || fail "the restarted worker: $(cat "$WORK/h1.state")"
@@ -109,21 +116,17 @@ test_death_of_a_master_worker_after_its_interface_was_recreated_hands_over() {
     wait_for 5 only_owner h1 || fail "h1 did not take the address back (owners: $(owners))"
     # The scenario: USR2 keeps h2 a backup for 3 s; the death comes after.
     sleep 3.5
-    local worker killed
+    local worker
     worker=$(worker_of h1)
-    killed=$(now_ms)
-    kill -KILL "$worker"
-    hand_over_sampled "$killed"
+    kill_and_sample "$worker"
     stop_supervised h1
 }
 
 test_death_sigkill_of_the_workers_process_group_hands_over() {
     supervised_master_and_backup
-    local worker killed
+    local worker
     worker=$(worker_of h1)
-    killed=$(now_ms)
-    kill -KILL -- "-$worker"
-    hand_over_sampled "$killed"
+    kill_and_sample -- "-$worker"
     wait_for 3 eval 'death_notified h1 | grep -qx "STOP daemon-died"' \
         || fail "the notify script did not hear STOP for the dead worker: $(death_notified h1 | tr "\n" " ")"
     wait_for 5 new_worker h1 "$worker" || fail "the supervisor did not restart the worker"
@@ -134,13 +137,11 @@ test_death_sigkill_of_the_workers_process_group_hands_over() {
 # it, sees that it is gone and leaves, handing the address over.
 test_death_sigkill_of_the_supervisors_process_group_hands_over() {
     supervised_master_and_backup
-    local supervisor worker group killed
+    local supervisor worker group
     supervisor=$(supervisor_of h1)
     worker=$(worker_of h1)
     group=$(ps -o pgid= -p "$supervisor" | tr -d ' ')
-    killed=$(now_ms)
-    kill -KILL -- "-$group"
-    hand_over_sampled "$killed"
+    kill_and_sample -- "-$group"
     wait_for 3 sh -c "! kill -0 $worker 2>/dev/null" || fail "the worker outlived its supervisor"
     # Started again (as its operator would), it rejoins as backup.
     start_supervised h1

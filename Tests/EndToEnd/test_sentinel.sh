@@ -2,7 +2,7 @@
 # The sentinel (issue 27: a killed foreground daemon leaves no address): a plain foreground
 # instance (neither --daemonize nor --watchdog) stays the process that was started, as ucarp's,
 # and forks a small child that releases the address if the daemon dies without leaving. Uses
-# write_reason_script, reasons and hand_over_sampled of test_death.sh, reload_write_config and
+# write_reason_script, reasons and kill_and_sample of test_death.sh, reload_write_config and
 # reload_ask of test_reload.sh.
 
 # sentinel_start HOST SKEW [options...]: a plain foreground SwiftCARP on HOST with the recording
@@ -52,14 +52,12 @@ sentinel_replaced() {
 
 test_sentinel_sigkill_of_a_foreground_master_releases_its_address() {
     sentinel_pair
-    local sentinel killed
+    local sentinel
     sentinel=$(sentinel_of h1)
     [ -n "$sentinel" ] || fail "no sentinel under h1's daemon $(pid_of h1)"
     tr '\0' ' ' < "/proc/$sentinel/cmdline" | grep -q "^ucarp-sentinel: " \
         || fail "the sentinel's command line: $(tr '\0' ' ' < "/proc/$sentinel/cmdline")"
-    killed=$(now_ms)
-    kill -KILL "$(pid_of h1)"
-    hand_over_sampled "$killed"
+    kill_and_sample "$(pid_of h1)"
     [ "$(reasons h1 | tail -n 1)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
     log_has h1 "The instance \(pid $(pid_of h1)\) died while MASTER without leaving: the sentinel cleans up after it" \
         || fail "the sentinel did not say: $(log_of h1)"
@@ -137,7 +135,7 @@ test_sentinel_sigstop_freezes_the_daemon_and_the_sentinel_does_nothing() {
 # is still cleaned up.
 test_sentinel_a_reload_starts_a_fresh_one_that_still_cleans_up() {
     sentinel_pair
-    local sentinel daemon killed fresh
+    local sentinel daemon fresh
     sentinel=$(sentinel_of h1)
     daemon=$(pid_of h1)
     wait_for 5 reload_ask h1 --statefile="$WORK/h1.state" || fail "--reload: $(cat "$WORK/reload.out")"
@@ -154,9 +152,7 @@ test_sentinel_a_reload_starts_a_fresh_one_that_still_cleans_up() {
         || fail "the fresh sentinel holds: $(find "/proc/$fresh/fd" -mindepth 1 -printf '%f -> %l; ')"
     ! log_has h1 "sentinel cleans up" || fail "the old sentinel acted: $(log_of h1)"
     holds_for 1 only_owner h1 || fail "the reload moved the address (owners: $(owners))"
-    killed=$(now_ms)
-    kill -KILL "$daemon"
-    hand_over_sampled "$killed"
+    kill_and_sample "$daemon"
     [ "$(reasons h1 | tail -n 1)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
     [ "$(log_of h1 | grep -c 'the sentinel cleans up')" = 1 ] || fail "the sentinels acted: $(log_of h1)"
     wait_for 3 no_process_on h1 || fail "processes left: $(ip netns pids "$(ns h1)")"
@@ -182,7 +178,7 @@ SCRIPT
     start_carp h2 "$SWIFTCARP" --advskew=100
     wait_for 10 only_owner h1 || fail "h1 did not become master (owners: $(owners))"
     sleep 0.5
-    local sentinel daemon before killed
+    local sentinel daemon before
     sentinel=$(sentinel_of h1)
     daemon=$(pid_of h1)
     before=$(reasons h1 | wc -l)
@@ -190,9 +186,7 @@ SCRIPT
     wait_for 5 reload_ask h1 || fail "--reload: $(cat "$WORK/reload.out")"
     wait_for 3 sentinel_replaced h1 "$sentinel" || fail "no fresh sentinel: $(sentinel_of h1 | tr '\n' ' ')"
     wait_for 3 sentinel_gone "$sentinel" || fail "the old sentinel $sentinel is left"
-    killed=$(now_ms)
-    kill -KILL "$daemon"
-    hand_over_sampled "$killed"
+    kill_and_sample "$daemon"
     wait_for 3 no_process_on h1 || fail "processes left: $(ip netns pids "$(ns h1)")"
     [ "$(new_reasons h1)" = "daemon-died " ] || fail "the new down script ran with: $(new_reasons h1)"
     [ "$(reasons h1 | wc -l)" = "$before" ] || fail "the old down script ran: $(reasons h1 | tr '\n' ' ')"
@@ -203,7 +197,7 @@ SCRIPT
 # one, which cleans up after a SIGKILL of the daemon as the first would have.
 test_sentinel_killed_by_hand_is_replaced() {
     sentinel_pair
-    local sentinel daemon killed
+    local sentinel daemon
     sentinel=$(sentinel_of h1)
     daemon=$(pid_of h1)
     kill -KILL "$sentinel"
@@ -213,9 +207,7 @@ test_sentinel_killed_by_hand_is_replaced() {
     wait_for 3 sentinel_gone "$sentinel" || fail "the killed sentinel $sentinel is left a zombie"
     [ "$(log_of h1 | grep -c 'The sentinel (pid')" = 1 ] || fail "warnings: $(log_of h1 | grep 'sentinel')"
     holds_for 1 only_owner h1 || fail "owners: $(owners)"
-    killed=$(now_ms)
-    kill -KILL "$daemon"
-    hand_over_sampled "$killed"
+    kill_and_sample "$daemon"
     [ "$(reasons h1 | tail -n 1)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
     log_has h1 "The instance \(pid $daemon\) died while MASTER without leaving: the sentinel cleans up after it" \
         || fail "the fresh sentinel did not say: $(log_of h1)"

@@ -2,7 +2,7 @@
 # --watchdog (issue 27, the fault campaign's finding 3): a daemon run in the foreground (runit,
 # a container, a terminal) gets the supervising parent --daemonize has, so that a SIGKILL of
 # the instance (the OOM killer's pick) or of the process that was started (runit's `sv kill`)
-# leaves no address behind. Uses write_reason_script, reasons and hand_over_sampled of
+# leaves no address behind. Uses write_reason_script, reasons and kill_and_sample of
 # test_death.sh.
 
 # watchdog_master_and_backup: h1 a foreground SwiftCARP --watchdog master (advskew 0, the
@@ -32,12 +32,10 @@ watchdog_restarted() {
 
 test_watchdog_sigkill_of_a_foreground_instance_releases_its_address_and_restarts_it() {
     watchdog_master_and_backup
-    local worker killed
+    local worker
     worker=$(watchdog_worker h1)
     [ -n "$worker" ] || fail "no instance under the foreground process $(pid_of h1)"
-    killed=$(now_ms)
-    kill -KILL "$worker"
-    hand_over_sampled "$killed"
+    kill_and_sample "$worker"
     [ "$(reasons h1 | sed -n 2p)" = daemon-died ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
     log_has h1 "The instance \(pid $worker\) was killed by signal 9 while MASTER: cleaning up after it" \
         || fail "the foreground log does not say: $(log_of h1)"
@@ -53,11 +51,9 @@ test_watchdog_sigkill_of_a_foreground_instance_releases_its_address_and_restarts
 # group of its own, outlives it, sees that it is gone and leaves, handing the address over.
 test_watchdog_sigkill_of_the_foreground_process_hands_over() {
     watchdog_master_and_backup
-    local worker killed
+    local worker
     worker=$(watchdog_worker h1)
-    killed=$(now_ms)
-    kill -KILL "$(pid_of h1)"
-    hand_over_sampled "$killed"
+    kill_and_sample "$(pid_of h1)"
     wait_for 3 sh -c "! kill -0 $worker 2>/dev/null" || fail "the instance outlived the foreground process"
     # It leaves as with --shutdown (the supervisor-lost is in its log and state file).
     [ "$(reasons h1 | sed -n 2p)" = shutdown ] || fail "down script reasons: $(reasons h1 | tr '\n' ' ')"
