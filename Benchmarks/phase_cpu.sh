@@ -52,15 +52,16 @@ run_cpu() {
         bb=$(calc cpu "${backups[@]}")
         if [ -n "${CPU_PERF:-}" ]; then
             # Where the time goes, kernel or user space, by role: cpu-clock samples every 50 µs.
-            local role list
+            local role list recorders=()
             for role in master backup; do
                 [ $role = master ] && list=$(IFS=,; echo "${masters[*]}") || list=$(IFS=,; echo "${backups[*]}")
                 perf record -q -e cpu-clock -c 50000 -p "$list" -o "${CPU_PERF_DIR:-$WORK}/perf-$impl-$role.data" -- sleep 20 \
                     > /dev/null 2>&1 &
+                recorders+=($!)
             done
         fi
         sleep 20
-        wait
+        [ -n "${CPU_PERF:-}" ] && wait "${recorders[@]}"
         after=$(cpu_ticks)
         ma=$(calc cpu "${masters[@]}")
         ba=$(calc cpu "${backups[@]}")
